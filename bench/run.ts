@@ -1,0 +1,20 @@
+// `npm run bench -- <name>`: load bench/<name>.ts (built to dist/bench) and run it.
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runBenchmark, type Benchmark } from './harness.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const available = readdirSync(here)
+  .filter((f) => f.endsWith('.js') && !['run.js', 'harness.js'].includes(f) && !f.includes('-lib'))
+  .map((f) => f.slice(0, -3))
+  .sort();
+
+const name = process.argv[2];
+if (name === undefined || !/^[a-z0-9-]+$/.test(name) || !existsSync(join(here, `${name}.js`))) {
+  process.stderr.write(`usage: npm run bench -- <name>\navailable: ${available.join(' ')}\n`);
+  process.exit(64);
+}
+const mod = (await import(join(here, `${name}.js`))) as { default: (argv: string[]) => Promise<Benchmark> | Benchmark };
+const bench = await mod.default(process.argv.slice(3));
+await runBenchmark(bench);

@@ -1,0 +1,59 @@
+import { readFile } from 'node:fs/promises';
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { MoatError, isErrnoException } from './errors.js';
+import { EX_NOINPUT } from './exit-codes.js';
+import { SourceSyntaxError } from './syntax-error.js';
+
+/**
+ * Parse YAML text and validate it against a zod schema. Every problem is a
+ * `SourceSyntaxError` that names the field and points at its line and column,
+ * so `moat net render` and `moat jail render` can say exactly what is wrong
+ * before writing anything.
+ */
+export function parseSpec<S extends z.ZodType>(schema: S, text: string, file: string): z.infer<S> {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first !== undefined) {
+    const offset = first.pos[0];
+    throw SourceSyntaxError.at(first.message.split('\n')[0] ?? 'YAML error', file, text, offset, 1, 'MOAT_SPEC_YAML');
+  }
+  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issue?.path.filter((p): p is string | number => typeof p !== 'symbol') ?? [];
+  const { offset, length } = locate(doc, path, text);
+  const field = path.length === 0 ? '(top level)' : path.map(String).join('.');
+  throw SourceSyntaxError.at(`${field}: ${issue?.message ?? 'invalid'}`, file, text, offset, length, 'MOAT_SPEC_INVALID');
+}
+
+/** Read and parse a spec file; a missing file is a clear error, not a stack. */
+export async function loadSpec<S extends z.ZodType>(schema: S, file: string): Promise<z.infer<S>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const why = isErrnoException(e) ? (e.code ?? 'error') : 'error';
+    throw new MoatError('MOAT_SPEC_READ', `cannot read ${file}: ${why}`, { exitCode: EX_NOINPUT, cause: e });
+  }
+  return parseSpec(schema, text, file);
+}
+
+// Point at the deepest node on the path that exists: the bad value itself,
+// or the map that lacks a required key.
+function locate(doc: Document, path: (string | number)[], text: string): { offset: number; length: number } {
+  for (let n = path.length; n >= 0; n--) {
+    const node: unknown = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+    if (isNode(node) && node.range) {
+      const [start, end] = node.range;
+      if (n < path.length) {
+        // The key is missing: point at the start of the map that should hold it.
+        return { offset: start, length: 1 };
+      }
+      return { offset: start, length: Math.max(1, Math.min(end, !text.includes('\n', start) ? end : text.indexOf('\n', start)) - start) };
+    }
+  }
+  return { offset: 0, length: 1 };
+}
