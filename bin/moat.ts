@@ -4,6 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { processIo, runCli } from '../src/core/index.js';
 // tools: one line each, kept sorted
+import '../src/bpf/index.js';
+import '../src/finger/index.js';
+import '../src/ifstated/index.js';
+import '../src/jail/index.js';
+import '../src/net/index.js';
+import '../src/root/index.js';
 // end of tools
 
 function version(): string {

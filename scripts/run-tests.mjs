@@ -7,7 +7,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const dir = join(root, 'dist', 'test');
+// MOAT_DIST lets parallel work build into its own folder (dist-<name>).
+const dir = join(root, process.env.MOAT_DIST ?? 'dist', 'test');
 
 function walk(d) {
   const out = [];
@@ -24,7 +25,7 @@ const files = walk(dir)
   .filter((f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)))
   .sort();
 if (files.length === 0) {
-  console.error('run-tests: no test files found under dist/test');
+  console.error(`run-tests: no test files found under ${dir}`);
   process.exit(1);
 }
 const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: root });

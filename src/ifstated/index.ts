@@ -1,0 +1,10 @@
+// Placeholder until this tool is built: it registers the name so that the
+// CLI lists it, and says plainly that it is not available yet.
+import { EX_UNAVAILABLE, registerTool, type Io } from '../core/index.js';
+
+export function main(_argv: readonly string[], io: Io): Promise<number> {
+  io.stderr.write('moat ifstated: not built yet\n');
+  return Promise.resolve(EX_UNAVAILABLE);
+}
+
+registerTool({ name: 'ifstated', summary: 'interface state daemon compatible with OpenBSD ifstated', manPage: 'moat-ifstated(8)', main });
