@@ -1,10 +1,38 @@
-// Placeholder until this tool is built: it registers the name so that the
-// CLI lists it, and says plainly that it is not available yet.
-import { EX_UNAVAILABLE, registerTool, type Io } from '../core/index.js';
+// moat bpf: the public face. Subcommands live in their own modules.
+import { EX_OK, EX_USAGE, registerTool, type Io } from '../core/index.js';
+import { compileMain } from './compile-command.js';
+import { confineMain } from './confine-command.js';
+import { filterMain } from './filter-command.js';
 
-export function main(_argv: readonly string[], io: Io): Promise<number> {
-  io.stderr.write('moat bpf: not built yet\n');
-  return Promise.resolve(EX_UNAVAILABLE);
+export * from './insn.js';
+
+const USAGE = `usage: moat bpf compile [-O] [-n] [-y DLT] [-s snaplen] [-m netmask] [-d|-dd|-ddd|--json|--explain|--dot] EXPR
+       moat bpf filter -r IN -w OUT [-y DLT] [--confine ADDR]... EXPR
+       moat bpf confine --addr ADDR... [--no-multicast] [--no-broadcast] -y DLT EXPR
+`;
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'compile':
+      return compileMain(rest, io);
+    case 'filter':
+      return filterMain(rest, io);
+    case 'confine':
+      return confineMain(rest, io);
+    case '--help':
+    case '-h':
+      io.stdout.write(USAGE);
+      return EX_OK;
+    default:
+      io.stderr.write(sub === undefined ? USAGE : `moat bpf: unknown command '${sub}'; try 'moat bpf --help'\n`);
+      return EX_USAGE;
+  }
 }
 
-registerTool({ name: 'bpf', summary: 'pcap-filter compiler, BPF interpreter and JIT, capture filtering, confinement', manPage: 'moat-bpf(8)', main });
+registerTool({
+  name: 'bpf',
+  summary: 'pcap-filter compiler, BPF interpreter and JIT, capture filtering, confinement',
+  manPage: 'moat-bpf(8)',
+  main,
+});
