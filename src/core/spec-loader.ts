@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { MoatError, isErrnoException } from './errors.js';
 import { EX_NOINPUT } from './exit-codes.js';
@@ -24,8 +24,14 @@ export function parseSpec<S extends z.ZodType>(schema: S, text: string, file: st
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = issue?.path.filter((p): p is string | number => typeof p !== 'symbol') ?? [];
-  const { offset, length } = locate(doc, path, text);
-  const field = path.length === 0 ? '(top level)' : path.map(String).join('.');
+  // An unknown key is reported at the key itself, named in full.
+  const unknownKey = issue?.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+  const { offset, length } = unknownKey === undefined ? locate(doc, path, text) : locateKey(doc, path, unknownKey);
+  const fullPath = unknownKey === undefined ? path : [...path, unknownKey];
+  const field = fullPath.length === 0 ? '(top level)' : fullPath.map(String).join('.');
+  if (unknownKey !== undefined) {
+    throw SourceSyntaxError.at(`${field}: unknown field`, file, text, offset, length, 'MOAT_SPEC_INVALID');
+  }
   throw SourceSyntaxError.at(`${field}: ${issue?.message ?? 'invalid'}`, file, text, offset, length, 'MOAT_SPEC_INVALID');
 }
 
@@ -53,6 +59,18 @@ function locate(doc: Document, path: (string | number)[], text: string): { offse
         return { offset: start, length: 1 };
       }
       return { offset: start, length: Math.max(1, Math.min(end, !text.includes('\n', start) ? end : text.indexOf('\n', start)) - start) };
+    }
+  }
+  return { offset: 0, length: 1 };
+}
+
+function locateKey(doc: Document, path: (string | number)[], key: string): { offset: number; length: number } {
+  const map: unknown = path.length === 0 ? doc.contents : doc.getIn(path, true);
+  if (isMap(map)) {
+    for (const item of map.items) {
+      if (isScalar(item.key) && String(item.key.value) === key && item.key.range) {
+        return { offset: item.key.range[0], length: key.length };
+      }
     }
   }
   return { offset: 0, length: 1 };
