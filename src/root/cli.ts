@@ -1,0 +1,43 @@
+// `moat root` subcommand dispatch.
+import { UsageError, type Io } from '../core/index.js';
+import { buildMain } from './build-command.js';
+import { lddMain } from './ldd.js';
+import { runMain } from './run-command.js';
+import { seaMain } from './sea.js';
+import { verifyMain } from './verify-command.js';
+
+export const USAGE = `usage: moat root <command> [options]
+
+  build   --root DIR [--sysroot DIR] BINARY... [--file SRC[:DEST]]...
+          copy binaries and their library closure into a minimal root
+  ldd     [--sysroot DIR] FILE...      a safe ldd: read ELF headers, never run
+  verify  --root DIR [--manifest FILE] report drift, setuid files, writable dirs
+  run     --root DIR [--user U] -- CMD...   run a command inside a root (Linux)
+  sea     --out FILE                   build moat as one executable (Node SEA)
+
+'moat root <command> --help' describes each; moat-root(8) has the details.
+`;
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'build':
+      return buildMain(rest, io);
+    case 'ldd':
+      return lddMain(rest, io);
+    case 'verify':
+      return verifyMain(rest, io);
+    case 'run':
+      return runMain(rest, io);
+    case 'sea':
+      return seaMain(rest, io);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      io.stdout.write(USAGE);
+      return cmd === undefined ? 64 : 0;
+    default:
+      throw new UsageError(`moat root: unknown command '${cmd}'`, "try 'moat root --help'");
+  }
+}
