@@ -5,6 +5,10 @@ import { confineMain } from './confine-command.js';
 import { filterMain } from './filter-command.js';
 
 export * from './insn.js';
+export * from './compiler/index.js';
+export * from './print/index.js';
+export * from './runtime/index.js';
+export * from './confine/index.js';
 
 const USAGE = `usage: moat bpf compile [-O] [-n] [-y DLT] [-s snaplen] [-m netmask] [-d|-dd|-ddd|--json|--explain|--dot] EXPR
        moat bpf filter -r IN -w OUT [-y DLT] [--confine ADDR]... EXPR

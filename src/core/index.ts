@@ -13,3 +13,4 @@ export * from './status-line.js';
 export * from './progress.js';
 export * from './spec-loader.js';
 export * from './atomic-write.js';
+export * from './pcap/index.js';

@@ -1,0 +1,146 @@
+// `npm run bench -- bpf [--e2e-mb N] [--packets N]`: moat bpf against libpcap
+// (through the oracle helper) and tcpdump, in one run:
+//  - filter throughput, JIT vs pcap_offline_filter, over a capture held in memory;
+//  - compile time per expression, compileFilter -O vs pcap_compile -O;
+//  - program size, ours -O vs libpcap -O, over the expression set (moat only: a count, not a time);
+//  - end to end, `moat bpf filter -r -w` vs `tcpdump -r -w`, MB/s on a generated capture.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseCaptureBuffer, type CapturePacket } from '../src/core/index.js';
+import type { Program } from '../src/bpf/insn.js';
+import { compileFilter } from '../src/bpf/compiler/index.js';
+import { jitBased } from '../src/bpf/runtime/index.js';
+import { BENCH_FILTERS, ETHER, GENERIC } from '../test/bpf/oracle/expressions.js';
+import { oracleBench, oracleCompile, oracleCompileTimes, oraclePath } from '../test/bpf/oracle/oracle.js';
+import type { Benchmark, Figures } from './harness.js';
+import { writeBenchCapture } from './bpf-lib-capture.js';
+
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'moat.js');
+const SHORT = ['tcp80', 'prefix', 'prefix+svc', 'mix5'];
+const EXPRS = [...GENERIC, ...ETHER, ...BENCH_FILTERS];
+const COMPILE_ROUNDS = 50;
+
+function flag(argv: string[], name: string, fallback: number): number {
+  const i = argv.indexOf(name);
+  const v = i >= 0 ? Number(argv[i + 1]) : fallback;
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} wants a positive number`);
+  return v;
+}
+
+export default function bpf(argv: string[]): Benchmark {
+  const e2eMb = flag(argv, '--e2e-mb', 256);
+  const packetsWanted = flag(argv, '--packets', 1_000_000);
+  let dir = '';
+  let memFile = '';
+  let bigFile = '';
+  let packets: CapturePacket[] = [];
+  // The in-memory capture as one buffer plus per-packet offset and lengths, as a capture ring holds it.
+  let mem = new Uint8Array(0);
+  let base = new Uint32Array(0);
+  let cap = new Uint32Array(0);
+  let wire = new Uint32Array(0);
+  let bigBytes = 0;
+
+  const setup = async (): Promise<void> => {
+    if (dir !== '') return;
+    dir = mkdtempSync(join(tmpdir(), 'moat-bench-bpf-'));
+    memFile = join(dir, 'mem.pcap');
+    bigFile = join(dir, 'big.pcap');
+    oraclePath();
+    await writeBenchCapture(memFile, { packets: packetsWanted });
+    const file = readFileSync(memFile);
+    mem = new Uint8Array(file.buffer, file.byteOffset, file.length);
+    packets = [...parseCaptureBuffer(mem)];
+    base = Uint32Array.from(packets, (p) => p.data.byteOffset - mem.byteOffset);
+    cap = Uint32Array.from(packets, (p) => p.caplen);
+    wire = Uint32Array.from(packets, (p) => p.origlen);
+    await writeBenchCapture(bigFile, { bytes: e2eMb * 1e6 });
+    bigBytes = statSync(bigFile).size;
+    // Program sizes are a property of the compilers, not a timing: print them once.
+    let notLonger = 0;
+    let compared = 0;
+    let worst = 0;
+    for (const e of EXPRS) {
+      try {
+        const ours = compileFilter(e, { linktype: 1, optimize: true }).length;
+        const theirs = oracleCompile(1, e, { optimize: true }).length;
+        compared++;
+        if (ours <= theirs) notLonger++;
+        worst = Math.max(worst, ours / theirs);
+      } catch {
+        // not compiled by one of the two
+      }
+    }
+    process.stdout.write(`program size, -O, ${String(compared)} expressions: ours no longer on ${((100 * notLonger) / compared).toFixed(1)}%, worst ratio ${worst.toFixed(3)}\n`);
+    process.stdout.write(`in-memory capture: ${String(packets.length)} packets; end-to-end capture: ${(bigBytes / 1e6).toFixed(0)} MB\n`);
+  };
+
+  const moat = (): Figures => {
+    const figs: Figures = {};
+    const throughput = (prog: Program): number => {
+      const fn = jitBased(prog);
+      const t0 = process.hrtime.bigint();
+      let accepted = 0;
+      const count = base.length;
+      for (let j = 0; j < count; j++) if (fn(mem, base[j] ?? 0, cap[j] ?? 0, wire[j] ?? 0) !== 0) accepted++;
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (accepted === 0) throw new Error('the filter accepted nothing');
+      return count / s / 1e6;
+    };
+    BENCH_FILTERS.forEach((expr, i) => {
+      figs[`Mpkt/s ${SHORT[i] ?? String(i)}`] = throughput(compileFilter(expr, { linktype: 1, optimize: true }));
+      // The same JIT on libpcap's own -O program: the runtime alone, without our optimizer's part.
+      figs[`Mpkt/s ${SHORT[i] ?? String(i)} (libpcap's program)`] = throughput(oracleCompile(1, expr, { optimize: true }));
+    });
+    const t0 = process.hrtime.bigint();
+    let n = 0;
+    for (const e of EXPRS) {
+      for (let r = 0; r < COMPILE_ROUNDS; r++) {
+        try {
+          compileFilter(e, { linktype: 1, optimize: true });
+        } catch {
+          break;
+        }
+        n++;
+      }
+    }
+    figs['compile µs/expr'] = Number(process.hrtime.bigint() - t0) / 1e3 / n;
+    const e0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [bin, 'bpf', 'filter', '-O', '-r', bigFile, '-w', '/dev/null', 'tcp port 80'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (r.status !== 0) throw new Error(`moat bpf filter failed: ${r.stderr.toString()}`);
+    figs['e2e MB/s'] = bigBytes / 1e6 / (Number(process.hrtime.bigint() - e0) / 1e9);
+    return figs;
+  };
+
+  const libpcap = (): Figures => {
+    const figs: Figures = {};
+    BENCH_FILTERS.forEach((expr, i) => {
+      const b = oracleBench(memFile, 1, expr);
+      figs[`Mpkt/s ${SHORT[i] ?? String(i)}`] = b.packets / b.seconds / 1e6;
+    });
+    const times = oracleCompileTimes(1, COMPILE_ROUNDS, EXPRS).filter((t) => Number.isFinite(t));
+    figs['compile µs/expr'] = (times.reduce((a, b) => a + b, 0) / times.length) * 1e6;
+    const e0 = process.hrtime.bigint();
+    const r = spawnSync('tcpdump', ['-r', bigFile, '-w', '/dev/null', 'tcp port 80'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (r.status !== 0) throw new Error(`tcpdump failed: ${r.stderr.toString()}`);
+    figs['e2e MB/s'] = bigBytes / 1e6 / (Number(process.hrtime.bigint() - e0) / 1e9);
+    return figs;
+  };
+
+  return {
+    name: 'bpf',
+    description: `filter throughput (Mpkt/s, higher is better), compile time (µs, lower is better), end to end on ${String(e2eMb)} MB (MB/s)`,
+    rounds: 3,
+    subjects: [
+      { name: 'moat bpf (JIT)', setup, run: () => Promise.resolve(moat()), teardown: () => {
+          rmSync(dir, { recursive: true, force: true });
+          return Promise.resolve();
+        },
+      },
+      { name: 'libpcap 1.10 / tcpdump', setup, run: () => Promise.resolve(libpcap()) },
+    ],
+  };
+}

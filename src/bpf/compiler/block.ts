@@ -1,0 +1,107 @@
+// The control-flow representation libpcap's code generator uses (gencode.h):
+// a block is a run of straight-line statements ending in one conditional
+// jump. An expression under construction is one block whose true and false
+// exits are still open; the open exits are threaded through the jt/jf fields
+// themselves and told apart by each block's `sense` bit. Keeping this exact
+// shape is what makes our unoptimized output match libpcap's `-O` output
+// instruction for instruction.
+import { BPF_JMP, BPF_RET, BPF_K, bpfClass } from '../insn.js';
+
+export interface Stmt {
+  code: number;
+  k: number;
+  /** Source clause this statement was generated for (for --explain). */
+  clause?: Clause | undefined;
+  /** For a `ja` inside a statement list (protochain): its target statement. */
+  target?: Stmt | undefined;
+  /** For a conditional jump inside a statement list (protochain). */
+  jtStmt?: Stmt | undefined;
+  jfStmt?: Stmt | undefined;
+}
+
+export interface Clause {
+  start: number;
+  end: number;
+  text: string;
+}
+
+export class Block {
+  static nextId = 0;
+  readonly id: number;
+  stmts: Stmt[] = [];
+  /** The block's final jump (or `ret`, for a return block). */
+  s: Stmt;
+  jt: Block | null = null;
+  jf: Block | null = null;
+  sense = false;
+  head: Block;
+  clause: Clause | undefined;
+
+  constructor(code: number, k = 0, clause?: Clause) {
+    this.id = Block.nextId++;
+    this.s = { code, k, clause };
+    this.head = this;
+    this.clause = clause;
+  }
+
+  isReturn(): boolean {
+    return bpfClass(this.s.code) === BPF_RET;
+  }
+}
+
+export function jmp(op: number): number {
+  return BPF_JMP | op | BPF_K;
+}
+
+/** Point every open exit on `list`'s chain (selected by sense) at `target`. */
+export function backpatch(list: Block | null, target: Block): void {
+  let b = list;
+  while (b !== null) {
+    let next: Block | null;
+    if (!b.sense) {
+      next = b.jt;
+      b.jt = target;
+    } else {
+      next = b.jf;
+      b.jf = target;
+    }
+    b = next;
+  }
+}
+
+/** Append chain b1 to the end of chain b0. */
+export function merge(b0: Block, b1: Block): void {
+  let b = b0;
+  for (;;) {
+    const next = !b.sense ? b.jt : b.jf;
+    if (next === null) {
+      if (!b.sense) b.jt = b1;
+      else b.jf = b1;
+      return;
+    }
+    b = next;
+  }
+}
+
+/** b1 := b0 and b1 (b1 is the result). */
+export function genAnd(b0: Block, b1: Block): void {
+  backpatch(b0, b1.head);
+  b0.sense = !b0.sense;
+  b1.sense = !b1.sense;
+  merge(b1, b0);
+  b1.sense = !b1.sense;
+  b1.head = b0.head;
+}
+
+/** b1 := b0 or b1 (b1 is the result). */
+export function genOr(b0: Block, b1: Block): void {
+  b0.sense = !b0.sense;
+  backpatch(b0, b1.head);
+  b0.sense = !b0.sense;
+  merge(b1, b0);
+  b1.head = b0.head;
+}
+
+export function genNot(b: Block): void {
+  b.sense = !b.sense;
+}

@@ -1,0 +1,105 @@
+// AST → block graph, visiting nodes in the order yacc runs libpcap's actions
+// (post-order, left to right), which fixes register numbers and the layout.
+// Then finish_parse: the pflog prologue, `ret snaplen` on the true exits and
+// `ret 0` on the false ones.
+import type { Node } from './ast.js';
+import { Block, backpatch, genAnd, genNot, genOr } from './block.js';
+import { GenError, syntaxError } from './errors.js';
+import { Gen, type GenOptions } from './gen.js';
+import { genRelation } from './gen-arith.js';
+import { genId } from './gen-id.js';
+import { genProtoAbbrev } from './gen-link.js';
+import { genOther } from './gen-other.js';
+import { isSupportedLinktype, unsupportedMessage } from './linktypes.js';
+
+export interface Generated {
+  root: Block;
+  noOptimize: boolean;
+}
+
+export function generate(src: string, node: Node | null, opts: GenOptions): Generated {
+  let g: Gen;
+  try {
+    g = new Gen(opts);
+  } catch (e) {
+    if (e instanceof GenError) throw syntaxError(e.message, src, 0, Math.max(1, src.length));
+    throw e;
+  }
+  if (node === null) {
+    if (!isSupportedLinktype(opts.linktype)) throw syntaxError(unsupportedMessage(opts.linktype), src, 0, 1);
+    return { root: g.retBlock(opts.snaplen), noOptimize: false };
+  }
+  const walk = (n: Node): Block => {
+    switch (n.t) {
+      case 'and':
+      case 'or': {
+        // and/or associate to the left: walk the left spine iteratively so a
+        // long generated list (`host a or host b or ...`) needs no deep stack.
+        const spine: Extract<Node, { t: 'and' | 'or' }>[] = [];
+        let m: Node = n;
+        while (m.t === 'and' || m.t === 'or') {
+          spine.push(m);
+          m = m.l;
+        }
+        let acc = walk(m);
+        for (let i = spine.length - 1; i >= 0; i--) {
+          const op = spine[i];
+          if (op === undefined) continue;
+          const r = walk(op.r);
+          if (op.t === 'and') genAnd(acc, r);
+          else genOr(acc, r);
+          acc = r;
+        }
+        return acc;
+      }
+      case 'not': {
+        const b = walk(n.e);
+        genNot(b);
+        return b;
+      }
+      default:
+        {
+          const c = n.t === 'id' ? (n.clause ?? n.span) : n.span;
+          g.clause = { start: c.start, end: c.end, text: src.slice(c.start, c.end) };
+        }
+        try {
+          switch (n.t) {
+            case 'id':
+              return genId(g, n);
+            case 'pname':
+              return genProtoAbbrev(g, n.proto);
+            case 'rel':
+              return genRelation(g, n.op, n.l, n.r, n.reversed);
+            case 'other':
+              return genOther(g, n);
+          }
+        } catch (e) {
+          if (e instanceof GenError) {
+            // On a link type we cannot compile for, only link-independent
+            // errors (qualifiers, values) are libpcap's; anything about the
+            // link type itself becomes our refusal of it.
+            const dlt = opts.linktype;
+            const linky =
+              e.message.includes('not implemented') ||
+              (e.message.includes('supported only on SS7') && [139, 140, 141].includes(dlt)) ||
+              (e.message.includes('supported only on SUNATM') && dlt === 123);
+            const msg = !isSupportedLinktype(opts.linktype) && linky ? unsupportedMessage(opts.linktype) : e.message;
+            throw syntaxError(msg, src, n.span.start, Math.max(1, n.span.end - n.span.start));
+          }
+          throw e;
+        } finally {
+          g.clause = undefined;
+        }
+    }
+  };
+  const p = walk(node);
+  // An unsupported link type got this far only to report the expression's
+  // own errors first, as libpcap would; it is never compiled.
+  if (!isSupportedLinktype(opts.linktype)) throw syntaxError(unsupportedMessage(opts.linktype), src, 0, Math.max(1, src.length));
+  const pro = g.prologue();
+  if (pro.length > 0) p.head.stmts = [...pro, ...p.head.stmts];
+  backpatch(p, g.retBlock(opts.snaplen));
+  p.sense = !p.sense;
+  backpatch(p, g.retBlock(0));
+  return { root: p.head, noOptimize: g.noOptimize };
+}

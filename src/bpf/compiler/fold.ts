@@ -1,0 +1,288 @@
+// Block-local constant folding and dead-code removal, for the optimizer.
+// Values in A, X and the scratch words are tracked through each block:
+// loads of known words become immediates, ALU operations on constants are
+// computed, X operands that are constant become K operands, and a
+// conditional jump on a constant A is decided (both edges to one target).
+// Then, backwards, statements whose result nobody reads are removed —
+// except those that can end the program: a packet load out of bounds and a
+// division by a zero X both reject the packet, so they always stay.
+import {
+  BPF_ABS, BPF_ADD, BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_IND, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD,
+  BPF_LDX, BPF_LSH, BPF_MEM, BPF_MISC, BPF_MOD, BPF_MSH, BPF_MUL, BPF_NEG, BPF_OR, BPF_RET, BPF_RSH, BPF_ST, BPF_STX,
+  BPF_SUB, BPF_TAX, BPF_TXA, BPF_X, BPF_XOR, bpfClass, bpfMode, bpfOp, bpfSrc,
+} from '../insn.js';
+import type { Block, Stmt } from './block.js';
+
+type Val = number | null;
+
+function alu(op: number, a: number, b: number): number | null {
+  switch (op) {
+    case BPF_ADD: return (a + b) >>> 0;
+    case BPF_SUB: return (a - b) >>> 0;
+    case BPF_MUL: return Math.imul(a, b) >>> 0;
+    case BPF_DIV: return b === 0 ? null : Math.floor(a / b) >>> 0;
+    case BPF_MOD: return b === 0 ? null : (a % b) >>> 0;
+    case BPF_AND: return (a & b) >>> 0;
+    case BPF_OR: return (a | b) >>> 0;
+    case BPF_XOR: return (a ^ b) >>> 0;
+    case BPF_LSH: return b >= 32 ? 0 : (a << b) >>> 0;
+    case BPF_RSH: return b >= 32 ? 0 : a >>> b;
+    default: return null;
+  }
+}
+
+function decideJump(op: number, a: number, k: number): boolean | null {
+  switch (op) {
+    case BPF_JEQ: return a === k;
+    case BPF_JGT: return a > k;
+    case BPF_JGE: return a >= k;
+    case BPF_JSET: return (a & k) !== 0;
+    default: return null;
+  }
+}
+
+/** ALU K operations that leave A unchanged. */
+function identity(op: number, k: number): boolean {
+  if (k === 0) return op === BPF_ADD || op === BPF_SUB || op === BPF_OR || op === BPF_XOR || op === BPF_LSH || op === BPF_RSH;
+  if (k === 1) return op === BPF_MUL || op === BPF_DIV;
+  return op === BPF_AND && k >>> 0 === 0xffffffff;
+}
+
+/** Forward pass: constant propagation, copy propagation through scratch words, folding. */
+function propagate(b: Block): void {
+  let a: Val = null;
+  let x: Val = null;
+  const mem = new Map<number, Val>();
+  // Scratch words known to hold the same value as A (or X) right now.
+  let aEq = new Set<number>();
+  let xEq = new Set<number>();
+  const out: Stmt[] = [];
+  for (const s0 of b.stmts) {
+    let s = s0;
+    const c = s.code;
+    const cls = bpfClass(c);
+    if (cls === BPF_LD) {
+      const mode = bpfMode(c);
+      if (mode === BPF_MEM && aEq.has(s.k)) continue; // A already holds it
+      if (mode === BPF_IND && x !== null && x + (s.k >>> 0) <= 0xffffffff) {
+        s = { ...s, code: BPF_LD | BPF_ABS | (c & 0x18), k: x + (s.k >>> 0) };
+      }
+      if (mode === BPF_IMM) a = s.k >>> 0;
+      else if (mode === BPF_MEM) {
+        const v = mem.get(s.k) ?? null;
+        if (v !== null) s = { ...s, code: BPF_LD | BPF_IMM, k: v };
+        a = v;
+      } else a = null;
+      aEq = mode === BPF_MEM ? new Set([s0.k]) : new Set();
+    } else if (cls === BPF_LDX) {
+      const mode = bpfMode(c);
+      if (mode === BPF_MEM && xEq.has(s.k)) continue;
+      if (mode === BPF_IMM) x = s.k >>> 0;
+      else if (mode === BPF_MEM) {
+        const v = mem.get(s.k) ?? null;
+        if (v !== null) s = { ...s, code: BPF_LDX | BPF_IMM, k: v };
+        x = v;
+      } else x = null;
+      xEq = mode === BPF_MEM ? new Set([s0.k]) : new Set();
+    } else if (cls === BPF_ST) {
+      mem.set(s.k, a);
+      aEq.add(s.k);
+      xEq.delete(s.k);
+    } else if (cls === BPF_STX) {
+      mem.set(s.k, x);
+      xEq.add(s.k);
+      aEq.delete(s.k);
+    } else if (cls === BPF_ALU && bpfOp(c) !== BPF_NEG && (bpfSrc(c) === BPF_K ? identity(bpfOp(c), s.k >>> 0) : x !== null && identity(bpfOp(c), x))) {
+      continue; // A unchanged
+    } else if (cls === BPF_ALU) {
+      aEq = new Set();
+      const op = bpfOp(c);
+      if (op === BPF_NEG) {
+        if (a !== null) {
+          a = -a >>> 0;
+          s = { ...s, code: BPF_LD | BPF_IMM, k: a };
+        }
+      } else {
+        if (bpfSrc(c) === BPF_X && x !== null && !((op === BPF_DIV || op === BPF_MOD) && x === 0)) {
+          s = { ...s, code: BPF_ALU | op | BPF_K, k: x };
+        }
+        const kk = s.k >>> 0;
+        const absorbing = bpfSrc(s.code) === BPF_K && (((op === BPF_AND || op === BPF_MUL) && kk === 0) || ((op === BPF_LSH || op === BPF_RSH) && kk >= 32));
+        if (absorbing) {
+          // The result does not depend on A.
+          a = 0;
+          s = { ...s, code: BPF_LD | BPF_IMM, k: 0 };
+        } else if (bpfSrc(s.code) === BPF_K && a !== null) {
+          const v = alu(op, a, s.k >>> 0);
+          if (v !== null) {
+            a = v;
+            s = { ...s, code: BPF_LD | BPF_IMM, k: v };
+          } else a = null;
+        } else a = null;
+      }
+    } else if (c === (BPF_MISC | BPF_TAX)) {
+      x = a;
+      xEq = new Set(aEq);
+      if (a !== null) s = { ...s, code: BPF_LDX | BPF_IMM, k: a };
+    } else if (c === (BPF_MISC | BPF_TXA)) {
+      a = x;
+      aEq = new Set(xEq);
+      if (x !== null) s = { ...s, code: BPF_LD | BPF_IMM, k: x };
+    }
+    out.push(s);
+  }
+  b.stmts = out;
+  const c = b.s.code;
+  if (bpfClass(c) !== BPF_JMP || b.jt === null || b.jf === null) return;
+  if (bpfSrc(c) === BPF_X && x !== null) b.s = { ...b.s, code: (c & ~BPF_X) | BPF_K, k: x };
+  // `sub #c; jeq #0` is `jeq #c` (libpcap 1.10.3 compares that way).
+  const last = out[out.length - 1];
+  if (last?.code === (BPF_ALU | BPF_SUB | BPF_K) && b.s.code === (BPF_JMP | BPF_JEQ | BPF_K) && b.s.k === 0) {
+    out.pop();
+    b.s = { ...b.s, k: last.k >>> 0 };
+    a = a === null ? null : (a + (last.k >>> 0)) >>> 0;
+  }
+  const op = bpfOp(b.s.code);
+  const k = b.s.k >>> 0;
+  const always = bpfSrc(b.s.code) !== BPF_K ? null : op === BPF_JSET && k === 0 ? false : op === BPF_JGE && k === 0 ? true : op === BPF_JGT && k === 0xffffffff ? false : null;
+  if (always !== null) {
+    const target = always ? b.jt : b.jf;
+    b.jt = target;
+    b.jf = target;
+  } else if (bpfSrc(b.s.code) === BPF_K && a !== null) {
+    const d = decideJump(bpfOp(b.s.code), a, b.s.k >>> 0);
+    if (d !== null) {
+      const target = d ? b.jt : b.jf;
+      b.jt = target;
+      b.jf = target;
+    }
+  }
+}
+
+function sizeOf(code: number): number {
+  const sz = code & 0x18;
+  return sz === 0x10 ? 1 : sz === 0x08 ? 2 : 4;
+}
+
+/** Can this statement end the program (and so must stay)? */
+function canFail(s: Stmt): boolean {
+  const c = s.code;
+  const cls = bpfClass(c);
+  if (cls === BPF_LD) return bpfMode(c) === BPF_ABS || bpfMode(c) === BPF_IND;
+  if (cls === BPF_LDX) return bpfMode(c) === BPF_MSH;
+  if (cls === BPF_ALU) return (bpfOp(c) === BPF_DIV || bpfOp(c) === BPF_MOD) && (bpfSrc(c) === BPF_X || s.k === 0);
+  return false;
+}
+
+/** Backward pass: drop statements whose results are never read. */
+function sweep(b: Block, aLiveOut: boolean, xLiveOut: boolean, memLiveOut: ReadonlySet<number>): void {
+  const decided = b.jt !== null && b.jt === b.jf;
+  const t = b.s.code;
+  let aLive = aLiveOut;
+  let xLive = xLiveOut;
+  if (bpfClass(t) === BPF_JMP && !decided) {
+    aLive = true;
+    if (bpfSrc(t) === BPF_X) xLive = true;
+  } else if (bpfClass(t) === BPF_RET) {
+    if ((t & 0x18) === 0x10) aLive = true;
+    if ((t & 0x18) === BPF_X) xLive = true;
+  }
+  const mem = new Set(memLiveOut);
+  const kept: Stmt[] = [];
+  // A packet load cannot be the one that fails when another absolute load in
+  // this straight-line block reaches at least as far (only then is it
+  // removable when its value is dead: failure is all-or-nothing here).
+  const ends = b.stmts.map((st) => (bpfClass(st.code) === BPF_LD && bpfMode(st.code) === BPF_ABS ? (st.k >>> 0) + sizeOf(st.code) : -1));
+  const covered = (i: number): boolean => ends.some((e, j) => j !== i && (e > (ends[i] ?? -1) || (e === ends[i] && j > i)));
+  for (let i = b.stmts.length - 1; i >= 0; i--) {
+    const s = b.stmts[i];
+    if (s === undefined) continue;
+    const c = s.code;
+    const cls = bpfClass(c);
+    const fails = canFail(s) && !(bpfMode(c) === BPF_ABS && cls === BPF_LD && covered(i));
+    let keep = true;
+    if (cls === BPF_LD) {
+      const mode = bpfMode(c);
+      keep = aLive || fails;
+      aLive = false;
+      if (keep && mode === BPF_MEM) mem.add(s.k);
+      if (keep && mode === BPF_IND) xLive = true;
+    } else if (cls === BPF_LDX) {
+      keep = xLive || fails;
+      xLive = false;
+      if (keep && bpfMode(c) === BPF_MEM) mem.add(s.k);
+    } else if (cls === BPF_ST || cls === BPF_STX) {
+      keep = mem.has(s.k);
+      mem.delete(s.k);
+      if (keep) {
+        if (cls === BPF_ST) aLive = true;
+        else xLive = true;
+      }
+    } else if (cls === BPF_ALU) {
+      keep = aLive || fails;
+      if (keep) {
+        aLive = true;
+        if (bpfSrc(c) === BPF_X) xLive = true;
+      }
+    } else if (c === (BPF_MISC | BPF_TAX)) {
+      keep = xLive;
+      xLive = false;
+      if (keep) aLive = true;
+    } else if (c === (BPF_MISC | BPF_TXA)) {
+      keep = aLive;
+      aLive = false;
+      if (keep) xLive = true;
+    }
+    if (keep) kept.push(s);
+  }
+  b.stmts = kept.reverse();
+}
+
+/** Fold and sweep every block; `readsOnEntry` says which blocks need A/X from before. */
+export function foldBlocks(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean): void {
+  // Each sweep can expose more constants (a dead `ld #k; st M[i]` pair
+  // hides an adjacent store/load), so go round a few times.
+  const size = (): number => blocks.reduce((n, b) => n + b.stmts.length + (b.jt === b.jf ? 0 : 1), 0);
+  let before = size();
+  for (let round = 0; round < 4; round++) {
+    foldOnce(blocks, readsOnEntry);
+    const after = size();
+    if (after === before) break;
+    before = after;
+  }
+  for (const b of blocks) andToJset(b, readsOnEntry);
+}
+
+/** `and #m; jeq #0` with A dead afterwards is `jset #m` with the branches swapped. */
+function andToJset(b: Block, readsOnEntry: (b: Block) => boolean): void {
+  const last = b.stmts[b.stmts.length - 1];
+  if (last?.code !== (BPF_ALU | BPF_AND | BPF_K) || b.s.code !== (BPF_JMP | BPF_JEQ | BPF_K) || b.s.k !== 0) return;
+  if (b.jt === null || b.jf === null || b.jt === b.jf || readsOnEntry(b.jt) || readsOnEntry(b.jf)) return;
+  b.stmts = b.stmts.slice(0, -1);
+  b.s = { ...b.s, code: BPF_JMP | BPF_JSET | BPF_K, k: last.k >>> 0 };
+  const t = b.jt;
+  b.jt = b.jf;
+  b.jf = t;
+}
+
+function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean): void {
+  for (const b of blocks) propagate(b);
+  // A scratch word read in some block before that block writes it is kept
+  // alive everywhere (libpcap's code shares words across blocks only in the
+  // pflog prologue and protochain).
+  const memRead = new Set<number>();
+  for (const b of blocks) {
+    const written = new Set<number>();
+    for (const s of b.stmts) {
+      const cls = bpfClass(s.code);
+      if ((cls === BPF_LD || cls === BPF_LDX) && bpfMode(s.code) === BPF_MEM && !written.has(s.k)) memRead.add(s.k);
+      if (cls === BPF_ST || cls === BPF_STX) written.add(s.k);
+    }
+  }
+  for (const b of blocks) {
+    const succ = [b.jt, b.jf].filter((s): s is Block => s !== null);
+    const live = succ.some((s) => readsOnEntry(s));
+    sweep(b, live, live, memRead);
+  }
+}
+

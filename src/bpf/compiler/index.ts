@@ -1,0 +1,111 @@
+// moat bpf compiler: pcap-filter(7) expressions → classic BPF, with
+// libpcap's unoptimized semantics (per-packet verdicts and snap lengths).
+//
+// Which libpcap: code generation follows Debian 12's libpcap 1.10.3, the
+// oracle our tests and CI run against (so `moat bpf compile -d` matches
+// `tcpdump -d -O` there), and error wording follows libpcap master, whose
+// reject tests we run. Where the two differ in behaviour we follow 1.10.3,
+// because that is what runs under CI and what users of Debian 12 get:
+//  - `ip6` on NULL/LOOP/PFLOG tests the compiling host's AF_INET6 (10 on
+//    Linux), not master's three BSD values;
+//  - `link proto N` above 255 on Ethernet is accepted (master refuses);
+//  - `a == b` compiles as `sub x; jeq #0` (master: `jeq x`; same verdicts).
+// Deliberate departures from 1.10.3, each a bug there, where we do what
+// libpcap master and pcap-filter(7) say:
+//  - `byte N & V` / `byte N | V` load the byte first (1.10.3 tests stale A);
+//  - arithmetic keeps the protocol checks of both operands (1.10.3 drops the
+//    right operand's, so `ip[0] + tcp[0] = 1` loads from non-TCP packets);
+//  - inbound/outbound/ifindex on Ethernet are refused ("not a live capture"),
+//    where 1.10.3 emits Linux-only metadata loads that no savefile has;
+//  - the pflog action names of master's table are all accepted;
+//  - DECnet addresses beyond area 63 / node 1023 and `decnet net` are
+//    refused, as in master (1.10.3 silently truncates them).
+// Our optimizer never removes a load that could fall off the packet, so it
+// keeps libpcap's unoptimized verdict on truncated packets where libpcap's
+// optimizer does not.
+import os from 'node:os';
+import type { Program } from '../insn.js';
+import type { Clause } from './block.js';
+import { generate } from './codegen.js';
+import { syntaxError } from './errors.js';
+import { PCAP_NETMASK_UNKNOWN } from './gen.js';
+import { linearize } from './linearize.js';
+import { normalizeLinktype } from './linktypes.js';
+import { FileNameDb, type NameDb } from './names.js';
+import { optimizeGraph } from './optimize.js';
+import { parseFilter } from './parser.js';
+
+export { DLT, linktypeByName, linktypeName, linktypeDescription, normalizeLinktype } from './linktypes.js';
+export { PCAP_NETMASK_UNKNOWN } from './gen.js';
+export type { Clause } from './block.js';
+export { FileNameDb, type NameDb } from './names.js';
+
+export interface CompileOptions {
+  /** DLT_ value (or LINKTYPE_ value from a capture file). */
+  linktype: number;
+  /** Returned for accepted packets; default 262144 as tcpdump's. */
+  snaplen?: number;
+  /** IPv4 netmask for `ip broadcast`; default unknown (as PCAP_NETMASK_UNKNOWN). */
+  netmask?: number;
+  /** Run the optimizer (like tcpdump without -O). Default false. */
+  optimize?: boolean;
+  /** Look up host, service, protocol and network names in /etc. Default true. */
+  resolveNames?: boolean;
+  /** Name databases (tests); default the files under /etc. */
+  names?: NameDb;
+}
+
+export interface CompiledExpression {
+  program: Program;
+  /** The expression clause each instruction came from (undefined for returns). */
+  clauses: readonly (Clause | undefined)[];
+  optimized: boolean;
+}
+
+export const DEFAULT_SNAPLEN = 262144;
+
+let defaultNames: NameDb | null = null;
+
+/** Compile with per-instruction provenance (for --explain and --dot). */
+export function compileFilterDetailed(expr: string, opts: CompileOptions): CompiledExpression {
+  try {
+    return compileUnguarded(expr, opts);
+  } catch (e) {
+    // A pathologically nested expression exhausts the JavaScript stack:
+    // report it like any bad input (libpcap's parser has a depth limit too).
+    if (e instanceof RangeError) throw syntaxError('expression too complex (nested too deeply)', expr, 0, Math.max(1, expr.length));
+    throw e;
+  }
+}
+
+function compileUnguarded(expr: string, opts: CompileOptions): CompiledExpression {
+  const parsed = parseFilter(expr);
+  const names = opts.resolveNames === false ? null : (opts.names ?? (defaultNames ??= new FileNameDb()));
+  const gen = generate(expr, parsed.node, {
+    linktype: normalizeLinktype(opts.linktype),
+    snaplen: (opts.snaplen ?? DEFAULT_SNAPLEN) >>> 0,
+    netmask: (opts.netmask ?? PCAP_NETMASK_UNKNOWN) >>> 0,
+    names,
+    littleEndianHost: os.endianness() === 'LE',
+  });
+  let linear = linearize(gen.root);
+  let optimized = false;
+  if (opts.optimize === true && !gen.noOptimize) {
+    // On the generator's own graph: the laid-out program may already hold
+    // long-jump `ja`s that a rebuilt graph would not survive.
+    linear = optimizeGraph(gen.root, linear);
+    optimized = true;
+    const first = linear.insns[0];
+    if (linear.insns.length === 1 && first?.k === 0) {
+      throw syntaxError('expression rejects all packets', expr, 0, Math.max(1, expr.length));
+    }
+  }
+  return { program: linear.insns, clauses: linear.clauses, optimized };
+}
+
+/** Compile a pcap-filter(7) expression. Throws SourceSyntaxError. */
+export function compileFilter(expr: string, opts: CompileOptions): Program {
+  return compileFilterDetailed(expr, opts).program;
+}
+
+

@@ -1,0 +1,225 @@
+// The pcap-filter(7) tokenizer, following libpcap's scanner.l: keywords,
+// numbers (decimal, 0x hex, leading-0 octal), dotted IPv4 prefixes (HID),
+// IPv6 addresses (HID6), MAC addresses (EID), names (ID) and operators.
+// Longest match wins and, on a tie, the earlier rule (keywords before ID),
+// as flex does.
+import { syntaxError } from './errors.js';
+
+export type TokKind = 'ID' | 'HID' | 'HID6' | 'EID' | 'AID' | 'NUM' | 'KW' | 'OP' | 'EOF';
+
+export interface Token {
+  kind: TokKind;
+  /** Keyword name (canonical), operator text, or the literal text. */
+  text: string;
+  /** NUM value. */
+  value: number;
+  start: number;
+  end: number;
+}
+
+/** Keyword spellings → canonical token name (scanner.l). */
+const KEYWORDS: Record<string, string> = {
+  dst: 'DST', src: 'SRC',
+  link: 'LINK', ether: 'LINK', ppp: 'LINK', slip: 'LINK', fddi: 'LINK', tr: 'LINK', wlan: 'LINK',
+  arp: 'ARP', rarp: 'RARP', ip: 'IP', sctp: 'SCTP', tcp: 'TCP', udp: 'UDP', icmp: 'ICMP', igmp: 'IGMP',
+  igrp: 'IGRP', pim: 'PIM', vrrp: 'VRRP', carp: 'CARP', radio: 'RADIO',
+  ip6: 'IPV6', icmp6: 'ICMPV6', ah: 'AH', esp: 'ESP',
+  atalk: 'ATALK', aarp: 'AARP', decnet: 'DECNET', lat: 'LAT', sca: 'SCA', moprc: 'MOPRC', mopdl: 'MOPDL',
+  iso: 'ISO', esis: 'ESIS', 'es-is': 'ESIS', isis: 'ISIS', 'is-is': 'ISIS',
+  l1: 'L1', l2: 'L2', iih: 'IIH', lsp: 'LSP', snp: 'SNP', csnp: 'CSNP', psnp: 'PSNP',
+  clnp: 'CLNP', stp: 'STP', ipx: 'IPX', netbeui: 'NETBEUI',
+  host: 'HOST', net: 'NET', mask: 'NETMASK', port: 'PORT', portrange: 'PORTRANGE', proto: 'PROTO',
+  protochain: 'PROTOCHAIN', gateway: 'GATEWAY',
+  type: 'TYPE', subtype: 'SUBTYPE', direction: 'DIR', dir: 'DIR',
+  address1: 'ADDR1', addr1: 'ADDR1', address2: 'ADDR2', addr2: 'ADDR2',
+  address3: 'ADDR3', addr3: 'ADDR3', address4: 'ADDR4', addr4: 'ADDR4', ra: 'RA', ta: 'TA',
+  less: 'LESS', greater: 'GREATER', byte: 'CBYTE', broadcast: 'TK_BROADCAST', multicast: 'TK_MULTICAST',
+  and: 'AND', or: 'OR', not: '!',
+  len: 'LEN', length: 'LEN', inbound: 'INBOUND', outbound: 'OUTBOUND', ifindex: 'IFINDEX',
+  vlan: 'VLAN', mpls: 'MPLS', pppoed: 'PPPOED', pppoes: 'PPPOES', geneve: 'GENEVE',
+  lane: 'LANE', llc: 'LLC', metac: 'METAC', bcc: 'BCC', oam: 'OAM', oamf4: 'OAMF4', oamf4ec: 'OAMF4EC',
+  oamf4sc: 'OAMF4SC', sc: 'SC', ilmic: 'ILMIC', vpi: 'VPI', vci: 'VCI', connectmsg: 'CONNECTMSG',
+  metaconnect: 'METACONNECT',
+  on: 'PF_IFNAME', ifname: 'PF_IFNAME', rset: 'PF_RSET', ruleset: 'PF_RSET', rnr: 'PF_RNR', rulenum: 'PF_RNR',
+  srnr: 'PF_SRNR', subrulenum: 'PF_SRNR', reason: 'PF_REASON', action: 'PF_ACTION',
+  fisu: 'FISU', lssu: 'LSSU', lsu: 'LSSU', msu: 'MSU', hfisu: 'HFISU', hlssu: 'HLSSU', hmsu: 'HMSU',
+  sio: 'SIO', opc: 'OPC', dpc: 'DPC', sls: 'SLS', hsio: 'HSIO', hopc: 'HOPC', hdpc: 'HDPC', hsls: 'HSLS',
+};
+
+/** Named constants that scan as numbers (scanner.l; pcap-filter(7)). */
+export const NAMED_NUMBERS: Record<string, number> = {
+  icmptype: 0, icmpcode: 1,
+  'icmp-echoreply': 0, 'icmp-unreach': 3, 'icmp-sourcequench': 4, 'icmp-redirect': 5, 'icmp-echo': 8,
+  'icmp-routeradvert': 9, 'icmp-routersolicit': 10, 'icmp-timxceed': 11, 'icmp-paramprob': 12,
+  'icmp-tstamp': 13, 'icmp-tstampreply': 14, 'icmp-ireq': 15, 'icmp-ireqreply': 16, 'icmp-maskreq': 17,
+  'icmp-maskreply': 18,
+  icmp6type: 0, icmp6code: 1,
+  'icmp6-destinationunreach': 1, 'icmp6-packettoobig': 2, 'icmp6-timeexceeded': 3,
+  'icmp6-parameterproblem': 4, 'icmp6-echo': 128, 'icmp6-echoreply': 129,
+  'icmp6-multicastlistenerquery': 130, 'icmp6-multicastlistenerreportv1': 131,
+  'icmp6-multicastlistenerdone': 132, 'icmp6-routersolicit': 133, 'icmp6-routeradvert': 134,
+  'icmp6-neighborsolicit': 135, 'icmp6-neighboradvert': 136, 'icmp6-redirect': 137,
+  'icmp6-routerrenum': 138, 'icmp6-nodeinformationquery': 139, 'icmp6-nodeinformationresponse': 140,
+  'icmp6-ineighbordiscoverysolicit': 141, 'icmp6-ineighbordiscoveryadvert': 142,
+  'icmp6-multicastlistenerreportv2': 143, 'icmp6-homeagentdiscoveryrequest': 144,
+  'icmp6-homeagentdiscoveryreply': 145, 'icmp6-mobileprefixsolicit': 146, 'icmp6-mobileprefixadvert': 147,
+  'icmp6-certpathsolicit': 148, 'icmp6-certpathadvert': 149, 'icmp6-multicastrouteradvert': 151,
+  'icmp6-multicastroutersolicit': 152, 'icmp6-multicastrouterterm': 153,
+  tcpflags: 13, 'tcp-fin': 0x01, 'tcp-syn': 0x02, 'tcp-rst': 0x04, 'tcp-push': 0x08, 'tcp-ack': 0x10,
+  'tcp-urg': 0x20, 'tcp-ece': 0x40, 'tcp-cwr': 0x80,
+};
+
+const RE_ID = /[A-Za-z0-9](?:[-_.A-Za-z0-9]*[.A-Za-z0-9])?/y;
+const RE_NUM = /(?:0[Xx][0-9A-Fa-f]+|[0-9]+)/y;
+const RE_HID = /[0-9]+(?:\.[0-9]+){1,3}/y;
+const RE_EID = /(?:[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2}){5}|[0-9A-Fa-f]{1,2}(?:-[0-9A-Fa-f]{1,2}){5}|[0-9A-Fa-f]{1,2}(?:\.[0-9A-Fa-f]{1,2}){5}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}|[0-9A-Fa-f]{12}|[0-9A-Fa-f]{4}(?::[0-9A-Fa-f]{4}){2})/y;
+const RE_V6 = /[0-9A-Fa-f:][0-9A-Fa-f:.]*/y;
+const RE_AID = /\$[0-9A-Fa-f]{1,2}/y;
+const RE_ESC = /\\[^ !()\n\t]+/y;
+
+function match(re: RegExp, s: string, at: number): string {
+  re.lastIndex = at;
+  const m = re.exec(s);
+  return m === null ? '' : m[0];
+}
+
+/** Does `text` parse as an IPv6 address (RFC 4291 §2.2 text forms)? */
+export function parseIPv6(text: string): number[] | null {
+  let s = text;
+  const lastColon = s.lastIndexOf(':');
+  if (lastColon < 0) return null;
+  const last = s.slice(lastColon + 1);
+  if (last.includes('.')) {
+    // Trailing dotted quad (RFC 4291 §2.2 form 3) becomes two hex groups.
+    const parts = last.split('.');
+    if (parts.length !== 4) return null;
+    const o: number[] = [];
+    for (const p of parts) {
+      if (!/^[0-9]{1,3}$/.test(p) || Number(p) > 255) return null;
+      o.push(Number(p));
+    }
+    const [a = 0, b = 0, c = 0, d = 0] = o;
+    s = `${s.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const dbl = s.indexOf('::');
+  if (dbl >= 0 && s.includes('::', dbl + 1)) return null;
+  const parseGroups = (g: string): number[] | null => {
+    if (g === '') return [];
+    const out: number[] = [];
+    for (const w of g.split(':')) {
+      if (!/^[0-9A-Fa-f]{1,4}$/.test(w)) return null;
+      out.push(parseInt(w, 16));
+    }
+    return out;
+  };
+  const words: number[] = [];
+  if (dbl >= 0) {
+    const a = parseGroups(s.slice(0, dbl));
+    const b = parseGroups(s.slice(dbl + 2));
+    if (a === null || b === null || a.length + b.length > 7) return null;
+    words.push(...a, ...new Array<number>(8 - a.length - b.length).fill(0), ...b);
+  } else {
+    const a = parseGroups(s);
+    if (a?.length !== 8) return null;
+    words.push(...a);
+  }
+  const bytes: number[] = [];
+  for (const w of words) bytes.push(w >> 8, w & 0xff);
+  return bytes;
+}
+
+/** libpcap's stoulen(): decimal, 0x hex or leading-0 octal, 32 bits, digit by digit. */
+function parseNumber(text: string, src: string, at: number): number {
+  let base = 10;
+  let digits = text;
+  let kind = 'decimal';
+  if (/^0[xX]/.test(text)) {
+    base = 16;
+    digits = text.slice(2);
+    kind = 'hexadecimal';
+  } else if (text.length > 1 && text.startsWith('0')) {
+    base = 8;
+    digits = text.slice(1);
+    kind = 'octal';
+  }
+  let v = 0;
+  for (const ch of digits) {
+    const d = parseInt(ch, 16);
+    if (d >= base) throw syntaxError(`number ${text} contains non-octal digit`, src, at, text.length);
+    v = v * base + d;
+    if (v > 0xffffffff) throw syntaxError(`${kind} number ${text} overflows 32 bits`, src, at, text.length);
+  }
+  return v;
+}
+
+export function tokenize(src: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  const n = src.length;
+  while (i < n) {
+    const c = src[i] ?? '';
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      i++;
+      continue;
+    }
+    const two = src.slice(i, i + 2);
+    const op2: Record<string, string> = { '>=': 'GEQ', '<=': 'LEQ', '!=': 'NEQ', '==': '=', '<<': 'LSH', '>>': 'RSH', '&&': 'AND', '||': 'OR' };
+    const o2 = op2[two];
+    if (o2 !== undefined) {
+      out.push({ kind: o2 === 'AND' || o2 === 'OR' ? 'KW' : 'OP', text: o2, value: 0, start: i, end: i + 2 });
+      i += 2;
+      continue;
+    }
+    if ('+-*/%:[]!<>()&|^='.includes(c) && !(c === ':' && src[i + 1] === ':' && parseIPv6(match(RE_V6, src, i)) !== null)) {
+      out.push({ kind: c === '!' ? 'KW' : 'OP', text: c, value: 0, start: i, end: i + 1 });
+      i++;
+      continue;
+    }
+    if (c === '$') {
+      const a = match(RE_AID, src, i);
+      if (a !== '') {
+        out.push({ kind: 'AID', text: a, value: 0, start: i, end: i + a.length });
+        i += a.length;
+        continue;
+      }
+    }
+    if (c === '\\') {
+      const e = match(RE_ESC, src, i);
+      if (e !== '') {
+        out.push({ kind: 'ID', text: e.slice(1), value: 0, start: i, end: i + e.length });
+        i += e.length;
+        continue;
+      }
+    }
+    // Candidates, longest first; ties resolved in scanner.l's rule order.
+    const id = match(RE_ID, src, i);
+    const num = match(RE_NUM, src, i);
+    const hid = match(RE_HID, src, i);
+    const eid = match(RE_EID, src, i);
+    // Like scanner.l, take anything shaped like an IPv6 address (two or
+    // more colons) as one; gen_mcode6 then reports it if it is not valid.
+    let v6 = match(RE_V6, src, i);
+    if ((v6.match(/:/g) ?? []).length < 2 || (!v6.includes('::') && (v6.match(/:/g) ?? []).length < 7 && parseIPv6(v6) === null)) v6 = '';
+    const best = Math.max(id.length, num.length, hid.length, eid.length, v6.length);
+    if (best === 0) throw syntaxError("can't parse filter expression: syntax error", src, i, 1);
+    const end = i + best;
+    if (id.length === best && KEYWORDS[id] !== undefined && num.length < best) {
+      out.push({ kind: 'KW', text: KEYWORDS[id] ?? '', value: 0, start: i, end });
+    } else if (id.length === best && NAMED_NUMBERS[id] !== undefined) {
+      out.push({ kind: 'NUM', text: id, value: NAMED_NUMBERS[id] ?? 0, start: i, end });
+    } else if (num.length === best) {
+      out.push({ kind: 'NUM', text: num, value: parseNumber(num, src, i), start: i, end });
+    } else if (hid.length === best) {
+      out.push({ kind: 'HID', text: hid, value: 0, start: i, end });
+    } else if (eid.length === best) {
+      out.push({ kind: 'EID', text: eid, value: 0, start: i, end });
+    } else if (v6.length === best) {
+      out.push({ kind: 'HID6', text: v6, value: 0, start: i, end });
+    } else {
+      out.push({ kind: 'ID', text: id, value: 0, start: i, end });
+    }
+    i = end;
+  }
+  out.push({ kind: 'EOF', text: '', value: 0, start: n, end: n });
+  return out;
+}

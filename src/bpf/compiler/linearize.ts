@@ -1,0 +1,163 @@
+// Block graph → instruction array, laid out exactly as libpcap's
+// icode_to_fcode()/convert_code_r() does (optimize.c): a depth-first walk
+// that visits the false branch, then the true branch, and fills the program
+// from its end, so a block comes before both of its successors. Jumps longer
+// than 255 get an extra `ja` after the branch, as libpcap's longjt/longjf.
+import { BPF_JA, BPF_JMP, bpfClass, type Insn } from '../insn.js';
+import type { Block, Clause, Stmt } from './block.js';
+
+export interface Linear {
+  insns: Insn[];
+  /** The clause each instruction came from, for --explain. */
+  clauses: (Clause | undefined)[];
+}
+
+interface Layout {
+  offset: number;
+  longjt: number;
+  longjf: number;
+}
+
+export function linearize(root: Block): Linear {
+  const layout = new Map<Block, Layout>();
+  for (let attempt = 0; attempt < 10000; attempt++) {
+    const result = tryLinearize(root, layout);
+    if (result !== null) return result;
+  }
+  throw new Error('moat bpf: could not lay out long jumps');
+}
+
+function reachable(root: Block): Block[] {
+  const seen = new Set<Block>();
+  const stack: Block[] = [root];
+  while (stack.length > 0) {
+    const b = stack.pop();
+    if (b === undefined || seen.has(b)) continue;
+    seen.add(b);
+    if (b.jt !== null) stack.push(b.jt);
+    if (b.jf !== null) stack.push(b.jf);
+  }
+  return [...seen];
+}
+
+function tryLinearize(root: Block, layout: Map<Block, Layout>): Linear | null {
+  const blocks = reachable(root);
+  let total = 0;
+  for (const b of blocks) {
+    let l = layout.get(b);
+    if (l === undefined) {
+      l = { offset: 0, longjt: 0, longjf: 0 };
+      layout.set(b, l);
+    }
+    total += b.stmts.length + 1 + l.longjt + l.longjf;
+  }
+  const insns: Insn[] = new Array<Insn>(total);
+  const clauses: (Clause | undefined)[] = new Array<Clause | undefined>(total);
+  let tail = total;
+  const marked = new Set<Block>();
+  let failed = false;
+
+  // Iterative post-order (jf subtree, then jt subtree, then the block) so a
+  // deep chain cannot overflow the JavaScript stack.
+  interface Frame { b: Block; state: 0 | 1 | 2 }
+  const stack: Frame[] = [{ b: root, state: 0 }];
+  marked.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top === undefined) break;
+    if (top.state === 0) {
+      top.state = 1;
+      const f = top.b.jf;
+      if (f !== null && !marked.has(f)) {
+        marked.add(f);
+        stack.push({ b: f, state: 0 });
+      }
+      continue;
+    }
+    if (top.state === 1) {
+      top.state = 2;
+      const t = top.b.jt;
+      if (t !== null && !marked.has(t)) {
+        marked.add(t);
+        stack.push({ b: t, state: 0 });
+      }
+      continue;
+    }
+    stack.pop();
+    const p = top.b;
+    const l = layout.get(p);
+    if (l === undefined) throw new Error('unreachable');
+    const slen = p.stmts.length;
+    tail -= slen + 1 + l.longjt + l.longjf;
+    l.offset = tail;
+    emitStmts(p.stmts, insns, clauses, tail);
+    const at = tail + slen;
+    clauses[at] = p.s.clause ?? p.clause;
+    if (p.jt === null || p.jf === null) {
+      insns[at] = { code: p.s.code, jt: 0, jf: 0, k: p.s.k >>> 0 };
+      continue;
+    }
+    const tl = layout.get(p.jt);
+    const fl = layout.get(p.jf);
+    if (tl === undefined || fl === undefined) throw new Error('unreachable');
+    const offJt = tl.offset - at - 1;
+    const offJf = fl.offset - at - 1;
+    let extra = 1;
+    let jt = offJt;
+    let jf = offJf;
+    // A jump found too long only ever gets longer as others grow, so mark
+    // every one found in this pass (libpcap marks one per pass; same result).
+    if (offJt > 255) {
+      if (l.longjt === 0) {
+        l.longjt++;
+        failed = true;
+        continue;
+      }
+      // As convert_code_r: the branch goes to the `ja` slot right after it.
+      jt = extra - 1;
+      insns[at + extra] = { code: BPF_JMP | BPF_JA, jt: 0, jf: 0, k: offJt - extra };
+      clauses[at + extra] = clauses[at];
+      extra++;
+    }
+    if (offJf > 255) {
+      if (l.longjf === 0) {
+        l.longjf++;
+        failed = true;
+        continue;
+      }
+      jf = extra - 1;
+      insns[at + extra] = { code: BPF_JMP | BPF_JA, jt: 0, jf: 0, k: offJf - extra };
+      clauses[at + extra] = clauses[at];
+      extra++;
+    }
+    insns[at] = { code: p.s.code, jt, jf, k: p.s.k >>> 0 };
+    // Reserved long-jump slots that turned out unneeded become `ja 0`.
+    for (; extra <= l.longjt + l.longjf; extra++) {
+      insns[at + extra] = { code: BPF_JMP | BPF_JA, jt: 0, jf: 0, k: 0 };
+      clauses[at + extra] = clauses[at];
+    }
+  }
+  if (failed) return null;
+  return { insns, clauses };
+}
+
+/** Copy a statement list, resolving block-local jumps (protochain uses them). */
+function emitStmts(stmts: Stmt[], insns: Insn[], clauses: (Clause | undefined)[], base: number): void {
+  for (let i = 0; i < stmts.length; i++) {
+    const s = stmts[i];
+    if (s === undefined) continue;
+    let jt = 0;
+    let jf = 0;
+    let k = s.k >>> 0;
+    if (bpfClass(s.code) === BPF_JMP) {
+      if (s.code === (BPF_JMP | BPF_JA)) {
+        if (s.target !== undefined) k = stmts.indexOf(s.target) - i - 1;
+      } else {
+        if (s.jtStmt !== undefined) jt = stmts.indexOf(s.jtStmt) - i - 1;
+        if (s.jfStmt !== undefined) jf = stmts.indexOf(s.jfStmt) - i - 1;
+      }
+    }
+    insns[base + i] = { code: s.code, jt, jf, k: k >>> 0 };
+    clauses[base + i] = s.clause;
+  }
+}

@@ -1,0 +1,121 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseCaptureBuffer } from '../../../src/core/index.js';
+import { filterMain } from '../../../src/bpf/filter-command.js';
+import { confineMain } from '../../../src/bpf/confine-command.js';
+import { captureIo } from '../../helpers/io.js';
+import { haveCommand, needs, sharedDir } from '../../helpers/system.js';
+
+const pcaps = join(sharedDir, 'bpf', 'pcaps', 'libpcap-filter');
+// ICMP over IPv4 and IPv6 between several hosts, and ARP.
+const input = join(pcaps, 'gateway_or_not.pcap');
+
+describe('moat bpf filter', () => {
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'moat-bpf-filter-'));
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes the same packets as tcpdump -r -w, byte for byte', async (t) => {
+    if (!needs(t, { tcpdump: haveCommand('tcpdump') })) return;
+    for (const expr of ['ip', 'arp', 'ip6 or icmp', 'not ip', 'host 10.20.30.40']) {
+      const ours = join(dir, 'ours.pcap');
+      const theirs = join(dir, 'theirs.pcap');
+      const io = captureIo();
+      assert.equal(await filterMain(['-r', input, '-w', ours, expr], io), 0);
+      assert.match(io.err(), /packets read, \d+ written in [\d.]+ s \(\d+ packets\/s/);
+      const r = spawnSync('tcpdump', ['-r', input, '-w', theirs, expr], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      // Headers differ only in the snaplen field; records must be identical.
+      assert.deepEqual(readFileSync(ours).subarray(24), readFileSync(theirs).subarray(24), expr);
+    }
+  });
+
+  it('reads stdin and writes stdout with -', async () => {
+    const io = captureIo({ stdin: readFileSync(input) });
+    const chunks: Buffer[] = [];
+    io.stdout.on('data', (c: Buffer) => chunks.push(c));
+    assert.equal(await filterMain(['-r', '-', '-w', '-', 'arp'], io), 0);
+    const out = [...parseCaptureBuffer(Buffer.concat(chunks))];
+    const all = [...parseCaptureBuffer(readFileSync(input))];
+    assert.ok(out.length > 0 && out.length < all.length);
+  });
+
+  it('writes every good packet of a damaged capture, then names the byte offset', async () => {
+    const whole = readFileSync(input);
+    const cut = whole.length - 10;
+    const damaged = join(dir, 'damaged.pcap');
+    writeFileSync(damaged, whole.subarray(0, cut));
+    const out = join(dir, 'partial.pcap');
+    const io = captureIo();
+    await assert.rejects(filterMain(['-r', damaged, '-w', out], io), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'MOAT_PCAP_TRUNCATED');
+      assert.match(e.message, /byte offset \d+/);
+      return true;
+    });
+    const good = [...parseCaptureBuffer(whole)].filter((p) => p.offset + 16 + p.caplen <= cut).length;
+    assert.equal([...parseCaptureBuffer(readFileSync(out))].length, good);
+  });
+
+  it('confines while filtering: only the jail\'s IPv4 and IPv6 traffic, never ARP', async () => {
+    const out = join(dir, 'confined.pcap');
+    copyFileSync(input, join(dir, 'in.pcap'));
+    const io = captureIo();
+    const args = ['-r', join(dir, 'in.pcap'), '-w', out, '--confine', '10.20.30.40', '--confine', 'fd00:e5f6::f3', 'icmp or icmp6 or arp'];
+    assert.equal(await filterMain(args, io), 0);
+    const got = [...parseCaptureBuffer(readFileSync(out))].map((p) => Buffer.from(p.data).toString('hex'));
+    const want = [...parseCaptureBuffer(readFileSync(input))].filter((_, i) => [0, 1, 4, 7].includes(i)).map((p) => Buffer.from(p.data).toString('hex'));
+    assert.deepEqual(got, want);
+    assert.match(io.err(), / 4 written/);
+  });
+
+  it('keeps only the -y link type, taking LINKTYPE_RAW (101) in files as DLT_RAW', async () => {
+    const raw = join(sharedDir, 'bpf', 'pcaps', 'tcpdump', 'LINKTYPE_RAW_ipv4.pcap');
+    const io = captureIo();
+    const out = join(dir, 'y.pcap');
+    // gateway_or_not.pcap is Ethernet: -y RAW keeps nothing, -y EN10MB keeps everything.
+    assert.equal(await filterMain(['-r', input, '-w', out, '-y', 'RAW'], io), 0);
+    assert.match(io.err(), / 0 written/);
+    const io2 = captureIo();
+    assert.equal(await filterMain(['-r', input, '-w', out, '-y', 'EN10MB'], io2), 0);
+    assert.match(io2.err(), /14 packets read, 14 written/);
+    const io3 = captureIo();
+    assert.equal(await filterMain(['-r', raw, '-w', out, '-y', 'RAW', 'ip'], io3), 0);
+    const n = [...parseCaptureBuffer(readFileSync(raw))].length;
+    assert.ok(n > 0);
+    assert.match(io3.err(), new RegExp(` ${String(n)} packets read, ${String(n)} written`));
+  });
+
+  it('gives one-line usage errors', async () => {
+    await assert.rejects(filterMain(['tcp'], captureIo()), { code: 'MOAT_USAGE' });
+    await assert.rejects(filterMain(['-r', input, '-w', '-', '--bogus'], captureIo()), { code: 'MOAT_USAGE' });
+    const io = captureIo();
+    assert.equal(await filterMain(['--help'], io), 0);
+    assert.ok(io.out().split('\n').length <= 24);
+  });
+});
+
+describe('moat bpf confine', () => {
+  it('prints a proven program in tcpdump -d format', async () => {
+    const io = captureIo();
+    assert.equal(await confineMain(['--addr', '192.0.2.1', '--addr', '2001:db8::1', '-y', 'EN10MB', 'tcp port 80'], io), 0);
+    const lines = io.out().trim().split('\n');
+    assert.match(lines[0] ?? '', /^\(000\) ldh\s+\[12\]$/);
+    assert.match(lines[lines.length - 1] ?? '', /ret\s+#0$/);
+    const dd = captureIo();
+    assert.equal(await confineMain(['--addr', '192.0.2.1', '-y', 'RAW', '-dd', ''], dd), 0);
+    assert.match(dd.out(), /^\{ 0x30, 0, 0, 0x00000000 \},$/m);
+  });
+  it('refuses unsupported link types and bad addresses', async () => {
+    await assert.rejects(confineMain(['--addr', '192.0.2.1', '-y', 'PFLOG', 'tcp'], captureIo()), { code: 'MOAT_BPF_CONFINE_LINKTYPE' });
+    await assert.rejects(confineMain(['--addr', 'nope', '-y', 'EN10MB', 'tcp'], captureIo()), { code: 'MOAT_BPF_CONFINE_ADDRESS' });
+    await assert.rejects(confineMain(['-y', 'EN10MB', 'tcp'], captureIo()), { code: 'MOAT_USAGE' });
+  });
+});
