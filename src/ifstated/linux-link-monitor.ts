@@ -1,0 +1,189 @@
+/**
+ * Link state on Linux. `ip -o monitor link` prints one line per RTM_NEWLINK
+ * or RTM_DELLINK as it happens; we follow it, respawn it if it dies, and take
+ * a snapshot of /sys/class/net at start, after every respawn, and every
+ * `reconcileMs` (a lost netlink message, or an ip that died unnoticed, heals
+ * itself). Interfaces are tracked by ifindex so a rename moves the link; the
+ * `@peer` suffix of veth/vlan names is stripped; the state is the RFC 2863
+ * operstate (IF_OPER_*), not the IFF_UP/IFF_RUNNING flags; a deleted or
+ * missing interface is down.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { LinkState } from './machine.js';
+
+export interface LinkEvent {
+  ifname: string;
+  state: LinkState;
+}
+
+/** Documentation/networking/operstates.rst: only "up" is up; "unknown" stays unknown. */
+export function operstateToLink(operstate: string): LinkState {
+  const s = operstate.trim().toLowerCase();
+  if (s === 'up') return 'up';
+  if (s === 'unknown') return 'unknown';
+  return 'down';
+}
+
+export interface MonitorLine {
+  deleted: boolean;
+  ifindex: number;
+  ifname: string;
+  /** The operstate word, when the line has one. */
+  operstate?: string;
+}
+
+/** One line of `ip -o monitor link`. */
+export function parseIpMonitorLine(line: string): MonitorLine | undefined {
+  const m = /^(Deleted\s+)?(?:\[[A-Z]+\]\s*)?(\d+):\s+([^\s:@]+)(?:@[^\s:]+)?:\s+<([^>]*)>(.*)$/.exec(line.trim());
+  if (m === null) return undefined;
+  const rest = m[5] ?? '';
+  const st = /\bstate\s+(\S+)/.exec(rest);
+  const out: MonitorLine = { deleted: m[1] !== undefined, ifindex: Number(m[2]), ifname: m[3] ?? '' };
+  if (st?.[1] !== undefined) out.operstate = st[1];
+  return out;
+}
+
+export interface LinkMonitor {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Every interface and its state, as last seen. */
+  snapshot(): ReadonlyMap<string, LinkState>;
+  /** Restarts of the underlying monitor (for status and metrics). */
+  readonly restarts: number;
+}
+
+export interface LinuxMonitorOptions {
+  onLink: (e: LinkEvent) => void;
+  onError: (message: string) => void;
+  reconcileMs?: number;
+  sysfs?: string;
+  ipCommand?: string;
+}
+
+async function readSysfs(root: string): Promise<Map<number, { name: string; state: LinkState }>> {
+  const out = new Map<number, { name: string; state: LinkState }>();
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch {
+    return out;
+  }
+  await Promise.all(
+    names.map(async (name) => {
+      try {
+        const [idx, oper] = await Promise.all([readFile(`${root}/${name}/ifindex`, 'utf8'), readFile(`${root}/${name}/operstate`, 'utf8')]);
+        out.set(Number(idx.trim()), { name, state: operstateToLink(oper) });
+      } catch {
+        // it went away between readdir and read: it is simply not there
+      }
+    }),
+  );
+  return out;
+}
+
+export class LinuxLinkMonitor implements LinkMonitor {
+  private byIndex = new Map<number, { name: string; state: LinkState }>();
+  private readonly states = new Map<string, LinkState>();
+  private child: ChildProcess | undefined;
+  private stopped = false;
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private respawnTimer: NodeJS.Timeout | undefined;
+  restarts = 0;
+
+  constructor(private readonly options: LinuxMonitorOptions) {}
+
+  snapshot(): ReadonlyMap<string, LinkState> {
+    return this.states;
+  }
+
+  private set(name: string, state: LinkState): void {
+    if (this.states.get(name) === state) return;
+    this.states.set(name, state);
+    this.options.onLink({ ifname: name, state });
+  }
+
+  /** Compare /sys/class/net with what we believe and report the differences. */
+  async reconcile(): Promise<void> {
+    const now = await readSysfs(this.options.sysfs ?? '/sys/class/net');
+    const present = new Set<string>();
+    // In ifindex order, so the first events are the same from run to run.
+    for (const [, { name, state }] of [...now].sort((a, b) => a[0] - b[0])) {
+      present.add(name);
+      this.set(name, state);
+    }
+    for (const [name, state] of this.states) if (!present.has(name) && state !== 'down') this.set(name, 'down');
+    this.byIndex = now;
+  }
+
+  async start(): Promise<void> {
+    this.spawnIp();
+    await this.reconcile();
+    const every = this.options.reconcileMs ?? 30_000;
+    this.reconcileTimer = setInterval(() => {
+      this.reconcile().catch((e: unknown) => {
+        this.options.onError(`reconcile: ${String(e)}`);
+      });
+    }, every);
+    this.reconcileTimer.unref();
+  }
+
+  private spawnIp(): void {
+    if (this.stopped) return;
+    const child = spawn(this.options.ipCommand ?? 'ip', ['-o', 'monitor', 'link'], { stdio: ['ignore', 'pipe', 'ignore'], shell: false });
+    this.child = child;
+    const rl = createInterface({ input: child.stdout, crlfDelay: Infinity });
+    rl.on('line', (line) => {
+      this.onLine(line);
+    });
+    child.once('error', (e) => {
+      this.options.onError(`ip monitor: ${e.message}`);
+    });
+    child.once('close', () => {
+      rl.close();
+      if (this.child === child) this.child = undefined;
+      if (this.stopped) return;
+      this.restarts++;
+      this.options.onError('ip monitor exited; restarting it');
+      // Respawn after a pause (so a missing ip cannot spin), then resnapshot:
+      // events may have been lost while it was down.
+      this.respawnTimer = setTimeout(() => {
+        this.spawnIp();
+        this.reconcile().catch((e: unknown) => {
+          this.options.onError(`reconcile: ${String(e)}`);
+        });
+      }, 1000);
+    });
+  }
+
+  private onLine(line: string): void {
+    const m = parseIpMonitorLine(line);
+    if (m === undefined) return;
+    const known = this.byIndex.get(m.ifindex);
+    if (m.deleted) {
+      this.byIndex.delete(m.ifindex);
+      this.set(known?.name ?? m.ifname, 'down');
+      return;
+    }
+    // A new name for a known index is a rename: the old name is gone.
+    if (known !== undefined && known.name !== m.ifname) this.set(known.name, 'down');
+    const state = m.operstate === undefined ? (known?.state ?? 'unknown') : operstateToLink(m.operstate);
+    this.byIndex.set(m.ifindex, { name: m.ifname, state });
+    this.set(m.ifname, state);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.reconcileTimer);
+    clearTimeout(this.respawnTimer);
+    const child = this.child;
+    if (child?.exitCode === null && child.signalCode === null) {
+      // Wait for the exit, not for the pipe: a grandchild could hold it open.
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    child?.stdout?.destroy();
+  }
+}

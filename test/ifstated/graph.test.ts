@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { checkConfigText } from '../../src/ifstated/config.js';
+import { main } from '../../src/ifstated/cli.js';
+import { dotToSvg, toDot } from '../../src/ifstated/graph.js';
+import { captureIo } from '../helpers/io.js';
+import { haveCommand, needs, repoRoot } from '../helpers/system.js';
+
+const src = 'init-state b\nstate a {\n init set-state b\n if e0.link.down && "ping x" every 5\n  set-state b\n}\nstate b {\n if e0.link.up\n  set-state a\n}\n';
+
+test('DOT: states, the initial one doubled, labelled edges, init edges dashed', () => {
+  const dot = toDot(checkConfigText(src, { file: 'g.conf', interfaceExists: () => true }).config);
+  assert.match(dot, /^digraph ifstated \{/);
+  assert.match(dot, /"b" \[peripheries=2\];/);
+  assert.match(dot, /"a" -> "b" \[label="init", style=dashed\];/);
+  assert.match(dot, /"a" -> "b" \[label="e0\.link\.down && \\"ping x\\" every 5"\];/);
+  assert.match(dot, /"b" -> "a" \[label="e0\.link\.up"\];/);
+});
+
+test('the seed graph shows the undeclared target in red', async () => {
+  const io = captureIo();
+  assert.equal(await main(['graph', '-f', join(repoRoot, 'examples', 'ifstated', 'ifstated.conf')], io), 0);
+  assert.match(io.out(), /"alldown" \[color=red/);
+});
+
+test('SVG through dot(1)', async (t) => {
+  if (!needs(t, { 'dot (graphviz)': haveCommand('dot') })) return;
+  const svg = await dotToSvg(toDot(checkConfigText(src, { file: 'g.conf', interfaceExists: () => true }).config));
+  assert.match(svg ?? '', /<svg[\s\S]*<\/svg>/);
+});

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { BsdLinkMonitor } from '../../src/ifstated/bsd-link-monitor.js';
+import { LinuxLinkMonitor, type LinkEvent } from '../../src/ifstated/linux-link-monitor.js';
+import { fixture } from '../helpers/system.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await sleep(20);
+  }
+}
+
+function script(dir: string, name: string, body: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, `#!/bin/sh\n${body}\n`);
+  chmodSync(p, 0o755);
+  return p;
+}
+
+test('Linux monitor: snapshot, @peer, rename by ifindex, delete, respawn', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moat-ifs-lm-'));
+  const sys = join(dir, 'sys');
+  for (const [name, idx, oper] of [['eth0', 2, 'up'], ['veth0', 7, 'lowerlayerdown']] as const) {
+    mkdirSync(join(sys, name), { recursive: true });
+    writeFileSync(join(sys, name, 'ifindex'), `${String(idx)}\n`);
+    writeFileSync(join(sys, name, 'operstate'), `${oper}\n`);
+  }
+  // A fake `ip -o monitor link`: a few lines, then it exits (and is respawned).
+  const ip = script(
+    dir,
+    'ip',
+    `while [ ! -e '${join(dir, 'go')}' ]; do sleep 0.05; done
+rm -f '${join(dir, 'go')}'
+echo '7: veth0@if6: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default'
+echo '2: wan0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc fq_codel state UP mode DEFAULT group default'
+echo 'Deleted 7: veth0@if6: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN mode DEFAULT group default'`,
+  );
+  const events: LinkEvent[] = [];
+  const errors: string[] = [];
+  const m = new LinuxLinkMonitor({ onLink: (e) => events.push(e), onError: (e) => errors.push(e), sysfs: sys, ipCommand: ip, reconcileMs: 60_000 });
+  try {
+    await m.start();
+    assert.deepEqual(Object.fromEntries(m.snapshot()), { eth0: 'up', veth0: 'down' });
+    writeFileSync(join(dir, 'go'), '');
+    await until(() => events.some((e) => e.ifname === 'wan0'), 'rename');
+    await until(() => m.restarts >= 1, 'respawn');
+    // eth0 (index 2) was renamed to wan0; veth0 came up then was deleted.
+    assert.deepEqual(events.slice(0, 6), [
+      { ifname: 'eth0', state: 'up' },
+      { ifname: 'veth0', state: 'down' },
+      { ifname: 'veth0', state: 'up' },
+      { ifname: 'eth0', state: 'down' },
+      { ifname: 'wan0', state: 'up' },
+      { ifname: 'veth0', state: 'down' },
+    ]);
+    assert.ok(errors.some((e) => e.includes('ip monitor exited; restarting it')));
+  } finally {
+    await m.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('BSD monitor: ifconfig snapshot and route monitor events (OpenBSD format)', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moat-ifs-bm-'));
+  const ifconfig = script(dir, 'ifconfig', `cat '${fixture('ifstated', 'openbsd-ifconfig.txt')}'`);
+  const route = script(dir, 'route', `sleep 0.3; cat '${fixture('ifstated', 'openbsd-route-monitor.txt')}'; exec sleep 30`);
+  const events: LinkEvent[] = [];
+  const m = new BsdLinkMonitor({ onLink: (e) => events.push(e), onError: () => undefined, routeCommand: route, ifconfigCommand: ifconfig, reconcileMs: 60_000 });
+  try {
+    await m.start();
+    assert.deepEqual(Object.fromEntries(m.snapshot()), { lo0: 'unknown', vr0: 'up', vr2: 'down', carp0: 'down' });
+    await until(() => events.some((e) => e.ifname === 'vlan5'), 'route events');
+    assert.deepEqual(events.slice(4), [
+      { ifname: 'em0', state: 'down' },
+      { ifname: 'em0', state: 'up' },
+      { ifname: 'vio1', state: 'up' },
+      { ifname: 'vlan5', state: 'down' }, // RTM_IFANNOUNCE departure
+    ]);
+  } finally {
+    await m.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
