@@ -1,0 +1,88 @@
+// OpenBSD as seed 000's L2TP/IPsec head-end: pf.conf, ipsec.conf, npppd.conf,
+// npppd-users, sysctl.conf (pipex) and rc.conf.local, plus PF redirects for
+// jail services (without "set skip on lo0" when one redirects on lo0).
+import { CITE } from './citations.js';
+import { lines, type RenderedFile } from './render-types.js';
+import type { JailServiceSpec, NetSpec, VpnSpec } from './spec-schema.js';
+
+export const VPN_MACHINE = 'vpn';
+
+/** The legacy-apple profile: what the seed says Apple's clients need, and why it is a warning. */
+export const LEGACY_APPLE_WARNING =
+  'vpn.crypto legacy-apple uses 3des, hmac-sha1 and modp1024: weak, accepted only for old Apple clients (seed 000)';
+
+export function renderOpenbsdVpn(spec: NetSpec, vpn: VpnSpec): RenderedFile[] {
+  const m = VPN_MACHINE;
+  const authLine = 'psk' in vpn.auth ? ` psk "${vpn.auth.psk}"` : '';
+  const crypto =
+    vpn.crypto === 'legacy-apple'
+      ? ' main auth "hmac-sha1" enc "3des" group modp1024 quick auth "hmac-sha1" enc "3des"'
+      : '';
+  const ipsec = lines(
+    `# ${CITE.seedVpn}`,
+    `# ${CITE.obsdIpsec}`,
+    vpn.crypto === 'legacy-apple'
+      ? `# ${CITE.obsdIpsecCrypto}; WARNING: ${LEGACY_APPLE_WARNING}`
+      : '# The default main and quick mode ciphers of ipsec.conf(5) apply.',
+    'psk' in vpn.auth ? undefined : `# Certificate ${vpn.auth.certificate} and key ${vpn.auth.key} go in /etc/isakmpd/certs and /etc/isakmpd/private (isakmpd(8)).`,
+    `ike passive esp transport proto udp from ${vpn.listen} to any port 1701${crypto}${authLine}`,
+  );
+  const pf = renderOpenbsdPf(spec);
+  const npppd = lines(
+    `# ${CITE.obsdNpppd}`,
+    'authentication LOCAL type local {',
+    '\tusers-file "/etc/npppd/npppd-users"',
+    '}',
+    'tunnel L2TP protocol l2tp {',
+    `\tlisten on ${vpn.listen}`,
+    '}',
+    'ipcp IPCP {',
+    `\tpool-address ${vpn.pool}`,
+    vpn.dns.length > 0 ? `\tdns-servers ${vpn.dns.join(' ')}` : undefined,
+    '}',
+    `# pppx(4) needs pipex(4): ${CITE.obsdPipex}`,
+    `interface pppx0 address ${vpn.localAddress} ipcp IPCP`,
+    'bind tunnel from L2TP authenticated by LOCAL to pppx0',
+  );
+  const users = lines(
+    `# ${CITE.obsdNpppdUsers}`,
+    ...vpn.users.flatMap((u) => [`${u.name}:\\`, `\t:password=${u.password}:\\`, `\t:framed-ip-address=${u.framedIp}:`]),
+  );
+  const files: RenderedFile[] = [
+    { path: `${m}/etc/pf.conf`, content: pf, mode: 0o600 },
+    { path: `${m}/etc/ipsec.conf`, content: ipsec, mode: 0o600 },
+    { path: `${m}/etc/npppd/npppd.conf`, content: npppd, mode: 0o640 },
+    { path: `${m}/etc/npppd/npppd-users`, content: users, mode: 0o600 },
+    {
+      path: `${m}/etc/rc.conf.local`,
+      content: lines(`# ${CITE.obsdRcConfLocal}`, 'isakmpd_flags="-K"', 'ipsec=YES', 'npppd_flags=""'),
+    },
+  ];
+  if (vpn.pipex) {
+    files.push({ path: `${m}/etc/sysctl.conf`, content: lines(`# ${CITE.obsdPipex}`, 'net.pipex.enable=1') });
+  }
+  return files;
+}
+
+function renderOpenbsdPf(spec: NetSpec): string {
+  const redirectsOnLo = spec.jails.some((j) => j.redirect.interfaces.some((i) => /^lo\d*$/.test(i)));
+  return lines(
+    `# ${CITE.seedVpn}`,
+    `# ${CITE.obsdPf}`,
+    redirectsOnLo ? `# No "set skip on lo": ${CITE.pfSkipLo}` : 'set skip on lo',
+    'block return',
+    '# Only IKE and ESP/AH; UDP 1701 is reached through enc0 alone, so no L2TP without IPsec.',
+    `pass quick proto { esp, ah } from any to self`,
+    `pass quick proto udp from any to self port { isakmp, ipsec-nat-t } keep state`,
+    'pass on enc0 from any to self keep state (if-bound)',
+    'pass on pppx from any to any',
+    ...spec.jails.flatMap((j) => openbsdRedirect(j)),
+  );
+}
+
+/** pf.conf(5) on OpenBSD 4.7 and later: rdr-to on a pass rule. */
+export function openbsdRedirect(j: JailServiceSpec): string[] {
+  return j.redirect.interfaces.map(
+    (i) => `pass in on ${i} proto ${j.protocol} to ${j.redirect.publicAddress} port ${String(j.port)} rdr-to ${j.address} port ${String(j.redirect.port)}`,
+  );
+}
