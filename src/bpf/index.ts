@@ -1,5 +1,5 @@
 // moat bpf: the public face. Subcommands live in their own modules.
-import { EX_OK, EX_USAGE, registerTool, type Io } from '../core/index.js';
+import { registerTool, subcommandMain } from '../core/index.js';
 import { compileMain } from './compile-command.js';
 import { confineMain } from './confine-command.js';
 import { filterMain } from './filter-command.js';
@@ -15,24 +15,7 @@ const USAGE = `usage: moat bpf compile [-O] [-n] [-y DLT] [-s snaplen] [-m netma
        moat bpf confine --addr ADDR... [--no-multicast] [--no-broadcast] -y DLT EXPR
 `;
 
-export async function main(argv: readonly string[], io: Io): Promise<number> {
-  const [sub, ...rest] = argv;
-  switch (sub) {
-    case 'compile':
-      return compileMain(rest, io);
-    case 'filter':
-      return filterMain(rest, io);
-    case 'confine':
-      return confineMain(rest, io);
-    case '--help':
-    case '-h':
-      io.stdout.write(USAGE);
-      return EX_OK;
-    default:
-      io.stderr.write(sub === undefined ? USAGE : `moat bpf: unknown command '${sub}'; try 'moat bpf --help'\n`);
-      return EX_USAGE;
-  }
-}
+export const main = subcommandMain('bpf', USAGE, { compile: compileMain, filter: filterMain, confine: confineMain });
 
 registerTool({
   name: 'bpf',

@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './syntax-error.js';
 export * from './io.js';
 export * from './registry.js';
+export * from './subcommands.js';
 export * from './args.js';
 export * from './cli-main.js';
 export * from './syslog-format.js';

@@ -1,6 +1,6 @@
 // moat jail: render seed 001's OS-less jail deployment, for FreeBSD and for
 // Linux, from one small spec. The public face: the library API and the CLI.
-import { EX_OK, EX_USAGE, registerTool, type Io } from '../core/index.js';
+import { registerTool, subcommandMain } from '../core/index.js';
 import { CHECK_USAGE, checkMain, RENDER_USAGE, renderMain } from './render-command.js';
 
 export { planDeployment, hostPath, type DeploymentPlan, type Variant } from './deployment-plan.js';
@@ -12,21 +12,6 @@ export { systemdQuote, systemdCommandLine } from './systemd-quote.js';
 
 const USAGE = `${RENDER_USAGE.replace(/\n$/, '')}\n${CHECK_USAGE.replace('usage:', '      ')}`;
 
-export async function main(argv: readonly string[], io: Io): Promise<number> {
-  const [sub, ...rest] = argv;
-  switch (sub) {
-    case 'render':
-      return renderMain(rest, io);
-    case 'check':
-      return checkMain(rest, io);
-    case '--help':
-    case '-h':
-      io.stdout.write(USAGE);
-      return EX_OK;
-    default:
-      io.stderr.write(sub === undefined ? USAGE : `moat jail: unknown command '${sub}'; try 'moat jail --help'\n`);
-      return EX_USAGE;
-  }
-}
+export const main = subcommandMain('jail', USAGE, { render: renderMain, check: checkMain });
 
 registerTool({ name: 'jail', summary: 'render an OS-less jail deployment for FreeBSD and Linux', manPage: 'moat-jail(8)', main });

@@ -1,6 +1,6 @@
 // moat net: one network spec rendered to FreeBSD, OpenBSD, NetBSD and Linux,
 // lint rules for seed 000's pitfalls, and a DHCPv6 lease-timer check.
-import { EX_OK, EX_USAGE, registerTool, type Io } from '../core/index.js';
+import { registerTool, subcommandMain } from '../core/index.js';
 import { dhcpv6Main } from './dhcpv6-command.js';
 import { checkMain, renderMain } from './render-command.js';
 
@@ -22,24 +22,7 @@ const USAGE = `usage: moat net render SPEC.yaml --os TARGET --out DIR [--release
   'moat net COMMAND --help' describes each command; see moat-net(8).
 `;
 
-export async function main(argv: readonly string[], io: Io): Promise<number> {
-  const [sub, ...rest] = argv;
-  switch (sub) {
-    case 'render':
-      return renderMain(rest, io);
-    case 'check':
-      return checkMain(rest, io);
-    case 'dhcpv6-check':
-      return dhcpv6Main(rest, io);
-    case '--help':
-    case '-h':
-      io.stdout.write(USAGE);
-      return EX_OK;
-    default:
-      io.stderr.write(sub === undefined ? USAGE : `moat net: unknown command '${sub}'; try 'moat net --help'\n`);
-      return EX_USAGE;
-  }
-}
+export const main = subcommandMain('net', USAGE, { render: renderMain, check: checkMain, 'dhcpv6-check': dhcpv6Main });
 
 
 registerTool({ name: 'net', summary: 'render one network spec for FreeBSD, OpenBSD, NetBSD and Linux; lint it', manPage: 'moat-net(8)', main });

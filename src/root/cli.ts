@@ -1,5 +1,5 @@
 // `moat root` subcommand dispatch.
-import { UsageError, type Io } from '../core/index.js';
+import { subcommandMain } from '../core/index.js';
 import { buildMain } from './build-command.js';
 import { lddMain } from './ldd.js';
 import { runMain } from './run-command.js';
@@ -18,26 +18,4 @@ export const USAGE = `usage: moat root <command> [options]
 'moat root <command> --help' describes each; moat-root(8) has the details.
 `;
 
-export async function main(argv: readonly string[], io: Io): Promise<number> {
-  const [cmd, ...rest] = argv;
-  switch (cmd) {
-    case 'build':
-      return buildMain(rest, io);
-    case 'ldd':
-      return lddMain(rest, io);
-    case 'verify':
-      return verifyMain(rest, io);
-    case 'run':
-      return runMain(rest, io);
-    case 'sea':
-      return seaMain(rest, io);
-    case undefined:
-    case '-h':
-    case '--help':
-    case 'help':
-      io.stdout.write(USAGE);
-      return cmd === undefined ? 64 : 0;
-    default:
-      throw new UsageError(`moat root: unknown command '${cmd}'`, "try 'moat root --help'");
-  }
-}
+export const main = subcommandMain('root', USAGE, { build: buildMain, ldd: lddMain, verify: verifyMain, run: runMain, sea: seaMain });

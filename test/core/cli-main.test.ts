@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { MoatError, parseCommandLine, registerTool, runCli, SourceSyntaxError, intOption } from '../../src/core/index.js';
+import { MoatError, parseCommandLine, registerTool, runCli, SourceSyntaxError, intOption, subcommandMain } from '../../src/core/index.js';
 import { captureIo } from '../helpers/io.js';
 import { repoRoot } from '../helpers/system.js';
 
@@ -86,4 +86,35 @@ test('the built CLI exits 64 for an unknown tool and 0 for --help', () => {
   assert.ok(help.stdout.split('\n').length <= 24, 'moat --help fits on one screen');
   const ver = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
   assert.match(ver.stdout, /^moat \d+\.\d+\.\d+\n$/);
+});
+
+test('a tool with subcommands answers help, a missing command and an unknown one the same way', async () => {
+  const calls: string[][] = [];
+  registerTool({
+    name: 'zz-sub',
+    summary: 'test tool with subcommands',
+    manPage: 'moat(1)',
+    main: subcommandMain('zz-sub', 'usage: moat zz-sub go ARGS\n', {
+      go: (argv) => {
+        calls.push([...argv]);
+        return Promise.resolve(0);
+      },
+    }),
+  });
+  let io = captureIo();
+  assert.equal(await runCli(['zz-sub', 'go', 'a', 'b'], io, info), 0);
+  assert.deepEqual(calls, [['a', 'b']]);
+  io = captureIo();
+  assert.equal(await runCli(['zz-sub', '--help'], io, info), 0);
+  assert.equal(io.out(), 'usage: moat zz-sub go ARGS\n');
+  io = captureIo();
+  assert.equal(await runCli(['zz-sub'], io, info), 64);
+  assert.equal(io.out(), '');
+  assert.equal(io.err(), 'usage: moat zz-sub go ARGS\n');
+  for (const bad of ['stop', 'constructor', '__proto__']) {
+    io = captureIo();
+    assert.equal(await runCli(['zz-sub', bad], io, info), 64);
+    assert.equal(io.err(), `moat zz-sub: unknown command '${bad}'; try 'moat zz-sub --help'\n`);
+  }
+  assert.equal(calls.length, 1);
 });
