@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { MoatError, parseCommandLine, registerTool, runCli, SourceSyntaxError, intOption, subcommandMain } from '../../src/core/index.js';
 import { captureIo } from '../helpers/io.js';
-import { repoRoot } from '../helpers/system.js';
 
 registerTool({
   name: 'zz-echo',
@@ -76,7 +75,7 @@ test('--version prints the package version', async () => {
 });
 
 test('the built CLI exits 64 for an unknown tool and 0 for --help', () => {
-  const bin = join(repoRoot, 'dist', 'bin', 'moat.js');
+  const bin = fileURLToPath(new URL('../../bin/moat.js', import.meta.url));
   const bad = spawnSync(process.execPath, [bin, 'nosuch'], { encoding: 'utf8' });
   assert.equal(bad.status, 64);
   assert.equal(bad.stderr, "moat: unknown tool 'nosuch'; try 'moat --help'\n");
@@ -84,6 +83,15 @@ test('the built CLI exits 64 for an unknown tool and 0 for --help', () => {
   assert.equal(help.status, 0);
   assert.match(help.stdout, /^usage: moat <tool>/);
   assert.ok(help.stdout.split('\n').length <= 24, 'moat --help fits on one screen');
+  // The entry loads only the tool asked for, so --help must still list them all,
+  // and each tool must load on its own.
+  const tools = ['bpf', 'finger', 'ifstated', 'jail', 'net', 'root'];
+  for (const name of tools) {
+    assert.match(help.stdout, new RegExp(`^  ${name} +\\S`, 'm'), `moat --help lists ${name}`);
+    const one = spawnSync(process.execPath, [bin, name, '--help'], { encoding: 'utf8' });
+    assert.equal(one.status, 0, `moat ${name} --help: ${one.stderr}`);
+    assert.match(one.stdout, new RegExp(`moat ${name}`));
+  }
   const ver = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
   assert.match(ver.stdout, /^moat \d+\.\d+\.\d+\n$/);
 });

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { statusLine, statusSignals } from '../../src/core/index.js';
-import { repoRoot } from '../helpers/system.js';
 
 test('statusLine names the command, pid, activity, CPU times and RSS', () => {
   const line = statusLine('moat test', 'idle');
@@ -15,7 +14,8 @@ test('SIGUSR1 is always among the status signals', () => {
 });
 
 test('a process with the status line installed answers SIGUSR1 with one line and keeps running', async () => {
-  const core = join(repoRoot, 'dist', 'src', 'core', 'index.js');
+  // The compiled core beside this compiled test (dist/ or dist-NAME/).
+  const core = fileURLToPath(new URL('../../src/core/index.js', import.meta.url));
   const script = `
     import { installStatusLine } from ${JSON.stringify(core)};
     let n = 0;
