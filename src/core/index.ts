@@ -12,6 +12,5 @@ export * from './syslog-transport.js';
 export * from './logger.js';
 export * from './status-line.js';
 export * from './progress.js';
-export * from './spec-loader.js';
 export * from './atomic-write.js';
 export * from './pcap/index.js';

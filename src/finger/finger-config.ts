@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
-import { EX_NOINPUT, MoatError, SourceSyntaxError, isErrnoException, parseSpec } from '../core/index.js';
+import { EX_NOINPUT, MoatError, SourceSyntaxError, isErrnoException } from '../core/index.js';
+import { parseSpec } from '../core/spec-loader.js';
 
 /** Everything `moat finger` can be told, by flags or by a config file. */
 export interface FingerSettings {

@@ -15,11 +15,11 @@ import {
   UsageError,
   intOption,
   isErrnoException,
-  loadSpec,
   parseCommandLine,
   writeFilesAtomically,
   type Io,
 } from '../core/index.js';
+import { loadSpec } from '../core/spec-loader.js';
 import { analyse } from './check.js';
 import { checkConfigText, formatDiagnostic, hostInterfaceExists, loadConfigFile } from './config.js';
 import { Daemon } from './daemon.js';

@@ -1,7 +1,8 @@
 // `moat jail render SPEC --out DIR [--os freebsd|linux|all]` and
 // `moat jail check SPEC`: load and validate the spec, render everything in
 // memory, and only then write (render) or say nothing (check).
-import { EX_CANTCREAT, EX_OK, isErrnoException, loadSpec, MoatError, parseCommandLine, UsageError, writeFilesAtomically, type Io } from '../core/index.js';
+import { EX_CANTCREAT, EX_OK, isErrnoException, MoatError, parseCommandLine, UsageError, writeFilesAtomically, type Io } from '../core/index.js';
+import { loadSpec } from '../core/spec-loader.js';
 import { planDeployment, type DeploymentPlan } from './deployment-plan.js';
 import { renderDeployment, TARGET_OSES, type RenderedFile, type TargetOs } from './render-deployment.js';
 import { jailSpecSchema } from './spec-schema.js';

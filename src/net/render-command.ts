@@ -2,8 +2,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
-  EX_DATAERR, EX_NOINPUT, EX_OK, MoatError, UsageError, errorMessage, loadSpec, parseCommandLine, parseSpec, writeFilesAtomically, type Io,
+  EX_DATAERR, EX_NOINPUT, EX_OK, MoatError, UsageError, errorMessage, parseCommandLine, writeFilesAtomically, type Io,
 } from '../core/index.js';
+import { loadSpec, parseSpec } from '../core/spec-loader.js';
 import { analyze } from './lint-analyze.js';
 import { parseFile } from './lint-parse.js';
 import { formatFinding, type Finding } from './lint-rules.js';

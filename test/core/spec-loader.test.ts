@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { z } from 'zod';
-import { loadSpec, parseSpec, SourceSyntaxError, writeFilesAtomically } from '../../src/core/index.js';
+import { SourceSyntaxError, writeFilesAtomically } from '../../src/core/index.js';
+import { loadSpec, parseSpec } from '../../src/core/spec-loader.js';
 
 const schema = z.object({
   service: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a lowercase name'),

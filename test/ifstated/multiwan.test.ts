@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseSpec } from '../../src/core/index.js';
+import { parseSpec } from '../../src/core/spec-loader.js';
 import { checkText } from '../../src/ifstated/check.js';
 import { checkConfigText } from '../../src/ifstated/config.js';
 import { main } from '../../src/ifstated/cli.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSpec } from '../../src/core/index.js';
+import { parseSpec } from '../../src/core/spec-loader.js';
 import { jailSpecSchema, planDeployment, renderDeployment } from '../../src/jail/index.js';
 
 const BASE = 'service: echod\nbinary: /bin/echod\ninstall: /build/echod\nrunAs: "1001:1001"\naddress: 192.0.2.7\nport: 7\n';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSpec, SourceSyntaxError } from '../../src/core/index.js';
+import { SourceSyntaxError } from '../../src/core/index.js';
+import { parseSpec } from '../../src/core/spec-loader.js';
 import { jailSpecSchema } from '../../src/jail/index.js';
 
 const BASE = [

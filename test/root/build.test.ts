@@ -160,6 +160,31 @@ describe('moat root build: layout, setuid, hard links, manifest drift', () => {
     rmSync(m, { force: true });
   });
 
+  it('verify refuses a damaged manifest with the field that is wrong, and exit 65', async () => {
+    const good = { format: 'moat-root-manifest/1', created: '2026-01-01T00:00:00Z', sysroot: '/', entries: [{ path: '/x', type: 'file', mode: '0644', size: 1, sha256: 'a'.repeat(64) }] };
+    const cases: [unknown, RegExp][] = [
+      ['{', /not JSON/],
+      [[], /expected an object/],
+      [{ ...good, format: 'v2' }, /format: expected 'moat-root-manifest\/1'/],
+      [{ ...good, entries: [{ ...good.entries[0], mode: '644' }] }, /entries\.0\.mode: expected four octal digits/],
+      [{ ...good, entries: [{ ...good.entries[0], sha256: 'XYZ' }] }, /entries\.0\.sha256/],
+      [{ ...good, entries: [{ ...good.entries[0], size: -1 }] }, /entries\.0\.size/],
+      [{ ...good, entries: [{ ...good.entries[0], type: 'fifo' }] }, /entries\.0\.type/],
+      [{ ...good, entries: [{ ...good.entries[0], owner: 'root' }] }, /entries\.0\.owner: unknown field/],
+    ];
+    const m = join(root, '..', 'damaged-manifest.json');
+    try {
+      for (const [body, want] of cases) {
+        writeFileSync(m, typeof body === 'string' ? body : JSON.stringify(body));
+        const v = await moat(['verify', '--root', root, '--manifest', m]);
+        assert.equal(v.code, 65, `${JSON.stringify(body)}: ${v.err}`);
+        assert.match(v.err, want);
+      }
+    } finally {
+      rmSync(m, { force: true });
+    }
+  });
+
   it('keeps setuid with --keep-setuid', async () => {
     const out = scratch('keep');
     try {
