@@ -4,6 +4,7 @@
 // `ret 0` on the false ones.
 import type { Node } from './ast.js';
 import { Block, backpatch, genAnd, genNot, genOr } from './block.js';
+import { genPpiDltCheck } from './gen-80211-prologue.js';
 import { GenError, syntaxError } from './errors.js';
 import { Gen, type GenOptions } from './gen.js';
 import { genRelation } from './gen-arith.js';
@@ -96,8 +97,11 @@ export function generate(src: string, node: Node | null, opts: GenOptions): Gene
   // An unsupported link type got this far only to report the expression's
   // own errors first, as libpcap would; it is never compiled.
   if (!isSupportedLinktype(opts.linktype)) throw syntaxError(unsupportedMessage(opts.linktype), src, 0, Math.max(1, src.length));
-  const pro = g.prologue();
-  if (pro.length > 0) p.head.stmts = [...pro, ...p.head.stmts];
+  p.head.stmts = g.prologue(p.head.stmts);
+  // finish_parse: on PPI, only 802.11 payloads are understood; the check
+  // goes in front of everything, the prologue included.
+  const ppi = genPpiDltCheck(g);
+  if (ppi !== null) genAnd(ppi, p);
   backpatch(p, g.retBlock(opts.snaplen));
   p.sense = !p.sense;
   backpatch(p, g.retBlock(0));

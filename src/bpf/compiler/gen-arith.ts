@@ -11,6 +11,7 @@ import { genAnd, genNot, jmp, type Block, type Stmt } from './block.js';
 import { fail } from './errors.js';
 import type { Gen } from './gen.js';
 import { genIpfrag, genProtoAbbrev } from './gen-link.js';
+import { DLT } from './linktypes.js';
 
 interface Val {
   s: Stmt[];
@@ -76,8 +77,11 @@ function load(g: Gen, proto: Proto, inst: Val, size: number): Val {
     genAnd(inst.b, b);
     inst.b = b;
     inst.s.push(...indexed(g.absOffsetVarpart(o.linkpl), o.linkpl.constant + o.nl + 40));
-  } else if (proto === 'radio' && [119, 127, 163, 192].includes(g.linktype)) {
-    fail('radio headers: not implemented by moat bpf');
+  } else if (proto === 'radio' && [DLT.PRISM_HEADER, DLT.IEEE802_11_RADIO, DLT.IEEE802_11_RADIO_AVS].includes(g.linktype as 127)) {
+    // radio[i]: relative to the start of the packet, i.e. of the radio header.
+    inst.s.push(...indexed(null, 0));
+  } else if (proto === 'radio' && (g.linktype === DLT.IEEE802_11 || g.linktype === DLT.PPI)) {
+    fail('radio information not present in capture');
   } else {
     fail(`'${proto}' does not support the index operation`);
   }

@@ -7,9 +7,12 @@ import { fail } from './errors.js';
 import type { Gen } from './gen.js';
 import { ETHERTYPE, genLinktype } from './gen-link.js';
 import { DLT } from './linktypes.js';
+import { wlanHostop } from './gen-80211.js';
+import { is80211 } from './gen-80211-prologue.js';
+import { prevLinkhdrCheck } from './gen-geneve.js';
 
 export function checkDir80211(g: Gen, dir: Dir): void {
-  if (['addr1', 'addr2', 'addr3', 'addr4', 'ra', 'ta'].includes(dir) && ![DLT.IEEE802_11, DLT.IEEE802_11_RADIO, DLT.IEEE802_11_RADIO_AVS, DLT.PRISM_HEADER, DLT.PPI].includes(g.linktype as 105)) {
+  if (['addr1', 'addr2', 'addr3', 'addr4', 'ra', 'ta'].includes(dir) && !is80211(g.linktype)) {
     fail(`'${dir}' is valid for 802.11 syntax only`);
   }
 }
@@ -37,8 +40,8 @@ function hostop(g: Gen, addr: number, mask: number, dir: Dir, llProto: number, s
       return b1;
     }
     default:
-      checkDir80211(g, dir);
-      return fail(`'${dir}' is not a valid qualifier for this address`);
+      // libpcap master's wording, even on 802.11: these qualifiers are for MAC addresses.
+      return fail(`'${dir}' is valid for 802.11 syntax only`);
   }
   const b0 = genLinktype(g, llProto);
   const b1 = g.mcmp('linkpl', offset, BPF_W, addr, mask);
@@ -95,8 +98,8 @@ function hostop6(g: Gen, addr: readonly number[], mask: readonly number[], dir: 
       return b1;
     }
     default:
-      checkDir80211(g, dir);
-      return fail(`'${dir}' is not a valid qualifier for this address`);
+      // libpcap master's wording, even on 802.11: these qualifiers are for MAC addresses.
+      return fail(`'${dir}' is valid for 802.11 syntax only`);
   }
   const word = (a: readonly number[], i: number): number =>
     (((a[i * 4] ?? 0) << 24) | ((a[i * 4 + 1] ?? 0) << 16) | ((a[i * 4 + 2] ?? 0) << 8) | (a[i * 4 + 3] ?? 0)) >>> 0;
@@ -152,8 +155,12 @@ export function genEhostop(g: Gen, eaddr: readonly number[], dir: Dir): Block {
 /** Ethernet-address test on the current link type (gen_ecode's switch). */
 export function genEther(g: Gen, eaddr: readonly number[], dir: Dir): Block {
   checkDir80211(g, dir);
-  if (g.linktype !== DLT.EN10MB) fail(`'link host' not supported on DLT_${g.linktypeLabel}`);
-  return genEhostop(g, eaddr, dir);
+  if (is80211(g.linktype)) return wlanHostop(g, eaddr, dir);
+  if (g.linktype !== DLT.EN10MB) fail(`'link host XX:XX:XX:XX:XX:XX' not supported on DLT_${g.linktypeLabel}`);
+  const b = genEhostop(g, eaddr, dir);
+  const pre = prevLinkhdrCheck(g);
+  if (pre !== null) genAnd(pre, b);
+  return b;
 }
 
 /** gen_gateway: link address is the gateway's, IP address is not. */
@@ -161,8 +168,9 @@ export function genGateway(g: Gen, eaddr: readonly number[], addrs: readonly num
   if (!['default', 'ip', 'arp', 'rarp'].includes(proto)) fail(`'${proto}' is not a valid qualifier for 'gateway'`);
   if (g.labelStackDepth > 0) fail("'gateway' cannot be used within MPLS");
   if (g.isGeneve) fail("'gateway' cannot be used within VXLAN or Geneve");
-  if (g.linktype !== DLT.EN10MB) fail(`'gateway' not supported on DLT_${g.linktypeLabel}`);
-  const b0 = genEhostop(g, eaddr, 'or');
+  const wlan = is80211(g.linktype);
+  if (g.linktype !== DLT.EN10MB && !wlan) fail(`'gateway' not supported on DLT_${g.linktypeLabel}`);
+  const b0 = wlan ? wlanHostop(g, eaddr, 'or') : genEhostop(g, eaddr, 'or');
   let b1: Block | null = null;
   for (const a of addrs) {
     const tmp = genHost(g, a, 0xffffffff, proto, 'or', 'gateway');

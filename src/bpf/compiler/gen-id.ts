@@ -11,9 +11,12 @@ import { genPortBoth, genPortrangeBoth, type PortProto } from './gen-port.js';
 import { genProtochain } from './gen-protochain.js';
 import { parseIPv6 } from './lexer.js';
 import { DLT } from './linktypes.js';
+import { is80211 } from './gen-80211-prologue.js';
 import { parseMac } from './names.js';
 
 type IdNode = Extract<Node, { t: 'id' }>;
+
+const WLAN_DIRS = new Set(['addr1', 'addr2', 'addr3', 'addr4', 'ra', 'ta']);
 
 /** libpcap's __pcap_atoin: "a[.b[.c[.d]]]" → value and length in bits. */
 function atoin(s: string): { v: number; len: number } {
@@ -61,6 +64,11 @@ export function genId(g: Gen, n: IdNode): Block {
     fail(`'${q.dir}' is not a valid qualifier for '${q.addr}'`);
   }
   checkDir80211(g, q.dir);
+  // On 802.11 these qualifiers take only MAC addresses (`wlan addr1 ...`):
+  // refused before any name is looked up, as libpcap master does.
+  if (WLAN_DIRS.has(q.dir) && q.proto !== 'link' && n.kind !== 'eid' && ['default', 'host', 'net'].includes(q.addr)) {
+    fail(`'${q.dir}' is valid for 802.11 syntax only`);
+  }
   switch (n.kind) {
     case 'num':
     case 'hid':
@@ -224,7 +232,7 @@ function scode(g: Gen, name: string, q: Qual): Block {
     case 'default':
     case 'host': {
       if (q.proto === 'link') {
-        if (g.linktype !== DLT.EN10MB) fail(`'link host NAME' not supported on DLT_${g.linktypeLabel}`);
+        if (g.linktype !== DLT.EN10MB && !is80211(g.linktype)) fail(`'link host NAME' not supported on DLT_${g.linktypeLabel}`);
         const e = g.names?.ether(name);
         if (e === undefined) return fail(`unknown Ethernet-like host '${name}'`);
         return genEther(g, e, q.dir);
@@ -285,7 +293,8 @@ function scode(g: Gen, name: string, q: Qual): Block {
     case 'gateway': {
       if (!['default', 'ip', 'arp', 'rarp'].includes(q.proto)) fail(`'${q.proto}' is not a valid qualifier for 'gateway'`);
       if (g.labelStackDepth > 0) fail("'gateway' cannot be used within MPLS");
-      if (g.linktype !== DLT.EN10MB) fail(`'gateway' not supported on DLT_${g.linktypeLabel}`);
+      if (g.isGeneve) fail("'gateway' cannot be used within VXLAN or Geneve");
+      if (g.linktype !== DLT.EN10MB && !is80211(g.linktype)) fail(`'gateway' not supported on DLT_${g.linktypeLabel}`);
       const e = g.names?.ether(name);
       if (e === undefined) return fail(`unknown Ethernet-like host '${name}'`);
       const found = g.names?.hosts(name) ?? { v4: [], v6: [] };

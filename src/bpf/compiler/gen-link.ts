@@ -6,6 +6,7 @@ import { genAnd, genNot, genOr, jmp, type Block } from './block.js';
 import { fail } from './errors.js';
 import type { Gen } from './gen.js';
 import { DLT, linktypeName } from './linktypes.js';
+import { dataFrameCheck, llcLinktype } from './gen-80211.js';
 
 export const ETHERTYPE = {
   IP: 0x0800, ARP: 0x0806, REVARP: 0x8035, IPV6: 0x86dd, ATALK: 0x809b, AARP: 0x80f3, DN: 0x6003,
@@ -25,7 +26,7 @@ const PPP_TYPES: Record<number, number> = {
 const AF_INET = 2;
 const AF_INET6 = 10; // Linux's value: libpcap 1.10.3 compiles its host's AF_INET6.
 
-function snap(g: Gen, orgcode: number, ptype: number): Block {
+export function snap(g: Gen, orgcode: number, ptype: number): Block {
   return g.bcmp('llc', 0, [LLCSAP.SNAP, LLCSAP.SNAP, 0x03, (orgcode >> 16) & 0xff, (orgcode >> 8) & 0xff, orgcode & 0xff, (ptype >> 8) & 0xff, ptype & 0xff]);
 }
 
@@ -132,12 +133,32 @@ function mplsLinktype(g: Gen, p: number): Block {
   return b1;
 }
 
+const swap32 = (v: number): number => (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
+
 function loopback(g: Gen, af: number): Block {
   // DLT_NULL's AF_ word is in the capturing host's byte order; libpcap
-  // compiles htonl(AF) on its own host (gen_loopback_linktype).
+  // compiles htonl(AF) on its own host (gen_loopback_linktype), after
+  // swapping it when a capture file has the other byte order.
   let v = af;
-  if (g.linktype === DLT.NULL && g.littleEndianHost) v = (((af & 0xff) << 24) | ((af & 0xff00) << 8) | ((af >>> 8) & 0xff00) | (af >>> 24)) >>> 0;
+  if (g.linktype === DLT.NULL) {
+    if (g.savefile?.swapped === true) v = swap32(v);
+    if (g.littleEndianHost) v = swap32(v);
+  }
   return g.cmp('linkhdr', 0, 0x00 /* BPF_W */, v);
+}
+
+// AF_INET6 as NetBSD/OpenBSD, FreeBSD and Darwin number it (libpcap's BSD_AFNUM_INET6_*).
+const BSD_AF_INET6 = [24, 28, 30];
+
+/** `ip6` on a loopback header: a capture file may come from any BSD, so all three values match. */
+function loopbackIpv6(g: Gen): Block {
+  if (g.savefile === undefined) return loopback(g, AF_INET6);
+  const [bsd = 24, freebsd = 28, darwin = 30] = BSD_AF_INET6;
+  const b0 = loopback(g, bsd);
+  const b1 = loopback(g, freebsd);
+  genOr(b0, b1);
+  genOr(loopback(g, darwin), b1);
+  return b1;
 }
 
 export function genLinktype(g: Gen, p: number): Block {
@@ -159,7 +180,7 @@ export function genLinktype(g: Gen, p: number): Block {
     case DLT.NULL:
     case DLT.LOOP:
       if (p === ETHERTYPE.IP) return loopback(g, AF_INET);
-      if (p === ETHERTYPE.IPV6) return loopback(g, AF_INET6);
+      if (p === ETHERTYPE.IPV6) return loopbackIpv6(g);
       return g.genFalse();
     case DLT.PFLOG:
       // struct pfloghdr: af is the second byte.
@@ -168,6 +189,17 @@ export function genLinktype(g: Gen, p: number): Block {
       return g.genFalse();
     case DLT.PPP:
       return g.cmp('linktype', 0, BPF_H, PPP_TYPES[p] ?? p);
+    case DLT.IEEE802_11:
+    case DLT.PRISM_HEADER:
+    case DLT.IEEE802_11_RADIO:
+    case DLT.IEEE802_11_RADIO_AVS:
+    case DLT.PPI: {
+      // Only data frames carry a payload; it starts with an LLC header.
+      const b0 = dataFrameCheck(g);
+      const b1 = llcLinktype(g, p);
+      genAnd(b0, b1);
+      return b1;
+    }
     default:
       if (g.off.linktype.constant >= 0) return g.cmp('linktype', 0, BPF_H, p);
       return fail(`link-layer type filtering not implemented for DLT_${linktypeName(g.linktype)}`);
@@ -274,7 +306,7 @@ export function genProtoAbbrev(g: Gen, proto: Proto): Block {
     case 'ip': return genLinktype(g, ETHERTYPE.IP);
     case 'arp': return genLinktype(g, ETHERTYPE.ARP);
     case 'rarp': return genLinktype(g, ETHERTYPE.REVARP);
-    case 'link': return fail('link layer applied in wrong context');
+    case 'link': return fail("'link' cannot be used as an abbreviation");
     case 'atalk': return genLinktype(g, ETHERTYPE.ATALK);
     case 'aarp': return genLinktype(g, ETHERTYPE.AARP);
     case 'decnet': return genLinktype(g, ETHERTYPE.DN);
@@ -293,7 +325,7 @@ export function genProtoAbbrev(g: Gen, proto: Proto): Block {
     case 'stp': return genLinktype(g, LLCSAP.STP);
     case 'ipx': return genLinktype(g, LLCSAP.IPX);
     case 'netbeui': return genLinktype(g, LLCSAP.NETBEUI);
-    case 'radio': return fail("'radio' is not a valid protocol type");
+    case 'radio': return fail("'radio' cannot be used as an abbreviation");
     case 'l1': case 'l2': case 'iih': case 'lsp': case 'snp': case 'csnp': case 'psnp':
       return isisAny(g, ISIS_PDUS[proto] ?? []);
     default:

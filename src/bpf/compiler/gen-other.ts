@@ -9,6 +9,9 @@ import { PCAP_NETMASK_UNKNOWN, type Gen } from './gen.js';
 import { genEhostop } from './gen-host.js';
 import { ETHERTYPE, genLinktype } from './gen-link.js';
 import { DLT } from './linktypes.js';
+import { dataFrameCheck, p80211Dir, p80211Type, wlanHostop, wlanMulticast } from './gen-80211.js';
+import { is80211 } from './gen-80211-prologue.js';
+import { genGeneve, prevLinkhdrCheck } from './gen-geneve.js';
 
 type OtherNode = Extract<Node, { t: 'other' }>;
 
@@ -34,12 +37,20 @@ function genLen(g: Gen, op: number, n: number): Block {
   return g.block(jmp(op), n, [g.stmt(BPF_LD | BPF_LEN)]);
 }
 
+/** An Ethernet-header test inside Geneve first checks that there is a MAC header. */
+function afterLinkCheck(g: Gen, b: Block): Block {
+  const pre = prevLinkhdrCheck(g);
+  if (pre !== null) genAnd(pre, b);
+  return b;
+}
+
 function broadcast(g: Gen, n: OtherNode): Block {
   switch (n.proto) {
     case 'default':
     case 'link':
+      if (is80211(g.linktype)) return wlanHostop(g, BROADCAST, 'dst');
       if (g.linktype !== DLT.EN10MB) fail(`'broadcast' not supported on ${dltName(g)}`);
-      return genEhostop(g, BROADCAST, 'dst');
+      return afterLinkCheck(g, genEhostop(g, BROADCAST, 'dst'));
     case 'ip': {
       if (g.netmask === PCAP_NETMASK_UNKNOWN) fail("netmask not known, so 'ip broadcast' not supported");
       const b0 = genLinktype(g, ETHERTYPE.IP);
@@ -59,9 +70,10 @@ function multicast(g: Gen, n: OtherNode): Block {
   switch (n.proto) {
     case 'default':
     case 'link':
+      if (is80211(g.linktype)) return wlanMulticast(g);
       if (g.linktype !== DLT.EN10MB) fail(`'multicast' not supported on ${dltName(g)}`);
       // ether[0] & 1 != 0
-      return g.block(jmp(BPF_JSET), 1, g.loadA('linkhdr', 0, BPF_B));
+      return afterLinkCheck(g, g.block(jmp(BPF_JSET), 1, g.loadA('linkhdr', 0, BPF_B)));
     case 'ip': {
       const b0 = genLinktype(g, ETHERTYPE.IP);
       const b1 = g.cmpGe('linkpl', 16, BPF_B, 224);
@@ -103,7 +115,8 @@ function byteop(g: Gen, n: OtherNode): Block {
 
 function vlan(g: Gen, n: OtherNode): Block {
   if (g.labelStackDepth > 0) fail("'vlan' cannot be used within MPLS");
-  if (g.linktype !== DLT.EN10MB) fail(`'vlan' not supported on ${dltName(g)}`);
+  // libpcap 1.10.3 also takes 802.11 frames (not PPI): the tag would follow the LLC/SNAP header.
+  if (g.linktype !== DLT.EN10MB && !(is80211(g.linktype) && g.linktype !== DLT.PPI)) fail(`'vlan' not supported on ${dltName(g)}`);
   // Any of the three TPIDs (802.1Q, 802.1ad, QinQ), then the VID.
   let b0 = genLinktype(g, ETHERTYPE.VLAN_8021Q);
   let b1 = genLinktype(g, ETHERTYPE.VLAN_8021AD);
@@ -159,13 +172,11 @@ function pppoes(g: Gen, n: OtherNode): Block {
   }
   // What follows is PPP: the PPP header starts after the 6-byte PPPoE header.
   const o = g.off;
-  const hdr = { isVariable: o.linkpl.isVariable, constant: o.linkpl.constant + o.nl + 6, reg: o.linkpl.reg };
-  o.linkhdr = hdr;
-  o.linktype = { ...hdr };
-  o.linkpl.constant = hdr.constant + 2;
+  g.pushLinkhdr(DLT.PPP, o.linkpl.isVariable, o.linkpl.constant + o.nl + 6, o.linkpl.reg);
+  o.linktype = { ...o.linkhdr };
+  o.linkpl.constant = o.linkhdr.constant + 2;
   o.nl = 0;
   o.nlNosnap = 0;
-  g.linktype = DLT.PPP;
   return b0;
 }
 
@@ -175,8 +186,11 @@ const LLC_U: Record<string, number> = { ui: 0x03, ua: 0x63, disc: 0x43, dm: 0x0f
 
 /** `llc [i|s|u|subtype]` on Ethernet: an 802.3 length, and not NetWare's 0xFFFF. */
 function llc(g: Gen, n: OtherNode): Block {
-  if (g.linktype !== DLT.EN10MB) fail(`'llc' not supported on ${dltName(g)}`);
+  const wlan = is80211(g.linktype);
+  if (g.linktype !== DLT.EN10MB && !wlan) fail(`'llc' not supported on ${dltName(g)}`);
   const base = (): Block => {
+    // On 802.11, every data frame has an LLC header.
+    if (wlan) return dataFrameCheck(g);
     const b0 = g.cmpGt('linktype', 0, BPF_H, 1500);
     genNot(b0);
     const b1 = g.cmp('llc', 0, BPF_H, 0xffff);
@@ -243,8 +257,7 @@ export function genOther(g: Gen, n: OtherNode): Block {
     case 'pppoed': return genLinktype(g, ETHERTYPE.PPPOED);
     case 'pppoes': return pppoes(g, n);
     case 'geneve':
-      if (n.has && n.num > 0xffffff) fail(`Geneve VNI ${String(n.num)} greater than maximum 16777215`);
-      return fail("'geneve' is not supported by moat bpf yet");
+      return genGeneve(g, n.has ? n.num : null);
     case 'pf_ifname':
     case 'pf_rset': {
       const kw = n.what === 'pf_ifname' ? 'ifname' : 'ruleset';
@@ -281,9 +294,13 @@ export function genOther(g: Gen, n: OtherNode): Block {
       return fail(`not a live capture, 'ifindex' not supported on ${dltName(g)}`);
     case 'type':
     case 'subtype':
-      return fail(`'type/subtype' not supported on ${dltName(g)}`);
+      if (!is80211(g.linktype)) fail(`'type/subtype' not supported on ${dltName(g)}`);
+      return p80211Type(g, n.num, n.num2);
+    case 'p80211_error':
+      return fail(n.text);
     case 'dir':
-      return fail(`'dir' not supported on ${dltName(g)}`);
+      if (!is80211(g.linktype)) fail(`'dir' not supported on ${dltName(g)}`);
+      return p80211Dir(g, n.num);
     case 'llc':
       return llc(g, n);
     case 'fisu': case 'lssu': case 'msu': case 'hfisu': case 'hlssu': case 'hmsu':

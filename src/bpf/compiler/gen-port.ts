@@ -104,3 +104,13 @@ export function genPortrangeBoth(g: Gen, p1: number, p2: number, ipProto: PortPr
   genOr(v6(g, ipProto, dir, range('tran_ipv6')), b);
   return b;
 }
+
+/** gen_port: the IPv4 half of `port`, for one protocol (Geneve's UDP test). */
+export function genPort4(g: Gen, port: number, ipProto: PortProto, dir: Dir): Block {
+  return v4(g, ipProto, dir, (off) => g.cmp('tran_ipv4', off, BPF_H, port));
+}
+
+/** gen_port6: the IPv6 half. */
+export function genPort6(g: Gen, port: number, ipProto: PortProto, dir: Dir): Block {
+  return v6(g, ipProto, dir, (off) => g.cmp('tran_ipv6', off, BPF_H, port));
+}

@@ -10,6 +10,7 @@ import { Block, genAnd, genNot, jmp, type Clause, type Stmt } from './block.js';
 import { fail } from './errors.js';
 import { DLT, checkOnlyOffsets, initLinktype, isSupportedLinktype, linktypeDescription, linktypeName, type AbsOffset, type LinkOffsets } from './linktypes.js';
 import type { NameDb } from './names.js';
+import { is80211, wlanPrologue } from './gen-80211-prologue.js';
 
 export type OffRel =
   | 'packet' | 'linkhdr' | 'llc' | 'prevmplshdr' | 'linkpl' | 'linkpl_nosnap' | 'linktype' | 'tran_ipv4' | 'tran_ipv6';
@@ -20,18 +21,23 @@ export interface GenOptions {
   netmask: number;
   names: NameDb | null;
   littleEndianHost: boolean;
+  /** Compiling for a capture file (libpcap's savefile mode), and whether its byte order is the host's opposite. */
+  savefile?: { swapped: boolean } | undefined;
 }
 
 export const PCAP_NETMASK_UNKNOWN = 0xffffffff;
 
 export class Gen {
-  /** The current link type: `pppoes` switches it to PPP for what follows. */
+  /** The current link type: `pppoes` switches it to PPP, `geneve` to Ethernet. */
   linktype: number;
+  /** The link type before the last switch (libpcap's prevlinktype). */
+  prevLinktype: number;
   readonly outerLinktype: number;
   readonly snaplen: number;
   readonly netmask: number;
   readonly names: NameDb | null;
   readonly littleEndianHost: boolean;
+  readonly savefile: { swapped: boolean } | undefined;
   off: LinkOffsets;
   private readonly outerLinkpl: AbsOffset;
   private readonly regused: boolean[] = new Array<boolean>(BPF_MEMWORDS).fill(false);
@@ -48,12 +54,26 @@ export class Gen {
   constructor(opts: GenOptions) {
     this.linktype = opts.linktype;
     this.outerLinktype = opts.linktype;
+    this.prevLinktype = opts.linktype;
     this.snaplen = opts.snaplen;
     this.netmask = opts.netmask;
     this.names = opts.names;
     this.littleEndianHost = opts.littleEndianHost;
+    this.savefile = opts.savefile;
     this.off = isSupportedLinktype(opts.linktype) ? initLinktype(opts.linktype) : checkOnlyOffsets();
     this.outerLinkpl = this.off.linkpl;
+  }
+
+  /**
+   * gencode.c PUSH_LINKHDR: what follows is a new link-layer header of
+   * `linktype` at the given offset (pppoes, geneve). It is no longer the
+   * Geneve payload itself, so `isGeneve` is cleared.
+   */
+  pushLinkhdr(linktype: number, isVariable: boolean, constant: number, reg: number): void {
+    this.prevLinktype = this.linktype;
+    this.linktype = linktype;
+    this.off.linkhdr = { isVariable, constant, reg };
+    this.isGeneve = false;
   }
 
   get linktypeLabel(): string {
@@ -238,8 +258,12 @@ export class Gen {
     return this.outerLinkpl.reg;
   }
 
-  /** Statements to run once at the start (insert_compute_vloffsets). */
-  prologue(): Stmt[] {
+  /**
+   * The first block's statements with, in front, the code that computes
+   * variable header lengths once (insert_compute_vloffsets): the pflog
+   * header, or the radio header and the 802.11 header (gen-80211-prologue).
+   */
+  prologue(head: Stmt[]): Stmt[] {
     if (this.outerLinktype === DLT.PFLOG && this.pflogReg !== -1) {
       return [
         this.stmt(BPF_LD | BPF_B | BPF_ABS, 0),
@@ -247,8 +271,10 @@ export class Gen {
         this.stmt(BPF_ALU | BPF_AND | BPF_K, 0xfffffffc),
         this.stmt(0x02 /* BPF_ST */, this.pflogReg),
         this.stmt(BPF_MISC | BPF_TAX),
+        ...head,
       ];
     }
-    return [];
+    if (is80211(this.outerLinktype)) return wlanPrologue(this, head);
+    return head;
   }
 }

@@ -109,13 +109,24 @@ export function initLinktype(dlt: number): LinkOffsets {
       // The pflog header's length is its first byte, rounded up to 4
       // (gen_load_pflog_llprefixlen), so the payload offset is variable.
       return { linkhdr: off(0), linktype: off(0), linkpl: off(0, true), nl: 0, nlNosnap: 0 };
+    case DLT.PRISM_HEADER:
+    case DLT.IEEE802_11_RADIO_AVS:
+    case DLT.IEEE802_11_RADIO:
+    case DLT.PPI:
+      // A radio header of variable length precedes the 802.11 frame.
+      return { linkhdr: off(0, true), linktype: off(24), linkpl: off(0, true), nl: 8, nlNosnap: 3 };
+    case DLT.IEEE802_11:
+      // The MAC header's length depends on the frame (computed at run
+      // time); the payload is 802.2 LLC, with SNAP for EtherTypes (8 bytes).
+      return { linkhdr: off(0), linktype: off(24), linkpl: off(0, true), nl: 8, nlNosnap: 3 };
     default:
       return fail(unsupportedMessage(dlt));
   }
 }
 
 export function isSupportedLinktype(dlt: number): boolean {
-  return ([DLT.EN10MB, DLT.NULL, DLT.LOOP, DLT.RAW, DLT.IPV4, DLT.IPV6, DLT.LINUX_SLL, DLT.LINUX_SLL2, DLT.PFLOG] as number[]).includes(dlt);
+  return ([DLT.EN10MB, DLT.NULL, DLT.LOOP, DLT.RAW, DLT.IPV4, DLT.IPV6, DLT.LINUX_SLL, DLT.LINUX_SLL2, DLT.PFLOG,
+    DLT.IEEE802_11, DLT.PRISM_HEADER, DLT.IEEE802_11_RADIO, DLT.IEEE802_11_RADIO_AVS, DLT.PPI] as number[]).includes(dlt);
 }
 
 export function unsupportedMessage(dlt: number): string {

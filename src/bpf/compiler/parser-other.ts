@@ -4,6 +4,7 @@
 import type { Node, Proto } from './ast.js';
 import { BARE, NEEDS_NUM, OPTIONAL_NUM, RELOPS } from './grammar-tables.js';
 import type { TokenStream } from './token-stream.js';
+import { WLAN_SUBTYPE_MASK, WLAN_TYPE_MASK, wlanDir, wlanSubtypeOf, wlanType, wlanTypeSubtype, type Resolved } from './wlan-names.js';
 
 /** `other` and the link-specific keyword forms. */
 export function parseOther(p: TokenStream, proto: Proto, start: number): Node {
@@ -58,18 +59,38 @@ export function parseOther(p: TokenStream, proto: Proto, start: number): Node {
     case 'TYPE':
     case 'SUBTYPE':
     case 'DIR': {
+      // grammar.y resolves the names in its actions; a failing one becomes a
+      // node carrying libpcap's message, reported when it is compiled.
       const n = p.peek();
       if (n.kind !== 'NUM' && n.kind !== 'ID') p.error();
+      if (t.text === 'SUBTYPE' && n.kind !== 'ID') p.error();
       p.next();
-      let sub = '';
-      if (t.text === 'TYPE' && p.is('SUBTYPE')) {
-        p.next();
-        const s = p.peek();
-        if (s.kind !== 'NUM' && s.kind !== 'ID') p.error();
-        p.next();
-        sub = s.kind === 'NUM' ? `#${String(s.value)}` : s.text;
+      const num = n.kind === 'NUM' ? n.value : null;
+      let r: Resolved;
+      let mask = WLAN_TYPE_MASK | WLAN_SUBTYPE_MASK;
+      if (t.text === 'DIR') {
+        r = wlanDir(num, n.text);
+        mask = 0;
+      } else if (t.text === 'SUBTYPE') {
+        r = wlanTypeSubtype(n.text);
+      } else {
+        r = wlanType(num, n.text);
+        mask = WLAN_TYPE_MASK;
+        if (p.is('SUBTYPE')) {
+          p.next();
+          const s = p.peek();
+          if (s.kind !== 'NUM' && s.kind !== 'ID') p.error();
+          p.next();
+          mask = WLAN_TYPE_MASK | WLAN_SUBTYPE_MASK;
+          if ('value' in r) {
+            const type = r.value;
+            const sub = wlanSubtypeOf(type, s.kind === 'NUM' ? s.value : null, s.text);
+            r = 'value' in sub ? { value: type | sub.value } : sub;
+          }
+        }
       }
-      return mk(t.text.toLowerCase(), n.value, 0, n.kind === 'NUM', `${n.kind === 'NUM' ? '#' : ''}${n.kind === 'NUM' ? String(n.value) : n.text}${sub === '' ? '' : ` ${sub}`}`);
+      if ('error' in r) return mk('p80211_error', 0, 0, false, r.error);
+      return mk(t.text.toLowerCase(), r.value, mask);
     }
     case 'LLC': {
       const n = p.peek();

@@ -13,6 +13,15 @@ import { parseImage } from './image-parse.js';
 import { randomPacket, rng } from './packets.js';
 import { SUPPORTED_DLTS, UNSUPPORTED, tables } from './tables.js';
 
+/**
+ * Deliberate departure (src/bpf/compiler/index.ts): `geneve` on a link type
+ * whose header length is computed at run time (pflog, the 802.11 radio
+ * headers). libpcap 1.10.3 stores that length in the register of the Geneve
+ * payload offset, so its program reads an unset register; ours stores it
+ * where the loads read it.
+ */
+const GENEVE_AFTER_VARIABLE_HEADER = /^(PFLOG|IEEE802_11\w*|PRISM_HEADER|PPI) .*\bgeneve\b/;
+
 interface Case {
   dlt: string;
   expr: string;
@@ -114,7 +123,7 @@ describe('libpcap accept table', () => {
     t.diagnostic(`byte-for-byte equal to libpcap 1.10.3 -d -O: ${String(same)} of ${String(total)}`);
     // Every difference is unsupported grammar or a documented deliberate
     // departure (byte &/| loads the byte, as in libpcap master).
-    const unexplained = diffs.filter((d) => !UNSUPPORTED.test(d) && !/\bbyte \d+ [&|]/.test(d));
+    const unexplained = diffs.filter((d) => !UNSUPPORTED.test(d) && !/\bbyte \d+ [&|]/.test(d) && !GENEVE_AFTER_VARIABLE_HEADER.test(d));
     assert.deepEqual(unexplained, []);
   });
 });

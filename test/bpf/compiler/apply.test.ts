@@ -10,6 +10,7 @@ import { compileFilter, normalizeLinktype } from '../../../src/bpf/compiler/inde
 import { interpret } from '../../../src/bpf/runtime/index.js';
 import { needs, sharedDir } from '../../helpers/system.js';
 import { OracleError, haveOracle, oracleApply } from '../oracle/oracle.js';
+import { savefileOf } from './savefile.js';
 import { UNSUPPORTED, tables } from './tables.js';
 
 const dir = join(sharedDir, 'bpf', 'pcaps', 'libpcap-filter');
@@ -42,7 +43,7 @@ describe('libpcap apply table', () => {
         // pcap_offline_filter compiles with the capture's snap length; the
         // table's accepting results are that value.
         const snaplen = Math.max(0, ...c.results) || 262144;
-        const prog = compileFilter(c.expr, { linktype: normalizeLinktype(first.linktype), netmask: 0, snaplen });
+        const prog = compileFilter(c.expr, { linktype: normalizeLinktype(first.linktype), netmask: 0, snaplen, savefile: savefileOf(file) });
         results = packets.map((p) => interpret(prog, p.data, p.origlen));
       } catch (e) {
         if (!(e instanceof SyntaxError)) throw e;

@@ -74,6 +74,52 @@ function l3(r: Rng, ethertype: number): number[] {
   return new Array<number>(Math.floor(r() * 80)).fill(0).map(() => byte(r));
 }
 
+/**
+ * An 802.11 frame (IEEE 802.11-2016 §9.3): management, control or data,
+ * any DS bits, QoS or not; data frames carry LLC/SNAP and an IP/ARP payload.
+ * `pad`: the driver padded the MAC header to a multiple of 4 (radiotap DATAPAD).
+ */
+function wlanFrame(r: Rng, pad: boolean): number[] {
+  const fc0 = pick(r, [0x80, 0x40, 0x50, 0xb0, 0xc0, 0x08, 0x88, 0x48, 0xd4, 0xc4, 0xb4, 0xa4]);
+  const fc1 = Math.floor(r() * 4);
+  const addr = (): number[] => (r() < 0.3 ? [0xff, 0xff, 0xff, 0xff, 0xff, 0xff] : r() < 0.3 ? [0x01, 0x00, 0x5e, 0, 0, 1] : [0x00, 0x11, 0x22, 0x33, 0x44, 0x55]);
+  const h = [fc0, fc1, 0, 0, ...addr(), ...addr(), ...addr(), 0, 0];
+  if ((fc1 & 3) === 3) h.push(...addr());
+  const data = (fc0 & 0x0c) === 0x08;
+  if (data && (fc0 & 0x80) !== 0) h.push(0, 0);
+  if (pad) while (h.length % 4 !== 0) h.push(0);
+  if (!data) return [...h, ...new Array<number>(Math.floor(r() * 40)).fill(0).map(() => byte(r))];
+  const et = pick(r, [0x0800, 0x86dd, 0x0806]);
+  return [...h, 0xaa, 0xaa, 0x03, 0, 0, 0, et >> 8, et & 0xff, ...l3(r, et)];
+}
+
+/** A radio header for the 802.11 link types, then the frame. */
+function radioPacket(r: Rng, dlt: number): number[] {
+  switch (dlt) {
+    case DLT.IEEE802_11_RADIO: {
+      // radiotap: version, pad, length (LE), present word (LE); TSFT (8 bytes) and/or flags (1 byte).
+      const tsft = r() < 0.5;
+      const flags = r() < 0.7;
+      const datapad = flags && r() < 0.4;
+      const body = [...(tsft ? new Array<number>(8).fill(0).map(() => byte(r)) : []), ...(flags ? [datapad ? 0x20 : 0x00, 0] : [])];
+      const len = 8 + body.length;
+      const present = (tsft ? 1 : 0) | (flags ? 2 : 0);
+      return [0, 0, len & 0xff, len >> 8, present, 0, 0, 0, ...body, ...wlanFrame(r, datapad)];
+    }
+    case DLT.PRISM_HEADER:
+      if (r() < 0.3) return [0x80, 0x21, 0x10, 0x01, 0, 0, 0, 64, ...new Array<number>(56).fill(0), ...wlanFrame(r, false)];
+      return [0, 0, 0, 0x41, ...new Array<number>(140).fill(0).map(() => byte(r)), ...wlanFrame(r, false)];
+    case DLT.IEEE802_11_RADIO_AVS:
+      return [0x80, 0x21, 0x10, 0x01, 0, 0, 0, 64, ...new Array<number>(56).fill(0), ...wlanFrame(r, false)];
+    case DLT.PPI: {
+      const inner = r() < 0.8 ? 105 : 1;
+      return [0, 0, 8, 0, inner, 0, 0, 0, ...wlanFrame(r, false)];
+    }
+    default:
+      return wlanFrame(r, false);
+  }
+}
+
 /** A random packet for the link type (DLT_ value), possibly truncated. */
 export function randomPacket(r: Rng, dlt: number): Uint8Array {
   let et = pick(r, ETHERTYPES);
@@ -127,6 +173,13 @@ export function randomPacket(r: Rng, dlt: number): Uint8Array {
       break;
     case DLT.IPV4:
       bytes = l3(r, 0x0800);
+      break;
+    case DLT.IEEE802_11:
+    case DLT.IEEE802_11_RADIO:
+    case DLT.IEEE802_11_RADIO_AVS:
+    case DLT.PRISM_HEADER:
+    case DLT.PPI:
+      bytes = radioPacket(r, dlt);
       break;
     default:
       bytes = l3(r, pick(r, [0x0800, 0x86dd]));

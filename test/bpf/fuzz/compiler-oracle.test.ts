@@ -10,6 +10,7 @@ import { jit } from '../../../src/bpf/runtime/index.js';
 import { ETHER, GENERIC } from '../oracle/expressions.js';
 import { OracleError, haveOracle, oracleApply } from '../oracle/oracle.js';
 import { needs, sharedDir } from '../../helpers/system.js';
+import { savefileOf } from '../compiler/savefile.js';
 
 const bpfDir = join(sharedDir, 'bpf');
 
@@ -29,8 +30,46 @@ async function packetsOf(file: string): Promise<CapturePacket[]> {
  */
 const DELIBERATE = new Set(['ip[2:2] - ((ip[0]&0xf)<<2) - ((tcp[12]&0xf0)>>2) != 0']);
 
-// EN10MB, RAW (12, 14, 101), IPV4, IPV6, NULL, LOOP, LINUX_SLL, LINUX_SLL2, PFLOG.
-const FIRST_TIER = new Set([1, 12, 14, 101, 228, 229, 0, 108, 113, 276, 117]);
+// EN10MB, RAW (12, 14, 101), IPV4, IPV6, NULL, LOOP, LINUX_SLL, LINUX_SLL2, PFLOG,
+// and 802.11 with its radio headers: IEEE802_11, PRISM_HEADER, IEEE802_11_RADIO, IEEE802_11_RADIO_AVS, PPI.
+const FIRST_TIER = new Set([1, 12, 14, 101, 228, 229, 0, 108, 113, 276, 117, 105, 119, 127, 163, 192]);
+const WLAN_LINKTYPES = new Set([105, 119, 127, 163, 192]);
+
+/** Geneve (RFC 8926): what follows it is matched against the encapsulated frame. */
+const GENEVE: readonly string[] = [
+  'geneve',
+  'geneve 10',
+  'geneve and tcp src port 22',
+  'geneve and ether broadcast',
+  'geneve and ip host 10.0.0.1',
+  'udp port 6081 or geneve and arp',
+];
+
+/** 802.11 frames, types, directions, addresses, and IP over LLC/SNAP. */
+const WLAN: readonly string[] = [
+  'wlan type mgt',
+  'wlan type ctl',
+  'wlan type data',
+  'wlan subtype beacon',
+  'wlan subtype probe-req or wlan subtype probe-resp',
+  'wlan type data subtype qos-data',
+  'wlan subtype ack or wlan subtype cts',
+  'wlan dir nods',
+  'wlan dir tods',
+  'wlan dir fromds',
+  'wlan dir dstods',
+  'wlan host ff:ff:ff:ff:ff:ff',
+  'wlan src 00:11:22:33:44:55 or wlan ta 00:11:22:33:44:55',
+  'wlan ra 00:11:22:33:44:55 or wlan addr1 ff:ff:ff:ff:ff:ff',
+  'wlan addr2 00:11:22:33:44:55 or wlan addr3 00:11:22:33:44:55 or wlan addr4 00:11:22:33:44:55',
+  'broadcast',
+  'multicast',
+  'llc',
+  'arp',
+  'ip and udp',
+  'link[0] & 0xfc == 0x88',
+  'type data and (ip6 or icmp)',
+];
 const gaps = { count: 0 };
 
 /** Compare one expression on one capture: decisions compared (0 when libpcap does not compile it); mismatches go to `bad`. */
@@ -46,7 +85,7 @@ function compare(file: string, packets: CapturePacket[], expr: string, bad: stri
   const linktype = packets[0]?.linktype ?? 1;
   let fn;
   try {
-    fn = jit(compileFilter(expr, { linktype, resolveNames: false }));
+    fn = jit(compileFilter(expr, { linktype, resolveNames: false, savefile: savefileOf(file) }));
   } catch (e) {
     // Link types beyond the issue's first tier, and keywords the compiler declares unsupported,
     // are a known gap (counted), not a disagreement.
@@ -77,7 +116,8 @@ describe('compiler ≡ libpcap, packet by packet', () => {
 
   it('on every shared capture, for our expression set', async (t) => {
     if (!needs(t, { 'gcc and libpcap-dev': haveOracle() })) return;
-    const all = [...GENERIC, ...ETHER];
+    const all = [...GENERIC, ...ETHER, ...GENEVE];
+    const wlan = [...GENERIC, ...WLAN];
     let n = 0;
     let compared = 0;
     const bad: string[] = [];
@@ -86,8 +126,9 @@ describe('compiler ≡ libpcap, packet by packet', () => {
         const file = join(bpfDir, 'pcaps', dir, name);
         const packets = await packetsOf(file);
         if (packets.length === 0) continue;
-        // Every capture gets two expressions of the set in turn; the small apply captures get all.
-        const exprs = dir === 'libpcap-filter' ? all : [all[n++ % all.length] ?? 'ip', all[n++ % all.length] ?? 'ip'];
+        // Every capture gets two expressions of its set in turn; the small apply captures get all.
+        const set = WLAN_LINKTYPES.has(packets[0]?.linktype ?? 1) ? wlan : all;
+        const exprs = dir === 'libpcap-filter' ? set : [set[n++ % set.length] ?? 'ip', set[n++ % set.length] ?? 'ip'];
         for (const expr of exprs) compared += compare(file, packets, expr, bad);
       }
     }
