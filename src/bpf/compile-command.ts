@@ -14,7 +14,8 @@ const USAGE = `usage: ${COMMAND} [-O] [-n] [-y DLT] [-s snaplen] [-m netmask] [-
   -O          run the optimizer (off by default; libpcap's has known bugs)
   -n          do not look up host, service, protocol or network names
   -y DLT      link-layer type: EN10MB (default), RAW, IPV4, IPV6, NULL, LOOP,
-              LINUX_SLL, LINUX_SLL2, PFLOG, or a DLT number
+              LINUX_SLL, LINUX_SLL2, PFLOG, IEEE802_11, IEEE802_11_RADIO,
+              PRISM_HEADER, IEEE802_11_RADIO_AVS, PPI, or a DLT number
   -s snaplen  value returned for accepted packets (default ${String(DEFAULT_SNAPLEN)})
   -m netmask  IPv4 netmask for 'ip broadcast' (default 0, as tcpdump -d)
   -d          print the program as tcpdump -d does (the default)
