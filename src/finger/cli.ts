@@ -30,7 +30,7 @@ A hardened RFC 1288 finger service; see moat-finger(8).
   --log-syslog URL      udp://host:514, tcp://host:port or unix:///path
   --log-no-local        no log on stderr; --log-format text|json
   --config FILE         TOML (.toml) or YAML settings; flags win over it
-  --check               load everything, print what would be served, exit
+  -n, --check           load everything, print what would be served, exit
 Go fingerd flags -run-as-user, -pidfile, -log.syslog.address, -log.no-local work too.
 Signals: SIGTERM stops, SIGHUP reloads, SIGUSR1/SIGINFO print a status line.
 `;
@@ -61,7 +61,8 @@ const OPTIONS = {
   'log-no-local': { type: 'boolean' },
   'log-format': { type: 'string' },
   config: { type: 'string' },
-  check: { type: 'boolean' },
+  // -n as in ifstated(8), sshd(8) -t and friends: check the configuration and exit.
+  check: { type: 'boolean', short: 'n' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

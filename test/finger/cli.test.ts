@@ -66,5 +66,11 @@ describe('moat finger command line', () => {
     assert.match(r.out, /^aliases: 1 from /m);
     assert.match(r.out, /^forwarding: example\.org$/m);
     assert.match(r.out, /^user listing: refused$/m);
+    // -n is the BSD spelling of the same check, and fails the same way.
+    const n = await cli(['-n', '--homes', dir, '--aliases', 'ok.conf', '--forward-allow', 'example.org']);
+    assert.equal(n.code, 0);
+    assert.equal(n.out, r.out);
+    const bad = await cli(['-n', '--homes', join(dir, 'nope')]);
+    assert.notEqual(bad.code, 0);
   });
 });
