@@ -88,6 +88,8 @@ export async function filterMain(argv: readonly string[], io: Io): Promise<numbe
     return f;
   };
   if (only !== undefined) filterFor(only);
+  let lastType = -1;
+  let lastFilter: BasedFilter = () => 0;
 
   const started = process.hrtime.bigint();
   let read = 0;
@@ -103,18 +105,22 @@ export async function filterMain(argv: readonly string[], io: Io): Promise<numbe
       try {
         // The parser's cursor and the based JIT: no object per packet in this loop.
         const c = parser.cur;
+        const buf = parser.buffer();
         while (parser.step()) {
           read++;
           bytesIn += c.caplen + 16;
           // LINKTYPE_RAW (101) in files is DLT_RAW (12) on the command line.
           if (only !== undefined && normalizeLinktype(c.linktype) !== only) continue;
-          const buf = parser.buffer();
-          const snap = filterFor(c.linktype)(buf, c.start, c.caplen, c.origlen);
+          // One link type is the rule: keep its filter at hand rather than look it up per packet.
+          if (c.linktype !== lastType) {
+            lastType = c.linktype;
+            lastFilter = filterFor(lastType);
+          }
+          const snap = lastFilter(buf, c.start, c.caplen, c.origlen);
           if (snap === 0) continue;
           // Like libpcap: the filter's result is the snapshot length to keep.
-          if (snap < c.caplen) {
-            if (!writer.writeRecord({ ...c, caplen: snap }, buf, c.start)) drain = true;
-          } else if (!writer.writeRecord(c, buf, c.start)) drain = true;
+          const keep = snap < c.caplen ? snap : c.caplen;
+          if (!writer.writeAt(c.linktype, c.tsSec, c.tsFrac, c.tsResolution, keep, c.origlen, buf, c.start, c.offset)) drain = true;
           written++;
         }
       } finally {

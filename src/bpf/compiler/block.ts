@@ -36,6 +36,30 @@ export class Block {
   sense = false;
   head: Block;
   clause: Clause | undefined;
+  // The optimizer's memos (optimize.ts), valid while `stmts` (and `s`) are
+  // the very objects they were computed for: the passes replace a block's
+  // statement array when they change it, never edit it in place.
+  memoStmts: readonly Stmt[] | null = null;
+  memoS: Stmt | null = null;
+  memoReads = false;
+  keyStmts: readonly Stmt[] | null = null;
+  keyText = '';
+  testStmts: readonly Stmt[] | null = null;
+  testText: string | null = null;
+  /** Jump threading's interned pure key (null: none), valid in the threading run numbered keyRun. */
+  keyId: number | null = null;
+  /** Jump threading's interned test key (see optimize.ts testKey), valid with keyId. */
+  testId: number | null = null;
+  keyRun = -1;
+  /** Scratch for one graph walk (optimize.ts): `mark` is the walk's number, `num`/`repl` its data. */
+  mark = 0;
+  num = 0;
+  repl: Block | null = null;
+  /** Layout of one linearize() call (linearize.ts), valid while `layoutRun` is its number. */
+  layoutRun = 0;
+  offset = 0;
+  longjt = 0;
+  longjf = 0;
 
   constructor(code: number, k = 0, clause?: Clause) {
     this.id = Block.nextId++;
@@ -47,6 +71,12 @@ export class Block {
   isReturn(): boolean {
     return bpfClass(this.s.code) === BPF_RET;
   }
+}
+
+let walks = 0;
+/** A fresh number for one graph walk or layout (see Block.mark and Block.layoutRun). */
+export function nextWalk(): number {
+  return ++walks;
 }
 
 export function jmp(op: number): number {

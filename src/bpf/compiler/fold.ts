@@ -48,14 +48,29 @@ function identity(op: number, k: number): boolean {
   return op === BPF_AND && k >>> 0 === 0xffffffff;
 }
 
+/**
+ * Replace a block's statements only if they changed: the optimizer memoizes
+ * facts per statement array (opt-blocks.ts), and most rounds change nothing.
+ */
+function setStmts(b: Block, next: Stmt[]): void {
+  const cur = b.stmts;
+  if (next.length === cur.length && next.every((s, i) => s === cur[i])) return;
+  b.stmts = next;
+}
+
+/** The bit for scratch word k in a mask, 0 for words past 31. */
+const mask = (k: number): number => (k >>> 0 < 32 ? 1 << k : 0);
+const bit = (k: number, m: number): boolean => (mask(k) & m) !== 0;
+
 /** Forward pass: constant propagation, copy propagation through scratch words, folding. */
-function propagate(b: Block): void {
+function propagate(b: Block, aLiveOut: boolean): void {
   let a: Val = null;
   let x: Val = null;
   const mem = new Map<number, Val>();
   // Scratch words known to hold the same value as A (or X) right now.
-  let aEq = new Set<number>();
-  let xEq = new Set<number>();
+  // As bit masks of word numbers (words ≥ 32 are never recorded: conservative).
+  let aEq = 0;
+  let xEq = 0;
   const out: Stmt[] = [];
   for (const s0 of b.stmts) {
     let s = s0;
@@ -63,7 +78,14 @@ function propagate(b: Block): void {
     const cls = bpfClass(c);
     if (cls === BPF_LD) {
       const mode = bpfMode(c);
-      if (mode === BPF_MEM && aEq.has(s.k)) continue; // A already holds it
+      if (mode === BPF_MEM && bit(s.k, aEq)) continue; // A already holds it
+      if (mode === BPF_MEM && bit(s.k, xEq) && (mem.get(s.k) ?? null) === null) {
+        // X holds the word: `txa` reads no memory, so the store feeding it may become dead.
+        out.push({ ...s, code: BPF_MISC | BPF_TXA, k: 0 });
+        a = x;
+        aEq = xEq;
+        continue;
+      }
       if (mode === BPF_IND && x !== null && x + (s.k >>> 0) <= 0xffffffff) {
         s = { ...s, code: BPF_LD | BPF_ABS | (c & 0x18), k: x + (s.k >>> 0) };
       }
@@ -73,29 +95,36 @@ function propagate(b: Block): void {
         if (v !== null) s = { ...s, code: BPF_LD | BPF_IMM, k: v };
         a = v;
       } else a = null;
-      aEq = mode === BPF_MEM ? new Set([s0.k]) : new Set();
+      aEq = mode === BPF_MEM ? mask(s0.k) : 0;
     } else if (cls === BPF_LDX) {
       const mode = bpfMode(c);
-      if (mode === BPF_MEM && xEq.has(s.k)) continue;
+      if (mode === BPF_MEM && bit(s.k, xEq)) continue;
+      if (mode === BPF_MEM && bit(s.k, aEq) && (mem.get(s.k) ?? null) === null) {
+        // A holds the word (`st M[k]; ldx M[k]`): `tax` instead, as libpcap's optimizer does.
+        out.push({ ...s, code: BPF_MISC | BPF_TAX, k: 0 });
+        x = a;
+        xEq = aEq;
+        continue;
+      }
       if (mode === BPF_IMM) x = s.k >>> 0;
       else if (mode === BPF_MEM) {
         const v = mem.get(s.k) ?? null;
         if (v !== null) s = { ...s, code: BPF_LDX | BPF_IMM, k: v };
         x = v;
       } else x = null;
-      xEq = mode === BPF_MEM ? new Set([s0.k]) : new Set();
+      xEq = mode === BPF_MEM ? mask(s0.k) : 0;
     } else if (cls === BPF_ST) {
       mem.set(s.k, a);
-      aEq.add(s.k);
-      xEq.delete(s.k);
+      aEq |= mask(s.k);
+      xEq &= ~mask(s.k);
     } else if (cls === BPF_STX) {
       mem.set(s.k, x);
-      xEq.add(s.k);
-      aEq.delete(s.k);
+      xEq |= mask(s.k);
+      aEq &= ~mask(s.k);
     } else if (cls === BPF_ALU && bpfOp(c) !== BPF_NEG && (bpfSrc(c) === BPF_K ? identity(bpfOp(c), s.k >>> 0) : x !== null && identity(bpfOp(c), x))) {
       continue; // A unchanged
     } else if (cls === BPF_ALU) {
-      aEq = new Set();
+      aEq = 0;
       const op = bpfOp(c);
       if (op === BPF_NEG) {
         if (a !== null) {
@@ -122,25 +151,37 @@ function propagate(b: Block): void {
       }
     } else if (c === (BPF_MISC | BPF_TAX)) {
       x = a;
-      xEq = new Set(aEq);
+      xEq = aEq;
       if (a !== null) s = { ...s, code: BPF_LDX | BPF_IMM, k: a };
     } else if (c === (BPF_MISC | BPF_TXA)) {
       a = x;
-      aEq = new Set(xEq);
+      aEq = xEq;
       if (x !== null) s = { ...s, code: BPF_LD | BPF_IMM, k: x };
     }
     out.push(s);
   }
-  b.stmts = out;
+  decideJumpOf(b, out, a, x, aLiveOut);
+  // After the jump rewrites: they may drop the last statement.
+  setStmts(b, out);
+}
+
+/** The end of propagate(): fold the block's jump with what is known of A and X at its end. */
+function decideJumpOf(b: Block, out: Stmt[], a0: Val, x: Val, aLiveOut: boolean): void {
+  let a = a0;
   const c = b.s.code;
   if (bpfClass(c) !== BPF_JMP || b.jt === null || b.jf === null) return;
   if (bpfSrc(c) === BPF_X && x !== null) b.s = { ...b.s, code: (c & ~BPF_X) | BPF_K, k: x };
-  // `sub #c; jeq #0` is `jeq #c` (libpcap 1.10.3 compares that way).
+  // `sub #c; jeq #0` is `jeq #c`, and `sub x; jeq #0` is `jeq x` (libpcap
+  // 1.10.3 compares that way), when no successor reads the difference left in A.
   const last = out[out.length - 1];
-  if (last?.code === (BPF_ALU | BPF_SUB | BPF_K) && b.s.code === (BPF_JMP | BPF_JEQ | BPF_K) && b.s.k === 0) {
+  if (!aLiveOut && last?.code === (BPF_ALU | BPF_SUB | BPF_K) && b.s.code === (BPF_JMP | BPF_JEQ | BPF_K) && b.s.k === 0) {
     out.pop();
     b.s = { ...b.s, k: last.k >>> 0 };
     a = a === null ? null : (a + (last.k >>> 0)) >>> 0;
+  } else if (!aLiveOut && last?.code === (BPF_ALU | BPF_SUB | BPF_X) && b.s.code === (BPF_JMP | BPF_JEQ | BPF_K) && b.s.k === 0) {
+    out.pop();
+    b.s = { ...b.s, code: BPF_JMP | BPF_JEQ | BPF_X, k: 0 };
+    a = null;
   }
   const op = bpfOp(b.s.code);
   const k = b.s.k >>> 0;
@@ -175,7 +216,7 @@ function canFail(s: Stmt): boolean {
 }
 
 /** Backward pass: drop statements whose results are never read. */
-function sweep(b: Block, aLiveOut: boolean, xLiveOut: boolean, memLiveOut: ReadonlySet<number>): void {
+function sweep(b: Block, aLiveOut: boolean, xLiveOut: boolean, memLiveOut: number): void {
   const decided = b.jt !== null && b.jt === b.jf;
   const t = b.s.code;
   let aLive = aLiveOut;
@@ -187,7 +228,8 @@ function sweep(b: Block, aLiveOut: boolean, xLiveOut: boolean, memLiveOut: Reado
     if ((t & 0x18) === 0x10) aLive = true;
     if ((t & 0x18) === BPF_X) xLive = true;
   }
-  const mem = new Set(memLiveOut);
+  // Live scratch words as a mask; a word past 31 is always live (its store always stays).
+  let mem = memLiveOut;
   const kept: Stmt[] = [];
   // A packet load cannot be the one that fails when another absolute load in
   // this straight-line block reaches at least as far (only then is it
@@ -205,15 +247,15 @@ function sweep(b: Block, aLiveOut: boolean, xLiveOut: boolean, memLiveOut: Reado
       const mode = bpfMode(c);
       keep = aLive || fails;
       aLive = false;
-      if (keep && mode === BPF_MEM) mem.add(s.k);
+      if (keep && mode === BPF_MEM) mem |= mask(s.k);
       if (keep && mode === BPF_IND) xLive = true;
     } else if (cls === BPF_LDX) {
       keep = xLive || fails;
       xLive = false;
-      if (keep && bpfMode(c) === BPF_MEM) mem.add(s.k);
+      if (keep && bpfMode(c) === BPF_MEM) mem |= mask(s.k);
     } else if (cls === BPF_ST || cls === BPF_STX) {
-      keep = mem.has(s.k);
-      mem.delete(s.k);
+      keep = s.k >>> 0 >= 32 || bit(s.k, mem);
+      mem &= ~mask(s.k);
       if (keep) {
         if (cls === BPF_ST) aLive = true;
         else xLive = true;
@@ -235,7 +277,7 @@ function sweep(b: Block, aLiveOut: boolean, xLiveOut: boolean, memLiveOut: Reado
     }
     if (keep) kept.push(s);
   }
-  b.stmts = kept.reverse();
+  setStmts(b, kept.reverse());
 }
 
 /** Fold and sweep every block; `readsOnEntry` says which blocks need A/X from before. */
@@ -266,22 +308,21 @@ function andToJset(b: Block, readsOnEntry: (b: Block) => boolean): void {
 }
 
 function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean): void {
-  for (const b of blocks) propagate(b);
+  for (const b of blocks) propagate(b, (b.jt !== null && readsOnEntry(b.jt)) || (b.jf !== null && readsOnEntry(b.jf)));
   // A scratch word read in some block before that block writes it is kept
   // alive everywhere (libpcap's code shares words across blocks only in the
-  // pflog prologue and protochain).
-  const memRead = new Set<number>();
+  // pflog prologue and protochain). Bit masks: words past 31 always count as read.
+  let memRead = 0;
   for (const b of blocks) {
-    const written = new Set<number>();
+    let written = 0;
     for (const s of b.stmts) {
       const cls = bpfClass(s.code);
-      if ((cls === BPF_LD || cls === BPF_LDX) && bpfMode(s.code) === BPF_MEM && !written.has(s.k)) memRead.add(s.k);
-      if (cls === BPF_ST || cls === BPF_STX) written.add(s.k);
+      if ((cls === BPF_LD || cls === BPF_LDX) && bpfMode(s.code) === BPF_MEM && !bit(s.k, written)) memRead |= mask(s.k);
+      if (cls === BPF_ST || cls === BPF_STX) written |= mask(s.k);
     }
   }
   for (const b of blocks) {
-    const succ = [b.jt, b.jf].filter((s): s is Block => s !== null);
-    const live = succ.some((s) => readsOnEntry(s));
+    const live = (b.jt !== null && readsOnEntry(b.jt)) || (b.jf !== null && readsOnEntry(b.jf));
     sweep(b, live, live, memRead);
   }
 }

@@ -4,7 +4,7 @@
 // from its end, so a block comes before both of its successors. Jumps longer
 // than 255 get an extra `ja` after the branch, as libpcap's longjt/longjf.
 import { BPF_JA, BPF_JMP, bpfClass, type Insn } from '../insn.js';
-import type { Block, Clause, Stmt } from './block.js';
+import { nextWalk, type Block, type Clause, type Stmt } from './block.js';
 
 export interface Linear {
   insns: Insn[];
@@ -12,64 +12,63 @@ export interface Linear {
   clauses: (Clause | undefined)[];
 }
 
-interface Layout {
-  offset: number;
-  longjt: number;
-  longjf: number;
-}
-
 export function linearize(root: Block): Linear {
-  const layout = new Map<Block, Layout>();
+  // Each block's layout (Block.offset, longjt, longjf) lives on the block for
+  // this call, numbered by `run`; long-jump marks carry over between attempts.
+  const run = nextWalk();
   for (let attempt = 0; attempt < 10000; attempt++) {
-    const result = tryLinearize(root, layout);
+    const result = tryLinearize(root, run);
     if (result !== null) return result;
   }
   throw new Error('moat bpf: could not lay out long jumps');
 }
 
 function reachable(root: Block): Block[] {
-  const seen = new Set<Block>();
+  const walk = nextWalk();
+  const out: Block[] = [];
   const stack: Block[] = [root];
   while (stack.length > 0) {
     const b = stack.pop();
-    if (b === undefined || seen.has(b)) continue;
-    seen.add(b);
+    if (b === undefined || b.mark === walk) continue;
+    b.mark = walk;
+    out.push(b);
     if (b.jt !== null) stack.push(b.jt);
     if (b.jf !== null) stack.push(b.jf);
   }
-  return [...seen];
+  return out;
 }
 
-function tryLinearize(root: Block, layout: Map<Block, Layout>): Linear | null {
+function tryLinearize(root: Block, run: number): Linear | null {
   const blocks = reachable(root);
   let total = 0;
   for (const b of blocks) {
-    let l = layout.get(b);
-    if (l === undefined) {
-      l = { offset: 0, longjt: 0, longjf: 0 };
-      layout.set(b, l);
+    if (b.layoutRun !== run) {
+      b.layoutRun = run;
+      b.offset = 0;
+      b.longjt = 0;
+      b.longjf = 0;
     }
-    total += b.stmts.length + 1 + l.longjt + l.longjf;
+    total += b.stmts.length + 1 + b.longjt + b.longjf;
   }
   const insns: Insn[] = new Array<Insn>(total);
   const clauses: (Clause | undefined)[] = new Array<Clause | undefined>(total);
   let tail = total;
-  const marked = new Set<Block>();
+  const walk = nextWalk();
   let failed = false;
 
   // Iterative post-order (jf subtree, then jt subtree, then the block) so a
   // deep chain cannot overflow the JavaScript stack.
   interface Frame { b: Block; state: 0 | 1 | 2 }
   const stack: Frame[] = [{ b: root, state: 0 }];
-  marked.add(root);
+  root.mark = walk;
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
     if (top === undefined) break;
     if (top.state === 0) {
       top.state = 1;
       const f = top.b.jf;
-      if (f !== null && !marked.has(f)) {
-        marked.add(f);
+      if (f !== null && f.mark !== walk) {
+        f.mark = walk;
         stack.push({ b: f, state: 0 });
       }
       continue;
@@ -77,16 +76,15 @@ function tryLinearize(root: Block, layout: Map<Block, Layout>): Linear | null {
     if (top.state === 1) {
       top.state = 2;
       const t = top.b.jt;
-      if (t !== null && !marked.has(t)) {
-        marked.add(t);
+      if (t !== null && t.mark !== walk) {
+        t.mark = walk;
         stack.push({ b: t, state: 0 });
       }
       continue;
     }
     stack.pop();
     const p = top.b;
-    const l = layout.get(p);
-    if (l === undefined) throw new Error('unreachable');
+    const l = p;
     const slen = p.stmts.length;
     tail -= slen + 1 + l.longjt + l.longjf;
     l.offset = tail;
@@ -97,9 +95,8 @@ function tryLinearize(root: Block, layout: Map<Block, Layout>): Linear | null {
       insns[at] = { code: p.s.code, jt: 0, jf: 0, k: p.s.k >>> 0 };
       continue;
     }
-    const tl = layout.get(p.jt);
-    const fl = layout.get(p.jf);
-    if (tl === undefined || fl === undefined) throw new Error('unreachable');
+    const tl = p.jt;
+    const fl = p.jf;
     const offJt = tl.offset - at - 1;
     const offJf = fl.offset - at - 1;
     let extra = 1;

@@ -2,200 +2,31 @@
 // blocks, and relies on one fact about classic BPF: the packet never
 // changes, so a value loaded from it by the same instructions is the same
 // every time. Passes:
-//  - constant folding: `ld #k; jeq #c` and other tests on known values are
-//    decided at compile time;
-//  - jump threading: an edge into a test whose outcome is already implied by
-//    the tests on every path to that edge jumps straight to the outcome
-//    (this removes the repeated `ldh [12]; jeq #0x800` of unoptimized code);
+//  - constant folding and dead statements (fold.ts): `ld #k; jeq #c` and
+//    other tests on known values are decided at compile time;
+//  - jump threading (opt-thread.ts): an edge into a test whose outcome is
+//    already implied by the tests on every path to that edge jumps straight
+//    to the outcome (this removes the repeated `ldh [12]; jeq #0x800` of
+//    unoptimized code); facts are keyed by the value a block tests, so a
+//    block that also stores to scratch memory still informs later tests;
+//  - redundant loads: a block whose every predecessor ends by running its
+//    very statements keeps only its jump; an `ldx` that X already holds on
+//    every path (a dataflow over the graph) goes;
+//  - the transport-offset peephole (opt-peep.ts): `ld #c; add x; tax;
+//    ld [x + n]` → `ld [x + (n + c)]`;
 //  - dead-code removal: blocks no longer reachable are dropped;
 //  - merging of equal blocks (same statements, same successors).
 // A test is only skipped when an identical load already succeeded on the
 // path, so a load that would fall off the packet still rejects; and only
 // when the block it skips to does not read A or X before setting them.
 // Correctness is checked against the unoptimized program on random packets.
-import {
-  BPF_ABS, BPF_ALU, BPF_IMM, BPF_IND, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_LDX, BPF_LEN,
-  BPF_MISC, BPF_MSH, BPF_NEG, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfSrc,
-} from '../insn.js';
+import { BPF_IMM, BPF_JA, BPF_JMP, BPF_K, BPF_LDX, BPF_MEM, BPF_MISC, BPF_MSH, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, bpfClass, bpfOp } from '../insn.js';
 import { Block, type Clause, type Stmt } from './block.js';
 import { foldBlocks } from './fold.js';
 import { linearize, type Linear } from './linearize.js';
-
-/**
- * What the tests on the way to a block say about packet values: an
- * immutable list (shared tails, so learning a fact costs one node).
- */
-interface Fact {
-  key: string;
-  op: number;
-  k: number;
-  outcome: boolean;
-  id: string;
-  next: Fact | null;
-}
-type Facts = Fact | null;
-
-const emptyFacts = (): Facts => null;
-
-
-/** Facts true on both paths (entries present in both lists). */
-function meet(a: Facts, b: Facts): Facts {
-  if (a === b) return a;
-  const inB = new Set<string>();
-  for (let f = b; f !== null; f = f.next) inB.add(f.id);
-  const keep: Fact[] = [];
-  for (let f = a; f !== null; f = f.next) if (inB.has(f.id)) keep.push(f);
-  let out: Facts = null;
-  for (let i = keep.length - 1; i >= 0; i--) {
-    const f = keep[i];
-    if (f === undefined) continue;
-    out = { ...f, next: out };
-  }
-  return out;
-}
-
-const PURE_CODES = new Set<number>();
-for (const size of [0x00, 0x08, 0x10]) {
-  PURE_CODES.add(BPF_LD | BPF_ABS | size);
-  PURE_CODES.add(BPF_LD | BPF_IND | size);
-}
-PURE_CODES.add(BPF_LD | BPF_IMM);
-PURE_CODES.add(BPF_LD | BPF_LEN);
-PURE_CODES.add(BPF_LDX | BPF_IMM);
-PURE_CODES.add(BPF_LDX | BPF_MSH | 0x10);
-PURE_CODES.add(BPF_MISC | BPF_TAX);
-PURE_CODES.add(BPF_MISC | BPF_TXA);
-
-/** A block computing A purely from the packet: its statements are its key. */
-function pureKey(b: Block): string | null {
-  if (b.stmts.length === 0) return null;
-  let xSet = false;
-  for (const s of b.stmts) {
-    const c = s.code;
-    if (bpfClass(c) === BPF_ALU) {
-      if (bpfSrc(c) === BPF_X || bpfOp(c) === BPF_NEG) {
-        if (!xSet && bpfSrc(c) === BPF_X) return null;
-      }
-      continue;
-    }
-    if (!PURE_CODES.has(c)) return null;
-    if (bpfClass(c) === BPF_LDX) xSet = true;
-    if ((bpfMode(c) === BPF_IND || c === (BPF_MISC | BPF_TXA)) && !xSet) return null;
-  }
-  return b.stmts.map((s) => `${String(s.code)}:${String(s.k >>> 0)}`).join(',');
-}
-
-/** Does the block read A or X (or scratch memory) before setting them? */
-function readsOnEntry(b: Block): boolean {
-  let aSet = false;
-  let xSet = false;
-  for (const s of [...b.stmts, b.s]) {
-    const c = s.code;
-    const cls = bpfClass(c);
-    if (cls === BPF_LD) {
-      if (bpfMode(c) === BPF_IND && !xSet) return true;
-      aSet = true;
-    } else if (cls === BPF_LDX) {
-      xSet = true;
-    } else if (cls === BPF_ST) {
-      if (!aSet) return true;
-    } else if (cls === BPF_STX) {
-      if (!xSet) return true;
-    } else if (cls === BPF_ALU || cls === BPF_JMP) {
-      if (!aSet && !(cls === BPF_JMP && bpfOp(c) === BPF_JA)) return true;
-      if (bpfSrc(c) === BPF_X && !xSet) return true;
-    } else if (cls === BPF_RET) {
-      if ((c & 0x18) === 0x10 && !aSet) return true;
-      if ((c & 0x18) === BPF_X && !xSet) return true;
-    } else if (c === (BPF_MISC | BPF_TAX)) {
-      if (!aSet) return true;
-      xSet = true;
-    } else if (c === (BPF_MISC | BPF_TXA)) {
-      if (!xSet) return true;
-      aSet = true;
-    }
-  }
-  return false;
-}
-
-/** The constant A a pure block ends with, if it is one (`ld #k`, ALU K ops). */
-function constantA(b: Block): number | null {
-  const first = b.stmts[0];
-  if (first?.code !== (BPF_LD | BPF_IMM)) return null;
-  if (b.stmts.length !== 1) return null;
-  return first.k >>> 0;
-}
-
-/** Outcome of b's test given the facts, or null if unknown. */
-function decide(b: Block, key: string, f: Facts): boolean | null {
-  const c = b.s.code;
-  if (bpfSrc(c) !== BPF_K || bpfClass(c) !== BPF_JMP) return null;
-  const k = b.s.k >>> 0;
-  const op = bpfOp(c);
-  let eq: number | undefined = constantA(b) ?? undefined;
-  let lo = 0;
-  let hi = 0xffffffff;
-  const ne = new Set<number>();
-  const jsetT = new Set<number>();
-  const jsetF: number[] = [];
-  for (let e = f; e !== null && eq === undefined; e = e.next) {
-    if (e.key !== key) continue;
-    switch (e.op) {
-      case BPF_JEQ:
-        if (e.outcome) eq = e.k;
-        else ne.add(e.k);
-        break;
-      case BPF_JGT:
-        if (e.outcome) lo = Math.max(lo, e.k + 1);
-        else hi = Math.min(hi, e.k);
-        break;
-      case BPF_JGE:
-        if (e.outcome) lo = Math.max(lo, e.k);
-        else hi = Math.min(hi, e.k - 1);
-        break;
-      case BPF_JSET:
-        if (e.outcome) jsetT.add(e.k);
-        else jsetF.push(e.k);
-        break;
-      default:
-        break;
-    }
-  }
-  if (eq !== undefined) {
-    if (op === BPF_JEQ) return eq === k;
-    if (op === BPF_JGT) return eq > k;
-    if (op === BPF_JGE) return eq >= k;
-    if (op === BPF_JSET) return (eq & k) !== 0;
-    return null;
-  }
-  switch (op) {
-    case BPF_JEQ:
-      if (ne.has(k) || k < lo || k > hi) return false;
-      return null;
-    case BPF_JGT:
-      if (lo > k) return true;
-      if (hi <= k) return false;
-      return null;
-    case BPF_JGE:
-      if (lo >= k) return true;
-      if (hi < k) return false;
-      return null;
-    case BPF_JSET:
-      if (jsetT.has(k)) return true;
-      for (const m of jsetF) if ((k & ~m) === 0) return false;
-      return null;
-    default:
-      return null;
-  }
-}
-
-function learn(f: Facts, b: Block, key: string, outcome: boolean): Facts {
-  const c = b.s.code;
-  if (bpfSrc(c) !== BPF_K || constantA(b) !== null) return f;
-  const k = b.s.k >>> 0;
-  const op = bpfOp(c);
-  return { key, op, k, outcome, id: `${key}|${String(op)}|${String(k)}|${outcome ? 1 : 0}`, next: f };
-}
+import { order, pureKey, readsOnEntry, selfContained, stmtsKey } from './opt-blocks.js';
+import { foldIndexBase } from './opt-peep.js';
+import { thread } from './opt-thread.js';
 
 /** Linear program → blocks; null if it has shapes we leave alone. */
 function toBlocks(l: Linear): Block | null {
@@ -251,100 +82,34 @@ function toBlocks(l: Linear): Block | null {
   return blocks.get(0) ?? null;
 }
 
-function order(root: Block): Block[] {
-  // Topological order: programs here jump forward only, so DFS post-order reversed.
-  const seen = new Set<Block>();
-  const out: Block[] = [];
-  const visit = (b: Block): void => {
-    const stack: { b: Block; i: number }[] = [{ b, i: 0 }];
-    seen.add(b);
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1] as { b: Block; i: number };
-      const succ = [top.b.jt, top.b.jf][top.i++];
-      if (top.i > 2) {
-        stack.pop();
-        out.push(top.b);
-      } else if (succ !== null && succ !== undefined && !seen.has(succ)) {
-        seen.add(succ);
-        stack.push({ b: succ, i: 0 });
-      }
-    }
-  };
-  visit(root);
-  return out.reverse();
-}
-
-function thread(root: Block): Block {
-  const keys = new Map<Block, string | null>();
-  const reads = new Map<Block, boolean>();
-  const keyOf = (b: Block): string | null => {
-    if (!keys.has(b)) keys.set(b, bpfClass(b.s.code) === BPF_JMP ? pureKey(b) : null);
-    return keys.get(b) ?? null;
-  };
-  const readsOf = (b: Block): boolean => {
-    if (!reads.has(b)) reads.set(b, readsOnEntry(b));
-    return reads.get(b) === true;
-  };
-  // Follow decided pure tests from `t` under facts `f`.
-  const follow = (t0: Block, f0: Facts): Block => {
-    let t = t0;
-    let f = f0;
-    for (let guard = 0; guard < 10000; guard++) {
-      // A decided block with nothing left to run is just an edge.
-      if (t.jt !== null && t.jt === t.jf && t.stmts.length === 0) {
-        t = t.jt;
-        continue;
-      }
-      const key = keyOf(t);
-      if (key === null || t.jt === null || t.jf === null) return t;
-      const d = decide(t, key, f);
-      if (d === null) return t;
-      const next = d ? t.jt : t.jf;
-      if (readsOf(next)) return t;
-      f = learn(f, t, key, d);
-      t = next;
-    }
-    return t;
-  };
-  let entry = follow(root, emptyFacts());
-  const entryFacts = new Map<Block, Facts>();
-  entryFacts.set(entry, emptyFacts());
-  for (const b of order(entry)) {
-    const f = entryFacts.get(b) ?? emptyFacts();
-    if (b.jt === null || b.jf === null) continue;
-    const key = keyOf(b);
-    const ft = key === null ? f : learn(f, b, key, true);
-    const ff = key === null ? f : learn(f, b, key, false);
-    b.jt = follow(b.jt, ft);
-    b.jf = follow(b.jf, ff);
-    for (const [succ, fs] of [[b.jt, ft], [b.jf, ff]] as const) {
-      const prev = entryFacts.get(succ);
-      entryFacts.set(succ, prev === undefined ? fs : meet(prev, fs));
-    }
-  }
-  if (entry.jt !== null && entry.jf !== null && entry.jt === entry.jf && keyOf(entry) !== null && constantA(entry) !== null) entry = entry.jt;
-  return entry;
-}
-
 function mergeEqual(root: Block): Block {
   const canon = new Map<string, Block>();
-  const repl = new Map<Block, Block>();
-  const id = new Map<Block, number>();
+  // Statement lists numbered (their memoized strings hash once), so each signature is short.
+  const lists = new Map<string, number>();
+  const blocks = order(root).reverse();
+  // Per block (set below, in this order): `repl` its canonical equal, `num` that one's number.
+  for (const b of blocks) b.repl = null;
   let next = 0;
-  for (const b of order(root).reverse()) {
-    if (b.jt !== null) b.jt = repl.get(b.jt) ?? b.jt;
-    if (b.jf !== null) b.jf = repl.get(b.jf) ?? b.jf;
-    const sig = `${b.stmts.map((s) => `${String(s.code)}:${String(s.k >>> 0)}`).join(',')}|${String(b.s.code)}:${String(b.s.k >>> 0)}|${b.jt === null ? '-' : String(id.get(b.jt))}|${b.jf === null ? '-' : String(id.get(b.jf))}`;
+  for (const b of blocks) {
+    if (b.jt !== null) b.jt = b.jt.repl ?? b.jt;
+    if (b.jf !== null) b.jf = b.jf.repl ?? b.jf;
+    const text = stmtsKey(b);
+    let list = lists.get(text);
+    if (list === undefined) {
+      list = lists.size;
+      lists.set(text, list);
+    }
+    const sig = `${String(list)}|${String(b.s.code)}:${String(b.s.k >>> 0)}|${b.jt === null ? '-' : String(b.jt.num)}|${b.jf === null ? '-' : String(b.jf.num)}`;
     const c = canon.get(sig);
     if (c === undefined) {
       canon.set(sig, b);
-      id.set(b, next++);
+      b.num = next++;
     } else {
-      repl.set(b, c);
-      id.set(b, id.get(c) ?? 0);
+      b.repl = c;
+      b.num = c.num;
     }
   }
-  return repl.get(root) ?? root;
+  return root.repl ?? root;
 }
 
 /**
@@ -363,13 +128,22 @@ function dropRedundantLoads(root: Block): void {
       preds.set(s, list);
     }
   }
-  const exitKey = new Map<Block, string | null>();
-  for (const b of blocks) exitKey.set(b, bpfClass(b.s.code) === BPF_JMP ? pureKey(b) : null);
+  // Each block's statements before any are dropped: a block emptied here
+  // still leaves in A (and X) what they computed, from its predecessors.
+  const before = new Map<Block, readonly Stmt[]>();
+  for (const b of blocks) before.set(b, b.stmts);
+  const endsWith = (list: readonly Stmt[], tail: readonly Stmt[]): boolean => {
+    if (tail.length > list.length) return false;
+    const off = list.length - tail.length;
+    return tail.every((t, i) => list[off + i]?.code === t.code && (list[off + i]?.k ?? 0) >>> 0 === t.k >>> 0);
+  };
   for (const b of blocks) {
-    const k = exitKey.get(b) ?? null;
     const ps = preds.get(b) ?? [];
-    if (k === null || ps.length === 0) continue;
-    if (ps.every((p) => exitKey.get(p) === k)) b.stmts = [];
+    if (bpfClass(b.s.code) !== BPF_JMP || ps.length === 0 || pureKey(b) === null || !selfContained(b.stmts, 0)) continue;
+    // Every predecessor ends by running these very statements: A and X hold their results,
+    // and the loads among them already succeeded.
+    const mine = b.stmts;
+    if (ps.every((p) => bpfClass(p.s.code) === BPF_JMP && endsWith(before.get(p) ?? [], mine))) b.stmts = [];
   }
 }
 
@@ -399,36 +173,47 @@ function foldRejects(root: Block): Block {
 }
 
 /**
- * X already holds what a block's leading `ldx`/`ldxb` would load when every
- * predecessor ends having run that same instruction (and not changed X).
+ * X already holds what an `ldx`/`ldxb` would load when, on every path to it,
+ * that same instruction was the last to set X: a forward dataflow over the
+ * graph (X's "signature" on entry to a block is the one all its predecessors
+ * leave, and a block that does not touch X passes its entry value on).
+ * The packet never changes, so the load gives the same value again, and it
+ * cannot fail where it already succeeded.
  */
 function dropRedundantLdx(root: Block): void {
   const blocks = order(root);
-  const preds = new Map<Block, Block[]>();
+  // `ldx M[k]` counts too, until something stores to M[k].
+  const xSig = (st: Stmt): string | null =>
+    st.code === (BPF_LDX | BPF_MSH | 0x10) || st.code === (BPF_LDX | BPF_IMM) || st.code === (BPF_LDX | BPF_MEM)
+      ? `${String(st.code)}:${String(st.k >>> 0)}`
+      : null;
+  const memSig = (k: number): string => `${String(BPF_LDX | BPF_MEM)}:${String(k >>> 0)}`;
+  // undefined: no predecessor seen yet; null: unknown or disagreeing.
+  const xIn = new Map<Block, string | null>();
+  xIn.set(root, null);
   for (const b of blocks) {
+    let cur = xIn.get(b) ?? null;
+    const kept: Stmt[] = [];
+    // Statement lists with jumps of their own (protochain) are not straight-line: leave them.
+    const straight = !b.stmts.some((st) => bpfClass(st.code) === BPF_JMP);
+    if (!straight) cur = null;
+    for (const st of straight ? b.stmts : []) {
+      const cls = bpfClass(st.code);
+      if (cls === BPF_LDX || st.code === (BPF_MISC | BPF_TAX)) {
+        const sig = xSig(st);
+        if (sig !== null && sig === cur) continue;
+        cur = sig;
+      } else if ((cls === BPF_ST || cls === BPF_STX) && cur === memSig(st.k)) {
+        cur = null;
+      }
+      kept.push(st);
+    }
+    if (straight && kept.length !== b.stmts.length) b.stmts = kept;
     for (const t of new Set([b.jt, b.jf])) {
       if (t === null) continue;
-      const list = preds.get(t) ?? [];
-      list.push(b);
-      preds.set(t, list);
+      const prev = xIn.get(t);
+      xIn.set(t, prev === undefined ? cur : prev === cur ? prev : null);
     }
-  }
-  const xSig = (st: Stmt): string | null =>
-    st.code === (BPF_LDX | BPF_MSH | 0x10) || st.code === (BPF_LDX | BPF_IMM) ? `${String(st.code)}:${String(st.k >>> 0)}` : null;
-  const exitX = new Map<Block, string | null>();
-  for (const b of blocks) {
-    let sig: string | null = null;
-    for (const st of b.stmts) {
-      if (bpfClass(st.code) === BPF_LDX || st.code === (BPF_MISC | BPF_TAX)) sig = xSig(st);
-    }
-    exitX.set(b, sig);
-  }
-  for (const b of blocks) {
-    const first = b.stmts[0];
-    const ps = preds.get(b) ?? [];
-    if (first === undefined || ps.length === 0) continue;
-    const sig = xSig(first);
-    if (sig !== null && ps.every((p) => exitX.get(p) === sig)) b.stmts = b.stmts.slice(1);
   }
 }
 
@@ -475,6 +260,7 @@ export function optimizeGraph(root: Block, plain: Linear): Linear {
   dropRedundantLoads(r);
   dropRedundantLdx(r);
   mergeStraight(r);
+  for (const b of order(r)) foldIndexBase(b, [b.jt, b.jf].some((t) => t !== null && readsOnEntry(t)));
   foldBlocks(order(r), readsOnEntry);
   r = foldRejects(r);
   r = mergeEqual(r);

@@ -68,6 +68,8 @@ export class CaptureParser {
   private snaplen = 0;
   private tsResolution = 1e6;
   private recordHeader = 16;
+  /** maxSnaplen(linktype), looked up once per file rather than per record. */
+  private maxCaplen = MAX_SNAPLEN_DEFAULT;
   // pcapng
   private interfaces: Interface[] = [];
   private sawShb = false;
@@ -193,6 +195,7 @@ export class CaptureParser {
     this.linktype = u32(b, p + 20, this.le) & 0x03ffffff;
     const max = maxSnaplen(this.linktype);
     if (this.snaplen === 0 || this.snaplen > max) this.snaplen = max;
+    this.maxCaplen = max;
     this.format = 'pcap';
     this.pos = p + 24;
     return true;
@@ -204,25 +207,38 @@ export class CaptureParser {
     const hl = this.recordHeader;
     if (avail < hl) return false;
     const le = this.le;
-    const caplen = u32(b, p + 8, le);
+    // The record header's four u32 fields, read inline: this runs once per packet.
+    let tsSec: number;
+    let tsFrac: number;
+    let caplen: number;
+    let origlen: number;
+    if (le) {
+      tsSec = ((b[p] ?? 0) | ((b[p + 1] ?? 0) << 8) | ((b[p + 2] ?? 0) << 16) | ((b[p + 3] ?? 0) << 24)) >>> 0;
+      tsFrac = ((b[p + 4] ?? 0) | ((b[p + 5] ?? 0) << 8) | ((b[p + 6] ?? 0) << 16) | ((b[p + 7] ?? 0) << 24)) >>> 0;
+      caplen = ((b[p + 8] ?? 0) | ((b[p + 9] ?? 0) << 8) | ((b[p + 10] ?? 0) << 16) | ((b[p + 11] ?? 0) << 24)) >>> 0;
+      origlen = ((b[p + 12] ?? 0) | ((b[p + 13] ?? 0) << 8) | ((b[p + 14] ?? 0) << 16) | ((b[p + 15] ?? 0) << 24)) >>> 0;
+    } else {
+      tsSec = u32(b, p, false);
+      tsFrac = u32(b, p + 4, false);
+      caplen = u32(b, p + 8, false);
+      origlen = u32(b, p + 12, false);
+    }
     const offset = this.base + p;
-    if (caplen > maxSnaplen(this.linktype)) {
-      throw corruptError(offset, `packet capture length ${String(caplen)} is bigger than the maximum of ${String(maxSnaplen(this.linktype))}`);
+    if (caplen > this.maxCaplen) {
+      throw corruptError(offset, `packet capture length ${String(caplen)} is bigger than the maximum of ${String(this.maxCaplen)}`);
     }
     if (avail < hl + caplen) return false;
     this.pos = p + hl + caplen;
-    // libpcap keeps only the file's snaplen of an over-long record.
-    const kept = Math.min(caplen, this.snaplen);
-    const start = p + hl;
     const c = this.cur;
     c.linktype = this.linktype;
     c.interfaceId = 0;
-    c.tsSec = u32(b, p, le);
-    c.tsFrac = u32(b, p + 4, le);
+    c.tsSec = tsSec;
+    c.tsFrac = tsFrac;
     c.tsResolution = this.tsResolution;
-    c.caplen = kept;
-    c.origlen = u32(b, p + 12, le);
-    c.start = start;
+    // libpcap keeps only the file's snaplen of an over-long record.
+    c.caplen = caplen < this.snaplen ? caplen : this.snaplen;
+    c.origlen = origlen;
+    c.start = p + hl;
     c.offset = offset;
     return true;
   }

@@ -1,0 +1,80 @@
+// A peephole of the optimizer for the code `tcp[k]` / `icmp[k]` and the like
+// compile to: the transport header offset is `4*([14]&0xf)` plus a constant,
+// computed as `ld #c; ldxb 4*([14]&0xf); add x; tax` before `ld [x + n]`.
+// When X is not read afterwards (other than by those loads), the constant
+// goes into the loads instead: `ldxb 4*([14]&0xf); ld [x + (n + c)]`.
+// libpcap's optimizer makes the same simplification (optimize.c, opt_peep).
+//
+// Same semantics, bounds included: X after `ldxb` is at most 60, so with
+// c + n + 64 < 2^32 neither X + c nor the load address wraps, and
+// (X + c) + n and X + (c + n) are the same address for the length check.
+import { BPF_ALU, BPF_ADD, BPF_B, BPF_IMM, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_MISC, BPF_MSH, BPF_RET, BPF_TAX, BPF_X, bpfClass, bpfMode, bpfSrc } from '../insn.js';
+import type { Block, Stmt } from './block.js';
+
+const LD_IMM = BPF_LD | BPF_IMM;
+const LDX_MSH = BPF_LDX | BPF_MSH | BPF_B;
+const ADD_X = BPF_ALU | BPF_ADD | BPF_X;
+const TAX = BPF_MISC | BPF_TAX;
+
+const isIndLoad = (s: Stmt | undefined): boolean => s !== undefined && bpfClass(s.code) === BPF_LD && bpfMode(s.code) === BPF_IND;
+
+/** Does the statement read X (other than as an indexed load's base)? */
+function readsX(s: Stmt): boolean {
+  const c = s.code;
+  const cls = bpfClass(c);
+  if (cls === BPF_ALU || cls === BPF_JMP) return bpfSrc(c) === BPF_X;
+  if (cls === 0x03) return true; // stx
+  if (cls === BPF_RET) return (c & 0x18) === BPF_X;
+  return c === (BPF_MISC | 0x80); // txa
+}
+
+const writesX = (s: Stmt): boolean => bpfClass(s.code) === BPF_LDX || s.code === TAX;
+
+/**
+ * Apply the peephole to one block. `xLiveOut`: may a successor read X
+ * before setting it?
+ */
+export function foldIndexBase(b: Block, xLiveOut: boolean): void {
+  // Work on a copy: statement arrays are never changed in place (the optimizer memoizes their keys).
+  const s = [...b.stmts];
+  let changed = false;
+  // Statement lists with jumps of their own (protochain) are not straight-line: leave them.
+  if (s.some((st) => bpfClass(st.code) === BPF_JMP)) return;
+  for (let i = 1; i + 2 < s.length; i++) {
+    if (s[i]?.code !== ADD_X || s[i + 1]?.code !== TAX || !isIndLoad(s[i + 2])) continue;
+    // Back: only `ldxb` (at least one) between `ld #c` and `add x`.
+    let j = i - 1;
+    while (j >= 0 && s[j]?.code === LDX_MSH) j--;
+    const ld = s[j];
+    if (j < 0 || j === i - 1 || ld?.code !== LD_IMM) continue;
+    const c = ld.k >>> 0;
+    // Forward: X is read only by indexed loads until it is set again (or the block ends with X dead).
+    const loads: number[] = [];
+    let ok = true;
+    let redefined = false;
+    for (let m = i + 2; m < s.length && ok; m++) {
+      const st = s[m];
+      if (st === undefined) break;
+      if (isIndLoad(st)) {
+        if (c + (st.k >>> 0) + 64 >= 0x100000000) ok = false;
+        else loads.push(m);
+      } else if (readsX(st)) ok = false;
+      else if (writesX(st)) {
+        redefined = true;
+        break;
+      }
+    }
+    if (!ok) continue;
+    if (!redefined && (xLiveOut || readsX(b.s))) continue;
+    for (const m of loads) {
+      const st = s[m];
+      if (st !== undefined) s[m] = { ...st, k: (st.k >>> 0) + c };
+    }
+    // Drop `ld #c`, `add x`, `tax` (highest index first).
+    s.splice(i, 2);
+    s.splice(j, 1);
+    changed = true;
+    i = Math.max(0, j - 1);
+  }
+  if (changed) b.stmts = s;
+}
