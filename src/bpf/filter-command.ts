@@ -38,12 +38,16 @@ export interface FilterSetup {
   confine?: { addrs: string[]; multicast: boolean; broadcast: boolean };
 }
 
-/** The program for one link type, confined if asked. */
-export function programFor(setup: FilterSetup, linktype: number): Program {
+/**
+ * The program for one link type, confined if asked. `swapped`: the capture is
+ * in the other byte order than this host's; compiled as libpcap compiles for a
+ * savefile, so `ip6` on NULL/LOOP matches what tcpdump -r matches.
+ */
+export function programFor(setup: FilterSetup, linktype: number, swapped = false): Program {
   const user: Program =
     setup.expr.trim() === ''
       ? [{ code: 0x06, jt: 0, jf: 0, k: 262144 }]
-      : compileFilter(setup.expr, { linktype, optimize: setup.optimize, resolveNames: setup.resolveNames });
+      : compileFilter(setup.expr, { linktype, optimize: setup.optimize, resolveNames: setup.resolveNames, savefile: { swapped } });
   if (setup.confine === undefined) return user;
   return confine(user, { ...setup.confine, linktype });
 }
@@ -78,17 +82,20 @@ export async function filterMain(argv: readonly string[], io: Io): Promise<numbe
     setup.confine = { addrs: values.confine, multicast: values['no-multicast'] !== true, broadcast: values['no-broadcast'] !== true };
   }
   // Compile once up front for -y, so a bad expression fails before any I/O.
+  // Keyed by link type and byte order: a pcapng file may hold sections of both.
   const filters = new Map<number, BasedFilter>();
-  const filterFor = (lt: number): BasedFilter => {
-    let f = filters.get(lt);
+  const filterFor = (lt: number, swapped: boolean): BasedFilter => {
+    const key = lt * 2 + (swapped ? 1 : 0);
+    let f = filters.get(key);
     if (f === undefined) {
-      f = jitBased(programFor(setup, lt));
-      filters.set(lt, f);
+      f = jitBased(programFor(setup, lt, swapped));
+      filters.set(key, f);
     }
     return f;
   };
-  if (only !== undefined) filterFor(only);
+  if (only !== undefined) filterFor(only, false);
   let lastType = -1;
+  let lastSwapped = false;
   let lastFilter: BasedFilter = () => 0;
 
   const started = process.hrtime.bigint();
@@ -112,9 +119,10 @@ export async function filterMain(argv: readonly string[], io: Io): Promise<numbe
           // LINKTYPE_RAW (101) in files is DLT_RAW (12) on the command line.
           if (only !== undefined && normalizeLinktype(c.linktype) !== only) continue;
           // One link type is the rule: keep its filter at hand rather than look it up per packet.
-          if (c.linktype !== lastType) {
+          if (c.linktype !== lastType || c.swapped !== lastSwapped) {
             lastType = c.linktype;
-            lastFilter = filterFor(lastType);
+            lastSwapped = c.swapped;
+            lastFilter = filterFor(lastType, lastSwapped);
           }
           const snap = lastFilter(buf, c.start, c.caplen, c.origlen);
           if (snap === 0) continue;

@@ -18,6 +18,12 @@ export interface CapturePacket {
   data: Uint8Array;
   /** Byte offset in the file of the record (pcap record header or pcapng block) holding this packet. */
   offset: number;
+  /**
+   * The file (pcapng: the section) is in the other byte order than this host's,
+   * libpcap's pcap_is_swapped(). Filters need it: a NULL link header holds the
+   * address family in the capturing host's order. Set by readers; writers ignore it.
+   */
+  swapped?: boolean;
 }
 
 /** A record or block larger than this is treated as corruption, which bounds memory. */

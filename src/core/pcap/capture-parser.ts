@@ -3,6 +3,7 @@
 // capture of any size streams in constant memory. Formats:
 //   classic pcap: pcap-savefile(5), draft-ietf-opsawg-pcap
 //   pcapng: draft-ietf-opsawg-pcapng (SHB, IDB, EPB, SPB, obsolete PB)
+import { endianness } from 'node:os';
 import { MAX_RECORD_BYTES, corruptError, truncatedError, type CapturePacket } from './capture-packet.js';
 
 const PCAPNG_SHB = 0x0a0d0d0a;
@@ -52,7 +53,11 @@ export interface CaptureCursor {
   /** Index in `buffer()` of the first captured byte. */
   start: number;
   offset: number;
+  /** See CapturePacket.swapped. */
+  swapped: boolean;
 }
+
+const HOST_LE = endianness() === 'LE';
 
 const EMPTY = new Uint8Array(0);
 
@@ -74,7 +79,7 @@ export class CaptureParser {
   private interfaces: Interface[] = [];
   private sawShb = false;
   /** The packet the last successful `step()` reached. */
-  readonly cur: CaptureCursor = { linktype: 0, interfaceId: 0, tsSec: 0, tsFrac: 0, tsResolution: 1e6, caplen: 0, origlen: 0, start: 0, offset: 0 };
+  readonly cur: CaptureCursor = { linktype: 0, interfaceId: 0, tsSec: 0, tsFrac: 0, tsResolution: 1e6, caplen: 0, origlen: 0, start: 0, offset: 0, swapped: false };
 
   /** Add bytes. Bytes already handed out as packet data stay valid. */
   push(chunk: Uint8Array): void {
@@ -133,6 +138,7 @@ export class CaptureParser {
     return {
       linktype: c.linktype,
       interfaceId: c.interfaceId,
+      swapped: c.swapped,
       tsSec: c.tsSec,
       tsFrac: c.tsFrac,
       tsResolution: c.tsResolution,
@@ -188,6 +194,7 @@ export class CaptureParser {
     const k = known[magic];
     if (k === undefined) throw corruptError(this.base + p, `unknown file magic 0x${magic.toString(16).padStart(8, '0')}, not pcap or pcapng`);
     [this.le, this.tsResolution, this.recordHeader] = k;
+    this.cur.swapped = this.le !== HOST_LE;
     const major = u16(b, p + 4, this.le);
     if (major !== 2) throw corruptError(this.base + p + 4, `unsupported pcap version ${String(major)}`);
     this.snaplen = u32(b, p + 16, this.le);
@@ -255,6 +262,7 @@ export class CaptureParser {
       if (bom === PCAPNG_BOM) this.le = true;
       else if (bom === 0x4d3c2b1a) this.le = false;
       else throw corruptError(offset + 8, `bad pcapng byte-order magic 0x${bom.toString(16)}`);
+      this.cur.swapped = this.le !== HOST_LE;
     } else if (!this.sawShb) {
       throw corruptError(offset, 'pcapng file does not start with a section header block');
     }

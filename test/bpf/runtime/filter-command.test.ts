@@ -38,6 +38,40 @@ describe('moat bpf filter', () => {
     }
   });
 
+  it('matches tcpdump on BSD loopback captures in either byte order (ip6 on NULL)', async (t) => {
+    if (!needs(t, { tcpdump: haveCommand('tcpdump') })) return;
+    // A FreeBSD capture: NULL link type, AF_INET6 = 28 in the capturing host's order.
+    const le = readFileSync(join(sharedDir, 'bpf', 'pcaps', 'tcpdump', 'icmpv6-RFC2894-RR.pcap'));
+    // The same capture as a big-endian host writes it: every header field and
+    // the NULL family word swapped (pcap-savefile(5); libpcap's pcap_is_swapped).
+    const be = Buffer.from(le);
+    be.writeUInt32BE(0xa1b2c3d4, 0);
+    be.writeUInt16BE(le.readUInt16LE(4), 4);
+    be.writeUInt16BE(le.readUInt16LE(6), 6);
+    for (const o of [8, 12, 16, 20]) be.writeUInt32BE(le.readUInt32LE(o), o);
+    for (let o = 24; o + 16 <= le.length; ) {
+      for (const f of [0, 4, 8, 12]) be.writeUInt32BE(le.readUInt32LE(o + f), o + f);
+      const caplen = le.readUInt32LE(o + 8);
+      be.writeUInt32BE(le.readUInt32LE(o + 16), o + 16);
+      o += 16 + caplen;
+    }
+    const files: [string, Buffer][] = [['le.pcap', le], ['be.pcap', be]];
+    for (const [name, bytes] of files) {
+      const input = join(dir, name);
+      writeFileSync(input, bytes);
+      for (const expr of ['ip6', 'ip6 and icmp6', 'ip', 'not ip6']) {
+        const ours = join(dir, 'ours-null.pcap');
+        const theirs = join(dir, 'theirs-null.pcap');
+        assert.equal(await filterMain(['-r', input, '-w', ours, expr], captureIo()), 0);
+        const r = spawnSync('tcpdump', ['-r', input, '-w', theirs, expr], { encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+        const count = (f: string): number => [...parseCaptureBuffer(readFileSync(f))].length;
+        assert.equal(count(ours), count(theirs), `${name}: ${expr}`);
+        if (expr === 'ip6') assert.ok(count(ours) > 0, `${name}: the capture holds IPv6`);
+      }
+    }
+  });
+
   it('reads stdin and writes stdout with -', async () => {
     const io = captureIo({ stdin: readFileSync(input) });
     const chunks: Buffer[] = [];
