@@ -10,7 +10,9 @@ const USAGE = `usage: ${COMMAND} --addr ADDR... [--no-multicast] [--no-broadcast
   --addr ADDR      an address of the jail (IPv4 or IPv6; repeat for more)
   --no-multicast   do not pass IPv4/IPv6 multicast destinations
   --no-broadcast   do not pass 255.255.255.255 or link-layer broadcast
-  -y DLT           link type (EN10MB, RAW, IPV4, IPV6, NULL, LOOP, LINUX_SLL, LINUX_SLL2)
+  -y DLT           link type: EN10MB, RAW, IPV4, IPV6, NULL, LOOP, LINUX_SLL,
+                   LINUX_SLL2, PFLOG, IEEE802_11, IEEE802_11_RADIO, PRISM_HEADER,
+                   IEEE802_11_RADIO_AVS, PPI
   -O               optimize the tenant's filter before splicing
   -n               do not look up names
   --freebsd        hold the result to FreeBSD's 512-instruction limit

@@ -1,8 +1,8 @@
 // A small cleanup after splicing: point jumps that land on a `ja` straight at
 // its target (when the distance still fits the 8-bit jt/jf), then drop what
-// no path reaches any more, relocating the jumps that remain. Both steps keep
-// every path's sequence of non-jump instructions, so the program's meaning
-// is unchanged; the checker runs on the result anyway.
+// no path reaches any more and every `ja +0`, relocating the jumps that
+// remain. Both steps keep every path's sequence of non-jump instructions, so
+// the program's meaning is unchanged; the checker runs on the result anyway.
 import type { Insn, Program } from '../insn.js';
 
 const isJa = (i: Insn | undefined): i is Insn => i?.code === 0x05;
@@ -40,6 +40,11 @@ export function threadJumps(input: Program): Insn[] {
     const i = stack.pop() ?? 0;
     const ins = prog[i];
     if (ins === undefined || live[i] === true) continue;
+    if (ins.code === 0x05 && ins.k === 0) {
+      // `ja +0` does nothing: drop it. A jump to it lands on the next live instruction, which is its target.
+      stack.push(i + 1);
+      continue;
+    }
     live[i] = true;
     if (ins.code === 0x05) stack.push(i + 1 + ins.k);
     else if (isCond(ins)) stack.push(i + 1 + ins.jt, i + 1 + ins.jf);

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileFilter } from '../../../src/bpf/compiler/index.js';
-import { checkConfined, confine, jailFilter } from '../../../src/bpf/confine/index.js';
+import { checkConfined, confine, jailFilter, MAX_RADIOTAP_WORDS, MAX_VLAN_TAGS } from '../../../src/bpf/confine/index.js';
 import type { Insn } from '../../../src/bpf/insn.js';
 import { interpret, validate } from '../../../src/bpf/runtime/index.js';
 import { haveOracle, oracleCompile } from '../oracle/oracle.js';
@@ -16,6 +16,7 @@ const J6 = '2001:db8::1';
 const opts = { addrs: [J, J6], linktype: 1 };
 const PREFIX = `ip and (host ${J} or multicast or broadcast)`;
 const ACCEPT_ALL: Insn[] = [{ code: 0x06, jt: 0, jf: 0, k: 262144 }];
+const LIMITS = { tags: MAX_VLAN_TAGS, radiotapWords: MAX_RADIOTAP_WORDS };
 
 /**
  * An untagged IPv4 frame between two foreign hosts. libpcap 1.10.3 shifts
@@ -52,19 +53,28 @@ describe('confine', () => {
   it('is exactly "jail ? user : reject", and the jail is exactly the reference policy', () => {
     const r = rng(5);
     const user = compileFilter('tcp or udp port 53 or len > 70', { linktype: 1 });
-    for (const linktype of LINKTYPES) {
-      const o = { ...opts, linktype };
-      const jail = jailFilter(o);
-      const ref = jailOf([J, J6]);
-      const userProg = linktype === 1 ? user : ACCEPT_ALL;
-      const confined = confine(userProg, o);
-      for (let i = 0; i < 3000; i++) {
-        const p = makePacket(r, linktype);
-        const inJail = interpret(jail, p, p.length) !== 0;
-        // The jail looks through two VLAN tags and rejects frames with more.
-        assert.equal(inJail, allowed(p, linktype, ref, 2), `linktype ${String(linktype)}: ${Buffer.from(p).toString('hex')}`);
-        if (inJail) assert.equal(allowed(p, linktype, ref), true);
-        assert.equal(interpret(confined, p, p.length), inJail ? interpret(userProg, p, p.length) : 0);
+    const policies = [
+      { addrs: [J, J6], multicast: true, broadcast: true },
+      { addrs: [J], multicast: false, broadcast: false },
+      { addrs: [J6], multicast: false, broadcast: true },
+    ];
+    for (const [n, linktype] of LINKTYPES.entries()) {
+      // Every link type with the full policy, and one of the narrower ones.
+      for (const policy of [policies[0], policies[1 + (n % 2)]]) {
+        if (policy === undefined) continue;
+        const o = { ...policy, linktype };
+        const jail = jailFilter(o);
+        const ref = jailOf(policy.addrs, policy.multicast, policy.broadcast);
+        const userProg = linktype === 1 ? user : ACCEPT_ALL;
+        const confined = confine(userProg, o);
+        for (let i = 0; i < 2000; i++) {
+          const p = makePacket(r, linktype);
+          const inJail = interpret(jail, p, p.length) !== 0;
+          // The jail looks through two VLAN tags (and four radiotap present words) and rejects frames with more.
+          assert.equal(inJail, allowed(p, linktype, ref, LIMITS), `linktype ${String(linktype)}: ${Buffer.from(p).toString('hex')}`);
+          if (inJail) assert.equal(allowed(p, linktype, ref), true);
+          assert.equal(interpret(confined, p, p.length), inJail ? interpret(userProg, p, p.length) : 0);
+        }
       }
     }
   });
@@ -126,7 +136,7 @@ describe('confine', () => {
     assert.throws(() => confine(backward, opts), { code: 'MOAT_BPF_CONFINE_INVALID' });
     const big = [...Array.from({ length: 500 }, () => ({ code: 0x00, jt: 0, jf: 0, k: 1 })), ...ACCEPT_ALL];
     assert.throws(() => confine(big, { ...opts, freebsd: true }), { code: 'MOAT_BPF_CONFINE_TOO_LONG' });
-    assert.throws(() => confine(ACCEPT_ALL, { ...opts, linktype: 117 }), { code: 'MOAT_BPF_CONFINE_LINKTYPE' });
+    assert.throws(() => confine(ACCEPT_ALL, { ...opts, linktype: 9 }), { code: 'MOAT_BPF_CONFINE_LINKTYPE' }); // PPP
     assert.throws(() => confine(ACCEPT_ALL, { ...opts, addrs: ['jail.example'] }), { code: 'MOAT_BPF_CONFINE_ADDRESS' });
   });
 });
