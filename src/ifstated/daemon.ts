@@ -181,7 +181,9 @@ export class Daemon {
       const ms = r.lastDurationMs === undefined ? '' : ` ${r.lastDurationMs.toFixed(0)}ms`;
       return `"${r.spec.command}" every ${String(r.spec.interval)}=${res}${ms}`;
     });
-    return `state ${m?.state ?? '(none)'}; links ${links.join(' ') || '(none)'}; tests ${tests.join(', ') || '(none)'}; ${String(this.runs.length)} run(s) queued`;
+    const sp = this.scheduler.spawner;
+    const spawner = sp.mode === 'helper' ? `tests started by helper${sp.helperPid === undefined ? '' : ` pid ${String(sp.helperPid)}`}` : 'tests started directly';
+    return `state ${m?.state ?? '(none)'}; links ${links.join(' ') || '(none)'}; tests ${tests.join(', ') || '(none)'}; ${spawner}; ${String(this.runs.length)} run(s) queued`;
   }
 
   metricsText(): string {

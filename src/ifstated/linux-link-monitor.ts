@@ -86,6 +86,11 @@ async function readSysfs(root: string): Promise<Map<number, { name: string; stat
 export class LinuxLinkMonitor implements LinkMonitor {
   private byIndex = new Map<number, { name: string; state: LinkState }>();
   private readonly states = new Map<string, LinkState>();
+  /** Netlink messages seen, and the last one that named each interface and index. */
+  private seq = 0;
+  private reconciling = 0;
+  private readonly touched = new Map<string, number>();
+  private readonly touchedIndex = new Map<number, number>();
   private child: ChildProcess | undefined;
   private stopped = false;
   private reconcileTimer: NodeJS.Timeout | undefined;
@@ -106,15 +111,38 @@ export class LinuxLinkMonitor implements LinkMonitor {
 
   /** Compare /sys/class/net with what we believe and report the differences. */
   async reconcile(): Promise<void> {
-    const now = await readSysfs(this.options.sysfs ?? '/sys/class/net');
+    // The reads below yield to the event loop, and a netlink message that
+    // arrives meanwhile is newer than what sysfs gave us: an interface or
+    // index touched since `since` keeps the message's word, so a slow
+    // reconcile can never undo a fresh event (a false flap).
+    const since = this.seq;
+    this.reconciling++;
+    let now: Map<number, { name: string; state: LinkState }>;
+    try {
+      now = await readSysfs(this.options.sysfs ?? '/sys/class/net');
+    } finally {
+      this.reconciling--;
+    }
+    const fresh = (name: string): boolean => (this.touched.get(name) ?? 0) > since;
+    for (const [index, at] of this.touchedIndex) {
+      if (at <= since) continue;
+      const current = this.byIndex.get(index);
+      if (current === undefined) now.delete(index);
+      else now.set(index, current);
+    }
     const present = new Set<string>();
     // In ifindex order, so the first events are the same from run to run.
     for (const [, { name, state }] of [...now].sort((a, b) => a[0] - b[0])) {
       present.add(name);
-      this.set(name, state);
+      if (!fresh(name)) this.set(name, state);
     }
-    for (const [name, state] of this.states) if (!present.has(name) && state !== 'down') this.set(name, 'down');
+    for (const [name, state] of this.states) if (!present.has(name) && state !== 'down' && !fresh(name)) this.set(name, 'down');
     this.byIndex = now;
+    // Bounded: with no other reconcile in flight, old marks can go.
+    if (this.reconciling === 0) {
+      for (const [k, at] of this.touched) if (at <= since) this.touched.delete(k);
+      for (const [k, at] of this.touchedIndex) if (at <= since) this.touchedIndex.delete(k);
+    }
   }
 
   async start(): Promise<void> {
@@ -160,7 +188,11 @@ export class LinuxLinkMonitor implements LinkMonitor {
   private onLine(line: string): void {
     const m = parseIpMonitorLine(line);
     if (m === undefined) return;
+    this.seq++;
+    this.touched.set(m.ifname, this.seq);
+    this.touchedIndex.set(m.ifindex, this.seq);
     const known = this.byIndex.get(m.ifindex);
+    if (known !== undefined) this.touched.set(known.name, this.seq);
     if (m.deleted) {
       this.byIndex.delete(m.ifindex);
       this.set(known?.name ?? m.ifname, 'down');

@@ -6,8 +6,9 @@
  * moat adds a timeout per run (default: the interval), after which the
  * run's process group is killed and the run counts as a failure.
  */
-import { runCommand, type Running } from './command-runner.js';
+import type { Running } from './command-runner.js';
 import type { TestSpec } from './machine.js';
+import { Spawner } from './spawner.js';
 
 export interface TestRecord {
   spec: TestSpec;
@@ -34,8 +35,15 @@ const idOf = (s: TestSpec): string => `${s.scope}\u0000${s.key}`;
 
 export class TestScheduler {
   private readonly entries = new Map<string, Entry>();
+  /** Starts the test commands (through a small helper process where it can). */
+  readonly spawner: Spawner;
 
-  constructor(private readonly hooks: SchedulerHooks) {}
+  constructor(
+    private readonly hooks: SchedulerHooks,
+    spawner?: Spawner,
+  ) {
+    this.spawner = spawner ?? new Spawner();
+  }
 
   records(): TestRecord[] {
     return [...this.entries.values()].map((e) => e.record);
@@ -74,7 +82,7 @@ export class TestScheduler {
     // external_async_exec(): a run still going when the next is due is killed.
     e.running?.kill();
     const spec = e.record.spec;
-    const run = runCommand(spec.command, { timeoutMs: spec.timeout * 1000, captureOutput: false });
+    const run = this.spawner.run(spec.command, spec.timeout * 1000);
     e.running = run;
     this.hooks.started?.(spec);
     void run.done.then((r) => {
@@ -94,11 +102,13 @@ export class TestScheduler {
     });
   }
 
+  /** Stop every test; their processes are killed, and the helper ends until the next test starts. */
   stop(): void {
     for (const e of this.entries.values()) {
       clearInterval(e.timer);
       e.running?.kill();
     }
     this.entries.clear();
+    this.spawner.close();
   }
 }

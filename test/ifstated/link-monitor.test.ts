@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +62,45 @@ echo 'Deleted 7: veth0@if6: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN
       { ifname: 'veth0', state: 'down' },
     ]);
     assert.ok(errors.some((e) => e.includes('ip monitor exited; restarting it')));
+  } finally {
+    await m.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Linux monitor: a reconcile that was reading sysfs when a message came does not undo it', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moat-ifs-lr-'));
+  const sys = join(dir, 'sys');
+  mkdirSync(join(sys, 'wan0'), { recursive: true });
+  writeFileSync(join(sys, 'wan0', 'ifindex'), '2\n');
+  const operstate = join(sys, 'wan0', 'operstate');
+  writeFileSync(operstate, 'up\n');
+  const ip = script(
+    dir,
+    'ip',
+    `while [ ! -e '${join(dir, 'go')}' ]; do sleep 0.05; done
+echo '2: wan0: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc fq_codel state DOWN mode DEFAULT group default'
+exec sleep 30`,
+  );
+  const events: LinkEvent[] = [];
+  const m = new LinuxLinkMonitor({ onLink: (e) => events.push(e), onError: () => undefined, sysfs: sys, ipCommand: ip, reconcileMs: 60_000 });
+  try {
+    await m.start();
+    assert.deepEqual(events, [{ ifname: 'wan0', state: 'up' }]);
+    // A FIFO holds the reconcile's read of operstate open until we write "up"
+    // (the value sysfs had when the read began); the link goes down meanwhile.
+    rmSync(operstate);
+    assert.equal(spawnSync('mkfifo', [operstate]).status, 0);
+    const reconciled = m.reconcile();
+    writeFileSync(join(dir, 'go'), '');
+    await until(() => events.length === 2, 'the down message');
+    writeFileSync(operstate, 'up\n');
+    await reconciled;
+    assert.deepEqual(events, [
+      { ifname: 'wan0', state: 'up' },
+      { ifname: 'wan0', state: 'down' },
+    ]);
+    assert.equal(m.snapshot().get('wan0'), 'down');
   } finally {
     await m.stop();
     rmSync(dir, { recursive: true, force: true });
