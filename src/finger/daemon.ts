@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync, unwatchFile, watchFile } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { EX_CONFIG, EX_NOINPUT, EX_NOPERM, Logger, MoatError, errorMessage, installStatusLine, type Io } from '../core/index.js';
 import { loadAliases, type AliasTarget } from './aliases.js';
 import type { FingerSettings } from './finger-config.js';
@@ -35,6 +35,9 @@ export interface FingerDaemon {
 export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOptions = {}): Promise<FingerDaemon> {
   const stderr = s.logNoLocal ? undefined : io.stderr;
   const logger = new Logger({ appName: 'moat-finger', format: s.logFormat, ...(stderr === undefined ? {} : { stderr }), ...(s.logSyslog === undefined ? {} : { syslog: s.logSyslog }) });
+  // The file's identity is taken before each read, so an edit that lands
+  // after the read, at any time, differs from it and is picked up.
+  let aliasesKey = s.aliases === undefined ? '' : fileKey(s.aliases);
   let aliases: ReadonlyMap<string, AliasTarget> = s.aliases === undefined ? new Map() : loadAliases(s.aliases);
   let passwd: ReadonlyMap<string, PasswdEntry> = s.passwd === undefined ? new Map() : loadPasswd(s.passwd);
   if (!statQuiet(s.homes)?.isDirectory()) throw new MoatError('MOAT_FINGER_HOMES', `homes directory ${s.homes} is not a directory`, { exitCode: EX_NOINPUT });
@@ -90,7 +93,12 @@ export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOpti
 
   const reload = (): void => {
     try {
-      if (s.aliases !== undefined) aliases = loadAliases(s.aliases);
+      if (s.aliases !== undefined) {
+        // Taken first: a failed load still marks this version as seen, so a
+        // bad edit is reported once rather than on every poll.
+        aliasesKey = fileKey(s.aliases);
+        aliases = loadAliases(s.aliases);
+      }
       if (s.passwd !== undefined) passwd = loadPasswd(s.passwd);
       directory.update({ aliases, passwd });
       cache.clear();
@@ -104,13 +112,16 @@ export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOpti
   if (s.aliases !== undefined) {
     // finger.conf reloads when it changes. Polling stat, not fs.watch, so an
     // editor that replaces the file (a new inode) is still seen, on every OS.
+    // Compared with the version last loaded, not with the previous poll:
+    // fs.watchFile takes its own first stat later, and an edit made between
+    // the load and that stat was never seen.
     const file = s.aliases;
-    const onChange = (cur: { mtimeMs: number; ino: number }, prev: { mtimeMs: number; ino: number }): void => {
-      if (cur.mtimeMs !== prev.mtimeMs || cur.ino !== prev.ino) reload();
-    };
-    watchFile(file, { interval: 2000, persistent: false }, onChange);
+    const poll = setInterval(() => {
+      if (fileKey(file) !== aliasesKey) reload();
+    }, ALIASES_POLL_MS);
+    poll.unref();
     cleanups.push(() => {
-      unwatchFile(file, onChange);
+      clearInterval(poll);
     });
   }
 
@@ -183,4 +194,16 @@ function statQuiet(path: string): ReturnType<typeof statSync> | undefined {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+const ALIASES_POLL_MS = 2000;
+
+/** What identifies one version of a file: device, inode, size and mtime; '' when it cannot be read. */
+function fileKey(file: string): string {
+  try {
+    const st = statSync(file, { bigint: true });
+    return `${String(st.dev)}:${String(st.ino)}:${String(st.size)}:${String(st.mtimeNs)}`;
+  } catch {
+    return '';
+  }
 }
