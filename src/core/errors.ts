@@ -39,3 +39,32 @@ export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
 }
+
+// strerror(3) wording for the errors a file or socket operation commonly
+// meets, so messages read as a BSD tool's do ("cannot read f: No such file or
+// directory"). Node 20 has no util.getSystemErrorMessage.
+const STRERROR: Readonly<Record<string, string>> = {
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  EISDIR: 'Is a directory',
+  ENOTDIR: 'Not a directory',
+  ELOOP: 'Too many levels of symbolic links',
+  ENAMETOOLONG: 'File name too long',
+  EMFILE: 'Too many open files',
+  ENOSPC: 'No space left on device',
+  EROFS: 'Read-only file system',
+  EEXIST: 'File exists',
+  EADDRINUSE: 'Address already in use',
+  EADDRNOTAVAIL: "Can't assign requested address",
+  ECONNREFUSED: 'Connection refused',
+  ETIMEDOUT: 'Operation timed out',
+};
+
+/** Why a system call failed, as strerror(3) says it, with the errno name: "No such file or directory (ENOENT)". */
+export function errnoReason(e: unknown): string {
+  if (!isErrnoException(e)) return errorMessage(e);
+  const code = e.code ?? 'error';
+  const text = STRERROR[code];
+  return text === undefined ? code : `${text} (${code})`;
+}

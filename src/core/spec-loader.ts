@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import { MoatError, isErrnoException } from './errors.js';
+import { MoatError, errnoReason } from './errors.js';
 import { EX_NOINPUT } from './exit-codes.js';
 import { SourceSyntaxError } from './syntax-error.js';
 
@@ -41,7 +41,7 @@ export async function loadSpec<S extends z.ZodType>(schema: S, file: string): Pr
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    const why = isErrnoException(e) ? (e.code ?? 'error') : 'error';
+    const why = errnoReason(e);
     throw new MoatError('MOAT_SPEC_READ', `cannot read ${file}: ${why}`, { exitCode: EX_NOINPUT, cause: e });
   }
   return parseSpec(schema, text, file);

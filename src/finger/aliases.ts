@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { MoatError, SourceSyntaxError, EX_NOINPUT, isErrnoException } from '../core/index.js';
+import { MoatError, SourceSyntaxError, EX_NOINPUT, errnoReason } from '../core/index.js';
 import { nameProblem } from './query-parser.js';
 
 /** Where an alias leads: another user's home, or a file the administrator chose. */
@@ -55,7 +55,7 @@ export function loadAliases(file: string): Map<string, AliasTarget> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    const why = isErrnoException(e) ? (e.code ?? 'error') : 'error';
+    const why = errnoReason(e);
     throw new MoatError('MOAT_FINGER_ALIAS_READ', `cannot read ${file}: ${why}`, { exitCode: EX_NOINPUT, cause: e });
   }
   return parseAliases(text, file);

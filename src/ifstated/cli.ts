@@ -14,7 +14,7 @@ import {
   MoatError,
   UsageError,
   intOption,
-  isErrnoException,
+  errnoReason,
   parseCommandLine,
   writeFilesAtomically,
   type Io,
@@ -65,7 +65,7 @@ async function readText(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (e) {
-    const why = isErrnoException(e) ? (e.code ?? 'error') : 'error';
+    const why = errnoReason(e);
     throw new MoatError('MOAT_IFSTATED_READ', `cannot read ${file}: ${why}`, { exitCode: EX_NOINPUT, cause: e });
   }
 }

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import { EX_NOINPUT, MoatError, SourceSyntaxError, isErrnoException } from '../core/index.js';
+import { EX_NOINPUT, MoatError, SourceSyntaxError, errnoReason } from '../core/index.js';
 import { walkActions, terms, type Action, type Config } from './ast.js';
 import { parseConfig, type Diagnostic, type ParseOptions } from './parser.js';
 import { closest } from './suggest.js';
@@ -85,7 +85,7 @@ export async function loadConfigFile(file: string, options: Omit<LoadOptions, 'f
   try {
     source = await readFile(file, 'utf8');
   } catch (e) {
-    const why = isErrnoException(e) ? (e.code ?? 'error') : 'error';
+    const why = errnoReason(e);
     throw new MoatError('MOAT_IFSTATED_READ', `cannot read ${file}: ${why}`, { exitCode: EX_NOINPUT, cause: e });
   }
   return checkConfigText(source, { ...options, file });

@@ -82,7 +82,7 @@ test('usage: unknown option, unknown subcommand, bad -D, --help fits a screen', 
 });
 
 test('a missing config file is a clear error', async () => {
-  await assert.rejects(main(['-n', '-f', '/nonexistent/ifstated.conf'], captureIo()), /cannot read \/nonexistent\/ifstated.conf: ENOENT/);
+  await assert.rejects(main(['-n', '-f', '/nonexistent/ifstated.conf'], captureIo()), /cannot read \/nonexistent\/ifstated.conf: No such file or directory \(ENOENT\)/);
 });
 
 test('transitions reach a real rsyslogd', { timeout: 30_000 }, async (t) => {
