@@ -96,8 +96,14 @@ class Parser {
     return t;
   }
 
+  /** '{' tokens not yet closed by a '}'. */
+  private openBraces = 0;
+
   private advance(): Token {
     const t = this.tok;
+    // Counted on tokens, not in the grammar, so it survives error recovery.
+    if (t.type === '{') this.openBraces++;
+    else if (t.type === '}' && this.openBraces > 0) this.openBraces--;
     this.tok = this.read();
     this.shiftedSinceError++;
     return t;
@@ -118,6 +124,9 @@ class Parser {
       this.flushLexErrors();
       throw new Abort();
     }
+    // OpenBSD's yacc says only "syntax error"; at the end of the file the
+    // usual cause is an unclosed block, so say that much more.
+    if (at.type === 'EOF' && message === 'syntax error' && this.openBraces > 0) message = "syntax error: unexpected end of file, a '}' is missing";
     this.report(message, at.offset, at.length, 'MOAT_IFSTATED_SYNTAX');
     throw new Abort();
   }

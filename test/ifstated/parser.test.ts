@@ -87,6 +87,8 @@ test("OpenBSD's errors, at the right place", () => {
     ['run "x\n', 'reached end of file while parsing quoted string', 1],
     ['state a {\n}\n', 'syntax error', 2],
     ['x = 5\n', 'syntax error', 1],
+    // An unclosed block: OpenBSD says only "syntax error"; we say where it ended.
+    ['state a {\n if x.link.up\n  run "x"\n', "syntax error: unexpected end of file, a '}' is missing", 4],
   ];
   for (const [src, message, line] of cases) {
     const l = load(src);
