@@ -6,6 +6,7 @@
 // shape is what makes our unoptimized output match libpcap's `-O` output
 // instruction for instruction.
 import { BPF_JMP, BPF_RET, BPF_K, bpfClass } from '../insn.js';
+import type { Fact } from './opt-thread.js';
 
 export interface Stmt {
   code: number;
@@ -33,28 +34,64 @@ export class Block {
   s: Stmt;
   jt: Block | null = null;
   jf: Block | null = null;
-  sense = false;
-  head: Block;
-  clause: Clause | undefined;
-  // The optimizer's memos (optimize.ts), valid while `stmts` (and `s`) are
-  // the very objects they were computed for: the passes replace a block's
-  // statement array when they change it, never edit it in place.
+  // Hot in every pass first (the layout of a block follows this order):
+  // walks, readsOnEntry's memo, folding's memos.
+  /** Scratch for one graph walk (optimize.ts): `mark` is the walk's number, `num`/`repl` its data. */
+  mark = 0;
+  /** order()'s walk state: which successor to visit next (0 jt, 1 jf, 2 done). */
+  step = 0;
+  // The optimizer's memos, valid while `stmts` (and `s`) are the very
+  // objects they were computed for: the passes replace a block's statement
+  // array when they change it, never edit it in place. readsOnEntry's first.
   memoStmts: readonly Stmt[] | null = null;
   memoS: Stmt | null = null;
   memoReads = false;
+  /**
+   * fold.ts: the last inputs (statements, jump, successors, liveness) on
+   * which propagate() (pm…) and sweep() (sm…) left the block unchanged, and
+   * the scratch words the block reads first (rm…), for its statement array.
+   */
+  pmStmts: readonly Stmt[] | null = null;
+  pmS: Stmt | null = null;
+  pmJt: Block | null = null;
+  pmJf: Block | null = null;
+  pmLive = false;
+  smStmts: readonly Stmt[] | null = null;
+  smS: Stmt | null = null;
+  smJt: Block | null = null;
+  smJf: Block | null = null;
+  smLive = false;
+  smMem = 0;
+  rmStmts: readonly Stmt[] | null = null;
+  rmMask = 0;
+  sense = false;
+  head: Block;
+  clause: Clause | undefined;
+  /** Interned keys of the statements (opt-blocks.ts), valid for the array and the intern generation. */
   keyStmts: readonly Stmt[] | null = null;
-  keyText = '';
+  keyNum = 0;
+  keyGen = -1;
   testStmts: readonly Stmt[] | null = null;
-  testText: string | null = null;
-  /** Jump threading's interned pure key (null: none), valid in the threading run numbered keyRun. */
+  testNum: number | null = null;
+  testGen = -1;
+  /** Jump threading's interned pure key (null: none), valid for keyIdStmts, keyIdS and keyIdGen (opt-thread.ts). */
   keyId: number | null = null;
-  /** Jump threading's interned test key (see optimize.ts testKey), valid with keyId. */
+  /** Jump threading's interned test key (see opt-blocks.ts testKey), valid with keyId. */
   testId: number | null = null;
-  keyRun = -1;
-  /** Scratch for one graph walk (optimize.ts): `mark` is the walk's number, `num`/`repl` its data. */
-  mark = 0;
+  keyIdStmts: readonly Stmt[] | null = null;
+  keyIdS: Stmt | null = null;
+  keyIdGen = -1;
   num = 0;
   repl: Block | null = null;
+  /** Scratch of one optimizer pass (optimize.ts): predecessor count, a flag, X on entry (valid where `stamp` is the pass's walk). */
+  count = 0;
+  flag = false;
+  stamp = 0;
+  xIn: number | null = null;
+  /** Jump threading's facts on entry (opt-thread.ts), valid where `stamp` is its walk. */
+  facts: Fact | null = null;
+  /** mergeEqual's hash of the block (optimize.ts), valid during one mergeEqual. */
+  hash = 0;
   /** Layout of one linearize() call (linearize.ts), valid while `layoutRun` is its number. */
   layoutRun = 0;
   offset = 0;

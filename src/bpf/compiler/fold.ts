@@ -3,15 +3,15 @@
 // loads of known words become immediates, ALU operations on constants are
 // computed, X operands that are constant become K operands, and a
 // conditional jump on a constant A is decided (both edges to one target).
-// Then, backwards, statements whose result nobody reads are removed —
-// except those that can end the program: a packet load out of bounds and a
-// division by a zero X both reject the packet, so they always stay.
+// Then, backwards, statements whose result nobody reads are removed
+// (fold-sweep.ts).
 import {
   BPF_ABS, BPF_ADD, BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_IND, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD,
-  BPF_LDX, BPF_LSH, BPF_MEM, BPF_MISC, BPF_MOD, BPF_MSH, BPF_MUL, BPF_NEG, BPF_OR, BPF_RET, BPF_RSH, BPF_ST, BPF_STX,
+  BPF_LDX, BPF_LSH, BPF_MEM, BPF_MISC, BPF_MOD, BPF_MUL, BPF_NEG, BPF_OR, BPF_RSH, BPF_ST, BPF_STX,
   BPF_SUB, BPF_TAX, BPF_TXA, BPF_X, BPF_XOR, bpfClass, bpfMode, bpfOp, bpfSrc,
 } from '../insn.js';
 import type { Block, Stmt } from './block.js';
+import { bit, mask, setStmts, sweep } from './fold-sweep.js';
 
 type Val = number | null;
 
@@ -48,40 +48,36 @@ function identity(op: number, k: number): boolean {
   return op === BPF_AND && k >>> 0 === 0xffffffff;
 }
 
-/**
- * Replace a block's statements only if they changed: the optimizer memoizes
- * facts per statement array (opt-blocks.ts), and most rounds change nothing.
- */
-function setStmts(b: Block, next: Stmt[]): void {
-  const cur = b.stmts;
-  if (next.length === cur.length && next.every((s, i) => s === cur[i])) return;
-  b.stmts = next;
-}
-
-/** The bit for scratch word k in a mask, 0 for words past 31. */
-const mask = (k: number): number => (k >>> 0 < 32 ? 1 << k : 0);
-const bit = (k: number, m: number): boolean => (mask(k) & m) !== 0;
 
 /** Forward pass: constant propagation, copy propagation through scratch words, folding. */
 function propagate(b: Block, aLiveOut: boolean): void {
   let a: Val = null;
   let x: Val = null;
-  const mem = new Map<number, Val>();
+  // Made on the first store: most blocks have none.
+  let mem: Map<number, Val> | null = null;
   // Scratch words known to hold the same value as A (or X) right now.
   // As bit masks of word numbers (words ≥ 32 are never recorded: conservative).
   let aEq = 0;
   let xEq = 0;
-  const out: Stmt[] = [];
-  for (const s0 of b.stmts) {
+  // The rewritten list, copied from the original only at the first change:
+  // most blocks come out as they went in (then null).
+  let out: Stmt[] | null = null;
+  const stmts = b.stmts;
+  for (let i = 0; i < stmts.length; i++) {
+    const s0 = stmts[i];
+    if (s0 === undefined) continue;
     let s = s0;
     const c = s.code;
     const cls = bpfClass(c);
     if (cls === BPF_LD) {
       const mode = bpfMode(c);
-      if (mode === BPF_MEM && bit(s.k, aEq)) continue; // A already holds it
-      if (mode === BPF_MEM && bit(s.k, xEq) && (mem.get(s.k) ?? null) === null) {
+      if (mode === BPF_MEM && bit(s.k, aEq)) {
+        out ??= stmts.slice(0, i);
+        continue; // A already holds it
+      }
+      if (mode === BPF_MEM && bit(s.k, xEq) && (mem?.get(s.k) ?? null) === null) {
         // X holds the word: `txa` reads no memory, so the store feeding it may become dead.
-        out.push({ ...s, code: BPF_MISC | BPF_TXA, k: 0 });
+        (out ??= stmts.slice(0, i)).push({ ...s, code: BPF_MISC | BPF_TXA, k: 0 });
         a = x;
         aEq = xEq;
         continue;
@@ -91,37 +87,41 @@ function propagate(b: Block, aLiveOut: boolean): void {
       }
       if (mode === BPF_IMM) a = s.k >>> 0;
       else if (mode === BPF_MEM) {
-        const v = mem.get(s.k) ?? null;
+        const v = mem?.get(s.k) ?? null;
         if (v !== null) s = { ...s, code: BPF_LD | BPF_IMM, k: v };
         a = v;
       } else a = null;
       aEq = mode === BPF_MEM ? mask(s0.k) : 0;
     } else if (cls === BPF_LDX) {
       const mode = bpfMode(c);
-      if (mode === BPF_MEM && bit(s.k, xEq)) continue;
-      if (mode === BPF_MEM && bit(s.k, aEq) && (mem.get(s.k) ?? null) === null) {
+      if (mode === BPF_MEM && bit(s.k, xEq)) {
+        out ??= stmts.slice(0, i);
+        continue;
+      }
+      if (mode === BPF_MEM && bit(s.k, aEq) && (mem?.get(s.k) ?? null) === null) {
         // A holds the word (`st M[k]; ldx M[k]`): `tax` instead, as libpcap's optimizer does.
-        out.push({ ...s, code: BPF_MISC | BPF_TAX, k: 0 });
+        (out ??= stmts.slice(0, i)).push({ ...s, code: BPF_MISC | BPF_TAX, k: 0 });
         x = a;
         xEq = aEq;
         continue;
       }
       if (mode === BPF_IMM) x = s.k >>> 0;
       else if (mode === BPF_MEM) {
-        const v = mem.get(s.k) ?? null;
+        const v = mem?.get(s.k) ?? null;
         if (v !== null) s = { ...s, code: BPF_LDX | BPF_IMM, k: v };
         x = v;
       } else x = null;
       xEq = mode === BPF_MEM ? mask(s0.k) : 0;
     } else if (cls === BPF_ST) {
-      mem.set(s.k, a);
+      (mem ??= new Map<number, Val>()).set(s.k, a);
       aEq |= mask(s.k);
       xEq &= ~mask(s.k);
     } else if (cls === BPF_STX) {
-      mem.set(s.k, x);
+      (mem ??= new Map<number, Val>()).set(s.k, x);
       xEq |= mask(s.k);
       aEq &= ~mask(s.k);
     } else if (cls === BPF_ALU && bpfOp(c) !== BPF_NEG && (bpfSrc(c) === BPF_K ? identity(bpfOp(c), s.k >>> 0) : x !== null && identity(bpfOp(c), x))) {
+      out ??= stmts.slice(0, i);
       continue; // A unchanged
     } else if (cls === BPF_ALU) {
       aEq = 0;
@@ -158,28 +158,40 @@ function propagate(b: Block, aLiveOut: boolean): void {
       aEq = xEq;
       if (x !== null) s = { ...s, code: BPF_LD | BPF_IMM, k: x };
     }
-    out.push(s);
+    if (out !== null) out.push(s);
+    else if (s !== s0) {
+      out = stmts.slice(0, i);
+      out.push(s);
+    }
   }
-  decideJumpOf(b, out, a, x, aLiveOut);
   // After the jump rewrites: they may drop the last statement.
-  setStmts(b, out);
+  if (decideJumpOf(b, out ?? stmts, a, x, aLiveOut)) {
+    out ??= stmts.slice();
+    out.pop();
+  }
+  if (out !== null) setStmts(b, out);
 }
 
-/** The end of propagate(): fold the block's jump with what is known of A and X at its end. */
-function decideJumpOf(b: Block, out: Stmt[], a0: Val, x: Val, aLiveOut: boolean): void {
+/**
+ * The end of propagate(): fold the block's jump with what is known of A and
+ * X at its end, given the block's statements `out`. True: the last statement
+ * (a `sub`) went into the jump and is to be dropped.
+ */
+function decideJumpOf(b: Block, out: readonly Stmt[], a0: Val, x: Val, aLiveOut: boolean): boolean {
   let a = a0;
+  let drop = false;
   const c = b.s.code;
-  if (bpfClass(c) !== BPF_JMP || b.jt === null || b.jf === null) return;
+  if (bpfClass(c) !== BPF_JMP || b.jt === null || b.jf === null) return false;
   if (bpfSrc(c) === BPF_X && x !== null) b.s = { ...b.s, code: (c & ~BPF_X) | BPF_K, k: x };
   // `sub #c; jeq #0` is `jeq #c`, and `sub x; jeq #0` is `jeq x` (libpcap
   // 1.10.3 compares that way), when no successor reads the difference left in A.
   const last = out[out.length - 1];
   if (!aLiveOut && last?.code === (BPF_ALU | BPF_SUB | BPF_K) && b.s.code === (BPF_JMP | BPF_JEQ | BPF_K) && b.s.k === 0) {
-    out.pop();
+    drop = true;
     b.s = { ...b.s, k: last.k >>> 0 };
     a = a === null ? null : (a + (last.k >>> 0)) >>> 0;
   } else if (!aLiveOut && last?.code === (BPF_ALU | BPF_SUB | BPF_X) && b.s.code === (BPF_JMP | BPF_JEQ | BPF_K) && b.s.k === 0) {
-    out.pop();
+    drop = true;
     b.s = { ...b.s, code: BPF_JMP | BPF_JEQ | BPF_X, k: 0 };
     a = null;
   }
@@ -198,97 +210,24 @@ function decideJumpOf(b: Block, out: Stmt[], a0: Val, x: Val, aLiveOut: boolean)
       b.jf = target;
     }
   }
+  return drop;
 }
 
-function sizeOf(code: number): number {
-  const sz = code & 0x18;
-  return sz === 0x10 ? 1 : sz === 0x08 ? 2 : 4;
-}
 
-/** Can this statement end the program (and so must stay)? */
-function canFail(s: Stmt): boolean {
-  const c = s.code;
-  const cls = bpfClass(c);
-  if (cls === BPF_LD) return bpfMode(c) === BPF_ABS || bpfMode(c) === BPF_IND;
-  if (cls === BPF_LDX) return bpfMode(c) === BPF_MSH;
-  if (cls === BPF_ALU) return (bpfOp(c) === BPF_DIV || bpfOp(c) === BPF_MOD) && (bpfSrc(c) === BPF_X || s.k === 0);
-  return false;
-}
-
-/** Backward pass: drop statements whose results are never read. */
-function sweep(b: Block, aLiveOut: boolean, xLiveOut: boolean, memLiveOut: number): void {
-  const decided = b.jt !== null && b.jt === b.jf;
-  const t = b.s.code;
-  let aLive = aLiveOut;
-  let xLive = xLiveOut;
-  if (bpfClass(t) === BPF_JMP && !decided) {
-    aLive = true;
-    if (bpfSrc(t) === BPF_X) xLive = true;
-  } else if (bpfClass(t) === BPF_RET) {
-    if ((t & 0x18) === 0x10) aLive = true;
-    if ((t & 0x18) === BPF_X) xLive = true;
-  }
-  // Live scratch words as a mask; a word past 31 is always live (its store always stays).
-  let mem = memLiveOut;
-  const kept: Stmt[] = [];
-  // A packet load cannot be the one that fails when another absolute load in
-  // this straight-line block reaches at least as far (only then is it
-  // removable when its value is dead: failure is all-or-nothing here).
-  const ends = b.stmts.map((st) => (bpfClass(st.code) === BPF_LD && bpfMode(st.code) === BPF_ABS ? (st.k >>> 0) + sizeOf(st.code) : -1));
-  const covered = (i: number): boolean => ends.some((e, j) => j !== i && (e > (ends[i] ?? -1) || (e === ends[i] && j > i)));
-  for (let i = b.stmts.length - 1; i >= 0; i--) {
-    const s = b.stmts[i];
-    if (s === undefined) continue;
-    const c = s.code;
-    const cls = bpfClass(c);
-    const fails = canFail(s) && !(bpfMode(c) === BPF_ABS && cls === BPF_LD && covered(i));
-    let keep = true;
-    if (cls === BPF_LD) {
-      const mode = bpfMode(c);
-      keep = aLive || fails;
-      aLive = false;
-      if (keep && mode === BPF_MEM) mem |= mask(s.k);
-      if (keep && mode === BPF_IND) xLive = true;
-    } else if (cls === BPF_LDX) {
-      keep = xLive || fails;
-      xLive = false;
-      if (keep && bpfMode(c) === BPF_MEM) mem |= mask(s.k);
-    } else if (cls === BPF_ST || cls === BPF_STX) {
-      keep = s.k >>> 0 >= 32 || bit(s.k, mem);
-      mem &= ~mask(s.k);
-      if (keep) {
-        if (cls === BPF_ST) aLive = true;
-        else xLive = true;
-      }
-    } else if (cls === BPF_ALU) {
-      keep = aLive || fails;
-      if (keep) {
-        aLive = true;
-        if (bpfSrc(c) === BPF_X) xLive = true;
-      }
-    } else if (c === (BPF_MISC | BPF_TAX)) {
-      keep = xLive;
-      xLive = false;
-      if (keep) aLive = true;
-    } else if (c === (BPF_MISC | BPF_TXA)) {
-      keep = aLive;
-      aLive = false;
-      if (keep) xLive = true;
-    }
-    if (keep) kept.push(s);
-  }
-  setStmts(b, kept.reverse());
+/** Statements and undecided jumps in the graph: folding is done when a round leaves it as it was. */
+function graphSize(blocks: readonly Block[]): number {
+  let n = 0;
+  for (const b of blocks) n += b.stmts.length + (b.jt === b.jf ? 0 : 1);
+  return n;
 }
 
 /** Fold and sweep every block; `readsOnEntry` says which blocks need A/X from before. */
 export function foldBlocks(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean): void {
   // Each sweep can expose more constants (a dead `ld #k; st M[i]` pair
   // hides an adjacent store/load), so go round a few times.
-  const size = (): number => blocks.reduce((n, b) => n + b.stmts.length + (b.jt === b.jf ? 0 : 1), 0);
-  let before = size();
+  let before = graphSize(blocks);
   for (let round = 0; round < 4; round++) {
-    foldOnce(blocks, readsOnEntry);
-    const after = size();
+    const after = foldOnce(blocks, readsOnEntry);
     if (after === before) break;
     before = after;
   }
@@ -307,23 +246,65 @@ function andToJset(b: Block, readsOnEntry: (b: Block) => boolean): void {
   b.jf = t;
 }
 
-function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean): void {
-  for (const b of blocks) propagate(b, (b.jt !== null && readsOnEntry(b.jt)) || (b.jf !== null && readsOnEntry(b.jf)));
+/** One round over every block; returns graphSize() after it (summed as the sweep leaves each block). */
+function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean): number {
+  // A block's propagate() and sweep() depend on nothing but the block (its
+  // statement array, jump and successors, never edited in place) and the
+  // flags passed in: where those are what they were when the pass last left
+  // the block as it was, it would leave it as it is again, so it is skipped.
+  for (const b of blocks) {
+    const live = (b.jt !== null && readsOnEntry(b.jt)) || (b.jf !== null && readsOnEntry(b.jf));
+    const { stmts, s, jt, jf } = b;
+    if (b.pmStmts === stmts && b.pmS === s && b.pmJt === jt && b.pmJf === jf && b.pmLive === live) continue;
+    propagate(b, live);
+    if (b.stmts === stmts && b.s === s && b.jt === jt && b.jf === jf) {
+      b.pmStmts = stmts;
+      b.pmS = s;
+      b.pmJt = jt;
+      b.pmJf = jf;
+      b.pmLive = live;
+    }
+  }
   // A scratch word read in some block before that block writes it is kept
   // alive everywhere (libpcap's code shares words across blocks only in the
   // pflog prologue and protochain). Bit masks: words past 31 always count as read.
   let memRead = 0;
-  for (const b of blocks) {
-    let written = 0;
-    for (const s of b.stmts) {
-      const cls = bpfClass(s.code);
-      if ((cls === BPF_LD || cls === BPF_LDX) && bpfMode(s.code) === BPF_MEM && !bit(s.k, written)) memRead |= mask(s.k);
-      if (cls === BPF_ST || cls === BPF_STX) written |= mask(s.k);
-    }
-  }
+  for (const b of blocks) memRead |= readsMemory(b);
+  // The sweep changes statements only, each block's own: its part of the size is final after it.
+  let size = 0;
   for (const b of blocks) {
     const live = (b.jt !== null && readsOnEntry(b.jt)) || (b.jf !== null && readsOnEntry(b.jf));
+    const { stmts, s, jt, jf } = b;
+    size += b.jt === b.jf ? 0 : 1;
+    if (b.smStmts === stmts && b.smS === s && b.smJt === jt && b.smJf === jf && b.smLive === live && b.smMem === memRead) {
+      size += stmts.length;
+      continue;
+    }
     sweep(b, live, live, memRead);
+    size += b.stmts.length;
+    if (b.stmts === stmts) {
+      b.smStmts = stmts;
+      b.smS = s;
+      b.smJt = jt;
+      b.smJf = jf;
+      b.smLive = live;
+      b.smMem = memRead;
+    }
   }
+  return size;
 }
 
+/** The scratch words a block reads before it writes them (a mask), memoized for its statement array. */
+function readsMemory(b: Block): number {
+  if (b.rmStmts === b.stmts) return b.rmMask;
+  let read = 0;
+  let written = 0;
+  for (const s of b.stmts) {
+    const cls = bpfClass(s.code);
+    if ((cls === BPF_LD || cls === BPF_LDX) && bpfMode(s.code) === BPF_MEM && !bit(s.k, written)) read |= mask(s.k);
+    if (cls === BPF_ST || cls === BPF_STX) written |= mask(s.k);
+  }
+  b.rmStmts = b.stmts;
+  b.rmMask = read;
+  return read;
+}

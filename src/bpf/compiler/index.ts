@@ -37,10 +37,10 @@ import type { Clause } from './block.js';
 import { generate } from './codegen.js';
 import { syntaxError } from './errors.js';
 import { PCAP_NETMASK_UNKNOWN } from './gen.js';
-import { linearize } from './linearize.js';
+import { linearLength, linearize } from './linearize.js';
 import { normalizeLinktype } from './linktypes.js';
 import { FileNameDb, type NameDb } from './names.js';
-import { optimizeGraph } from './optimize.js';
+import { optimizeGraphAgainst } from './optimize.js';
 import { parseFilter } from './parser.js';
 
 export { DLT, linktypeByName, linktypeName, linktypeDescription, normalizeLinktype } from './linktypes.js';
@@ -97,27 +97,35 @@ export function compileFilterDetailed(expr: string, opts: CompileOptions): Compi
 function compileUnguarded(expr: string, opts: CompileOptions): CompiledExpression {
   const parsed = parseFilter(expr);
   const names = opts.resolveNames === false ? null : (opts.names ?? (defaultNames ??= new FileNameDb()));
-  const gen = generate(expr, parsed.node, {
+  const genOpts = {
     linktype: normalizeLinktype(opts.linktype),
     snaplen: (opts.snaplen ?? DEFAULT_SNAPLEN) >>> 0,
     netmask: (opts.netmask ?? PCAP_NETMASK_UNKNOWN) >>> 0,
     names,
     littleEndianHost: os.endianness() === 'LE',
     savefile: opts.savefile,
-  });
-  let linear = linearize(gen.root);
-  let optimized = false;
-  if (opts.optimize === true && !gen.noOptimize) {
-    // On the generator's own graph: the laid-out program may already hold
-    // long-jump `ja`s that a rebuilt graph would not survive.
-    linear = optimizeGraph(gen.root, linear);
-    optimized = true;
-    const first = linear.insns[0];
-    if (linear.insns.length === 1 && first?.k === 0) {
-      throw syntaxError('expression rejects all packets', expr, 0, Math.max(1, expr.length));
-    }
+  };
+  const gen = generate(expr, parsed.node, genOpts);
+  if (opts.optimize !== true || gen.noOptimize) {
+    const linear = linearize(gen.root);
+    return { program: linear.insns, clauses: linear.clauses, optimized: false };
   }
-  return { program: linear.insns, clauses: linear.clauses, optimized };
+  // The optimizer keeps the unoptimized program when its own is longer. That
+  // program is only laid out when needed: its length is known without it
+  // (for all but long programs), and the optimizer works on the generator's
+  // graph in place, so the rare plain result is generated afresh (generation
+  // is deterministic) rather than laid out ahead on every compile.
+  const known = linearLength(gen.root);
+  // On the generator's own graph: the laid-out program may already hold
+  // long-jump `ja`s that a rebuilt graph would not survive.
+  const plain = known === null ? linearize(gen.root) : null;
+  const linear = optimizeGraphAgainst(gen.root, known ?? plain?.insns.length ?? 0) ??
+    plain ?? linearize(generate(expr, parseFilter(expr).node, genOpts).root);
+  const first = linear.insns[0];
+  if (linear.insns.length === 1 && first?.k === 0) {
+    throw syntaxError('expression rejects all packets', expr, 0, Math.max(1, expr.length));
+  }
+  return { program: linear.insns, clauses: linear.clauses, optimized: true };
 }
 
 /** Compile a pcap-filter(7) expression. Throws SourceSyntaxError. */

@@ -46,6 +46,15 @@ const KEYWORDS: Record<string, string> = {
   sio: 'SIO', opc: 'OPC', dpc: 'DPC', sls: 'SLS', hsio: 'HSIO', hopc: 'HOPC', hdpc: 'HDPC', hsls: 'HSLS',
 };
 
+/**
+ * KEYWORDS as a map, for the lookup per word. The object's lookup also finds
+ * what every object inherits (`constructor`, `toString`, ...): those names
+ * still go through the object, so they scan as they always did.
+ */
+const KEYWORD_MAP = new Map(Object.entries(KEYWORDS));
+const INHERITED = new Set(Object.getOwnPropertyNames(Object.prototype));
+const keyword = (id: string): string | undefined => KEYWORD_MAP.get(id) ?? (INHERITED.has(id) ? KEYWORDS[id] : undefined);
+
 /** Named constants that scan as numbers (scanner.l; pcap-filter(7)). */
 export const NAMED_NUMBERS: Record<string, number> = {
   icmptype: 0, icmpcode: 1,
@@ -69,11 +78,7 @@ export const NAMED_NUMBERS: Record<string, number> = {
   'tcp-urg': 0x20, 'tcp-ece': 0x40, 'tcp-cwr': 0x80,
 };
 
-const RE_ID = /[A-Za-z0-9](?:[-_.A-Za-z0-9]*[.A-Za-z0-9])?/y;
-const RE_NUM = /(?:0[Xx][0-9A-Fa-f]+|[0-9]+)/y;
-const RE_HID = /[0-9]+(?:\.[0-9]+){1,3}/y;
 const RE_EID = /(?:[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2}){5}|[0-9A-Fa-f]{1,2}(?:-[0-9A-Fa-f]{1,2}){5}|[0-9A-Fa-f]{1,2}(?:\.[0-9A-Fa-f]{1,2}){5}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}|[0-9A-Fa-f]{12}|[0-9A-Fa-f]{4}(?::[0-9A-Fa-f]{4}){2})/y;
-const RE_V6 = /[0-9A-Fa-f:][0-9A-Fa-f:.]*/y;
 const RE_AID = /\$[0-9A-Fa-f]{1,2}/y;
 const RE_ESC = /\\[^ !()\n\t]+/y;
 
@@ -152,6 +157,97 @@ function parseNumber(text: string, src: string, at: number): number {
   return v;
 }
 
+/** The two-character operators `>= <= != == << >> && ||`, by their two characters. */
+function op2(c: string, d: string | undefined): string | undefined {
+  switch (c) {
+    case '>': return d === '=' ? 'GEQ' : d === '>' ? 'RSH' : undefined;
+    case '<': return d === '=' ? 'LEQ' : d === '<' ? 'LSH' : undefined;
+    case '!': return d === '=' ? 'NEQ' : undefined;
+    case '=': return d === '=' ? '=' : undefined;
+    case '&': return d === '&' ? 'AND' : undefined;
+    case '|': return d === '|' ? 'OR' : undefined;
+    default: return undefined;
+  }
+}
+
+const isDigit = (c: string): boolean => c >= '0' && c <= '9';
+const isHex = (c: string): boolean => isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+
+const isAlnum = (c: string): boolean => isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+
+// Hand-written scanners for the simple patterns, each the very match of its
+// regular expression at `at` (sticky), without a match object per token.
+
+/** `[A-Za-z0-9](?:[-_.A-Za-z0-9]*[.A-Za-z0-9])?`: an alphanumeric, then a run of those and `-_.`, ending on an alphanumeric or a dot. */
+function scanId(src: string, at: number): string {
+  if (!isAlnum(src[at] ?? '')) return '';
+  let end = at + 1;
+  for (let i = at + 1; i < src.length; i++) {
+    const c = src[i] ?? '';
+    if (isAlnum(c) || c === '.') end = i + 1;
+    else if (c !== '-' && c !== '_') break;
+  }
+  return src.slice(at, end);
+}
+
+function digitsFrom(src: string, at: number): number {
+  let i = at;
+  while (i < src.length && isDigit(src[i] ?? '')) i++;
+  return i;
+}
+
+/** `0[Xx][0-9A-Fa-f]+|[0-9]+`: 0x and hex digits, or decimal digits. */
+function scanNum(src: string, at: number): string {
+  if (src[at] === '0' && (src[at + 1] === 'x' || src[at + 1] === 'X') && isHex(src[at + 2] ?? '')) {
+    let i = at + 2;
+    while (i < src.length && isHex(src[i] ?? '')) i++;
+    return src.slice(at, i);
+  }
+  return src.slice(at, digitsFrom(src, at));
+}
+
+/** `[0-9]+(?:\.[0-9]+){1,3}`: digits, then one to three groups of a dot and digits. */
+function scanHid(src: string, at: number): string {
+  let i = digitsFrom(src, at);
+  if (i === at) return '';
+  let groups = 0;
+  while (groups < 3 && src[i] === '.' && isDigit(src[i + 1] ?? '')) {
+    i = digitsFrom(src, i + 1);
+    groups++;
+  }
+  return groups === 0 ? '' : src.slice(at, i);
+}
+
+/** `[0-9A-Fa-f:][0-9A-Fa-f:.]*`: the shape of an IPv6 address (checked by the caller). */
+function scanV6(src: string, at: number): string {
+  const c0 = src[at] ?? '';
+  if (!isHex(c0) && c0 !== ':') return '';
+  let i = at + 1;
+  for (; i < src.length; i++) {
+    const c = src[i] ?? '';
+    if (!isHex(c) && c !== ':' && c !== '.') break;
+  }
+  return src.slice(at, i);
+}
+
+/**
+ * Can RE_EID match at `at`? Its forms start with one or two hex digits and a
+ * separator, four and a separator, or twelve hex digits.
+ */
+function eidPossible(src: string, at: number): boolean {
+  let h = 0;
+  while (h < 12 && isHex(src[at + h] ?? '')) h++;
+  if (h >= 12) return true;
+  const sep = src[at + h];
+  return (h === 1 || h === 2 || h === 4) && (sep === ':' || sep === '-' || sep === '.');
+}
+
+function colons(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf(':'); i >= 0; i = s.indexOf(':', i + 1)) n++;
+  return n;
+}
+
 export function tokenize(src: string): Token[] {
   const out: Token[] = [];
   let i = 0;
@@ -162,15 +258,13 @@ export function tokenize(src: string): Token[] {
       i++;
       continue;
     }
-    const two = src.slice(i, i + 2);
-    const op2: Record<string, string> = { '>=': 'GEQ', '<=': 'LEQ', '!=': 'NEQ', '==': '=', '<<': 'LSH', '>>': 'RSH', '&&': 'AND', '||': 'OR' };
-    const o2 = op2[two];
+    const o2 = op2(c, src[i + 1]);
     if (o2 !== undefined) {
       out.push({ kind: o2 === 'AND' || o2 === 'OR' ? 'KW' : 'OP', text: o2, value: 0, start: i, end: i + 2 });
       i += 2;
       continue;
     }
-    if ('+-*/%:[]!<>()&|^='.includes(c) && !(c === ':' && src[i + 1] === ':' && parseIPv6(match(RE_V6, src, i)) !== null)) {
+    if ('+-*/%:[]!<>()&|^='.includes(c) && !(c === ':' && src[i + 1] === ':' && parseIPv6(scanV6(src, i)) !== null)) {
       out.push({ kind: c === '!' ? 'KW' : 'OP', text: c, value: 0, start: i, end: i + 1 });
       i++;
       continue;
@@ -192,20 +286,27 @@ export function tokenize(src: string): Token[] {
       }
     }
     // Candidates, longest first; ties resolved in scanner.l's rule order.
-    const id = match(RE_ID, src, i);
-    const num = match(RE_NUM, src, i);
-    const hid = match(RE_HID, src, i);
-    const eid = match(RE_EID, src, i);
+    // (A pattern whose first character class excludes c cannot match: not tried.)
+    const id = scanId(src, i);
+    const digit = isDigit(c);
+    const num = digit ? scanNum(src, i) : '';
+    const hid = digit ? scanHid(src, i) : '';
+    const eid = eidPossible(src, i) ? match(RE_EID, src, i) : '';
     // Like scanner.l, take anything shaped like an IPv6 address (two or
     // more colons) as one; gen_mcode6 then reports it if it is not valid.
-    let v6 = match(RE_V6, src, i);
-    if ((v6.match(/:/g) ?? []).length < 2 || (!v6.includes('::') && (v6.match(/:/g) ?? []).length < 7 && parseIPv6(v6) === null)) v6 = '';
+    let v6 = scanV6(src, i);
+    if (v6 !== '') {
+      const nc = colons(v6);
+      if (nc < 2 || (!v6.includes('::') && nc < 7 && parseIPv6(v6) === null)) v6 = '';
+    }
     const best = Math.max(id.length, num.length, hid.length, eid.length, v6.length);
     if (best === 0) throw syntaxError("can't parse filter expression: syntax error", src, i, 1);
     const end = i + best;
-    if (id.length === best && KEYWORDS[id] !== undefined && num.length < best) {
-      out.push({ kind: 'KW', text: KEYWORDS[id] ?? '', value: 0, start: i, end });
-    } else if (id.length === best && NAMED_NUMBERS[id] !== undefined) {
+    // No keyword or named number starts with a digit: those are not looked up.
+    const kw = id.length === best && num.length < best && !digit ? keyword(id) : undefined;
+    if (kw !== undefined) {
+      out.push({ kind: 'KW', text: kw, value: 0, start: i, end });
+    } else if (id.length === best && !digit && NAMED_NUMBERS[id] !== undefined) {
       out.push({ kind: 'NUM', text: id, value: NAMED_NUMBERS[id] ?? 0, start: i, end });
     } else if (num.length === best) {
       out.push({ kind: 'NUM', text: num, value: parseNumber(num, src, i), start: i, end });

@@ -23,6 +23,17 @@ export function linearize(root: Block): Linear {
   throw new Error('moat bpf: could not lay out long jumps');
 }
 
+/**
+ * The length linearize(root) would give, without laying it out, when that
+ * is sure: up to 256 instructions no jump can be longer than 255, so there
+ * is no long-jump `ja` and the length is the blocks' own. Null past that.
+ */
+export function linearLength(root: Block): number | null {
+  let total = 0;
+  for (const b of reachable(root)) total += b.stmts.length + 1;
+  return total <= 256 ? total : null;
+}
+
 function reachable(root: Block): Block[] {
   const walk = nextWalk();
   const out: Block[] = [];
@@ -57,33 +68,36 @@ function tryLinearize(root: Block, run: number): Linear | null {
   let failed = false;
 
   // Iterative post-order (jf subtree, then jt subtree, then the block) so a
-  // deep chain cannot overflow the JavaScript stack.
-  interface Frame { b: Block; state: 0 | 1 | 2 }
-  const stack: Frame[] = [{ b: root, state: 0 }];
+  // deep chain cannot overflow the JavaScript stack; each block's state
+  // (Block.step: 0 new, 1 jf visited, 2 both) on the block.
+  const stack: Block[] = [root];
   root.mark = walk;
+  root.step = 0;
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
     if (top === undefined) break;
-    if (top.state === 0) {
-      top.state = 1;
-      const f = top.b.jf;
+    if (top.step === 0) {
+      top.step = 1;
+      const f = top.jf;
       if (f !== null && f.mark !== walk) {
         f.mark = walk;
-        stack.push({ b: f, state: 0 });
+        f.step = 0;
+        stack.push(f);
       }
       continue;
     }
-    if (top.state === 1) {
-      top.state = 2;
-      const t = top.b.jt;
+    if (top.step === 1) {
+      top.step = 2;
+      const t = top.jt;
       if (t !== null && t.mark !== walk) {
         t.mark = walk;
-        stack.push({ b: t, state: 0 });
+        t.step = 0;
+        stack.push(t);
       }
       continue;
     }
     stack.pop();
-    const p = top.b;
+    const p = top;
     const l = p;
     const slen = p.stmts.length;
     tail -= slen + 1 + l.longjt + l.longjf;

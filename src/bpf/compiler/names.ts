@@ -47,8 +47,21 @@ export function parseMac(text: string): number[] | null {
   return groups.map((g) => parseInt(g, 16));
 }
 
+/**
+ * Each file is read once and indexed by name on first use; a lookup is one
+ * map access instead of a scan that split every line again. Where a name
+ * appears on several lines the first one wins, as in a scan from the top
+ * (hosts: every line naming it counts, in file order).
+ */
 export class FileNameDb implements NameDb {
   private cache = new Map<string, string[]>();
+  /** hosts: lower-cased name without a trailing dot → the address of each line naming it. */
+  private hostIndex: Map<string, string[]> | null = null;
+  /** services: `proto NUL name` → port. */
+  private serviceIndex: Map<string, number> | null = null;
+  private protocolIndex: Map<string, number> | null = null;
+  private networkIndex: Map<string, number> | null = null;
+  private etherIndex: Map<string, number[]> | null = null;
 
   constructor(private readonly etc = '/etc') {}
 
@@ -62,12 +75,11 @@ export class FileNameDb implements NameDb {
   }
 
   hosts(name: string): { v4: number[]; v6: number[][] } {
+    this.hostIndex ??= indexHosts(this.lines('hosts'));
     const v4: number[] = [];
     const v6: number[][] = [];
     const want = name.toLowerCase().replace(/\.$/, '');
-    for (const line of this.lines('hosts')) {
-      const [addr, ...names] = line.split(/\s+/);
-      if (addr === undefined || !names.some((n) => n.toLowerCase().replace(/\.$/, '') === want)) continue;
+    for (const addr of this.hostIndex.get(want) ?? []) {
       const a4 = parseIPv4(addr);
       if (a4 !== null) {
         if (!v4.includes(a4)) v4.push(a4);
@@ -80,45 +92,83 @@ export class FileNameDb implements NameDb {
   }
 
   service(name: string, proto: 'tcp' | 'udp' | 'sctp'): number | undefined {
-    for (const line of this.lines('services')) {
-      const [svc, portProto, ...aliases] = line.split(/\s+/);
-      if (svc === undefined || portProto === undefined) continue;
-      const m = /^(\d+)\/(\w+)$/.exec(portProto);
-      if (m?.[2] !== proto) continue;
-      if (svc === name || aliases.includes(name)) return Number(m[1]);
-    }
-    return undefined;
+    this.serviceIndex ??= indexServices(this.lines('services'));
+    return this.serviceIndex.get(`${proto}\0${name}`);
   }
 
   protocol(name: string): number | undefined {
-    for (const line of this.lines('protocols')) {
-      const [p, num, ...aliases] = line.split(/\s+/);
-      if (p === undefined || num === undefined || !/^\d+$/.test(num)) continue;
-      if (p === name || aliases.includes(name)) return Number(num);
-    }
-    return undefined;
+    this.protocolIndex ??= indexFirst(this.lines('protocols'), (num) => (/^\d+$/.test(num) ? Number(num) : undefined));
+    return this.protocolIndex.get(name);
   }
 
   network(name: string): number | undefined {
-    for (const line of this.lines('networks')) {
-      const [n, addr, ...aliases] = line.split(/\s+/);
-      if (n === undefined || addr === undefined) continue;
-      if (n !== name && !aliases.includes(name)) continue;
-      const parts = addr.split('.');
+    this.networkIndex ??= indexFirst(this.lines('networks'), (addr) => {
       let v = 0;
-      for (const p of parts) v = v * 256 + Number(p);
+      for (const p of addr.split('.')) v = v * 256 + Number(p);
       return v >>> 0;
-    }
-    return undefined;
+    });
+    return this.networkIndex.get(name);
   }
 
   ether(name: string): number[] | undefined {
-    for (const line of this.lines('ethers')) {
-      const [mac, host] = line.split(/\s+/);
-      if (mac === undefined || host !== name) continue;
-      const m = parseMac(mac);
-      if (m !== null) return m;
+    if (this.etherIndex === null) {
+      this.etherIndex = new Map();
+      for (const line of this.lines('ethers')) {
+        const [mac, host] = line.split(/\s+/);
+        if (mac === undefined || host === undefined || this.etherIndex.has(host)) continue;
+        const m = parseMac(mac);
+        if (m !== null) this.etherIndex.set(host, m);
+      }
     }
-    return undefined;
+    const m = this.etherIndex.get(name);
+    // A copy: the caller owns what it gets, as when each lookup parsed the line.
+    return m === undefined ? undefined : [...m];
   }
+}
+
+function indexHosts(lines: readonly string[]): Map<string, string[]> {
+  const index = new Map<string, string[]>();
+  for (const line of lines) {
+    const [addr, ...names] = line.split(/\s+/);
+    if (addr === undefined) continue;
+    const seen = new Set<string>();
+    for (const n of names) {
+      const key = n.toLowerCase().replace(/\.$/, '');
+      // A line naming a host twice still gives its address once.
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const list = index.get(key);
+      if (list === undefined) index.set(key, [addr]);
+      else list.push(addr);
+    }
+  }
+  return index;
+}
+
+function indexServices(lines: readonly string[]): Map<string, number> {
+  const index = new Map<string, number>();
+  for (const line of lines) {
+    const [svc, portProto, ...aliases] = line.split(/\s+/);
+    if (svc === undefined || portProto === undefined) continue;
+    const m = /^(\d+)\/(\w+)$/.exec(portProto);
+    if (m === null) continue;
+    for (const n of [svc, ...aliases]) {
+      const key = `${m[2] ?? ''}\0${n}`;
+      if (!index.has(key)) index.set(key, Number(m[1]));
+    }
+  }
+  return index;
+}
+
+/** `name value aliases...` lines: each name (and alias) → value(second field) of its first line with a valid value. */
+function indexFirst(lines: readonly string[], value: (field: string) => number | undefined): Map<string, number> {
+  const index = new Map<string, number>();
+  for (const line of lines) {
+    const [n, field, ...aliases] = line.split(/\s+/);
+    if (n === undefined || field === undefined) continue;
+    const v = value(field);
+    if (v === undefined) continue;
+    for (const a of [n, ...aliases]) if (!index.has(a)) index.set(a, v);
+  }
+  return index;
 }

@@ -3,21 +3,24 @@
 // or X from before, and the topological order of the graph.
 import { BPF_ABS, BPF_ALU, BPF_IMM, BPF_IND, BPF_JA, BPF_JMP, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MISC, BPF_MSH, BPF_NEG, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
 import { nextWalk, type Block, type Stmt } from './block.js';
+import { internGeneration, internList } from './opt-intern.js';
 
-const PURE_CODES = new Set<number>();
+/** Opcodes that compute A or X from the packet alone, as a table by opcode (16 bits). */
+const PURE_CODES = new Uint8Array(0x10000);
 for (const size of [0x00, 0x08, 0x10]) {
-  PURE_CODES.add(BPF_LD | BPF_ABS | size);
-  PURE_CODES.add(BPF_LD | BPF_IND | size);
+  PURE_CODES[BPF_LD | BPF_ABS | size] = 1;
+  PURE_CODES[BPF_LD | BPF_IND | size] = 1;
 }
-PURE_CODES.add(BPF_LD | BPF_IMM);
-PURE_CODES.add(BPF_LD | BPF_LEN);
-PURE_CODES.add(BPF_LDX | BPF_IMM);
-PURE_CODES.add(BPF_LDX | BPF_MSH | 0x10);
-PURE_CODES.add(BPF_MISC | BPF_TAX);
-PURE_CODES.add(BPF_MISC | BPF_TXA);
+PURE_CODES[BPF_LD | BPF_IMM] = 1;
+PURE_CODES[BPF_LD | BPF_LEN] = 1;
+PURE_CODES[BPF_LDX | BPF_IMM] = 1;
+PURE_CODES[BPF_LDX | BPF_MSH | 0x10] = 1;
+PURE_CODES[BPF_MISC | BPF_TAX] = 1;
+PURE_CODES[BPF_MISC | BPF_TXA] = 1;
+const isPure = (c: number): boolean => c >= 0 && c < 0x10000 && PURE_CODES[c] === 1;
 
-/** A block computing A purely from the packet: its statements are its key. */
-export function pureKey(b: Block): string | null {
+/** A block computing A purely from the packet: its statements are its key (interned, opt-intern.ts). */
+export function pureKey(b: Block): number | null {
   if (b.stmts.length === 0) return null;
   let xSet = false;
   for (const s of b.stmts) {
@@ -28,11 +31,11 @@ export function pureKey(b: Block): string | null {
       }
       continue;
     }
-    if (!PURE_CODES.has(c)) return null;
+    if (!isPure(c)) return null;
     if (bpfClass(c) === BPF_LDX) xSet = true;
     if ((bpfMode(c) === BPF_IND || c === (BPF_MISC | BPF_TXA)) && !xSet) return null;
   }
-  return stmtsKey(b);
+  return stmtsId(b);
 }
 
 /**
@@ -76,24 +79,28 @@ export function selfContained(stmts: readonly Stmt[], from: number): boolean {
  * memory or is overwritten). Two blocks with equal test keys test the same
  * packet value, whatever else they do. Null if no suffix qualifies.
  */
-export function testKey(b: Block): string | null {
-  if (b.testStmts === b.stmts) return b.testText;
-  let text: string | null = null;
-  for (let i = b.stmts.length - 1; i >= 0 && text === null; i--) {
-    if (selfContained(b.stmts, i)) text = i === 0 ? stmtsKey(b) : b.stmts.slice(i).map((s) => `${String(s.code)}:${String(s.k >>> 0)}`).join(',');
+export function testKey(b: Block): number | null {
+  const gen = internGeneration();
+  if (b.testStmts === b.stmts && b.testGen === gen) return b.testNum;
+  let id: number | null = null;
+  for (let i = b.stmts.length - 1; i >= 0 && id === null; i--) {
+    if (selfContained(b.stmts, i)) id = i === 0 ? stmtsId(b) : internList(b.stmts, i);
   }
   b.testStmts = b.stmts;
-  b.testText = text;
-  return text;
+  b.testGen = gen;
+  b.testNum = id;
+  return id;
 }
 
-/** A block's statement list as a string key, memoized on the block for its current array. */
-export function stmtsKey(b: Block): string {
-  if (b.keyStmts !== b.stmts) {
-    b.keyText = b.stmts.map((s) => `${String(s.code)}:${String(s.k >>> 0)}`).join(',');
+/** A block's statement list as an interned number, memoized on the block for its current array. */
+export function stmtsId(b: Block): number {
+  const gen = internGeneration();
+  if (b.keyStmts !== b.stmts || b.keyGen !== gen) {
+    b.keyNum = internList(b.stmts, 0);
     b.keyStmts = b.stmts;
+    b.keyGen = gen;
   }
-  return b.keyText;
+  return b.keyNum;
 }
 
 /** Does the block read A or X (or scratch memory) before setting them? */
@@ -152,30 +159,28 @@ export function constantA(b: Block): number | null {
 /** The blocks reachable from root, each before its successors. */
 export function order(root: Block): Block[] {
   // Topological order: programs here jump forward only, so DFS post-order reversed.
-  // Iterative, with parallel stacks and marks on the blocks (no set, no object
-  // per step): it runs a dozen times per compile.
+  // Iterative, with one stack and each block's walk state on the block itself
+  // (Block.mark, Block.step: no set, no object per step): it runs a dozen times per compile.
   const walk = nextWalk();
   root.mark = walk;
+  root.step = 0;
   const out: Block[] = [];
-  const blocks: Block[] = [root];
-  const next: number[] = [0];
-  while (blocks.length > 0) {
-    const top = blocks.length - 1;
-    const b = blocks[top];
+  const stack: Block[] = [root];
+  while (stack.length > 0) {
+    const b = stack[stack.length - 1];
     if (b === undefined) break;
-    const i = next[top] ?? 2;
+    const i = b.step;
     if (i >= 2) {
-      blocks.pop();
-      next.pop();
+      stack.pop();
       out.push(b);
       continue;
     }
-    next[top] = i + 1;
+    b.step = i + 1;
     const succ = i === 0 ? b.jt : b.jf;
     if (succ !== null && succ.mark !== walk) {
       succ.mark = walk;
-      blocks.push(succ);
-      next.push(0);
+      succ.step = 0;
+      stack.push(succ);
     }
   }
   return out.reverse();

@@ -21,10 +21,11 @@
 // when the block it skips to does not read A or X before setting them.
 // Correctness is checked against the unoptimized program on random packets.
 import { BPF_IMM, BPF_JA, BPF_JMP, BPF_K, BPF_LDX, BPF_MEM, BPF_MISC, BPF_MSH, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, bpfClass, bpfOp } from '../insn.js';
-import { Block, type Clause, type Stmt } from './block.js';
+import { Block, nextWalk, type Clause, type Stmt } from './block.js';
 import { foldBlocks } from './fold.js';
 import { linearize, type Linear } from './linearize.js';
-import { order, pureKey, readsOnEntry, selfContained, stmtsKey } from './opt-blocks.js';
+import { order, pureKey, readsOnEntry, selfContained, stmtsId } from './opt-blocks.js';
+import { internReset } from './opt-intern.js';
 import { foldIndexBase } from './opt-peep.js';
 import { thread } from './opt-thread.js';
 
@@ -82,34 +83,60 @@ function toBlocks(l: Linear): Block | null {
   return blocks.get(0) ?? null;
 }
 
-function mergeEqual(root: Block): Block {
-  const canon = new Map<string, Block>();
-  // Statement lists numbered (their memoized strings hash once), so each signature is short.
-  const lists = new Map<string, number>();
-  const blocks = order(root).reverse();
-  // Per block (set below, in this order): `repl` its canonical equal, `num` that one's number.
+/** Same statements, same jump, same successors (by their canonical numbers): mergeEqual's equality. */
+function sameBlock(a: Block, b: Block, list: number): boolean {
+  return stmtsId(a) === list && a.s.code === b.s.code && a.s.k >>> 0 === b.s.k >>> 0 &&
+    (a.jt === null ? b.jt === null : b.jt !== null && a.jt.num === b.jt.num) &&
+    (a.jf === null ? b.jf === null : b.jf !== null && a.jf.num === b.jf.num);
+}
+
+/**
+ * mergeEqual's hash table of canonical blocks, open addressing with linear
+ * probing, kept between calls (all null outside one): no map per call.
+ */
+let table: (Block | null)[] = new Array<Block | null>(64).fill(null);
+
+/** Merge equal blocks; `changed`: were any found (else the graph is as it was)? */
+function mergeEqual(root: Block): { root: Block; changed: boolean } {
+  const blocks = order(root);
+  // Per block (set below, in reverse order): `repl` its canonical equal, `num` that one's number.
   for (const b of blocks) b.repl = null;
+  // The canonical blocks, each the first seen of its kind, by a hash of what
+  // sameBlock compares; at most one per kind, found by probing from its hash.
+  let size = 64;
+  while (size < 2 * blocks.length) size *= 2;
+  if (table.length < size) table = new Array<Block | null>(size).fill(null);
+  const slots = size - 1;
   let next = 0;
-  for (const b of blocks) {
+  let changed = false;
+  for (let i = blocks.length - 1; i >= 0; i--) {
+    const b = blocks[i];
+    if (b === undefined) continue;
     if (b.jt !== null) b.jt = b.jt.repl ?? b.jt;
     if (b.jf !== null) b.jf = b.jf.repl ?? b.jf;
-    const text = stmtsKey(b);
-    let list = lists.get(text);
-    if (list === undefined) {
-      list = lists.size;
-      lists.set(text, list);
+    const list = stmtsId(b);
+    let h = Math.imul(list, 0x9e3779b1) ^ b.s.code;
+    h = Math.imul(h ^ b.s.k, 0x85ebca6b);
+    h = Math.imul(h ^ (b.jt === null ? -1 : b.jt.num), 0xc2b2ae35);
+    h = (h ^ (b.jf === null ? -1 : b.jf.num)) | 0;
+    b.hash = h;
+    let at = h & slots;
+    let c = table[at] ?? null;
+    while (c !== null && !(c.hash === h && sameBlock(c, b, list))) {
+      at = (at + 1) & slots;
+      c = table[at] ?? null;
     }
-    const sig = `${String(list)}|${String(b.s.code)}:${String(b.s.k >>> 0)}|${b.jt === null ? '-' : String(b.jt.num)}|${b.jf === null ? '-' : String(b.jf.num)}`;
-    const c = canon.get(sig);
-    if (c === undefined) {
-      canon.set(sig, b);
+    if (c === null) {
+      table[at] = b;
       b.num = next++;
     } else {
       b.repl = c;
       b.num = c.num;
+      changed = true;
     }
   }
-  return root.repl ?? root;
+  for (let j = 0; j < size; j++) table[j] = null;
+  return { root: root.repl ?? root, changed };
 }
 
 /**
@@ -117,34 +144,42 @@ function mergeEqual(root: Block): Block {
  * statements (so A and X already hold what they would compute) keeps only
  * its jump. Run last: threading must not add predecessors afterwards.
  */
-function dropRedundantLoads(root: Block): void {
-  const blocks = order(root);
-  const preds = new Map<Block, Block[]>();
+function dropRedundantLoads(blocks: readonly Block[]): void {
+  // Decided on the statements as they are before any is dropped (a block
+  // emptied here still leaves in A and X what they computed, from its
+  // predecessors), so first every edge, then every block. Per block, on the
+  // block: `count` its predecessors, `flag` whether each ends with its statements.
   for (const b of blocks) {
-    for (const s of [b.jt, b.jf]) {
-      if (s === null) continue;
-      const list = preds.get(s) ?? [];
-      if (!list.includes(b)) list.push(b);
-      preds.set(s, list);
-    }
+    b.count = 0;
+    b.flag = true;
   }
-  // Each block's statements before any are dropped: a block emptied here
-  // still leaves in A (and X) what they computed, from its predecessors.
-  const before = new Map<Block, readonly Stmt[]>();
-  for (const b of blocks) before.set(b, b.stmts);
-  const endsWith = (list: readonly Stmt[], tail: readonly Stmt[]): boolean => {
-    if (tail.length > list.length) return false;
-    const off = list.length - tail.length;
-    return tail.every((t, i) => list[off + i]?.code === t.code && (list[off + i]?.k ?? 0) >>> 0 === t.k >>> 0);
-  };
+  for (const p of blocks) {
+    const jump = bpfClass(p.s.code) === BPF_JMP;
+    if (p.jt !== null) predecessor(p, p.jt, jump);
+    if (p.jf !== null && p.jf !== p.jt) predecessor(p, p.jf, jump);
+  }
   for (const b of blocks) {
-    const ps = preds.get(b) ?? [];
-    if (bpfClass(b.s.code) !== BPF_JMP || ps.length === 0 || pureKey(b) === null || !selfContained(b.stmts, 0)) continue;
+    if (bpfClass(b.s.code) !== BPF_JMP || b.count === 0 || !b.flag || pureKey(b) === null || !selfContained(b.stmts, 0)) continue;
     // Every predecessor ends by running these very statements: A and X hold their results,
     // and the loads among them already succeeded.
-    const mine = b.stmts;
-    if (ps.every((p) => bpfClass(p.s.code) === BPF_JMP && endsWith(before.get(p) ?? [], mine))) b.stmts = [];
+    b.stmts = [];
   }
+}
+
+function predecessor(p: Block, s: Block, jump: boolean): void {
+  s.count++;
+  if (s.flag && !(jump && endsWith(p.stmts, s.stmts))) s.flag = false;
+}
+
+function endsWith(list: readonly Stmt[], tail: readonly Stmt[]): boolean {
+  if (tail.length > list.length) return false;
+  const off = list.length - tail.length;
+  for (let i = 0; i < tail.length; i++) {
+    const t = tail[i];
+    const l = list[off + i];
+    if (t === undefined || l?.code !== t.code || l.k >>> 0 !== t.k >>> 0) return false;
+  }
+  return true;
 }
 
 /**
@@ -154,22 +189,25 @@ function dropRedundantLoads(root: Block): void {
  */
 function foldRejects(root: Block): Block {
   const blocks = order(root);
-  const reject = new Set<Block>();
+  // Marks a block as a reject with this walk's number (no set).
+  const reject = nextWalk();
   let canon: Block | null = null;
-  for (const b of [...blocks].reverse()) {
+  for (let i = blocks.length - 1; i >= 0; i--) {
+    const b = blocks[i];
+    if (b === undefined) continue;
     if (bpfClass(b.s.code) === BPF_RET && (b.s.code & 0x18) === BPF_K && b.s.k === 0) {
-      reject.add(b);
+      b.mark = reject;
       canon ??= b;
-    } else if (b.jt !== null && b.jf !== null && reject.has(b.jt) && reject.has(b.jf)) {
-      reject.add(b);
+    } else if (b.jt !== null && b.jf !== null && b.jt.mark === reject && b.jf.mark === reject) {
+      b.mark = reject;
     }
   }
   if (canon === null) return root;
   for (const b of blocks) {
-    if (b.jt !== null && reject.has(b.jt)) b.jt = canon;
-    if (b.jf !== null && reject.has(b.jf)) b.jf = canon;
+    if (b.jt !== null && b.jt.mark === reject) b.jt = canon;
+    if (b.jf !== null && b.jf.mark === reject) b.jf = canon;
   }
-  return reject.has(root) ? canon : root;
+  return root.mark === reject ? canon : root;
 }
 
 /**
@@ -180,19 +218,21 @@ function foldRejects(root: Block): Block {
  * The packet never changes, so the load gives the same value again, and it
  * cannot fail where it already succeeded.
  */
-function dropRedundantLdx(root: Block): void {
-  const blocks = order(root);
-  // `ldx M[k]` counts too, until something stores to M[k].
-  const xSig = (st: Stmt): string | null =>
+function dropRedundantLdx(root: Block, blocks: readonly Block[]): void {
+  // What last set X, as a number: the statement's code and k (injective: a
+  // 16-bit code, a 32-bit k). `ldx M[k]` counts too, until something stores to M[k].
+  const xSig = (st: Stmt): number | null =>
     st.code === (BPF_LDX | BPF_MSH | 0x10) || st.code === (BPF_LDX | BPF_IMM) || st.code === (BPF_LDX | BPF_MEM)
-      ? `${String(st.code)}:${String(st.k >>> 0)}`
+      ? st.code * 0x100000000 + (st.k >>> 0)
       : null;
-  const memSig = (k: number): string => `${String(BPF_LDX | BPF_MEM)}:${String(k >>> 0)}`;
-  // undefined: no predecessor seen yet; null: unknown or disagreeing.
-  const xIn = new Map<Block, string | null>();
-  xIn.set(root, null);
+  const memSig = (k: number): number => (BPF_LDX | BPF_MEM) * 0x100000000 + (k >>> 0);
+  // X's signature on entry, on the block (`xIn`), valid where `stamp` is this
+  // walk's; no stamp: no predecessor seen yet; null: unknown or disagreeing.
+  const walk = nextWalk();
+  root.stamp = walk;
+  root.xIn = null;
   for (const b of blocks) {
-    let cur = xIn.get(b) ?? null;
+    let cur = b.stamp === walk ? b.xIn : null;
     const kept: Stmt[] = [];
     // Statement lists with jumps of their own (protochain) are not straight-line: leave them.
     const straight = !b.stmts.some((st) => bpfClass(st.code) === BPF_JMP);
@@ -209,28 +249,35 @@ function dropRedundantLdx(root: Block): void {
       kept.push(st);
     }
     if (straight && kept.length !== b.stmts.length) b.stmts = kept;
-    for (const t of new Set([b.jt, b.jf])) {
-      if (t === null) continue;
-      const prev = xIn.get(t);
-      xIn.set(t, prev === undefined ? cur : prev === cur ? prev : null);
-    }
+    if (b.jt !== null) xInto(b.jt, cur, walk);
+    if (b.jf !== null && b.jf !== b.jt) xInto(b.jf, cur, walk);
   }
 }
 
+function xInto(t: Block, cur: number | null, walk: number): void {
+  if (t.stamp !== walk) {
+    t.stamp = walk;
+    t.xIn = cur;
+  } else if (t.xIn !== cur) t.xIn = null;
+}
+
 /** Join a block whose jump is decided to its successor when it is the only way in. */
-function mergeStraight(root: Block): void {
-  const blocks = order(root);
-  const npred = new Map<Block, number>();
-  for (const b of blocks) for (const t of new Set([b.jt, b.jf])) if (t !== null) npred.set(t, (npred.get(t) ?? 0) + 1);
+function mergeStraight(root: Block, blocks: readonly Block[]): void {
+  // Predecessor counts on the blocks (`count`).
+  for (const b of blocks) b.count = 0;
+  for (const b of blocks) {
+    if (b.jt !== null) b.jt.count++;
+    if (b.jf !== null && b.jf !== b.jt) b.jf.count++;
+  }
   for (const b of blocks) {
     for (let guard = 0; guard < 10000; guard++) {
       const c = b.jt;
-      if (c === null || c !== b.jf || c === root || npred.get(c) !== 1) break;
-      b.stmts = [...b.stmts, ...c.stmts];
+      if (c === null || c !== b.jf || c === root || c.count !== 1) break;
+      b.stmts = b.stmts.concat(c.stmts);
       b.s = c.s;
       b.jt = c.jt;
       b.jf = c.jf;
-      npred.set(c, 0);
+      c.count = 0;
     }
   }
 }
@@ -246,24 +293,50 @@ export function optimize(l: Linear): Linear {
  * from a program) and lay it out; `plain` is returned if that is shorter.
  */
 export function optimizeGraph(root: Block, plain: Linear): Linear {
-  foldBlocks(order(root), readsOnEntry);
+  return optimizeGraphAgainst(root, plain.insns.length) ?? plain;
+}
+
+/**
+ * Optimize a block graph in place and lay it out, or null if the result
+ * would be longer than the unoptimized program's `plainLength` instructions.
+ */
+export function optimizeGraphAgainst(root: Block, plainLength: number): Linear | null {
+  internReset();
+  const all = order(root);
+  foldBlocks(all, readsOnEntry);
   let r = root;
   // Jump threading carries path facts; on huge generated filters it would
   // grow quadratic, so it is left out there (the other passes still run).
-  const huge = order(r).length > 2000;
-  for (let pass = 0; pass < 2; pass++) {
+  // Folding only ever drops edges, so a graph no larger than that before it is not huge after.
+  const huge = all.length > 2000 && order(r).length > 2000;
+  // Two rounds, unless the first changes nothing after foldRejects: the
+  // second would then start from the very graph the first did, and change
+  // nothing either (foldRejects leaves its own result as it is).
+  let settled = false;
+  for (let pass = 0; pass < 2 && !settled; pass++) {
     r = foldRejects(r);
-    if (!huge) r = thread(r);
-    r = mergeEqual(r);
+    let changed = false;
+    if (!huge) {
+      const t = thread(r);
+      r = t.root;
+      changed = t.changed;
+    }
+    const m = mergeEqual(r);
+    r = m.root;
+    settled = !changed && !m.changed;
   }
+  if (!settled) r = foldRejects(r);
+  // One walk for the next three passes: the first two change statements only.
+  const blocks = order(r);
+  dropRedundantLoads(blocks);
+  dropRedundantLdx(r, blocks);
+  mergeStraight(r, blocks);
+  // Again one walk for two: the peephole changes statements only.
+  const merged = order(r);
+  for (const b of merged) foldIndexBase(b, (b.jt !== null && readsOnEntry(b.jt)) || (b.jf !== null && readsOnEntry(b.jf)));
+  foldBlocks(merged, readsOnEntry);
   r = foldRejects(r);
-  dropRedundantLoads(r);
-  dropRedundantLdx(r);
-  mergeStraight(r);
-  for (const b of order(r)) foldIndexBase(b, [b.jt, b.jf].some((t) => t !== null && readsOnEntry(t)));
-  foldBlocks(order(r), readsOnEntry);
-  r = foldRejects(r);
-  r = mergeEqual(r);
+  r = mergeEqual(r).root;
   const out = linearize(r);
-  return out.insns.length <= plain.insns.length ? out : plain;
+  return out.insns.length <= plainLength ? out : null;
 }

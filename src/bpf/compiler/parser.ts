@@ -9,9 +9,7 @@ import { syntaxError } from './errors.js';
 import { AQUALS, ARITH, DQUALS, PNAMES, RELOPS, UMINUS } from './grammar-tables.js';
 import type { Token } from './lexer.js';
 import { parseOther } from './parser-other.js';
-import { TokenStream } from './token-stream.js';
-
-class Backtrack extends Error {}
+import { BACKTRACK, Backtrack, TokenStream } from './token-stream.js';
 
 /** A semantic error found while parsing: never a reason to backtrack. */
 class QualError extends Error {
@@ -48,6 +46,7 @@ class Parser extends TokenStream {
   /** Run `fn`; on a syntax error, rewind and return null. */
   private attempt<T>(fn: () => T): T | null {
     const save = this.pos;
+    this.speculative++;
     try {
       return fn();
     } catch (e) {
@@ -56,6 +55,8 @@ class Parser extends TokenStream {
         return null;
       }
       throw e;
+    } finally {
+      this.speculative--;
     }
   }
 
@@ -89,7 +90,7 @@ class Parser extends TokenStream {
       const asId = this.attempt(() => {
         const r = this.parseId(q);
         const after = this.peek();
-        if (after.kind === 'OP' && (ARITH[after.text] !== undefined || RELOPS[after.text] !== undefined)) throw new Backtrack();
+        if (after.kind === 'OP' && (ARITH[after.text] !== undefined || RELOPS[after.text] !== undefined)) throw BACKTRACK;
         return r;
       });
       if (asId !== null) return asId;
@@ -119,7 +120,7 @@ class Parser extends TokenStream {
         const e = this.parseExpr(q);
         this.expect(')');
         const after = this.peek();
-        if (after.kind === 'OP' && (ARITH[after.text] !== undefined || RELOPS[after.text] !== undefined)) throw new Backtrack();
+        if (after.kind === 'OP' && (ARITH[after.text] !== undefined || RELOPS[after.text] !== undefined)) throw BACKTRACK;
         return e.node;
       });
       if (asExpr !== null) return { node: asExpr, q };

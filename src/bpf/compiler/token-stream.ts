@@ -4,8 +4,19 @@ import type { Span } from './ast.js';
 import { syntaxError } from './errors.js';
 import { tokenize, type Token } from './lexer.js';
 
+/**
+ * Thrown instead of a syntax error while the parser only tries a reading
+ * (Parser.attempt), which rewinds on any syntax error and never shows it:
+ * one instance, made once, as building a SourceSyntaxError (its position and
+ * stack) for each discarded reading cost more than the rest of the parse.
+ */
+export class Backtrack extends Error {}
+export const BACKTRACK = new Backtrack('backtrack');
+
 export class TokenStream {
   protected pos = 0;
+  /** How many readings are being tried (Parser.attempt): their syntax errors are BACKTRACK. */
+  protected speculative = 0;
   /** Parenthesis/`not`/unary-minus nesting; bounded like libpcap's parser stack. */
   protected depth = 0;
   static readonly MAX_DEPTH = 500;
@@ -41,6 +52,7 @@ export class TokenStream {
   }
 
   error(at?: Token): never {
+    if (this.speculative > 0) throw BACKTRACK;
     const t = at ?? this.peek();
     throw syntaxError("can't parse filter expression: syntax error", this.src, t.start, Math.max(1, t.end - t.start));
   }
