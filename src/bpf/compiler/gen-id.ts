@@ -13,6 +13,7 @@ import { parseIPv6 } from './lexer.js';
 import { DLT } from './linktypes.js';
 import { is80211 } from './gen-80211-prologue.js';
 import { parseMac } from './names.js';
+import { ownTable } from './own-table.js';
 
 type IdNode = Extract<Node, { t: 'id' }>;
 
@@ -184,17 +185,18 @@ function ecode(g: Gen, text: string, q: Qual): Block {
   return fail('Ethernet address used in non-ether expression');
 }
 
-const EPROTO: Record<string, number> = {
+const ISO_PROTO: Readonly<Record<string, number>> = ownTable({ esis: 0x82, isis: 0x83, clnp: 0x81 });
+const EPROTO: Record<string, number> = ownTable({
   aarp: 0x80f3, arp: 0x0806, atalk: 0x809b, decnet: 0x6003, ip: 0x0800, ip6: 0x86dd, lat: 0x6004,
   loopback: 0x9000, mopdl: 0x6001, moprc: 0x6002, rarp: 0x8035, sca: 0x6007,
   iso: 0xfe, stp: 0x42, ipx: 0xe0, netbeui: 0xf0,
-};
+});
 
 function lookupProto(g: Gen, name: string, proto: Proto, kind: string): number {
   let v: number | undefined;
   if (proto === 'default' || proto === 'ip' || proto === 'ip6') v = g.names?.protocol(name);
   else if (proto === 'link') v = EPROTO[name];
-  else if (proto === 'iso') v = ({ esis: 0x82, isis: 0x83, clnp: 0x81 } as Record<string, number>)[name];
+  else if (proto === 'iso') v = ISO_PROTO[name];
   if (v === undefined) fail(`unknown '${proto === 'default' ? '' : `${proto} `}${kind}' value '${name}'`);
   return v;
 }

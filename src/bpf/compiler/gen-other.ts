@@ -12,6 +12,7 @@ import { DLT } from './linktypes.js';
 import { dataFrameCheck, p80211Dir, p80211Type, wlanHostop, wlanMulticast } from './gen-80211.js';
 import { is80211 } from './gen-80211-prologue.js';
 import { genGeneve, prevLinkhdrCheck } from './gen-geneve.js';
+import { ownTable } from './own-table.js';
 
 type OtherNode = Extract<Node, { t: 'other' }>;
 
@@ -20,10 +21,10 @@ const BROADCAST = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
 // pf.h PFRES_NAMES and the action names of libpcap master's grammar.
 const PF_REASONS = ['match', 'bad-offset', 'fragment', 'short', 'normalize', 'memory', 'bad-timestamp', 'congestion',
   'ip-option', 'proto-cksum', 'state-mismatch', 'state-insert', 'state-limit', 'src-limit', 'synproxy'];
-const PF_ACTIONS: Record<string, number> = {
+const PF_ACTIONS: Record<string, number> = ownTable({
   pass: 0, accept: 0, drop: 1, block: 1, scrub: 2, noscrub: 3, nat: 4, nonat: 5, binat: 6, nobinat: 7, rdr: 8,
   nordr: 9, 'synproxy-drop': 10,
-};
+});
 
 function dltName(g: Gen): string {
   return `DLT_${g.linktypeLabel}`;
@@ -181,8 +182,8 @@ function pppoes(g: Gen, n: OtherNode): Block {
 }
 
 // IEEE 802.2 control-field values (llc.h): S-frame and U-frame commands.
-const LLC_S: Record<string, number> = { rr: 0x01, rnr: 0x05, rej: 0x09 };
-const LLC_U: Record<string, number> = { ui: 0x03, ua: 0x63, disc: 0x43, dm: 0x0f, sabme: 0x6f, test: 0xe3, xid: 0xaf, frmr: 0x87 };
+const LLC_S: Record<string, number> = ownTable({ rr: 0x01, rnr: 0x05, rej: 0x09 });
+const LLC_U: Record<string, number> = ownTable({ ui: 0x03, ua: 0x63, disc: 0x43, dm: 0x0f, sabme: 0x6f, test: 0xe3, xid: 0xaf, frmr: 0x87 });
 
 /** `llc [i|s|u|subtype]` on Ethernet: an 802.3 length, and not NetWare's 0xFFFF. */
 function llc(g: Gen, n: OtherNode): Block {

@@ -4,6 +4,7 @@
 // Longest match wins and, on a tie, the earlier rule (keywords before ID),
 // as flex does.
 import { syntaxError } from './errors.js';
+import { ownTable } from './own-table.js';
 
 export type TokKind = 'ID' | 'HID' | 'HID6' | 'EID' | 'AID' | 'NUM' | 'KW' | 'OP' | 'EOF';
 
@@ -18,7 +19,7 @@ export interface Token {
 }
 
 /** Keyword spellings → canonical token name (scanner.l). */
-const KEYWORDS: Record<string, string> = {
+const KEYWORDS: Record<string, string> = ownTable({
   dst: 'DST', src: 'SRC',
   link: 'LINK', ether: 'LINK', ppp: 'LINK', slip: 'LINK', fddi: 'LINK', tr: 'LINK', wlan: 'LINK',
   arp: 'ARP', rarp: 'RARP', ip: 'IP', sctp: 'SCTP', tcp: 'TCP', udp: 'UDP', icmp: 'ICMP', igmp: 'IGMP',
@@ -44,19 +45,14 @@ const KEYWORDS: Record<string, string> = {
   srnr: 'PF_SRNR', subrulenum: 'PF_SRNR', reason: 'PF_REASON', action: 'PF_ACTION',
   fisu: 'FISU', lssu: 'LSSU', lsu: 'LSSU', msu: 'MSU', hfisu: 'HFISU', hlssu: 'HLSSU', hmsu: 'HMSU',
   sio: 'SIO', opc: 'OPC', dpc: 'DPC', sls: 'SLS', hsio: 'HSIO', hopc: 'HOPC', hdpc: 'HDPC', hsls: 'HSLS',
-};
+});
 
-/**
- * KEYWORDS as a map, for the lookup per word. The object's lookup also finds
- * what every object inherits (`constructor`, `toString`, ...): those names
- * still go through the object, so they scan as they always did.
- */
+/** KEYWORDS as a map, for the lookup per word. */
 const KEYWORD_MAP = new Map(Object.entries(KEYWORDS));
-const INHERITED = new Set(Object.getOwnPropertyNames(Object.prototype));
-const keyword = (id: string): string | undefined => KEYWORD_MAP.get(id) ?? (INHERITED.has(id) ? KEYWORDS[id] : undefined);
+const keyword = (id: string): string | undefined => KEYWORD_MAP.get(id);
 
 /** Named constants that scan as numbers (scanner.l; pcap-filter(7)). */
-export const NAMED_NUMBERS: Record<string, number> = {
+export const NAMED_NUMBERS: Record<string, number> = ownTable({
   icmptype: 0, icmpcode: 1,
   'icmp-echoreply': 0, 'icmp-unreach': 3, 'icmp-sourcequench': 4, 'icmp-redirect': 5, 'icmp-echo': 8,
   'icmp-routeradvert': 9, 'icmp-routersolicit': 10, 'icmp-timxceed': 11, 'icmp-paramprob': 12,
@@ -76,7 +72,7 @@ export const NAMED_NUMBERS: Record<string, number> = {
   'icmp6-multicastroutersolicit': 152, 'icmp6-multicastrouterterm': 153,
   tcpflags: 13, 'tcp-fin': 0x01, 'tcp-syn': 0x02, 'tcp-rst': 0x04, 'tcp-push': 0x08, 'tcp-ack': 0x10,
   'tcp-urg': 0x20, 'tcp-ece': 0x40, 'tcp-cwr': 0x80,
-};
+});
 
 const RE_EID = /(?:[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2}){5}|[0-9A-Fa-f]{1,2}(?:-[0-9A-Fa-f]{1,2}){5}|[0-9A-Fa-f]{1,2}(?:\.[0-9A-Fa-f]{1,2}){5}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}|[0-9A-Fa-f]{12}|[0-9A-Fa-f]{4}(?::[0-9A-Fa-f]{4}){2})/y;
 const RE_AID = /\$[0-9A-Fa-f]{1,2}/y;

@@ -2,6 +2,7 @@
 // init_linktype() gives them (gencode.c). DLT numbers are Linux's
 // (pcap/dlt.h); LINKTYPE_RAW (101), as found in capture files, means DLT_RAW.
 import { fail } from './errors.js';
+import { ownTable } from './own-table.js';
 
 export const DLT = {
   PPP: 9, NULL: 0, EN10MB: 1, RAW: 12, LOOP: 108, LINUX_SLL: 113, PFLOG: 117, IEEE802_11: 105,
@@ -35,12 +36,12 @@ const DLT_TABLE = [
   'TAG_DSA:284,DSA_TAG_EDSA:285,ELEE:286,Z_WAVE_SERIAL:287,USB_2_0:288,ATSC_ALP:289',
 ].join('');
 
-const NAMES: Record<string, number> = Object.fromEntries(
+const NAMES: Readonly<Record<string, number>> = ownTable(Object.fromEntries(
   DLT_TABLE.split(',').filter((e) => e !== '').map((e) => {
     const [name = '', value = '0'] = e.split(':');
     return [name, Number(value)];
   }),
-);
+) as Record<string, number>);
 
 const DESCRIPTIONS: Record<number, string> = {
   0: 'BSD loopback', 1: 'Ethernet', 12: 'Raw IP', 108: 'OpenBSD loopback', 113: 'Linux cooked v1',
