@@ -7,8 +7,8 @@
  * line is the media status (ifmedia(4)): "active" is up, "no carrier" down,
  * and an interface without one (lo0) has an unknown link state.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { spawn } from 'node:child_process';
+import { FollowedCommand } from './followed-command.js';
 import type { LinkEvent, LinkMonitor } from './linux-link-monitor.js';
 import type { LinkState } from './machine.js';
 
@@ -72,21 +72,28 @@ export function parseRouteMonitorLine(line: string): RouteMessage | undefined {
   return msg;
 }
 
-function runIfconfig(cmd: string): Promise<string> {
+/**
+ * ifconfig's output, or undefined when it could not be had (not started,
+ * killed at the timeout, a non-zero exit, too much output): then we know
+ * nothing new, which is not the same as "every interface is gone".
+ */
+function runIfconfig(cmd: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     const child = spawn(cmd, [], { stdio: ['ignore', 'pipe', 'ignore'], shell: false });
     let out = '';
+    let overflow = false;
     child.stdout.on('data', (c: Buffer) => {
       if (out.length < 4 * 1024 * 1024) out += c.toString('utf8');
+      else overflow = true;
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     child.once('error', () => {
       clearTimeout(timer);
-      resolve('');
+      resolve(undefined);
     });
-    child.once('close', () => {
+    child.once('close', (code) => {
       clearTimeout(timer);
-      resolve(out);
+      resolve(code === 0 && !overflow ? out : undefined);
     });
   });
 }
@@ -102,13 +109,27 @@ export interface BsdMonitorOptions {
 export class BsdLinkMonitor implements LinkMonitor {
   private readonly states = new Map<string, LinkState>();
   private readonly names = new Map<number, string>();
-  private child: ChildProcess | undefined;
-  private stopped = false;
+  private readonly route: FollowedCommand;
   private timer: NodeJS.Timeout | undefined;
-  private respawnTimer: NodeJS.Timeout | undefined;
-  restarts = 0;
 
-  constructor(private readonly options: BsdMonitorOptions) {}
+  constructor(private readonly options: BsdMonitorOptions) {
+    this.route = new FollowedCommand({
+      command: options.routeCommand ?? 'route',
+      args: ['-n', 'monitor'],
+      label: 'route monitor',
+      onLine: (line) => {
+        this.onLine(line);
+      },
+      onRestart: () => {
+        this.reconcileReporting();
+      },
+      onError: options.onError,
+    });
+  }
+
+  get restarts(): number {
+    return this.route.restarts;
+  }
 
   snapshot(): ReadonlyMap<string, LinkState> {
     return this.states;
@@ -121,9 +142,13 @@ export class BsdLinkMonitor implements LinkMonitor {
   }
 
   async reconcile(): Promise<void> {
-    const entries = parseIfconfig(await runIfconfig(this.options.ifconfigCommand ?? 'ifconfig'));
+    const text = await runIfconfig(this.options.ifconfigCommand ?? 'ifconfig');
+    if (text === undefined) {
+      this.options.onError('ifconfig failed; keeping the link states as they were');
+      return;
+    }
     const present = new Set<string>();
-    for (const e of entries) {
+    for (const e of parseIfconfig(text)) {
       present.add(e.name);
       if (e.index !== undefined) this.names.set(e.index, e.name);
       this.set(e.name, e.state);
@@ -131,62 +156,40 @@ export class BsdLinkMonitor implements LinkMonitor {
     for (const [name, state] of this.states) if (!present.has(name) && state !== 'down') this.set(name, 'down');
   }
 
+  private reconcileReporting(): void {
+    this.reconcile().catch((e: unknown) => {
+      this.options.onError(`reconcile: ${String(e)}`);
+    });
+  }
+
   async start(): Promise<void> {
-    this.spawnRoute();
+    this.route.start();
     await this.reconcile();
     this.timer = setInterval(() => {
-      void this.reconcile();
+      this.reconcileReporting();
     }, this.options.reconcileMs ?? 30_000);
     this.timer.unref();
   }
 
-  private spawnRoute(): void {
-    if (this.stopped) return;
-    const child = spawn(this.options.routeCommand ?? 'route', ['-n', 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'], shell: false });
-    this.child = child;
-    const rl = createInterface({ input: child.stdout, crlfDelay: Infinity });
-    rl.on('line', (line) => {
-      const m = parseRouteMonitorLine(line);
-      if (m === undefined) return;
-      const name = m.ifname ?? this.names.get(m.ifindex);
-      if (m.ifname !== undefined) this.names.set(m.ifindex, m.ifname);
-      if (m.what === 'departure' && name !== undefined) {
-        this.set(name, 'down');
-        return;
-      }
-      if (name !== undefined && m.state !== undefined) {
-        this.set(name, m.state);
-        return;
-      }
-      // FreeBSD's RTM_IFINFO has no name: ask ifconfig who changed.
-      void this.reconcile();
-    });
-    child.once('error', (e) => {
-      this.options.onError(`route monitor: ${e.message}`);
-    });
-    child.once('close', () => {
-      rl.close();
-      if (this.stopped) return;
-      this.restarts++;
-      this.options.onError('route monitor exited; restarting it');
-      this.respawnTimer = setTimeout(() => {
-        this.spawnRoute();
-        void this.reconcile();
-      }, 1000);
-    });
+  private onLine(line: string): void {
+    const m = parseRouteMonitorLine(line);
+    if (m === undefined) return;
+    const name = m.ifname ?? this.names.get(m.ifindex);
+    if (m.ifname !== undefined) this.names.set(m.ifindex, m.ifname);
+    if (m.what === 'departure' && name !== undefined) {
+      this.set(name, 'down');
+      return;
+    }
+    if (name !== undefined && m.state !== undefined) {
+      this.set(name, m.state);
+      return;
+    }
+    // FreeBSD's RTM_IFINFO has no name: ask ifconfig who changed.
+    this.reconcileReporting();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     clearInterval(this.timer);
-    clearTimeout(this.respawnTimer);
-    const child = this.child;
-    if (child?.exitCode === null && child.signalCode === null) {
-      // Wait for the exit, not for the pipe: a grandchild could hold it open.
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    child?.stdout?.destroy();
+    await this.route.stop();
   }
 }

@@ -8,9 +8,8 @@
  * operstate (IF_OPER_*), not the IFF_UP/IFF_RUNNING flags; a deleted or
  * missing interface is down.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import { FollowedCommand } from './followed-command.js';
 import type { LinkState } from './machine.js';
 
 export interface LinkEvent {
@@ -91,13 +90,33 @@ export class LinuxLinkMonitor implements LinkMonitor {
   private reconciling = 0;
   private readonly touched = new Map<string, number>();
   private readonly touchedIndex = new Map<number, number>();
-  private child: ChildProcess | undefined;
-  private stopped = false;
+  private readonly ip: FollowedCommand;
   private reconcileTimer: NodeJS.Timeout | undefined;
-  private respawnTimer: NodeJS.Timeout | undefined;
-  restarts = 0;
 
-  constructor(private readonly options: LinuxMonitorOptions) {}
+  constructor(private readonly options: LinuxMonitorOptions) {
+    this.ip = new FollowedCommand({
+      command: options.ipCommand ?? 'ip',
+      args: ['-o', 'monitor', 'link'],
+      label: 'ip monitor',
+      onLine: (line) => {
+        this.onLine(line);
+      },
+      onRestart: () => {
+        this.reconcileReporting();
+      },
+      onError: options.onError,
+    });
+  }
+
+  get restarts(): number {
+    return this.ip.restarts;
+  }
+
+  private reconcileReporting(): void {
+    this.reconcile().catch((e: unknown) => {
+      this.options.onError(`reconcile: ${String(e)}`);
+    });
+  }
 
   snapshot(): ReadonlyMap<string, LinkState> {
     return this.states;
@@ -146,43 +165,12 @@ export class LinuxLinkMonitor implements LinkMonitor {
   }
 
   async start(): Promise<void> {
-    this.spawnIp();
+    this.ip.start();
     await this.reconcile();
-    const every = this.options.reconcileMs ?? 30_000;
     this.reconcileTimer = setInterval(() => {
-      this.reconcile().catch((e: unknown) => {
-        this.options.onError(`reconcile: ${String(e)}`);
-      });
-    }, every);
+      this.reconcileReporting();
+    }, this.options.reconcileMs ?? 30_000);
     this.reconcileTimer.unref();
-  }
-
-  private spawnIp(): void {
-    if (this.stopped) return;
-    const child = spawn(this.options.ipCommand ?? 'ip', ['-o', 'monitor', 'link'], { stdio: ['ignore', 'pipe', 'ignore'], shell: false });
-    this.child = child;
-    const rl = createInterface({ input: child.stdout, crlfDelay: Infinity });
-    rl.on('line', (line) => {
-      this.onLine(line);
-    });
-    child.once('error', (e) => {
-      this.options.onError(`ip monitor: ${e.message}`);
-    });
-    child.once('close', () => {
-      rl.close();
-      if (this.child === child) this.child = undefined;
-      if (this.stopped) return;
-      this.restarts++;
-      this.options.onError('ip monitor exited; restarting it');
-      // Respawn after a pause (so a missing ip cannot spin), then resnapshot:
-      // events may have been lost while it was down.
-      this.respawnTimer = setTimeout(() => {
-        this.spawnIp();
-        this.reconcile().catch((e: unknown) => {
-          this.options.onError(`reconcile: ${String(e)}`);
-        });
-      }, 1000);
-    });
   }
 
   private onLine(line: string): void {
@@ -206,16 +194,7 @@ export class LinuxLinkMonitor implements LinkMonitor {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     clearInterval(this.reconcileTimer);
-    clearTimeout(this.respawnTimer);
-    const child = this.child;
-    if (child?.exitCode === null && child.signalCode === null) {
-      // Wait for the exit, not for the pipe: a grandchild could hold it open.
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    child?.stdout?.destroy();
+    await this.ip.stop();
   }
 }

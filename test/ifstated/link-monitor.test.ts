@@ -128,3 +128,29 @@ test('BSD monitor: ifconfig snapshot and route monitor events (OpenBSD format)',
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('BSD monitor: a failing ifconfig keeps the link states, and says so', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moat-ifs-bf-'));
+  const flag = join(dir, 'fail');
+  // Lists the interfaces until `fail` exists, then fails as a busy system might.
+  const ifconfig = script(dir, 'ifconfig', `if [ -e '${flag}' ]; then exit 1; fi; cat '${fixture('ifstated', 'openbsd-ifconfig.txt')}'`);
+  const route = script(dir, 'route', 'exec sleep 30');
+  const events: LinkEvent[] = [];
+  const errors: string[] = [];
+  const m = new BsdLinkMonitor({ onLink: (e) => events.push(e), onError: (e) => errors.push(e), routeCommand: route, ifconfigCommand: ifconfig, reconcileMs: 60_000 });
+  try {
+    await m.start();
+    const before = Object.fromEntries(m.snapshot());
+    assert.equal(before.vr0, 'up');
+    const seen = events.length;
+    writeFileSync(flag, '');
+    await m.reconcile();
+    // Not "every interface went away": nothing changes, and the failure is reported.
+    assert.deepEqual(Object.fromEntries(m.snapshot()), before);
+    assert.equal(events.length, seen);
+    assert.ok(errors.some((e) => e.includes('ifconfig failed')), errors.join('\n'));
+  } finally {
+    await m.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
