@@ -8,8 +8,7 @@
  * and an interface without one (lo0) has an unknown link state.
  */
 import { spawn } from 'node:child_process';
-import { FollowedCommand } from './followed-command.js';
-import type { LinkEvent, LinkMonitor } from './linux-link-monitor.js';
+import { LinkMonitorBase, type LinkMonitorHooks } from './link-monitor.js';
 import type { LinkState } from './machine.js';
 
 export interface IfconfigEntry {
@@ -98,50 +97,19 @@ function runIfconfig(cmd: string): Promise<string | undefined> {
   });
 }
 
-export interface BsdMonitorOptions {
-  onLink: (e: LinkEvent) => void;
-  onError: (message: string) => void;
-  reconcileMs?: number;
+export interface BsdMonitorOptions extends LinkMonitorHooks {
   routeCommand?: string;
   ifconfigCommand?: string;
 }
 
-export class BsdLinkMonitor implements LinkMonitor {
-  private readonly states = new Map<string, LinkState>();
+export class BsdLinkMonitor extends LinkMonitorBase {
   private readonly names = new Map<number, string>();
-  private readonly route: FollowedCommand;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: BsdMonitorOptions) {
-    this.route = new FollowedCommand({
-      command: options.routeCommand ?? 'route',
-      args: ['-n', 'monitor'],
-      label: 'route monitor',
-      onLine: (line) => {
-        this.onLine(line);
-      },
-      onRestart: () => {
-        this.reconcileReporting();
-      },
-      onError: options.onError,
-    });
+    super(options, { command: options.routeCommand ?? 'route', args: ['-n', 'monitor'], label: 'route monitor' });
   }
 
-  get restarts(): number {
-    return this.route.restarts;
-  }
-
-  snapshot(): ReadonlyMap<string, LinkState> {
-    return this.states;
-  }
-
-  private set(name: string, state: LinkState): void {
-    if (this.states.get(name) === state) return;
-    this.states.set(name, state);
-    this.options.onLink({ ifname: name, state });
-  }
-
-  async reconcile(): Promise<void> {
+  override async reconcile(): Promise<void> {
     const text = await runIfconfig(this.options.ifconfigCommand ?? 'ifconfig');
     if (text === undefined) {
       this.options.onError('ifconfig failed; keeping the link states as they were');
@@ -156,22 +124,7 @@ export class BsdLinkMonitor implements LinkMonitor {
     for (const [name, state] of this.states) if (!present.has(name) && state !== 'down') this.set(name, 'down');
   }
 
-  private reconcileReporting(): void {
-    this.reconcile().catch((e: unknown) => {
-      this.options.onError(`reconcile: ${String(e)}`);
-    });
-  }
-
-  async start(): Promise<void> {
-    this.route.start();
-    await this.reconcile();
-    this.timer = setInterval(() => {
-      this.reconcileReporting();
-    }, this.options.reconcileMs ?? 30_000);
-    this.timer.unref();
-  }
-
-  private onLine(line: string): void {
+  protected onLine(line: string): void {
     const m = parseRouteMonitorLine(line);
     if (m === undefined) return;
     const name = m.ifname ?? this.names.get(m.ifindex);
@@ -188,8 +141,4 @@ export class BsdLinkMonitor implements LinkMonitor {
     this.reconcileReporting();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.route.stop();
-  }
 }

@@ -9,13 +9,8 @@
  * missing interface is down.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { FollowedCommand } from './followed-command.js';
+import { LinkMonitorBase, type LinkMonitorHooks } from './link-monitor.js';
 import type { LinkState } from './machine.js';
-
-export interface LinkEvent {
-  ifname: string;
-  state: LinkState;
-}
 
 /** Documentation/networking/operstates.rst: only "up" is up; "unknown" stays unknown. */
 export function operstateToLink(operstate: string): LinkState {
@@ -44,19 +39,7 @@ export function parseIpMonitorLine(line: string): MonitorLine | undefined {
   return out;
 }
 
-export interface LinkMonitor {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** Every interface and its state, as last seen. */
-  snapshot(): ReadonlyMap<string, LinkState>;
-  /** Restarts of the underlying monitor (for status and metrics). */
-  readonly restarts: number;
-}
-
-export interface LinuxMonitorOptions {
-  onLink: (e: LinkEvent) => void;
-  onError: (message: string) => void;
-  reconcileMs?: number;
+export interface LinuxMonitorOptions extends LinkMonitorHooks {
   sysfs?: string;
   ipCommand?: string;
 }
@@ -82,54 +65,20 @@ async function readSysfs(root: string): Promise<Map<number, { name: string; stat
   return out;
 }
 
-export class LinuxLinkMonitor implements LinkMonitor {
+export class LinuxLinkMonitor extends LinkMonitorBase {
   private byIndex = new Map<number, { name: string; state: LinkState }>();
-  private readonly states = new Map<string, LinkState>();
   /** Netlink messages seen, and the last one that named each interface and index. */
   private seq = 0;
   private reconciling = 0;
   private readonly touched = new Map<string, number>();
   private readonly touchedIndex = new Map<number, number>();
-  private readonly ip: FollowedCommand;
-  private reconcileTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: LinuxMonitorOptions) {
-    this.ip = new FollowedCommand({
-      command: options.ipCommand ?? 'ip',
-      args: ['-o', 'monitor', 'link'],
-      label: 'ip monitor',
-      onLine: (line) => {
-        this.onLine(line);
-      },
-      onRestart: () => {
-        this.reconcileReporting();
-      },
-      onError: options.onError,
-    });
-  }
-
-  get restarts(): number {
-    return this.ip.restarts;
-  }
-
-  private reconcileReporting(): void {
-    this.reconcile().catch((e: unknown) => {
-      this.options.onError(`reconcile: ${String(e)}`);
-    });
-  }
-
-  snapshot(): ReadonlyMap<string, LinkState> {
-    return this.states;
-  }
-
-  private set(name: string, state: LinkState): void {
-    if (this.states.get(name) === state) return;
-    this.states.set(name, state);
-    this.options.onLink({ ifname: name, state });
+    super(options, { command: options.ipCommand ?? 'ip', args: ['-o', 'monitor', 'link'], label: 'ip monitor' });
   }
 
   /** Compare /sys/class/net with what we believe and report the differences. */
-  async reconcile(): Promise<void> {
+  override async reconcile(): Promise<void> {
     // The reads below yield to the event loop, and a netlink message that
     // arrives meanwhile is newer than what sysfs gave us: an interface or
     // index touched since `since` keeps the message's word, so a slow
@@ -164,16 +113,7 @@ export class LinuxLinkMonitor implements LinkMonitor {
     }
   }
 
-  async start(): Promise<void> {
-    this.ip.start();
-    await this.reconcile();
-    this.reconcileTimer = setInterval(() => {
-      this.reconcileReporting();
-    }, this.options.reconcileMs ?? 30_000);
-    this.reconcileTimer.unref();
-  }
-
-  private onLine(line: string): void {
+  protected onLine(line: string): void {
     const m = parseIpMonitorLine(line);
     if (m === undefined) return;
     this.seq++;
@@ -193,8 +133,4 @@ export class LinuxLinkMonitor implements LinkMonitor {
     this.set(m.ifname, state);
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.reconcileTimer);
-    await this.ip.stop();
-  }
 }

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BsdLinkMonitor } from '../../src/ifstated/bsd-link-monitor.js';
-import { LinuxLinkMonitor, type LinkEvent } from '../../src/ifstated/linux-link-monitor.js';
+import type { LinkEvent } from '../../src/ifstated/link-monitor.js';
+import { LinuxLinkMonitor } from '../../src/ifstated/linux-link-monitor.js';
 import { fixture } from '../helpers/system.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
