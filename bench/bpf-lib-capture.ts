@@ -2,17 +2,7 @@
 // IPv4 TCP/UDP/ICMP, IPv6, ARP and VLAN-tagged frames, some of it to or from
 // the jail address 192.0.2.1, written as classic pcap.
 import { PcapWriter } from '../src/core/index.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../test/helpers/rng.js';
 
 function frame(r: () => number): Uint8Array {
   const n = (x: number): number => Math.floor(r() * x);

@@ -2,20 +2,9 @@
 // the link type (so filters get past their first tests), with fields drawn
 // from small pools that the test expressions mention, and random truncation.
 import { DLT } from '../../../src/bpf/compiler/index.js';
+import { rng, type Rng } from '../../helpers/rng.js';
 
-export type Rng = () => number;
-
-/** mulberry32: a small seeded PRNG, so failures reproduce. */
-export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng, type Rng };
 
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
 const byte = (r: Rng): number => Math.floor(r() * 256);

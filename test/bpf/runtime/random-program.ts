@@ -1,22 +1,9 @@
 // Random classic BPF programs and packets for property tests. Programs are
 // forward-only, end in ret and pass the validator, so libpcap runs them too.
 import type { Insn } from '../../../src/bpf/insn.js';
+import { int, rng } from '../../helpers/rng.js';
 
-/** Small deterministic PRNG (mulberry32) so failures reproduce from the seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function int(r: () => number, n: number): number {
-  return Math.floor(r() * n);
-}
+export { int, rng };
 
 const ALU_OPS = [0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x90, 0xa0];
 const JMP_OPS = [0x10, 0x20, 0x30, 0x40];
