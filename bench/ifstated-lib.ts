@@ -4,28 +4,14 @@ import { existsSync, readdirSync, readFileSync, statSync, watch } from 'node:fs'
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-let counter = 0;
 export const moatBin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'moat.js');
 
-export function ip(...args: string[]): void {
-  const r = spawnSync('ip', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
-}
+// Namespaces as the system tests make them.
+export { delNetns, ip, newNetns, sleep } from '../test/ifstated/netns-lib.js';
 
 export function ipBatch(ns: string, lines: string[]): void {
   const r = spawnSync('ip', ['-n', ns, '-batch', '-'], { input: `${lines.join('\n')}\n`, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`ip -batch: ${r.stderr.trim()}`);
-}
-
-export function newNetns(): string {
-  const name = `moat-ifs-${String(process.pid)}-${String(++counter)}`;
-  ip('netns', 'add', name);
-  ip('-n', name, 'link', 'set', 'lo', 'up');
-  return name;
-}
-
-export function delNetns(name: string): void {
-  spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
 }
 
 export function startDaemon(ns: string, conf: string, log = false): ChildProcess {
@@ -88,7 +74,6 @@ export async function stopDaemon(child: ChildProcess): Promise<void> {
   await done;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Wait for a file; its mtime in ms since the epoch (ext4 and tmpfs stamp it

@@ -5,11 +5,12 @@
 // jk_cp refuses jails below a group- or world-writable directory (/tmp,
 // /var/tmp), so every root is built under /var/lib/moat-bench-PID (mode 755).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Resolver, Tree, buildRoot, buildSea, formatLdd } from '../src/root/index.js';
 import type { Benchmark, Figures } from './harness.js';
+import { isElf } from '../test/helpers/elf-files.js';
 
 const moatJs = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'moat.js');
 const BINARIES = ['/bin/sh', '/usr/bin/env', process.execPath, '/usr/bin/tcpdump', '/usr/bin/openssl'];
@@ -65,20 +66,6 @@ function timed(cmd: string, args: string[], root: string): Figures {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} exited ${String(r.status)}: ${r.stderr.slice(0, 400)}`);
   return { 'wall ms': ms, 'root MB': treeBytes(root) / 1e6 };
-}
-
-function isElf(p: string): boolean {
-  try {
-    const fd = openSync(p, 'r');
-    try {
-      const b = Buffer.alloc(4);
-      return readSync(fd, b, 0, 4, 0) === 4 && b.toString('latin1') === '\x7fELF';
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return false;
-  }
 }
 
 function usrBinElf(): string[] {

@@ -3,13 +3,14 @@
 // dynamic loader on each file, which is exactly what moat never does.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { closeSync, lstatSync, openSync, readSync, readdirSync, realpathSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync } from 'node:fs';
 import { arch } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { Resolver } from '../../src/root/resolver.js';
 import { Tree } from '../../src/root/tree.js';
 import { haveCommand, needs } from '../helpers/system.js';
+import { isElf } from '../helpers/elf-files.js';
 
 /**
  * Files whose closure may legitimately differ from ldd's, with the reason.
@@ -32,20 +33,6 @@ function walk(dir: string, out: string[]): string[] {
     else if (st.isFile()) out.push(p);
   }
   return out;
-}
-
-function isElf(p: string): boolean {
-  try {
-    const fd = openSync(p, 'r');
-    try {
-      const b = Buffer.alloc(4);
-      return readSync(fd, b, 0, 4, 0) === 4 && b.toString('latin1') === '\x7fELF';
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return false;
-  }
 }
 
 function real(p: string): string {

@@ -42,18 +42,10 @@ interface Interface {
 type Format = 'unknown' | 'pcap' | 'pcapng';
 
 /** The packet `step()` last reached: CapturePacket's fields, with the data as a range of `buffer()`. */
-export interface CaptureCursor {
-  linktype: number;
-  interfaceId: number;
-  tsSec: number;
-  tsFrac: number;
-  tsResolution: number;
-  caplen: number;
-  origlen: number;
+export interface CaptureCursor extends Omit<CapturePacket, 'data' | 'swapped'> {
   /** Index in `buffer()` of the first captured byte. */
   start: number;
-  offset: number;
-  /** See CapturePacket.swapped. */
+  /** Always known for a cursor: see CapturePacket.swapped. */
   swapped: boolean;
 }
 

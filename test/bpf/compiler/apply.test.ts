@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readCapture, type CapturePacket } from '../../../src/core/index.js';
+import { packetsOf } from '../capture-packets.js';
 import { compileFilter, normalizeLinktype } from '../../../src/bpf/compiler/index.js';
 import { interpret } from '../../../src/bpf/runtime/index.js';
 import { needs, sharedDir } from '../../helpers/system.js';
@@ -14,16 +14,6 @@ import { savefileOf } from './savefile.js';
 import { UNSUPPORTED, tables } from './tables.js';
 
 const dir = join(sharedDir, 'bpf', 'pcaps', 'libpcap-filter');
-
-async function packetsOf(file: string): Promise<CapturePacket[]> {
-  const out: CapturePacket[] = [];
-  try {
-    for await (const p of readCapture(file)) out.push({ ...p, data: p.data.slice() });
-  } catch {
-    // A damaged capture: keep the packets before the damage, as libpcap does.
-  }
-  return out;
-}
 
 describe('libpcap apply table', () => {
   it('gives the oracle’s result on every packet, and reports agreement with master', async (t) => {

@@ -4,7 +4,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readCapture, type CapturePacket } from '../../../src/core/index.js';
+import type { CapturePacket } from '../../../src/core/index.js';
+import { packetsOf } from '../capture-packets.js';
 import { compileFilter } from '../../../src/bpf/compiler/index.js';
 import { jit } from '../../../src/bpf/runtime/index.js';
 import { ETHER, GENERIC } from '../oracle/expressions.js';
@@ -13,16 +14,6 @@ import { needs, sharedDir } from '../../helpers/system.js';
 import { savefileOf } from '../compiler/savefile.js';
 
 const bpfDir = join(sharedDir, 'bpf');
-
-async function packetsOf(file: string): Promise<CapturePacket[]> {
-  const out: CapturePacket[] = [];
-  try {
-    for await (const p of readCapture(file)) out.push({ ...p, data: p.data.slice() });
-  } catch {
-    // damaged: libpcap stops at the same packet
-  }
-  return out;
-}
 
 /**
  * Where the compiler departs from 1.10.3 on purpose (see src/bpf/compiler/index.ts):

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PcapWriter, readCapture, type CapturePacket } from '../../../src/core/index.js';
+import { PcapWriter, type CapturePacket } from '../../../src/core/index.js';
+import { packetsOf } from '../capture-packets.js';
 import type { Insn } from '../../../src/bpf/insn.js';
 import { interpret, jit, validate } from '../../../src/bpf/runtime/index.js';
 import { ETHER, GENERIC } from '../oracle/expressions.js';
@@ -13,16 +14,6 @@ import { randomPacket, randomProgram, rng } from './random-program.js';
 
 const filterDir = join(sharedDir, 'bpf', 'pcaps', 'libpcap-filter');
 const tcpdumpDir = join(sharedDir, 'bpf', 'pcaps', 'tcpdump');
-
-async function packetsOf(file: string): Promise<CapturePacket[]> {
-  const out: CapturePacket[] = [];
-  try {
-    for await (const p of readCapture(file)) out.push({ ...p, data: p.data.slice() });
-  } catch {
-    // damaged captures: the good packets before the damage are what libpcap filters too
-  }
-  return out;
-}
 
 function both(prog: readonly Insn[], p: CapturePacket): [number, number] {
   return [interpret(prog, p.data, p.origlen), jit(prog)(p.data, p.origlen, p.data.length)];
