@@ -7,9 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULTS, startDaemon, type FingerDaemon, type FingerSettings } from '../../src/finger/index.js';
 import { captureIo } from '../helpers/io.js';
-import { makeHomes, rawQuery, sleep, type Homes } from './finger-fixture.js';
-
-const portOf = (d: FingerDaemon, i = 0): number => Number((d.addresses[i] ?? '').split(':').pop());
+import { makeHomes, portOf, rawQuery, sleep, type Homes } from './finger-fixture.js';
 
 describe('moat finger daemon', () => {
   let homes: Homes | undefined;

@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { FingerDaemon } from '../../src/finger/index.js';
 
 /** The CLI as built next to this test (dist/ or dist-<name>/). */
 export const moatBin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'moat.js');
@@ -110,4 +111,9 @@ export function rawQuery(port: number, payload: string | Buffer | { chunks: (str
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The port of the daemon's `i`th bound address (`host:port` or `[v6]:port`). */
+export function portOf(d: FingerDaemon, i = 0): number {
+  return Number((d.addresses[i] ?? '').split(':').pop());
 }

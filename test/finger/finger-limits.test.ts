@@ -5,11 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULTS, startDaemon, type FingerDaemon } from '../../src/finger/index.js';
 import { captureIo } from '../helpers/io.js';
-import { makeHomes, rawQuery, sleep, type Homes } from './finger-fixture.js';
-
-function portOf(d: FingerDaemon): number {
-  return Number((d.addresses[0] ?? '').split(':').pop());
-}
+import { makeHomes, portOf, rawQuery, sleep, type Homes } from './finger-fixture.js';
 
 /** Open a connection and resolve once it is connected or refused. */
 function hold(port: number): Promise<Socket> {
