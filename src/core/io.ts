@@ -18,7 +18,11 @@ export function processIo(): Io {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // Read only when used: process.stdin builds a stream (tty, net or fs)
+    // on first access, a cost every command would pay at start-up.
+    get stdin() {
+      return process.stdin;
+    },
     env: process.env,
     cwd: process.cwd(),
   };

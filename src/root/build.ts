@@ -1,14 +1,15 @@
 // `moat root build` as a library function: resolve closures, plan the
 // layout, write it with RootWriter, then ld.so.cache or ld-elf.so.hints, and
 // the manifest.
-import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { posix } from 'node:path';
 import { MoatError, Progress, installStatusLine, type Io } from '../core/index.js';
 import { dlopenWarnings } from './dlopen-hints.js';
 import { NotElfError, readElf } from './elf-reader.js';
 import { planExtras } from './extras.js';
 import { buildElfHints, readElfHints } from './freebsd-rtld.js';
+import { ldconfigUsable, mayBeReadByLdconfig, runLdconfig, type LdconfigStatus } from './ldconfig.js';
 import { scanRoot, type Manifest } from './manifest.js';
 import { systemDirs } from './platform.js';
 import { Resolver, closureObjects, type Closure, type LoadedObject } from './resolver.js';
@@ -89,8 +90,15 @@ class Plan {
 }
 
 const MAX_TREE_ENTRIES = 200_000;
-/** Copies in flight at once: copy_file_range runs in libuv's pool of four threads. */
-const COPY_CONCURRENCY = 4;
+/**
+ * Copies in flight at once, besides the in-order chain of same-size files:
+ * copy_file_range(2) keeps a CPU busy copying pages, so more copies than
+ * CPUs only slow the longest one down (it is the build's critical path);
+ * at most libuv's pool of four threads.
+ */
+function copyConcurrency(): number {
+  return Math.min(4, Math.max(2, availableParallelism()));
+}
 
 /** Add a source path (file, symlink chain, or whole directory) to the plan. */
 function planPath(tree: Tree, plan: Plan, src: string, dest: string | undefined): void {
@@ -117,14 +125,6 @@ function planPath(tree: Tree, plan: Plan, src: string, dest: string | undefined)
     }
   };
   walk(r.path, to);
-}
-
-function isRoot(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
-}
-
-function findLdconfig(): string | undefined {
-  return ['/usr/sbin/ldconfig', '/sbin/ldconfig'].find((p) => existsSync(p));
 }
 
 export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport> {
@@ -185,11 +185,24 @@ export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport
   if (!lstatSync(root).isDirectory()) throw new MoatError('MOAT_ROOT_BAD_ROOT', `${root}: not a directory (a symbolic link is refused too)`, { exitCode: 73 });
   const writer = new RootWriter(root, opts.keepSetuid === true);
   let symlinks = 0;
-  for (const [link, target] of [...plan.links].sort(([a], [b]) => a.split('/').length - b.split('/').length || a.localeCompare(b))) {
+  // Links first, shallowest first: a file or link whose path runs through a
+  // planned link (/lib -> usr/lib) is then placed through it, inside the root.
+  for (const [link, target] of [...plan.links].sort(([a], [b]) => a.split('/').length - b.split('/').length || byCodeUnits(a, b))) {
     writer.symlink(link, target);
     symlinks++;
   }
-  const items = [...plan.files.values()].sort((a, b) => a.dest.localeCompare(b.dest));
+  const target = closures[0]?.target;
+  // A root of static binaries has no loader to read a cache: leave etc/ empty of it.
+  const dynamic = closures.some((c) => c.interp !== undefined || c.libs.length > 0);
+  const ldconfigPath = target?.os === 'linux' && dynamic && opts.ldconfig !== false ? ldconfigUsable(opts.ldconfig === true) : undefined;
+  if (target !== undefined && ldconfigPath !== undefined) {
+    const sysDirs = systemDirs(target, tree);
+    const dirs = [...new Set(objects.filter((o) => o.elf.type === 3).map((o) => posix.dirname(o.path).replace(/\/glibc-hwcaps\/[^/]+$/, '')))].filter((d) => !sysDirs.includes(d));
+    writer.write('/etc/ld.so.conf', dirs.length === 0 ? '' : `${dirs.join('\n')}\n`, 0o644);
+  }
+  // A generated file (--with) wins over a copied one of the same name, as it always has.
+  const generatedDests = new Set(extras.generated.map((g) => g.dest));
+  const items = [...plan.files.values()].filter((it) => !generatedDests.has(it.dest)).sort((a, b) => byCodeUnits(a.dest, b.dest));
   const progress = new Progress({ stream: io.stderr, label: 'moat root build', total: items.length, unit: 'files' });
   let done = 0;
   let bytes = 0;
@@ -197,8 +210,24 @@ export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport
   const stripped: string[] = [];
   const hashes = new Map<string, string>();
   const sources = new Map<string, string>();
+  // ldconfig starts as soon as the last file it could read is in place, and
+  // runs while the rest (the large main binaries, typically) is still copied.
+  let ldconfigRun: Promise<LdconfigStatus> | undefined;
+  let ldconfigWaits = ldconfigPath === undefined ? 0 : items.filter((it) => mayBeReadByLdconfig(it.dest)).length;
+  const startLdconfig = (): void => {
+    if (ldconfigPath !== undefined) ldconfigRun ??= runLdconfig(ldconfigPath, root);
+  };
   const removeStatus = installStatusLine({ command: 'moat root build', describe: () => `copying file ${done + 1} of ${items.length} into ${root}` });
   try {
+    // Generated files (etc/passwd, ...) are small: written first, so that
+    // nothing written later races with ldconfig for etc/.
+    for (const g of extras.generated) {
+      const w = writer.write(g.dest, g.content, g.mode);
+      if (w.sha256 !== undefined) hashes.set(w.path, w.sha256);
+      done++;
+      bytes += w.size;
+    }
+    if (ldconfigWaits === 0) startLdconfig();
     const wantHash = opts.manifest !== undefined;
     const copyOne = async (it: FileItem): Promise<void> => {
       const w = await writer.copy(tree.host(it.srcReal), it.dest, wantHash);
@@ -209,14 +238,16 @@ export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport
       if (w.sha256 !== undefined) hashes.set(w.path, w.sha256);
       sources.set(w.path, tree.isHostRoot ? it.source : `${tree.top}${it.source}`);
       progress.update(done, bytes);
+      if (ldconfigPath !== undefined && mayBeReadByLdconfig(it.dest) && --ldconfigWaits === 0) startLdconfig();
     };
     // A file whose size no other file shares cannot have a twin to hard-link
-    // to, so those are copied a few at a time; the rest one by one, in order,
-    // so that which copy becomes the link is always the same.
+    // to, so those are copied a few at a time, largest first (the longest
+    // copy then overlaps all the others); the rest one by one, in order, so
+    // that which copy becomes the link is always the same, alongside them.
     const sizes = new Map<number, number>();
     const sizeOf = (it: FileItem): number => tree.lstat(it.srcReal)?.size ?? -1;
     for (const it of items) sizes.set(sizeOf(it), (sizes.get(sizeOf(it)) ?? 0) + 1);
-    const alone = items.filter((it) => sizes.get(sizeOf(it)) === 1);
+    const alone = items.filter((it) => sizes.get(sizeOf(it)) === 1).sort((a, b) => sizeOf(b) - sizeOf(a));
     const twins = items.filter((it) => sizes.get(sizeOf(it)) !== 1);
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -225,24 +256,20 @@ export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport
         if (it !== undefined) await copyOne(it);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(COPY_CONCURRENCY, alone.length) }, worker));
-    for (const it of twins) await copyOne(it);
-    for (const g of extras.generated) {
-      const w = writer.write(g.dest, g.content, g.mode);
-      if (w.sha256 !== undefined) hashes.set(w.path, w.sha256);
-      done++;
-      bytes += w.size;
-    }
+    const inOrder = async (): Promise<void> => {
+      for (const it of twins) await copyOne(it);
+    };
+    await Promise.all([...Array.from({ length: Math.min(copyConcurrency(), alone.length) }, worker), inOrder()]);
+    startLdconfig();
   } finally {
     progress.finish();
     removeStatus();
+    // Never leave ldconfig running in the root, even when a copy failed.
+    if (ldconfigRun !== undefined) await ldconfigRun.catch(() => 'failed');
   }
-  const target = closures[0]?.target;
   let ldconfig: BuildReport['ldconfig'] = 'skipped';
-  // A root of static binaries has no loader to read a cache: leave etc/ empty of it.
-  const dynamic = closures.some((c) => c.interp !== undefined || c.libs.length > 0);
-  if (target?.os === 'linux' && dynamic && opts.ldconfig !== false) {
-    ldconfig = runLdconfig(writer, root, objects, systemDirs(target, tree), opts.ldconfig === true);
+  if (ldconfigRun !== undefined) {
+    ldconfig = await ldconfigRun;
     if (ldconfig === 'failed') warnings.push('ldconfig -r failed; the root has no etc/ld.so.cache (libraries outside the system directories may not be found)');
   } else if (target?.os === 'freebsd') {
     const dirs = readElfHints(tree, target.bits);
@@ -260,44 +287,7 @@ export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport
   return { files: done, bytes, symlinks, hardlinks, ms: Date.now() - started, stripped, warnings, closures, ldconfig, manifest };
 }
 
-/**
- * Write etc/ld.so.cache with the host's ldconfig, which chroots into the
- * root itself (-r), so links inside the root are resolved inside it. -X
- * keeps it from making soname links; we lay those out ourselves.
- */
-function runLdconfig(writer: RootWriter, root: string, objects: readonly LoadedObject[], sysDirs: readonly string[], required: boolean): BuildReport['ldconfig'] {
-  const ldconfig = findLdconfig();
-  if (ldconfig === undefined || !isRoot()) {
-    if (required) throw new MoatError('MOAT_ROOT_LDCONFIG', 'ldconfig -r needs ldconfig and root privileges', { exitCode: 69 });
-    return 'skipped';
-  }
-  const dirs = [...new Set(objects.filter((o) => o.elf.type === 3).map((o) => posix.dirname(o.path).replace(/\/glibc-hwcaps\/[^/]+$/, '')))].filter((d) => !sysDirs.includes(d));
-  writer.write('/etc/ld.so.conf', dirs.length === 0 ? '' : `${dirs.join('\n')}\n`, 0o644);
-  const hadVar = isRealDir(root, '/var');
-  const hadCache = isRealDir(root, '/var/cache');
-  const r = spawnSync(ldconfig, ['-X', '-r', root], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000, shell: false });
-  // ldconfig leaves its aux-cache under var/cache/ldconfig; a minimal root does not want it.
-  removeRealDir(root, '/var/cache/ldconfig');
-  if (!hadCache) removeRealDir(root, '/var/cache');
-  if (!hadVar) removeRealDir(root, '/var');
-  return r.status === 0 ? 'written' : 'failed';
-}
-
-/** Is every component of this in-root path a real directory (no symlink anywhere)? */
-function isRealDir(root: string, inRoot: string): boolean {
-  let cur = root;
-  for (const c of inRoot.split('/').filter((x) => x !== '')) {
-    cur = `${cur}/${c}`;
-    try {
-      if (!lstatSync(cur).isDirectory()) return false;
-    } catch {
-      return false;
-    }
-  }
-  return true;
-}
-
-/** Remove an in-root directory tree, but only when no component of its path is a symlink. */
-function removeRealDir(root: string, inRoot: string): void {
-  if (isRealDir(root, inRoot)) rmSync(`${root}${inRoot}`, { recursive: true, force: true });
+/** Order by UTF-16 code units: the same on every host, whatever the locale (and no ICU start-up). */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -36,6 +36,8 @@ const MAX_PHNUM = 4096;
 const MAX_DYNAMIC = 1 << 20;
 const MAX_STRTAB = 16 << 20;
 const MAX_INTERP = 4096;
+/** First read for one dynamic string; longer names are read again with a wider window. */
+const STRING_WINDOW = 256;
 const MAX_NOTE = 8192;
 
 export interface ElfInfo {
@@ -325,10 +327,18 @@ function readDynamic(src: Source, r: Reader, is64: boolean, dyn: Segment, loads:
   const off = seg.offset + (addr - seg.vaddr);
   const avail = Math.min(seg.offset + seg.filesz - off, src.size - off, MAX_STRTAB);
   const len = Math.min(strsz ?? avail, avail);
-  const table = src.read(off, len);
+  // Each name is read on its own, a small window at a time: the table can be
+  // megabytes (node exports ~5 MB of symbol names) and we want a few names.
   const str = (i: number): string => {
-    if (i >= table.length) throw bad(src.name, `string offset ${i} lies past DT_STRSZ`);
-    return cString(table, i);
+    if (i >= len) throw bad(src.name, `string offset ${i} lies past DT_STRSZ`);
+    for (let want = STRING_WINDOW; ; want *= 16) {
+      const n = Math.min(want, len - i);
+      const b = src.read(off + i, n);
+      const end = b.indexOf(0);
+      if (end >= 0) return b.toString('utf8', 0, end);
+      // Unterminated: the name runs to the end of the table.
+      if (n === len - i) return b.toString('utf8');
+    }
   };
   info.needed = needed.map(str);
   if (soname !== undefined) info.soname = str(soname);

@@ -50,6 +50,9 @@ export interface ResolverOptions {
 }
 
 /** A guess at the tree's OS: FreeBSD's rtld lives at /libexec/ld-elf.so.1. */
+/** Candidate names looked up one by one in a directory before it is listed instead. */
+const PROBES_BEFORE_LISTING = 32;
+
 export function treeOs(tree: Tree): TargetOs {
   return tree.resolve('/libexec/ld-elf.so.1') !== undefined ? 'freebsd' : 'linux';
 }
@@ -64,6 +67,7 @@ export class Resolver {
   private readonly sysDirs = new Map<string, string[]>();
   private readonly defaultMemo = new Map<string, { path: string; rule: boolean } | null>();
   private readonly hwcaps = new Map<string, string[]>();
+  private readonly probes = new Map<string, number>();
 
   constructor(
     readonly tree: Tree,
@@ -269,6 +273,20 @@ export class Resolver {
     return undefined;
   }
 
+  /**
+   * Is `base` known not to be in the physical directory `dir`? The first
+   * probes of a directory are left to lstat(2) (a build of a few binaries
+   * asks a few names); a directory probed more often is read once, and its
+   * listing answers the rest without a system call (a closure of all of
+   * /usr/bin asks thousands).
+   */
+  private surelyAbsent(dir: string, base: string): boolean {
+    const n = (this.probes.get(dir) ?? 0) + 1;
+    this.probes.set(dir, n);
+    if (n <= PROBES_BEFORE_LISTING) return false;
+    return this.tree.list(dir)?.has(base) !== true;
+  }
+
   private resolveDir(dir: string): Resolved | undefined {
     if (this.dirCache.has(dir)) return this.dirCache.get(dir);
     let r: Resolved | undefined;
@@ -294,8 +312,7 @@ export class Resolver {
     if (sonameRule && !((base.startsWith('lib') || base.startsWith('ld-')) && base.includes('.so'))) return undefined;
     const d = this.resolveDir(dir);
     if (d === undefined) return undefined;
-    const names = this.tree.list(d.path);
-    if (names?.has(base) !== true) return undefined;
+    if (this.surelyAbsent(d.path, base)) return undefined;
     let f: Resolved | undefined;
     try {
       f = this.tree.resolve(`${d.path === '/' ? '' : d.path}/${base}`);

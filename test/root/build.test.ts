@@ -71,6 +71,34 @@ describe('moat root build: roots that run', () => {
   }
 });
 
+describe('moat root build: ld.so.cache', () => {
+  it('lists every library of the closure, though ldconfig runs while the large binaries are still being copied', async (t) => {
+    if (!needs(t, { root: isRoot, ldconfig: existsSync('/usr/sbin/ldconfig') || existsSync('/sbin/ldconfig') })) return;
+    const root = scratch('ldcache');
+    try {
+      const bins = ['/bin/sh', '/usr/bin/env', process.execPath, '/usr/bin/tcpdump', '/usr/bin/openssl'].filter((b) => existsSync(b));
+      const b = await moat(['build', '--root', root, ...bins]);
+      assert.equal(b.code, 0, b.err);
+      assert.match(b.out, /ld.so.cache written/);
+      const ldconfig = existsSync('/usr/sbin/ldconfig') ? '/usr/sbin/ldconfig' : '/sbin/ldconfig';
+      const cache = spawnSync(ldconfig, ['-p', '-C', join(root, 'etc/ld.so.cache')], { encoding: 'utf8' });
+      assert.equal(cache.status, 0, cache.stderr);
+      const listed = new Set([...cache.stdout.matchAll(/^\s+(\S+) \(/gm)].map((m) => m[1]));
+      const ldd = await moat(['ldd', ...bins]);
+      assert.equal(ldd.code, 0, ldd.err);
+      const libs = new Set([...ldd.out.matchAll(/^\t(lib\S+) => \//gm)].map((m) => m[1]));
+      assert.ok(libs.size >= 10, ldd.out);
+      for (const lib of libs) assert.ok(listed.has(lib), `${lib ?? ''} missing from the root's ld.so.cache:\n${cache.stdout}`);
+      // ldconfig's aux-cache is gone, and no temporary file is left behind.
+      assert.equal(existsSync(join(root, 'var')), false);
+      const leftovers = spawnSync('find', [root, '-name', '.moat-tmp-*'], { encoding: 'utf8' });
+      assert.equal(leftovers.stdout, '');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('moat root run', () => {
   it('runs with a clean environment, as the user asked for, with its own /proc', async (t) => {
     if (!needs(t, { ...canRun(), bwrap: haveCommand('bwrap') })) return;
