@@ -6,7 +6,7 @@
 // shape is what makes our unoptimized output match libpcap's `-O` output
 // instruction for instruction.
 import { BPF_JMP, BPF_RET, BPF_K, bpfClass } from '../insn.js';
-import type { Fact } from './opt-thread.js';
+import type { Fact, ThreadInfo } from './opt-thread.js';
 
 export interface Stmt {
   code: number;
@@ -26,10 +26,15 @@ export interface Clause {
   text: string;
 }
 
+/**
+ * The statements of a block made without any: one shared empty list, as a
+ * block made for a list (most are) would otherwise make one first for
+ * nothing. Never changed in place: no statement list is (see memoStmts).
+ */
+const NO_STMTS: Stmt[] = [];
+
 export class Block {
-  static nextId = 0;
-  readonly id: number;
-  stmts: Stmt[] = [];
+  stmts: Stmt[] = NO_STMTS;
   /** The block's final jump (or `ret`, for a return block). */
   s: Stmt;
   jt: Block | null = null;
@@ -47,23 +52,26 @@ export class Block {
   memoS: Stmt | null = null;
   memoReads = false;
   /**
-   * fold.ts: the last inputs (statements, jump, successors, liveness) on
-   * which propagate() (pm…) and sweep() (sm…) left the block unchanged, and
-   * the scratch words the block reads first (rm…), for its statement array.
+   * fold.ts: the last inputs (statements, jump, shape of the successors,
+   * liveness) on which propagate() (pm…) and sweep() (sm…) left the block
+   * unchanged, and the scratch words the block reads first (rm…), for its
+   * statement array. -1: none yet.
    */
   pmStmts: readonly Stmt[] | null = null;
   pmS: Stmt | null = null;
-  pmJt: Block | null = null;
-  pmJf: Block | null = null;
+  pmShape = -1;
   pmLive = false;
   smStmts: readonly Stmt[] | null = null;
   smS: Stmt | null = null;
-  smJt: Block | null = null;
-  smJf: Block | null = null;
+  smShape = -1;
   smLive = false;
   smMem = 0;
   rmStmts: readonly Stmt[] | null = null;
   rmMask = 0;
+  /** fold-inert.ts: can folding change the block, for this statement array and jump? */
+  inertStmts: readonly Stmt[] | null = null;
+  inertS: Stmt | null = null;
+  inert = false;
   sense = false;
   head: Block;
   clause: Clause | undefined;
@@ -71,19 +79,14 @@ export class Block {
   keyStmts: readonly Stmt[] | null = null;
   keyNum = 0;
   keyGen = -1;
-  testStmts: readonly Stmt[] | null = null;
-  testNum: number | null = null;
-  testGen = -1;
-  /** Jump threading's interned pure key (null: none), valid for keyIdStmts, keyIdS and keyIdGen (opt-thread.ts). */
-  keyId: number | null = null;
-  /** Jump threading's interned test key (see opt-blocks.ts testKey), valid with keyId. */
-  testId: number | null = null;
-  keyIdStmts: readonly Stmt[] | null = null;
-  keyIdS: Stmt | null = null;
-  keyIdGen = -1;
+  /** Jump threading's facts about the block (opt-thread.ts), valid for thrStmts, thrS and thrGen. */
+  thr: ThreadInfo | null = null;
+  thrStmts: readonly Stmt[] | null = null;
+  thrS: Stmt | null = null;
+  thrGen = -1;
   num = 0;
   repl: Block | null = null;
-  /** Scratch of one optimizer pass (optimize.ts): predecessor count, a flag, X on entry (valid where `stamp` is the pass's walk). */
+  /** Scratch of one optimizer pass (optimize.ts, fold.ts): predecessor count, a flag, X on entry (valid where `stamp` is the pass's walk). */
   count = 0;
   flag = false;
   stamp = 0;
@@ -99,7 +102,6 @@ export class Block {
   longjf = 0;
 
   constructor(code: number, k = 0, clause?: Clause) {
-    this.id = Block.nextId++;
     this.s = { code, k, clause };
     this.head = this;
     this.clause = clause;

@@ -47,7 +47,7 @@ function endOf(st: Stmt): number {
  * Does another absolute load of this straight-line block reach at least as
  * far as stmts[i] (then stmts[i] is not the one that fails; ties go to the later one)?
  */
-function covered(stmts: readonly Stmt[], i: number): boolean {
+export function covered(stmts: readonly Stmt[], i: number): boolean {
   const s = stmts[i];
   const mine = s === undefined ? -1 : endOf(s);
   for (let j = 0; j < stmts.length; j++) {
@@ -57,6 +57,17 @@ function covered(stmts: readonly Stmt[], i: number): boolean {
     if (e > mine || (e === mine && j > i)) return true;
   }
   return false;
+}
+
+/**
+ * Can stmts[i] end the program, so that it stays though its value is dead?
+ * A packet load cannot be the one that fails when another absolute load in
+ * this straight-line block reaches at least as far (failure is all-or-nothing here).
+ */
+function failsAt(stmts: readonly Stmt[], i: number): boolean {
+  const s = stmts[i];
+  if (s === undefined || !canFail(s)) return false;
+  return !(bpfClass(s.code) === BPF_LD && bpfMode(s.code) === BPF_ABS && covered(stmts, i));
 }
 
 /** Backward pass: drop statements whose results are never read. */
@@ -76,24 +87,21 @@ export function sweep(b: Block, aLiveOut: boolean, xLiveOut: boolean, memLiveOut
   let mem = memLiveOut;
   // Kept statements, last first; made at the first one dropped (null: all kept so far).
   let kept: Stmt[] | null = null;
-  // A packet load cannot be the one that fails when another absolute load in
-  // this straight-line block reaches at least as far (only then is it
-  // removable when its value is dead: failure is all-or-nothing here).
   for (let i = b.stmts.length - 1; i >= 0; i--) {
     const s = b.stmts[i];
     if (s === undefined) continue;
     const c = s.code;
     const cls = bpfClass(c);
-    const fails = canFail(s) && !(bpfMode(c) === BPF_ABS && cls === BPF_LD && covered(b.stmts, i));
+    // Whether it can fail is only asked where its value is dead (covered() walks the whole block).
     let keep = true;
     if (cls === BPF_LD) {
       const mode = bpfMode(c);
-      keep = aLive || fails;
+      keep = aLive || failsAt(b.stmts, i);
       aLive = false;
       if (keep && mode === BPF_MEM) mem |= mask(s.k);
       if (keep && mode === BPF_IND) xLive = true;
     } else if (cls === BPF_LDX) {
-      keep = xLive || fails;
+      keep = xLive || failsAt(b.stmts, i);
       xLive = false;
       if (keep && bpfMode(c) === BPF_MEM) mem |= mask(s.k);
     } else if (cls === BPF_ST || cls === BPF_STX) {
@@ -104,7 +112,7 @@ export function sweep(b: Block, aLiveOut: boolean, xLiveOut: boolean, memLiveOut
         else xLive = true;
       }
     } else if (cls === BPF_ALU) {
-      keep = aLive || fails;
+      keep = aLive || failsAt(b.stmts, i);
       if (keep) {
         aLive = true;
         if (bpfSrc(c) === BPF_X) xLive = true;
@@ -125,3 +133,4 @@ export function sweep(b: Block, aLiveOut: boolean, xLiveOut: boolean, memLiveOut
   // Nothing dropped: the very same statements (setStmts would keep the array).
   if (kept !== null) setStmts(b, kept.reverse());
 }
+

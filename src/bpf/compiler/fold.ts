@@ -8,9 +8,10 @@
 import {
   BPF_ABS, BPF_ADD, BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_IND, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD,
   BPF_LDX, BPF_LSH, BPF_MEM, BPF_MISC, BPF_MOD, BPF_MUL, BPF_NEG, BPF_OR, BPF_RSH, BPF_ST, BPF_STX,
-  BPF_SUB, BPF_TAX, BPF_TXA, BPF_X, BPF_XOR, bpfClass, bpfMode, bpfOp, bpfSrc,
+  BPF_RET, BPF_SUB, BPF_TAX, BPF_TXA, BPF_X, BPF_XOR, bpfClass, bpfMode, bpfOp, bpfSrc,
 } from '../insn.js';
 import type { Block, Stmt } from './block.js';
+import { identity, inert } from './fold-inert.js';
 import { bit, mask, setStmts, sweep } from './fold-sweep.js';
 
 type Val = number | null;
@@ -41,20 +42,43 @@ function decideJump(op: number, a: number, k: number): boolean | null {
   }
 }
 
-/** ALU K operations that leave A unchanged. */
-function identity(op: number, k: number): boolean {
-  if (k === 0) return op === BPF_ADD || op === BPF_SUB || op === BPF_OR || op === BPF_XOR || op === BPF_LSH || op === BPF_RSH;
-  if (k === 1) return op === BPF_MUL || op === BPF_DIV;
-  return op === BPF_AND && k >>> 0 === 0xffffffff;
+/**
+ * A statement rewritten by folding, for the same clause. Only loads, ALU
+ * operations, register moves and a block's own jump are rewritten, and they
+ * carry nothing else (jump targets are on the jumps inside statement lists):
+ * a plain literal, of the shape the code generator's statements have,
+ * rather than a copy of every field.
+ */
+const rewrite = (s: Stmt, code: number, k: number): Stmt => ({ code, k, clause: s.clause });
+
+// propagate()'s scratch words, known values only (an unknown one is as good
+// as none): words 0-31 in a bit mask and an array kept between calls (no map
+// per block; set afresh by each call), any other word in a map made on demand.
+let memKnown = 0;
+const memValue = new Float64Array(32);
+let memFar: Map<number, Val> | null = null;
+
+function memGet(k: number): Val {
+  if (k >>> 0 >= 32) return memFar?.get(k) ?? null;
+  return bit(k, memKnown) ? (memValue[k] ?? null) : null;
 }
 
+function memSet(k: number, v: Val): void {
+  if (k >>> 0 >= 32) (memFar ??= new Map<number, Val>()).set(k, v);
+  else if (v === null) memKnown &= ~mask(k);
+  else {
+    memValue[k] = v;
+    memKnown |= mask(k);
+  }
+}
 
 /** Forward pass: constant propagation, copy propagation through scratch words, folding. */
 function propagate(b: Block, aLiveOut: boolean): void {
   let a: Val = null;
   let x: Val = null;
-  // Made on the first store: most blocks have none.
-  let mem: Map<number, Val> | null = null;
+  // The scratch words' known values: see memGet/memSet.
+  memKnown = 0;
+  memFar = null;
   // Scratch words known to hold the same value as A (or X) right now.
   // As bit masks of word numbers (words ≥ 32 are never recorded: conservative).
   let aEq = 0;
@@ -75,20 +99,20 @@ function propagate(b: Block, aLiveOut: boolean): void {
         out ??= stmts.slice(0, i);
         continue; // A already holds it
       }
-      if (mode === BPF_MEM && bit(s.k, xEq) && (mem?.get(s.k) ?? null) === null) {
+      if (mode === BPF_MEM && bit(s.k, xEq) && memGet(s.k) === null) {
         // X holds the word: `txa` reads no memory, so the store feeding it may become dead.
-        (out ??= stmts.slice(0, i)).push({ ...s, code: BPF_MISC | BPF_TXA, k: 0 });
+        (out ??= stmts.slice(0, i)).push(rewrite(s, BPF_MISC | BPF_TXA, 0));
         a = x;
         aEq = xEq;
         continue;
       }
       if (mode === BPF_IND && x !== null && x + (s.k >>> 0) <= 0xffffffff) {
-        s = { ...s, code: BPF_LD | BPF_ABS | (c & 0x18), k: x + (s.k >>> 0) };
+        s = rewrite(s, BPF_LD | BPF_ABS | (c & 0x18), x + (s.k >>> 0));
       }
       if (mode === BPF_IMM) a = s.k >>> 0;
       else if (mode === BPF_MEM) {
-        const v = mem?.get(s.k) ?? null;
-        if (v !== null) s = { ...s, code: BPF_LD | BPF_IMM, k: v };
+        const v = memGet(s.k);
+        if (v !== null) s = rewrite(s, BPF_LD | BPF_IMM, v);
         a = v;
       } else a = null;
       aEq = mode === BPF_MEM ? mask(s0.k) : 0;
@@ -98,26 +122,26 @@ function propagate(b: Block, aLiveOut: boolean): void {
         out ??= stmts.slice(0, i);
         continue;
       }
-      if (mode === BPF_MEM && bit(s.k, aEq) && (mem?.get(s.k) ?? null) === null) {
+      if (mode === BPF_MEM && bit(s.k, aEq) && memGet(s.k) === null) {
         // A holds the word (`st M[k]; ldx M[k]`): `tax` instead, as libpcap's optimizer does.
-        (out ??= stmts.slice(0, i)).push({ ...s, code: BPF_MISC | BPF_TAX, k: 0 });
+        (out ??= stmts.slice(0, i)).push(rewrite(s, BPF_MISC | BPF_TAX, 0));
         x = a;
         xEq = aEq;
         continue;
       }
       if (mode === BPF_IMM) x = s.k >>> 0;
       else if (mode === BPF_MEM) {
-        const v = mem?.get(s.k) ?? null;
-        if (v !== null) s = { ...s, code: BPF_LDX | BPF_IMM, k: v };
+        const v = memGet(s.k);
+        if (v !== null) s = rewrite(s, BPF_LDX | BPF_IMM, v);
         x = v;
       } else x = null;
       xEq = mode === BPF_MEM ? mask(s0.k) : 0;
     } else if (cls === BPF_ST) {
-      (mem ??= new Map<number, Val>()).set(s.k, a);
+      memSet(s.k, a);
       aEq |= mask(s.k);
       xEq &= ~mask(s.k);
     } else if (cls === BPF_STX) {
-      (mem ??= new Map<number, Val>()).set(s.k, x);
+      memSet(s.k, x);
       xEq |= mask(s.k);
       aEq &= ~mask(s.k);
     } else if (cls === BPF_ALU && bpfOp(c) !== BPF_NEG && (bpfSrc(c) === BPF_K ? identity(bpfOp(c), s.k >>> 0) : x !== null && identity(bpfOp(c), x))) {
@@ -129,34 +153,34 @@ function propagate(b: Block, aLiveOut: boolean): void {
       if (op === BPF_NEG) {
         if (a !== null) {
           a = -a >>> 0;
-          s = { ...s, code: BPF_LD | BPF_IMM, k: a };
+          s = rewrite(s, BPF_LD | BPF_IMM, a);
         }
       } else {
         if (bpfSrc(c) === BPF_X && x !== null && !((op === BPF_DIV || op === BPF_MOD) && x === 0)) {
-          s = { ...s, code: BPF_ALU | op | BPF_K, k: x };
+          s = rewrite(s, BPF_ALU | op | BPF_K, x);
         }
         const kk = s.k >>> 0;
         const absorbing = bpfSrc(s.code) === BPF_K && (((op === BPF_AND || op === BPF_MUL) && kk === 0) || ((op === BPF_LSH || op === BPF_RSH) && kk >= 32));
         if (absorbing) {
           // The result does not depend on A.
           a = 0;
-          s = { ...s, code: BPF_LD | BPF_IMM, k: 0 };
+          s = rewrite(s, BPF_LD | BPF_IMM, 0);
         } else if (bpfSrc(s.code) === BPF_K && a !== null) {
           const v = alu(op, a, s.k >>> 0);
           if (v !== null) {
             a = v;
-            s = { ...s, code: BPF_LD | BPF_IMM, k: v };
+            s = rewrite(s, BPF_LD | BPF_IMM, v);
           } else a = null;
         } else a = null;
       }
     } else if (c === (BPF_MISC | BPF_TAX)) {
       x = a;
       xEq = aEq;
-      if (a !== null) s = { ...s, code: BPF_LDX | BPF_IMM, k: a };
+      if (a !== null) s = rewrite(s, BPF_LDX | BPF_IMM, a);
     } else if (c === (BPF_MISC | BPF_TXA)) {
       a = x;
       aEq = xEq;
-      if (x !== null) s = { ...s, code: BPF_LD | BPF_IMM, k: x };
+      if (x !== null) s = rewrite(s, BPF_LD | BPF_IMM, x);
     }
     if (out !== null) out.push(s);
     else if (s !== s0) {
@@ -182,17 +206,17 @@ function decideJumpOf(b: Block, out: readonly Stmt[], a0: Val, x: Val, aLiveOut:
   let drop = false;
   const c = b.s.code;
   if (bpfClass(c) !== BPF_JMP || b.jt === null || b.jf === null) return false;
-  if (bpfSrc(c) === BPF_X && x !== null) b.s = { ...b.s, code: (c & ~BPF_X) | BPF_K, k: x };
+  if (bpfSrc(c) === BPF_X && x !== null) b.s = rewrite(b.s, (c & ~BPF_X) | BPF_K, x);
   // `sub #c; jeq #0` is `jeq #c`, and `sub x; jeq #0` is `jeq x` (libpcap
   // 1.10.3 compares that way), when no successor reads the difference left in A.
   const last = out[out.length - 1];
   if (!aLiveOut && last?.code === (BPF_ALU | BPF_SUB | BPF_K) && b.s.code === (BPF_JMP | BPF_JEQ | BPF_K) && b.s.k === 0) {
     drop = true;
-    b.s = { ...b.s, k: last.k >>> 0 };
+    b.s = rewrite(b.s, b.s.code, last.k >>> 0);
     a = a === null ? null : (a + (last.k >>> 0)) >>> 0;
   } else if (!aLiveOut && last?.code === (BPF_ALU | BPF_SUB | BPF_X) && b.s.code === (BPF_JMP | BPF_JEQ | BPF_K) && b.s.k === 0) {
     drop = true;
-    b.s = { ...b.s, code: BPF_JMP | BPF_JEQ | BPF_X, k: 0 };
+    b.s = rewrite(b.s, BPF_JMP | BPF_JEQ | BPF_X, 0);
     a = null;
   }
   const op = bpfOp(b.s.code);
@@ -214,69 +238,120 @@ function decideJumpOf(b: Block, out: readonly Stmt[], a0: Val, x: Val, aLiveOut:
 }
 
 
-/** Statements and undecided jumps in the graph: folding is done when a round leaves it as it was. */
-function graphSize(blocks: readonly Block[]): number {
-  let n = 0;
-  for (const b of blocks) n += b.stmts.length + (b.jt === b.jf ? 0 : 1);
-  return n;
-}
+/** Did a round of foldOnce() move an edge (decide a jump)? */
+let edgesMoved = false;
 
-/** Fold and sweep every block; `readsOnEntry` says which blocks need A/X from before. */
-export function foldBlocks(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean): void {
+/**
+ * Fold and sweep every block; `readsOnEntry` says which blocks need A/X
+ * from before. True if any edge changed (a jump decided, or its branches
+ * swapped): else the graph's order (opt-blocks.ts) is as it was.
+ */
+export function foldBlocks(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean): boolean {
+  edgesMoved = false;
   // Each sweep can expose more constants (a dead `ld #k; st M[i]` pair
-  // hides an adjacent store/load), so go round a few times.
-  let before = graphSize(blocks);
+  // hides an adjacent store/load), so go round a few times, until a round
+  // leaves the graph's size (statements and undecided jumps) as it was.
+  let before = -1;
   for (let round = 0; round < 4; round++) {
-    const after = foldOnce(blocks, readsOnEntry);
+    const after = foldOnce(blocks, readsOnEntry, round === 0);
+    if (round === 0) before = sizeBefore;
     if (after === before) break;
     before = after;
   }
-  for (const b of blocks) andToJset(b, readsOnEntry);
+  let moved = edgesMoved;
+  for (const b of blocks) if (andToJset(b, readsOnEntry)) moved = true;
+  return moved;
 }
 
 /** `and #m; jeq #0` with A dead afterwards is `jset #m` with the branches swapped. */
-function andToJset(b: Block, readsOnEntry: (b: Block) => boolean): void {
+function andToJset(b: Block, readsOnEntry: (b: Block) => boolean): boolean {
+  // The jump first: most blocks fail there, without a look at their statements.
+  if (b.s.code !== (BPF_JMP | BPF_JEQ | BPF_K) || b.s.k !== 0) return false;
   const last = b.stmts[b.stmts.length - 1];
-  if (last?.code !== (BPF_ALU | BPF_AND | BPF_K) || b.s.code !== (BPF_JMP | BPF_JEQ | BPF_K) || b.s.k !== 0) return;
-  if (b.jt === null || b.jf === null || b.jt === b.jf || readsOnEntry(b.jt) || readsOnEntry(b.jf)) return;
+  if (last?.code !== (BPF_ALU | BPF_AND | BPF_K)) return false;
+  if (b.jt === null || b.jf === null || b.jt === b.jf || readsOnEntry(b.jt) || readsOnEntry(b.jf)) return false;
   b.stmts = b.stmts.slice(0, -1);
-  b.s = { ...b.s, code: BPF_JMP | BPF_JSET | BPF_K, k: last.k >>> 0 };
+  b.s = rewrite(b.s, BPF_JMP | BPF_JSET | BPF_K, last.k >>> 0);
   const t = b.jt;
   b.jt = b.jf;
   b.jf = t;
+  return true;
 }
 
-/** One round over every block; returns graphSize() after it (summed as the sweep leaves each block). */
-function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean): number {
+/**
+ * What propagate() and sweep() see of a block's successors: whether each is
+ * there and whether they are one block (a decided jump), never which blocks
+ * they are. So a block they left as it was stays so when threading only
+ * moves its edges: 0 no jt, 1 no jf, 2 one successor, 3 two.
+ */
+function shape(b: Block): number {
+  if (b.jt === null) return 0;
+  if (b.jf === null) return 1;
+  return b.jt === b.jf ? 2 : 3;
+}
+
+/** Does folding leave this block as it is, by its shape and statements alone (fold-inert.ts)? */
+function skips(b: Block): boolean {
+  const form = shape(b);
+  return (form === 3 || (form === 0 && bpfClass(b.s.code) === BPF_RET)) && inert(b);
+}
+
+/** foldOnce()'s graph size before its round, when asked to measure it (a second result, without an object). */
+let sizeBefore = 0;
+
+/**
+ * One round over every block; returns the graph's size after it (summed as
+ * the sweep leaves each block). With `measure`, also the size before it, in
+ * sizeBefore: each block's own part, just before propagate() changes it (it
+ * changes nothing but its block), saving a walk of its own.
+ */
+function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean, measure: boolean): number {
   // A block's propagate() and sweep() depend on nothing but the block (its
-  // statement array, jump and successors, never edited in place) and the
-  // flags passed in: where those are what they were when the pass last left
-  // the block as it was, it would leave it as it is again, so it is skipped.
-  for (const b of blocks) {
-    const live = (b.jt !== null && readsOnEntry(b.jt)) || (b.jf !== null && readsOnEntry(b.jf));
-    const { stmts, s, jt, jf } = b;
-    if (b.pmStmts === stmts && b.pmS === s && b.pmJt === jt && b.pmJf === jf && b.pmLive === live) continue;
-    propagate(b, live);
-    if (b.stmts === stmts && b.s === s && b.jt === jt && b.jf === jf) {
-      b.pmStmts = stmts;
-      b.pmS = s;
-      b.pmJt = jt;
-      b.pmJf = jf;
-      b.pmLive = live;
-    }
-  }
+  // statement array and jump, never edited in place, and the shape of its
+  // successors) and the flags passed in: where those are what they were when
+  // the pass last left the block as it was, it would leave it as it is
+  // again, so it is skipped. (A decided jump that propagate() would decide
+  // again points both edges at the one successor they already share.)
   // A scratch word read in some block before that block writes it is kept
   // alive everywhere (libpcap's code shares words across blocks only in the
-  // pflog prologue and protochain). Bit masks: words past 31 always count as read.
+  // pflog prologue and protochain). Bit masks: words past 31 always count as
+  // read. Gathered as propagate() leaves each block.
   let memRead = 0;
-  for (const b of blocks) memRead |= readsMemory(b);
-  // The sweep changes statements only, each block's own: its part of the size is final after it.
   let size = 0;
   for (const b of blocks) {
-    const live = (b.jt !== null && readsOnEntry(b.jt)) || (b.jf !== null && readsOnEntry(b.jf));
     const { stmts, s, jt, jf } = b;
+    if (measure) size += stmts.length + (jt === jf ? 0 : 1);
+    // Nothing to fold, and no scratch word read. Noted for the sweep below
+    // (in `flag`): a block skipped here is left as it is until then.
+    b.flag = skips(b);
+    if (b.flag) continue;
+    const live = (jt !== null && readsOnEntry(jt)) || (jf !== null && readsOnEntry(jf));
+    const form = shape(b);
+    if (b.pmStmts !== stmts || b.pmS !== s || b.pmShape !== form || b.pmLive !== live) {
+      propagate(b, live);
+      if (b.jt !== jt || b.jf !== jf) edgesMoved = true;
+      else if (b.stmts === stmts && b.s === s) {
+        b.pmStmts = stmts;
+        b.pmS = s;
+        b.pmShape = form;
+        b.pmLive = live;
+      }
+    }
+    memRead |= readsMemory(b);
+  }
+  sizeBefore = size;
+  // The sweep changes statements only, each block's own: its part of the size is final after it.
+  size = 0;
+  for (const b of blocks) {
     size += b.jt === b.jf ? 0 : 1;
-    if (b.smStmts === stmts && b.smS === s && b.smJt === jt && b.smJf === jf && b.smLive === live && b.smMem === memRead) {
+    if (b.flag) {
+      size += b.stmts.length;
+      continue;
+    }
+    const live = (b.jt !== null && readsOnEntry(b.jt)) || (b.jf !== null && readsOnEntry(b.jf));
+    const { stmts, s } = b;
+    const form = shape(b);
+    if (b.smStmts === stmts && b.smS === s && b.smShape === form && b.smLive === live && b.smMem === memRead) {
       size += stmts.length;
       continue;
     }
@@ -285,8 +360,7 @@ function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean)
     if (b.stmts === stmts) {
       b.smStmts = stmts;
       b.smS = s;
-      b.smJt = jt;
-      b.smJf = jf;
+      b.smShape = form;
       b.smLive = live;
       b.smMem = memRead;
     }

@@ -19,16 +19,32 @@ type IdNode = Extract<Node, { t: 'id' }>;
 
 const WLAN_DIRS = new Set(['addr1', 'addr2', 'addr3', 'addr4', 'ra', 'ta']);
 
-/** libpcap's __pcap_atoin: "a[.b[.c[.d]]]" → value and length in bits. */
+/**
+ * libpcap's __pcap_atoin: "a[.b[.c[.d]]]" → value and length in bits. Each
+ * part is one or more decimal digits worth at most 255; read by character
+ * codes (every host and net address goes through here).
+ */
 function atoin(s: string): { v: number; len: number } {
-  const parts = s.split('.');
   let v = 0;
-  for (const p of parts) {
-    const n = Number(p);
-    if (!/^\d+$/.test(p) || n > 255) fail(`invalid IPv4 address '${s}'`);
-    v = ((v << 8) | n) >>> 0;
+  let parts = 0;
+  let n = 0;
+  let digits = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || n > 255) fail(`invalid IPv4 address '${s}'`);
+      v = ((v << 8) | n) >>> 0;
+      parts++;
+      n = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      n = n * 10 + (c - 0x30);
+      digits++;
+    } else {
+      fail(`invalid IPv4 address '${s}'`);
+    }
   }
-  return { v, len: 8 * parts.length };
+  return { v, len: 8 * parts };
 }
 
 /** DECnet "area.node" (area 0-63, node 0-1023) → 16-bit address. */

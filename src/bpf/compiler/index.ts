@@ -40,6 +40,7 @@ import { PCAP_NETMASK_UNKNOWN } from './gen.js';
 import { linearLength, linearize } from './linearize.js';
 import { normalizeLinktype } from './linktypes.js';
 import { FileNameDb, type NameDb } from './names.js';
+import { order } from './opt-blocks.js';
 import { optimizeGraphAgainst } from './optimize.js';
 import { parseFilter } from './parser.js';
 
@@ -82,6 +83,9 @@ export const DEFAULT_SNAPLEN = 262144;
 
 let defaultNames: NameDb | null = null;
 
+/** The compiling host's byte order (NULL/LOOP's AF word is in it): fixed for the process. */
+const LITTLE_ENDIAN_HOST = os.endianness() === 'LE';
+
 /** Compile with per-instruction provenance (for --explain and --dot). */
 export function compileFilterDetailed(expr: string, opts: CompileOptions): CompiledExpression {
   try {
@@ -102,7 +106,7 @@ function compileUnguarded(expr: string, opts: CompileOptions): CompiledExpressio
     snaplen: (opts.snaplen ?? DEFAULT_SNAPLEN) >>> 0,
     netmask: (opts.netmask ?? PCAP_NETMASK_UNKNOWN) >>> 0,
     names,
-    littleEndianHost: os.endianness() === 'LE',
+    littleEndianHost: LITTLE_ENDIAN_HOST,
     savefile: opts.savefile,
   };
   const gen = generate(expr, parsed.node, genOpts);
@@ -115,11 +119,13 @@ function compileUnguarded(expr: string, opts: CompileOptions): CompiledExpressio
   // (for all but long programs), and the optimizer works on the generator's
   // graph in place, so the rare plain result is generated afresh (generation
   // is deterministic) rather than laid out ahead on every compile.
-  const known = linearLength(gen.root);
+  // The optimizer's first walk over the graph serves for that length too.
+  const all = order(gen.root);
+  const known = linearLength(all);
   // On the generator's own graph: the laid-out program may already hold
   // long-jump `ja`s that a rebuilt graph would not survive.
   const plain = known === null ? linearize(gen.root) : null;
-  const linear = optimizeGraphAgainst(gen.root, known ?? plain?.insns.length ?? 0) ??
+  const linear = optimizeGraphAgainst(gen.root, known ?? plain?.insns.length ?? 0, all) ??
     plain ?? linearize(generate(expr, parseFilter(expr).node, genOpts).root);
   const first = linear.insns[0];
   if (linear.insns.length === 1 && first?.k === 0) {

@@ -129,23 +129,26 @@ export function parseIPv6(text: string): number[] | null {
   return bytes;
 }
 
+/** The value of a hex digit's character code (the caller checked it is one). */
+const digitValue = (c: number): number => (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
+
 /** libpcap's stoulen(): decimal, 0x hex or leading-0 octal, 32 bits, digit by digit. */
 function parseNumber(text: string, src: string, at: number): number {
   let base = 10;
-  let digits = text;
+  let from = 0;
   let kind = 'decimal';
-  if (/^0[xX]/.test(text)) {
+  if (text.length > 1 && text.charCodeAt(0) === 0x30 && (text.charCodeAt(1) | 0x20) === 0x78) {
     base = 16;
-    digits = text.slice(2);
+    from = 2;
     kind = 'hexadecimal';
-  } else if (text.length > 1 && text.startsWith('0')) {
+  } else if (text.length > 1 && text.charCodeAt(0) === 0x30) {
     base = 8;
-    digits = text.slice(1);
+    from = 1;
     kind = 'octal';
   }
   let v = 0;
-  for (const ch of digits) {
-    const d = parseInt(ch, 16);
+  for (let i = from; i < text.length; i++) {
+    const d = digitValue(text.charCodeAt(i));
     if (d >= base) throw syntaxError(`number ${text} contains non-octal digit`, src, at, text.length);
     v = v * base + d;
     if (v > 0xffffffff) throw syntaxError(`${kind} number ${text} overflows 32 bits`, src, at, text.length);
@@ -166,64 +169,82 @@ function op2(c: string, d: string | undefined): string | undefined {
   }
 }
 
-const isDigit = (c: string): boolean => c >= '0' && c <= '9';
-const isHex = (c: string): boolean => isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+// Character classes by code (ASCII; anything else is in none), as bits.
+const DIGIT = 1;
+const HEX = 2;
+const ALNUM = 4;
+const CLASS = new Uint8Array(128);
+for (let c = 0x30; c <= 0x39; c++) CLASS[c] = DIGIT | HEX | ALNUM;
+for (let c = 0x41; c <= 0x5a; c++) CLASS[c] = ALNUM | (c <= 0x46 ? HEX : 0);
+for (let c = 0x61; c <= 0x7a; c++) CLASS[c] = ALNUM | (c <= 0x66 ? HEX : 0);
+/**
+ * Is the character at `i` of `src` in class `cls` (false past the end)? The
+ * code is range-checked first: CLASS[NaN] (past the end) would be a named
+ * property lookup, far slower than an element load.
+ */
+function isAt(src: string, i: number, cls: number): boolean {
+  const c = src.charCodeAt(i);
+  return c < 128 && ((CLASS[c] ?? 0) & cls) !== 0;
+}
 
-const isAlnum = (c: string): boolean => isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+const DOT = 0x2e;
+const COLON = 0x3a;
 
 // Hand-written scanners for the simple patterns, each the very match of its
 // regular expression at `at` (sticky), without a match object per token.
+// Each returns where its match ends (`at`: none), so that only the longest,
+// the one taken, becomes a string.
 
 /** `[A-Za-z0-9](?:[-_.A-Za-z0-9]*[.A-Za-z0-9])?`: an alphanumeric, then a run of those and `-_.`, ending on an alphanumeric or a dot. */
-function scanId(src: string, at: number): string {
-  if (!isAlnum(src[at] ?? '')) return '';
+function scanId(src: string, at: number): number {
+  if (!isAt(src, at, ALNUM)) return at;
   let end = at + 1;
   for (let i = at + 1; i < src.length; i++) {
-    const c = src[i] ?? '';
-    if (isAlnum(c) || c === '.') end = i + 1;
-    else if (c !== '-' && c !== '_') break;
+    const c = src.charCodeAt(i);
+    if ((c < 128 && ((CLASS[c] ?? 0) & ALNUM) !== 0) || c === DOT) end = i + 1;
+    else if (c !== 0x2d && c !== 0x5f) break;
   }
-  return src.slice(at, end);
+  return end;
 }
 
 function digitsFrom(src: string, at: number): number {
   let i = at;
-  while (i < src.length && isDigit(src[i] ?? '')) i++;
+  while (isAt(src, i, DIGIT)) i++;
   return i;
 }
 
 /** `0[Xx][0-9A-Fa-f]+|[0-9]+`: 0x and hex digits, or decimal digits. */
-function scanNum(src: string, at: number): string {
-  if (src[at] === '0' && (src[at + 1] === 'x' || src[at + 1] === 'X') && isHex(src[at + 2] ?? '')) {
+function scanNum(src: string, at: number): number {
+  if (src.charCodeAt(at) === 0x30 && (src.charCodeAt(at + 1) | 0x20) === 0x78 && isAt(src, at + 2, HEX)) {
     let i = at + 2;
-    while (i < src.length && isHex(src[i] ?? '')) i++;
-    return src.slice(at, i);
+    while (isAt(src, i, HEX)) i++;
+    return i;
   }
-  return src.slice(at, digitsFrom(src, at));
+  return digitsFrom(src, at);
 }
 
 /** `[0-9]+(?:\.[0-9]+){1,3}`: digits, then one to three groups of a dot and digits. */
-function scanHid(src: string, at: number): string {
+function scanHid(src: string, at: number): number {
   let i = digitsFrom(src, at);
-  if (i === at) return '';
+  if (i === at) return at;
   let groups = 0;
-  while (groups < 3 && src[i] === '.' && isDigit(src[i + 1] ?? '')) {
+  while (groups < 3 && src.charCodeAt(i) === DOT && isAt(src, i + 1, DIGIT)) {
     i = digitsFrom(src, i + 1);
     groups++;
   }
-  return groups === 0 ? '' : src.slice(at, i);
+  return groups === 0 ? at : i;
 }
 
 /** `[0-9A-Fa-f:][0-9A-Fa-f:.]*`: the shape of an IPv6 address (checked by the caller). */
-function scanV6(src: string, at: number): string {
-  const c0 = src[at] ?? '';
-  if (!isHex(c0) && c0 !== ':') return '';
+function scanV6(src: string, at: number): number {
+  const c0 = src.charCodeAt(at);
+  if (!isAt(src, at, HEX) && c0 !== COLON) return at;
   let i = at + 1;
   for (; i < src.length; i++) {
-    const c = src[i] ?? '';
-    if (!isHex(c) && c !== ':' && c !== '.') break;
+    const c = src.charCodeAt(i);
+    if (!(c < 128 && ((CLASS[c] ?? 0) & HEX) !== 0) && c !== COLON && c !== DOT) break;
   }
-  return src.slice(at, i);
+  return i;
 }
 
 /**
@@ -232,38 +253,46 @@ function scanV6(src: string, at: number): string {
  */
 function eidPossible(src: string, at: number): boolean {
   let h = 0;
-  while (h < 12 && isHex(src[at + h] ?? '')) h++;
+  while (h < 12 && isAt(src, at + h, HEX)) h++;
   if (h >= 12) return true;
-  const sep = src[at + h];
-  return (h === 1 || h === 2 || h === 4) && (sep === ':' || sep === '-' || sep === '.');
+  const sep = src.charCodeAt(at + h);
+  return (h === 1 || h === 2 || h === 4) && (sep === COLON || sep === 0x2d || sep === DOT);
 }
 
-function colons(s: string): number {
+/** The colons in src[from, to). */
+function colons(src: string, from: number, to: number): number {
   let n = 0;
-  for (let i = s.indexOf(':'); i >= 0; i = s.indexOf(':', i + 1)) n++;
+  for (let i = from; i < to; i++) if (src.charCodeAt(i) === COLON) n++;
   return n;
 }
+
+/** Single-character operators, by code. */
+const OP1 = new Uint8Array(128);
+for (const c of '+-*/%:[]!<>()&|^=') OP1[c.charCodeAt(0)] = 1;
 
 export function tokenize(src: string): Token[] {
   const out: Token[] = [];
   let i = 0;
   const n = src.length;
   while (i < n) {
+    const code = src.charCodeAt(i);
+    if (code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d) {
+      i++;
+      continue;
+    }
     const c = src[i] ?? '';
-    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
-      i++;
-      continue;
-    }
-    const o2 = op2(c, src[i + 1]);
-    if (o2 !== undefined) {
-      out.push({ kind: o2 === 'AND' || o2 === 'OR' ? 'KW' : 'OP', text: o2, value: 0, start: i, end: i + 2 });
-      i += 2;
-      continue;
-    }
-    if ('+-*/%:[]!<>()&|^='.includes(c) && !(c === ':' && src[i + 1] === ':' && parseIPv6(scanV6(src, i)) !== null)) {
-      out.push({ kind: c === '!' ? 'KW' : 'OP', text: c, value: 0, start: i, end: i + 1 });
-      i++;
-      continue;
+    if (code < 128 && OP1[code] === 1) {
+      const o2 = op2(c, src[i + 1]);
+      if (o2 !== undefined) {
+        out.push({ kind: o2 === 'AND' || o2 === 'OR' ? 'KW' : 'OP', text: o2, value: 0, start: i, end: i + 2 });
+        i += 2;
+        continue;
+      }
+      if (!(code === COLON && src.charCodeAt(i + 1) === COLON && parseIPv6(src.slice(i, scanV6(src, i))) !== null)) {
+        out.push({ kind: c === '!' ? 'KW' : 'OP', text: c, value: 0, start: i, end: i + 1 });
+        i++;
+        continue;
+      }
     }
     if (c === '$') {
       const a = match(RE_AID, src, i);
@@ -283,37 +312,43 @@ export function tokenize(src: string): Token[] {
     }
     // Candidates, longest first; ties resolved in scanner.l's rule order.
     // (A pattern whose first character class excludes c cannot match: not tried.)
-    const id = scanId(src, i);
-    const digit = isDigit(c);
-    const num = digit ? scanNum(src, i) : '';
-    const hid = digit ? scanHid(src, i) : '';
+    const idLen = scanId(src, i) - i;
+    const digit = isAt(src, i, DIGIT);
+    const numLen = digit ? scanNum(src, i) - i : 0;
+    const hidLen = digit ? scanHid(src, i) - i : 0;
     const eid = eidPossible(src, i) ? match(RE_EID, src, i) : '';
     // Like scanner.l, take anything shaped like an IPv6 address (two or
     // more colons) as one; gen_mcode6 then reports it if it is not valid.
-    let v6 = scanV6(src, i);
-    if (v6 !== '') {
-      const nc = colons(v6);
-      if (nc < 2 || (!v6.includes('::') && nc < 7 && parseIPv6(v6) === null)) v6 = '';
+    const v6End = scanV6(src, i);
+    let v6Len = v6End - i;
+    if (v6Len > 0) {
+      const nc = colons(src, i, v6End);
+      if (nc < 2) v6Len = 0;
+      else {
+        const v6 = src.slice(i, v6End);
+        if (!v6.includes('::') && nc < 7 && parseIPv6(v6) === null) v6Len = 0;
+      }
     }
-    const best = Math.max(id.length, num.length, hid.length, eid.length, v6.length);
+    const best = Math.max(idLen, numLen, hidLen, eid.length, v6Len);
     if (best === 0) throw syntaxError("can't parse filter expression: syntax error", src, i, 1);
     const end = i + best;
+    const text = src.slice(i, end);
     // No keyword or named number starts with a digit: those are not looked up.
-    const kw = id.length === best && num.length < best && !digit ? keyword(id) : undefined;
+    const kw = idLen === best && numLen < best && !digit ? keyword(text) : undefined;
     if (kw !== undefined) {
       out.push({ kind: 'KW', text: kw, value: 0, start: i, end });
-    } else if (id.length === best && !digit && NAMED_NUMBERS[id] !== undefined) {
-      out.push({ kind: 'NUM', text: id, value: NAMED_NUMBERS[id] ?? 0, start: i, end });
-    } else if (num.length === best) {
-      out.push({ kind: 'NUM', text: num, value: parseNumber(num, src, i), start: i, end });
-    } else if (hid.length === best) {
-      out.push({ kind: 'HID', text: hid, value: 0, start: i, end });
+    } else if (idLen === best && !digit && NAMED_NUMBERS[text] !== undefined) {
+      out.push({ kind: 'NUM', text, value: NAMED_NUMBERS[text] ?? 0, start: i, end });
+    } else if (numLen === best) {
+      out.push({ kind: 'NUM', text, value: parseNumber(text, src, i), start: i, end });
+    } else if (hidLen === best) {
+      out.push({ kind: 'HID', text, value: 0, start: i, end });
     } else if (eid.length === best) {
-      out.push({ kind: 'EID', text: eid, value: 0, start: i, end });
-    } else if (v6.length === best) {
-      out.push({ kind: 'HID6', text: v6, value: 0, start: i, end });
+      out.push({ kind: 'EID', text, value: 0, start: i, end });
+    } else if (v6Len === best) {
+      out.push({ kind: 'HID6', text, value: 0, start: i, end });
     } else {
-      out.push({ kind: 'ID', text: id, value: 0, start: i, end });
+      out.push({ kind: 'ID', text, value: 0, start: i, end });
     }
     i = end;
   }

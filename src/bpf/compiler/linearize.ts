@@ -12,25 +12,27 @@ export interface Linear {
   clauses: (Clause | undefined)[];
 }
 
-export function linearize(root: Block): Linear {
+/** Lay out the graph; `known`: the blocks reachable from root, when the caller has them (saves a walk). */
+export function linearize(root: Block, known?: readonly Block[]): Linear {
   // Each block's layout (Block.offset, longjt, longjf) lives on the block for
   // this call, numbered by `run`; long-jump marks carry over between attempts.
   const run = nextWalk();
+  const blocks = known ?? reachable(root);
   for (let attempt = 0; attempt < 10000; attempt++) {
-    const result = tryLinearize(root, run);
+    const result = tryLinearize(root, blocks, run);
     if (result !== null) return result;
   }
   throw new Error('moat bpf: could not lay out long jumps');
 }
 
 /**
- * The length linearize(root) would give, without laying it out, when that
- * is sure: up to 256 instructions no jump can be longer than 255, so there
+ * The length linearize() would give for the graph of these blocks (all
+ * reachable from its root), without laying it out, when that is sure: up to 256 instructions no jump can be longer than 255, so there
  * is no long-jump `ja` and the length is the blocks' own. Null past that.
  */
-export function linearLength(root: Block): number | null {
+export function linearLength(blocks: readonly Block[]): number | null {
   let total = 0;
-  for (const b of reachable(root)) total += b.stmts.length + 1;
+  for (const b of blocks) total += b.stmts.length + 1;
   return total <= 256 ? total : null;
 }
 
@@ -49,8 +51,7 @@ function reachable(root: Block): Block[] {
   return out;
 }
 
-function tryLinearize(root: Block, run: number): Linear | null {
-  const blocks = reachable(root);
+function tryLinearize(root: Block, blocks: readonly Block[], run: number): Linear | null {
   let total = 0;
   for (const b of blocks) {
     if (b.layoutRun !== run) {

@@ -125,9 +125,12 @@ export function initLinktype(dlt: number): LinkOffsets {
   }
 }
 
+/** The link types initLinktype() knows (made once: asked on every compile). */
+const SUPPORTED = new Set<number>([DLT.EN10MB, DLT.NULL, DLT.LOOP, DLT.RAW, DLT.IPV4, DLT.IPV6, DLT.LINUX_SLL, DLT.LINUX_SLL2,
+  DLT.PFLOG, DLT.IEEE802_11, DLT.PRISM_HEADER, DLT.IEEE802_11_RADIO, DLT.IEEE802_11_RADIO_AVS, DLT.PPI]);
+
 export function isSupportedLinktype(dlt: number): boolean {
-  return ([DLT.EN10MB, DLT.NULL, DLT.LOOP, DLT.RAW, DLT.IPV4, DLT.IPV6, DLT.LINUX_SLL, DLT.LINUX_SLL2, DLT.PFLOG,
-    DLT.IEEE802_11, DLT.PRISM_HEADER, DLT.IEEE802_11_RADIO, DLT.IEEE802_11_RADIO_AVS, DLT.PPI] as number[]).includes(dlt);
+  return SUPPORTED.has(dlt);
 }
 
 export function unsupportedMessage(dlt: number): string {

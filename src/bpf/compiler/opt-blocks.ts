@@ -19,23 +19,23 @@ PURE_CODES[BPF_MISC | BPF_TAX] = 1;
 PURE_CODES[BPF_MISC | BPF_TXA] = 1;
 const isPure = (c: number): boolean => c >= 0 && c < 0x10000 && PURE_CODES[c] === 1;
 
-/** A block computing A purely from the packet: its statements are its key (interned, opt-intern.ts). */
-export function pureKey(b: Block): number | null {
-  if (b.stmts.length === 0) return null;
+/** Do these statements compute A purely from the packet (packet loads, constants, ALU, register moves)? */
+export function pureStmts(stmts: readonly Stmt[]): boolean {
+  if (stmts.length === 0) return false;
   let xSet = false;
-  for (const s of b.stmts) {
+  for (const s of stmts) {
     const c = s.code;
     if (bpfClass(c) === BPF_ALU) {
       if (bpfSrc(c) === BPF_X || bpfOp(c) === BPF_NEG) {
-        if (!xSet && bpfSrc(c) === BPF_X) return null;
+        if (!xSet && bpfSrc(c) === BPF_X) return false;
       }
       continue;
     }
-    if (!isPure(c)) return null;
+    if (!isPure(c)) return false;
     if (bpfClass(c) === BPF_LDX) xSet = true;
-    if ((bpfMode(c) === BPF_IND || c === (BPF_MISC | BPF_TXA)) && !xSet) return null;
+    if ((bpfMode(c) === BPF_IND || c === (BPF_MISC | BPF_TXA)) && !xSet) return false;
   }
-  return stmtsId(b);
+  return true;
 }
 
 /**
@@ -78,18 +78,17 @@ export function selfContained(stmts: readonly Stmt[], from: number): boolean {
  * computes A from the packet alone (what comes before only feeds scratch
  * memory or is overwritten). Two blocks with equal test keys test the same
  * packet value, whatever else they do. Null if no suffix qualifies.
+ * `from`: testFrom(b.stmts).
  */
-export function testKey(b: Block): number | null {
-  const gen = internGeneration();
-  if (b.testStmts === b.stmts && b.testGen === gen) return b.testNum;
-  let id: number | null = null;
-  for (let i = b.stmts.length - 1; i >= 0 && id === null; i--) {
-    if (selfContained(b.stmts, i)) id = i === 0 ? stmtsId(b) : internList(b.stmts, i);
-  }
-  b.testStmts = b.stmts;
-  b.testGen = gen;
-  b.testNum = id;
-  return id;
+export function testKey(b: Block, from: number): number | null {
+  if (from < 0) return null;
+  return from === 0 ? stmtsId(b) : internList(b.stmts, from);
+}
+
+/** Where the shortest self-contained suffix of the statements starts (-1: none). */
+export function testFrom(stmts: readonly Stmt[]): number {
+  for (let i = stmts.length - 1; i >= 0; i--) if (selfContained(stmts, i)) return i;
+  return -1;
 }
 
 /** A block's statement list as an interned number, memoized on the block for its current array. */

@@ -35,11 +35,20 @@ const writesX = (s: Stmt): boolean => bpfClass(s.code) === BPF_LDX || s.code ===
  * before setting it?
  */
 export function foldIndexBase(b: Block, xLiveOut: boolean): void {
+  // Run on every block of every compile, and most have no `add x; tax`:
+  // look for one before copying anything. Statement lists with jumps of
+  // their own (protochain) are not straight-line: leave them.
+  const list = b.stmts;
+  let candidate = false;
+  for (let i = 0; i < list.length; i++) {
+    const code = list[i]?.code ?? 0;
+    if (bpfClass(code) === BPF_JMP) return;
+    if (code === ADD_X && list[i + 1]?.code === TAX) candidate = true;
+  }
+  if (!candidate) return;
   // Work on a copy: statement arrays are never changed in place (the optimizer memoizes their keys).
-  const s = [...b.stmts];
+  const s = [...list];
   let changed = false;
-  // Statement lists with jumps of their own (protochain) are not straight-line: leave them.
-  if (s.some((st) => bpfClass(st.code) === BPF_JMP)) return;
   for (let i = 1; i + 2 < s.length; i++) {
     if (s[i]?.code !== ADD_X || s[i + 1]?.code !== TAX || !isIndLoad(s[i + 2])) continue;
     // Back: only `ldxb` (at least one) between `ld #c` and `add x`.
@@ -68,7 +77,8 @@ export function foldIndexBase(b: Block, xLiveOut: boolean): void {
     if (!redefined && (xLiveOut || readsX(b.s))) continue;
     for (const m of loads) {
       const st = s[m];
-      if (st !== undefined) s[m] = { ...st, k: (st.k >>> 0) + c };
+      // An indexed load carries nothing but its code, k and clause.
+      if (st !== undefined) s[m] = { code: st.code, k: (st.k >>> 0) + c, clause: st.clause };
     }
     // Drop `ld #c`, `add x`, `tax` (highest index first).
     s.splice(i, 2);

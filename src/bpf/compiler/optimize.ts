@@ -20,11 +20,12 @@
 // path, so a load that would fall off the packet still rejects; and only
 // when the block it skips to does not read A or X before setting them.
 // Correctness is checked against the unoptimized program on random packets.
-import { BPF_IMM, BPF_JA, BPF_JMP, BPF_K, BPF_LDX, BPF_MEM, BPF_MISC, BPF_MSH, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, bpfClass, bpfOp } from '../insn.js';
+import { BPF_IMM, BPF_JA, BPF_JMP, BPF_LDX, BPF_MEM, BPF_MISC, BPF_MSH, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, bpfClass, bpfOp } from '../insn.js';
 import { Block, nextWalk, type Clause, type Stmt } from './block.js';
 import { foldBlocks } from './fold.js';
 import { linearize, type Linear } from './linearize.js';
-import { order, pureKey, readsOnEntry, selfContained, stmtsId } from './opt-blocks.js';
+import { order, pureStmts, readsOnEntry, selfContained } from './opt-blocks.js';
+import { foldRejects, mergeEqual, type Graph } from './opt-merge.js';
 import { internReset } from './opt-intern.js';
 import { foldIndexBase } from './opt-peep.js';
 import { thread } from './opt-thread.js';
@@ -83,72 +84,18 @@ function toBlocks(l: Linear): Block | null {
   return blocks.get(0) ?? null;
 }
 
-/** Same statements, same jump, same successors (by their canonical numbers): mergeEqual's equality. */
-function sameBlock(a: Block, b: Block, list: number): boolean {
-  return stmtsId(a) === list && a.s.code === b.s.code && a.s.k >>> 0 === b.s.k >>> 0 &&
-    (a.jt === null ? b.jt === null : b.jt !== null && a.jt.num === b.jt.num) &&
-    (a.jf === null ? b.jf === null : b.jf !== null && a.jf.num === b.jf.num);
-}
-
-/**
- * mergeEqual's hash table of canonical blocks, open addressing with linear
- * probing, kept between calls (all null outside one): no map per call.
- */
-let table: (Block | null)[] = new Array<Block | null>(64).fill(null);
-
-/** Merge equal blocks; `changed`: were any found (else the graph is as it was)? */
-function mergeEqual(root: Block): { root: Block; changed: boolean } {
-  const blocks = order(root);
-  // Per block (set below, in reverse order): `repl` its canonical equal, `num` that one's number.
-  for (const b of blocks) b.repl = null;
-  // The canonical blocks, each the first seen of its kind, by a hash of what
-  // sameBlock compares; at most one per kind, found by probing from its hash.
-  let size = 64;
-  while (size < 2 * blocks.length) size *= 2;
-  if (table.length < size) table = new Array<Block | null>(size).fill(null);
-  const slots = size - 1;
-  let next = 0;
-  let changed = false;
-  for (let i = blocks.length - 1; i >= 0; i--) {
-    const b = blocks[i];
-    if (b === undefined) continue;
-    if (b.jt !== null) b.jt = b.jt.repl ?? b.jt;
-    if (b.jf !== null) b.jf = b.jf.repl ?? b.jf;
-    const list = stmtsId(b);
-    let h = Math.imul(list, 0x9e3779b1) ^ b.s.code;
-    h = Math.imul(h ^ b.s.k, 0x85ebca6b);
-    h = Math.imul(h ^ (b.jt === null ? -1 : b.jt.num), 0xc2b2ae35);
-    h = (h ^ (b.jf === null ? -1 : b.jf.num)) | 0;
-    b.hash = h;
-    let at = h & slots;
-    let c = table[at] ?? null;
-    while (c !== null && !(c.hash === h && sameBlock(c, b, list))) {
-      at = (at + 1) & slots;
-      c = table[at] ?? null;
-    }
-    if (c === null) {
-      table[at] = b;
-      b.num = next++;
-    } else {
-      b.repl = c;
-      b.num = c.num;
-      changed = true;
-    }
-  }
-  for (let j = 0; j < size; j++) table[j] = null;
-  return { root: root.repl ?? root, changed };
-}
-
 /**
  * Redundant loads: a pure block whose every predecessor ran the same
  * statements (so A and X already hold what they would compute) keeps only
  * its jump. Run last: threading must not add predecessors afterwards.
+ * Decided on the statements as they are before any is dropped (a block
+ * emptied here still leaves in A and X what they computed, from its
+ * predecessors), so first every edge (here), then every block (dropLoads(),
+ * from dropRedundantLdx()'s walk). Per block, on the block: `count` its
+ * predecessors (mergeStraight() uses them too), `flag` whether each ends
+ * with its statements.
  */
-function dropRedundantLoads(blocks: readonly Block[]): void {
-  // Decided on the statements as they are before any is dropped (a block
-  // emptied here still leaves in A and X what they computed, from its
-  // predecessors), so first every edge, then every block. Per block, on the
-  // block: `count` its predecessors, `flag` whether each ends with its statements.
+function countPredecessors(blocks: readonly Block[]): void {
   for (const b of blocks) {
     b.count = 0;
     b.flag = true;
@@ -158,12 +105,14 @@ function dropRedundantLoads(blocks: readonly Block[]): void {
     if (p.jt !== null) predecessor(p, p.jt, jump);
     if (p.jf !== null && p.jf !== p.jt) predecessor(p, p.jf, jump);
   }
-  for (const b of blocks) {
-    if (bpfClass(b.s.code) !== BPF_JMP || b.count === 0 || !b.flag || pureKey(b) === null || !selfContained(b.stmts, 0)) continue;
-    // Every predecessor ends by running these very statements: A and X hold their results,
-    // and the loads among them already succeeded.
-    b.stmts = [];
-  }
+}
+
+/** The second half of the redundant loads (see countPredecessors). */
+function dropLoads(b: Block): void {
+  if (bpfClass(b.s.code) !== BPF_JMP || b.count === 0 || !b.flag || !pureStmts(b.stmts) || !selfContained(b.stmts, 0)) return;
+  // Every predecessor ends by running these very statements: A and X hold their results,
+  // and the loads among them already succeeded.
+  b.stmts = [];
 }
 
 function predecessor(p: Block, s: Block, jump: boolean): void {
@@ -183,40 +132,13 @@ function endsWith(list: readonly Stmt[], tail: readonly Stmt[]): boolean {
 }
 
 /**
- * A block whose every way out is `ret #0` is itself `ret #0`: its loads can
- * only fail, and failing rejects the packet too. Edges to such blocks go
- * straight to the reject.
- */
-function foldRejects(root: Block): Block {
-  const blocks = order(root);
-  // Marks a block as a reject with this walk's number (no set).
-  const reject = nextWalk();
-  let canon: Block | null = null;
-  for (let i = blocks.length - 1; i >= 0; i--) {
-    const b = blocks[i];
-    if (b === undefined) continue;
-    if (bpfClass(b.s.code) === BPF_RET && (b.s.code & 0x18) === BPF_K && b.s.k === 0) {
-      b.mark = reject;
-      canon ??= b;
-    } else if (b.jt !== null && b.jf !== null && b.jt.mark === reject && b.jf.mark === reject) {
-      b.mark = reject;
-    }
-  }
-  if (canon === null) return root;
-  for (const b of blocks) {
-    if (b.jt !== null && b.jt.mark === reject) b.jt = canon;
-    if (b.jf !== null && b.jf.mark === reject) b.jf = canon;
-  }
-  return root.mark === reject ? canon : root;
-}
-
-/**
  * X already holds what an `ldx`/`ldxb` would load when, on every path to it,
  * that same instruction was the last to set X: a forward dataflow over the
  * graph (X's "signature" on entry to a block is the one all its predecessors
  * leave, and a block that does not touch X passes its entry value on).
  * The packet never changes, so the load gives the same value again, and it
- * cannot fail where it already succeeded.
+ * cannot fail where it already succeeded. The same walk drops each block's
+ * redundant loads first (dropLoads(), after countPredecessors()).
  */
 function dropRedundantLdx(root: Block, blocks: readonly Block[]): void {
   // What last set X, as a number: the statement's code and k (injective: a
@@ -232,23 +154,35 @@ function dropRedundantLdx(root: Block, blocks: readonly Block[]): void {
   root.stamp = walk;
   root.xIn = null;
   for (const b of blocks) {
+    // Each block's redundant loads go first: its predecessors' already have.
+    dropLoads(b);
     let cur = b.stamp === walk ? b.xIn : null;
-    const kept: Stmt[] = [];
-    // Statement lists with jumps of their own (protochain) are not straight-line: leave them.
-    const straight = !b.stmts.some((st) => bpfClass(st.code) === BPF_JMP);
-    if (!straight) cur = null;
-    for (const st of straight ? b.stmts : []) {
+    const stmts = b.stmts;
+    // The statements kept, copied at the first one dropped (null: all kept so far).
+    let kept: Stmt[] | null = null;
+    for (let i = 0; i < stmts.length; i++) {
+      const st = stmts[i];
+      if (st === undefined) continue;
       const cls = bpfClass(st.code);
+      if (cls === BPF_JMP) {
+        // Statement lists with jumps of their own (protochain) are not straight-line: leave them.
+        kept = null;
+        cur = null;
+        break;
+      }
       if (cls === BPF_LDX || st.code === (BPF_MISC | BPF_TAX)) {
         const sig = xSig(st);
-        if (sig !== null && sig === cur) continue;
+        if (sig !== null && sig === cur) {
+          kept ??= stmts.slice(0, i);
+          continue;
+        }
         cur = sig;
       } else if ((cls === BPF_ST || cls === BPF_STX) && cur === memSig(st.k)) {
         cur = null;
       }
-      kept.push(st);
+      if (kept !== null) kept.push(st);
     }
-    if (straight && kept.length !== b.stmts.length) b.stmts = kept;
+    if (kept !== null) b.stmts = kept;
     if (b.jt !== null) xInto(b.jt, cur, walk);
     if (b.jf !== null && b.jf !== b.jt) xInto(b.jf, cur, walk);
   }
@@ -261,14 +195,14 @@ function xInto(t: Block, cur: number | null, walk: number): void {
   } else if (t.xIn !== cur) t.xIn = null;
 }
 
-/** Join a block whose jump is decided to its successor when it is the only way in. */
-function mergeStraight(root: Block, blocks: readonly Block[]): void {
-  // Predecessor counts on the blocks (`count`).
-  for (const b of blocks) b.count = 0;
-  for (const b of blocks) {
-    if (b.jt !== null) b.jt.count++;
-    if (b.jf !== null && b.jf !== b.jt) b.jf.count++;
-  }
+/**
+ * Join a block whose jump is decided to its successor when it is the only
+ * way in. True if any was (else the graph, and its order, are as they were).
+ */
+function mergeStraight(root: Block, blocks: readonly Block[]): boolean {
+  // Predecessor counts on the blocks (`count`): countPredecessors()'s, as no
+  // edge has moved since.
+  let joined = false;
   for (const b of blocks) {
     for (let guard = 0; guard < 10000; guard++) {
       const c = b.jt;
@@ -278,8 +212,10 @@ function mergeStraight(root: Block, blocks: readonly Block[]): void {
       b.jt = c.jt;
       b.jf = c.jf;
       c.count = 0;
+      joined = true;
     }
   }
+  return joined;
 }
 
 export function optimize(l: Linear): Linear {
@@ -299,44 +235,58 @@ export function optimizeGraph(root: Block, plain: Linear): Linear {
 /**
  * Optimize a block graph in place and lay it out, or null if the result
  * would be longer than the unoptimized program's `plainLength` instructions.
+ * `all`: order(root), when the caller has it already.
  */
-export function optimizeGraphAgainst(root: Block, plainLength: number): Linear | null {
+export function optimizeGraphAgainst(root: Block, plainLength: number, all: readonly Block[] = order(root)): Linear | null {
   internReset();
-  const all = order(root);
-  foldBlocks(all, readsOnEntry);
-  let r = root;
+  const moved = foldBlocks(all, readsOnEntry);
   // Jump threading carries path facts; on huge generated filters it would
   // grow quadratic, so it is left out there (the other passes still run).
   // Folding only ever drops edges, so a graph no larger than that before it is not huge after.
-  const huge = all.length > 2000 && order(r).length > 2000;
+  const huge = all.length > 2000 && order(root).length > 2000;
+  // The graph as the passes leave it (r), and in g the last one whose order
+  // is known. An order is passed on where a pass knows it still holds (each
+  // walk saved counts: this runs on every compile); folding and merging may
+  // drop edges, so a fresh walk after them.
+  let r = root;
+  let g: Graph = { root, blocks: all };
+  // order(r) when a pass left it known, else null.
+  let known: readonly Block[] | null = moved ? null : all;
   // Two rounds, unless the first changes nothing after foldRejects: the
   // second would then start from the very graph the first did, and change
   // nothing either (foldRejects leaves its own result as it is).
   let settled = false;
   for (let pass = 0; pass < 2 && !settled; pass++) {
-    r = foldRejects(r);
+    g = foldRejects(r, known ?? order(r));
+    r = g.root;
     let changed = false;
     if (!huge) {
-      const t = thread(r);
+      const t = thread(r, g.blocks);
       r = t.root;
       changed = t.changed;
     }
-    const m = mergeEqual(r);
+    const list = changed ? order(r) : g.blocks;
+    const m = mergeEqual(r, list);
     r = m.root;
+    known = m.changed ? null : list;
+    // Settled: the graph is still foldRejects' (r is g.root), and so is its order.
     settled = !changed && !m.changed;
   }
-  if (!settled) r = foldRejects(r);
-  // One walk for the next three passes: the first two change statements only.
-  const blocks = order(r);
-  dropRedundantLoads(blocks);
-  dropRedundantLdx(r, blocks);
-  mergeStraight(r, blocks);
-  // Again one walk for two: the peephole changes statements only.
-  const merged = order(r);
+  if (!settled) g = foldRejects(r, known ?? order(r));
+  r = g.root;
+  // One order for the next three passes (redundant loads, ldx, straight
+  // joins): the first two change statements only.
+  countPredecessors(g.blocks);
+  dropRedundantLdx(r, g.blocks);
+  const joined = mergeStraight(r, g.blocks);
+  // One order for the peephole (it changes statements only) and folding.
+  const merged = joined ? order(r) : g.blocks;
   for (const b of merged) foldIndexBase(b, (b.jt !== null && readsOnEntry(b.jt)) || (b.jf !== null && readsOnEntry(b.jf)));
-  foldBlocks(merged, readsOnEntry);
-  r = foldRejects(r);
-  r = mergeEqual(r).root;
-  const out = linearize(r);
+  const moved2 = foldBlocks(merged, readsOnEntry);
+  // Rejects are folded already unless an edge moved since (reject-ness
+  // depends on the edges and on which blocks return 0, not on statements).
+  if (joined || moved2) g = foldRejects(r, moved2 ? order(r) : merged);
+  const m = mergeEqual(g.root, g.blocks);
+  const out = linearize(m.root, m.changed ? undefined : g.blocks);
   return out.insns.length <= plainLength ? out : null;
 }

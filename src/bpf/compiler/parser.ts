@@ -86,7 +86,7 @@ class Parser extends TokenStream {
       const inner = this.parseTermOrId(q);
       return { node: { t: 'not', e: inner.node, span: this.span(start) }, q: inner.q };
     }
-    if (this.is('(')) {
+    if (this.is('(') && this.idMayStart()) {
       const asId = this.attempt(() => {
         const r = this.parseId(q);
         const after = this.peek();
@@ -187,6 +187,19 @@ class Parser extends TokenStream {
     if (r.node.t === 'id') r.node.clause = { start, end: r.node.span.end };
     else r.node.span = { start, end: r.node.span.end };
     return r;
+  }
+
+  /**
+   * Can an id start here? Past any `(` and `not`, one must begin with a
+   * number or an address-like token; a keyword or an operator there fails
+   * parseId() for sure. Checked before trying that reading: the failed try
+   * unwinds by an exception, which costs more than the rest of the parse.
+   */
+  private idMayStart(): boolean {
+    let ahead = 0;
+    while (this.is('(', ahead) || this.is('!', ahead)) ahead++;
+    const kind = this.peek(ahead).kind;
+    return kind !== 'KW' && kind !== 'OP' && kind !== 'EOF';
   }
 
   /** id: nid | pnum | '(' pid ')' */

@@ -1,0 +1,175 @@
+// What jump threading (opt-thread.ts) knows on a path: the outcomes of the
+// tests on the way, as facts about the values those tests read, and the
+// decisions they imply for a later test on the same value.
+//
+// Numbers are stored as small integers wherever they can be: a fact is made
+// for every edge of every block, and a field holding a number beyond 31 bits
+// (a 32-bit k, the upper bound 0xffffffff) would be a boxed double, one more
+// object per fact. So k and eq are kept as signed 32-bit words (`| 0`, read
+// back with `>>> 0`), and the bounds lo and hi shifted down by 2^31.
+import { BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JSET } from '../insn.js';
+
+/** The shift of the stored bounds (lo and hi): 0 and 0xffffffff become -2^31 and 2^31 - 1. */
+const SHIFT = 0x80000000;
+
+/**
+ * What the tests on the way to a block say about packet values: an
+ * immutable list (shared tails, so learning a fact costs one node). Each
+ * node also sums up its key's facts from it on (itself and older), so a
+ * decision reads the newest fact on its key instead of the whole list.
+ */
+export interface Fact {
+  /** The interned pure key of the block whose test this is. */
+  key: number;
+  op: number;
+  /** The test's k, as a signed 32-bit word. */
+  k: number;
+  outcome: boolean;
+  next: Fact | null;
+  /** The number of facts from this one on (the list's length): meet() aligns two lists by it. */
+  depth: number;
+  /** The next older fact on the same key (null: none). */
+  same: Fact | null;
+  /** From this fact on, on its key: whether a `jeq` held, and the k of the newest that did (signed). */
+  hasEq: boolean;
+  eq: number;
+  /** From this fact on, on its key: the value is at least lo and at most hi (both less SHIFT). */
+  lo: number;
+  hi: number;
+}
+export type Facts = Fact | null;
+
+/** The newest fact on `key` in `f` (null: none). */
+export function newest(f: Facts, key: number): Facts {
+  let e = f;
+  while (e !== null && e.key !== key) e = e.next;
+  return e;
+}
+
+/** A fact (k a signed word) put in front of `next`, with its key's summary; `same` is newest(next, key). */
+export function fact(key: number, op: number, k: number, outcome: boolean, next: Facts, same: Facts): Fact {
+  let hasEq = false;
+  let eq = 0;
+  let lo = -SHIFT;
+  let hi = 0xffffffff - SHIFT;
+  if (same !== null) {
+    hasEq = same.hasEq;
+    eq = same.eq;
+    lo = same.lo;
+    hi = same.hi;
+  }
+  const ku = k >>> 0;
+  switch (op) {
+    case BPF_JEQ:
+      if (outcome) {
+        hasEq = true;
+        eq = k;
+      }
+      break;
+    case BPF_JGT:
+      if (outcome) lo = Math.max(lo, ku + 1 - SHIFT);
+      else hi = Math.min(hi, ku - SHIFT);
+      break;
+    case BPF_JGE:
+      if (outcome) lo = Math.max(lo, ku - SHIFT);
+      else hi = Math.min(hi, ku - 1 - SHIFT);
+      break;
+    default:
+      break;
+  }
+  return { key, op, k, outcome, next, depth: next === null ? 1 : next.depth + 1, same, hasEq, eq, lo, hi };
+}
+
+const sameFact = (x: Fact, y: Fact): boolean => x.key === y.key && x.op === y.op && x.k === y.k && x.outcome === y.outcome;
+
+const length = (f: Facts): number => (f === null ? 0 : f.depth);
+
+/**
+ * Facts true on both paths (entries present in both lists), in a's order.
+ * Lists are a handful of entries, so a pairwise scan beats building a set;
+ * and the two usually share a tail (the facts from before the paths split),
+ * which is in both by definition: only a's entries ahead of it are looked
+ * up. When every fact of `a` survives, `a` itself is the answer (no copy).
+ */
+export function meet(a: Facts, b: Facts): Facts {
+  if (a === b) return a;
+  // The first node the two lists share (null if none).
+  let x = a;
+  let y = b;
+  for (let d = length(a) - length(b); d > 0; d--) x = x?.next ?? null;
+  for (let d = length(b) - length(a); d > 0; d--) y = y?.next ?? null;
+  while (x !== y && x !== null && y !== null) {
+    x = x.next;
+    y = y.next;
+  }
+  const shared = x;
+  const keep: Fact[] = [];
+  let all = true;
+  for (let f = a; f !== shared && f !== null; f = f.next) {
+    let found = false;
+    for (let g = b; g !== null && !found; g = g.next) found = g === f || sameFact(f, g);
+    if (found) keep.push(f);
+    else all = false;
+  }
+  if (all) return a;
+  let out: Facts = shared;
+  for (let i = keep.length - 1; i >= 0; i--) {
+    const f = keep[i];
+    if (f === undefined) continue;
+    out = fact(f.key, f.op, f.k, f.outcome, out, newest(out, f.key));
+  }
+  return out;
+}
+
+/**
+ * Outcome of a test `op #k` (k unsigned) on the value with this key, given
+ * the facts, or null if unknown: decided by the value when it is a constant
+ * (`isConst`, `constA` a signed word) or the newest `jeq` that held on the
+ * key, else by everything known of the key (bounds, values it is not, bits
+ * set or clear).
+ */
+export function decide(op: number, k: number, isConst: boolean, constA: number, key: number, f: Facts): boolean | null {
+  let has = isConst;
+  let eqWord = constA;
+  // The newest fact on the key: its summary covers all of them.
+  let top: Facts = null;
+  if (!has) {
+    top = newest(f, key);
+    if (top?.hasEq === true) {
+      has = true;
+      eqWord = top.eq;
+    }
+  }
+  if (has) {
+    const eq = eqWord >>> 0;
+    if (op === BPF_JEQ) return eq === k;
+    if (op === BPF_JGT) return eq > k;
+    if (op === BPF_JGE) return eq >= k;
+    if (op === BPF_JSET) return (eq & k) !== 0;
+    return null;
+  }
+  const ks = k - SHIFT;
+  const lo = top?.lo ?? -SHIFT;
+  const hi = top?.hi ?? 0xffffffff - SHIFT;
+  const kw = k | 0;
+  switch (op) {
+    case BPF_JEQ:
+      if (ks < lo || ks > hi) return false;
+      for (let e = top; e !== null; e = e.same) if (e.op === BPF_JEQ && !e.outcome && e.k === kw) return false;
+      return null;
+    case BPF_JGT:
+      if (lo > ks) return true;
+      if (hi <= ks) return false;
+      return null;
+    case BPF_JGE:
+      if (lo >= ks) return true;
+      if (hi < ks) return false;
+      return null;
+    case BPF_JSET:
+      for (let e = top; e !== null; e = e.same) if (e.op === BPF_JSET && e.outcome && e.k === kw) return true;
+      for (let e = top; e !== null; e = e.same) if (e.op === BPF_JSET && !e.outcome && (k & ~e.k) === 0) return false;
+      return null;
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,127 @@
+// Two optimizer passes over the whole graph, in reverse order (each block
+// after its successors): merging equal blocks, and folding blocks that can
+// only reject into the one `ret #0`. Both take the graph's order from their
+// caller (optimize.ts), which knows when a previous pass left it valid.
+import { BPF_K, BPF_RET, bpfClass } from '../insn.js';
+import { nextWalk, type Block } from './block.js';
+import { stmtsId } from './opt-blocks.js';
+
+/** A block graph: its root, and order(root) (opt-blocks.ts). */
+export interface Graph {
+  root: Block;
+  blocks: readonly Block[];
+}
+
+/**
+ * Same statements, same jump, same successors (by their canonical numbers):
+ * mergeEqual's equality. `a` was hashed before in this call, so its
+ * statements' number (`keyNum`, opt-blocks.ts stmtsId) is current.
+ */
+function sameBlock(a: Block, b: Block, list: number): boolean {
+  return a.keyNum === list && a.s.code === b.s.code && a.s.k >>> 0 === b.s.k >>> 0 &&
+    (a.jt === null ? b.jt === null : b.jt !== null && a.jt.num === b.jt.num) &&
+    (a.jf === null ? b.jf === null : b.jf !== null && a.jf.num === b.jf.num);
+}
+
+/**
+ * mergeEqual's hash table of canonical blocks, open addressing with linear
+ * probing, kept between calls (all null outside one): no map per call.
+ */
+let table: (Block | null)[] = new Array<Block | null>(64).fill(null);
+/** The slots of `table` taken in one call, to empty just those after it (the table may be far larger than the graph). */
+let taken = new Int32Array(32);
+
+/**
+ * Merge equal blocks of the graph with this root and order (`blocks`:
+ * order(root)); `changed`: were any found (else the graph is as it was, and
+ * `blocks` still its order)?
+ */
+export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block; changed: boolean } {
+  // Per block (set below, in reverse order): `repl` its canonical equal, `num` that one's number.
+  for (const b of blocks) b.repl = null;
+  // The canonical blocks, each the first seen of its kind, by a hash of what
+  // sameBlock compares; at most one per kind, found by probing from its hash.
+  let size = 16;
+  while (size < 2 * blocks.length) size *= 2;
+  if (table.length < size) table = new Array<Block | null>(size).fill(null);
+  if (taken.length < blocks.length) taken = new Int32Array(size);
+  // In locals: module bindings are re-read on every use.
+  const slotsOf = table;
+  const takenAt = taken;
+  const slots = size - 1;
+  let next = 0;
+  let changed = false;
+  for (let i = blocks.length - 1; i >= 0; i--) {
+    const b = blocks[i];
+    if (b === undefined) continue;
+    // Only stored when it changes (most do not, and a store costs more than a load).
+    const rt = b.jt?.repl ?? null;
+    if (rt !== null) b.jt = rt;
+    const rf = b.jf?.repl ?? null;
+    if (rf !== null) b.jf = rf;
+    const list = stmtsId(b);
+    let h = Math.imul(list, 0x9e3779b1) ^ b.s.code;
+    h = Math.imul(h ^ b.s.k, 0x85ebca6b);
+    h = Math.imul(h ^ (b.jt === null ? -1 : b.jt.num), 0xc2b2ae35);
+    h = (h ^ (b.jf === null ? -1 : b.jf.num)) | 0;
+    b.hash = h;
+    let at = h & slots;
+    let c = slotsOf[at] ?? null;
+    while (c !== null && !(c.hash === h && sameBlock(c, b, list))) {
+      at = (at + 1) & slots;
+      c = slotsOf[at] ?? null;
+    }
+    if (c === null) {
+      slotsOf[at] = b;
+      takenAt[next] = at;
+      b.num = next++;
+    } else {
+      b.repl = c;
+      b.num = c.num;
+      changed = true;
+    }
+  }
+  for (let j = 0; j < next; j++) slotsOf[takenAt[j] ?? 0] = null;
+  return { root: root.repl ?? root, changed };
+}
+
+/**
+ * A block whose every way out is `ret #0` is itself `ret #0`: its loads can
+ * only fail, and failing rejects the packet too. Edges to such blocks go
+ * straight to the reject. `blocks` is order(root); so is the result's, for
+ * the graph after (the passes that follow use it instead of a walk of their own).
+ */
+export function foldRejects(root: Block, blocks: readonly Block[]): Graph {
+  // Marks a block as a reject with this walk's number (no set).
+  const reject = nextWalk();
+  let canon: Block | null = null;
+  let marked = 0;
+  for (let i = blocks.length - 1; i >= 0; i--) {
+    const b = blocks[i];
+    if (b === undefined) continue;
+    if (bpfClass(b.s.code) === BPF_RET && (b.s.code & 0x18) === BPF_K && b.s.k === 0) {
+      b.mark = reject;
+      canon ??= b;
+      marked++;
+    } else if (b.jt !== null && b.jf !== null && b.jt.mark === reject && b.jf.mark === reject) {
+      b.mark = reject;
+      marked++;
+    }
+  }
+  // The reject alone: every edge to a reject already goes there.
+  if (canon === null || marked === 1) return { root, blocks };
+  // The graph after: every block not marked, in the same order (a marked
+  // block's successors are all marked, so a walk from the root meets the
+  // others in the same order with or without the marked ones), then the
+  // reject, a leaf, which every edge into a marked block now reaches.
+  const after: Block[] = [];
+  for (const b of blocks) {
+    if (b.jt !== null && b.jt.mark === reject) b.jt = canon;
+    if (b.jf !== null && b.jf.mark === reject) b.jf = canon;
+    if (b.mark !== reject) after.push(b);
+  }
+  if (root.mark === reject) return { root: canon, blocks: [canon] };
+  after.push(canon);
+  return { root, blocks: after };
+}
+
