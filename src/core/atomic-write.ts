@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { MoatError } from './errors.js';
 import { EX_CANTCREAT } from './exit-codes.js';
+import { lazyCrypto } from './lazy-builtin.js';
 
 /**
  * Write a set of files under `outDir` so that each one appears whole or not
@@ -23,7 +23,7 @@ export async function writeFilesAtomically(
     }
     const target = join(outDir, rel);
     await mkdir(dirname(target), { recursive: true });
-    const tmp = join(dirname(target), `.${randomBytes(6).toString('hex')}.tmp`);
+    const tmp = join(dirname(target), `.${lazyCrypto().randomBytes(6).toString('hex')}.tmp`);
     const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, f.mode ?? 0o644);
     try {
       await fh.writeFile(f.content);

@@ -1,7 +1,8 @@
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { connect, type Socket } from 'node:net';
+import type { Socket as UdpSocket } from 'node:dgram';
+import type { Socket } from 'node:net';
 import { MoatError } from './errors.js';
 import { EX_USAGE } from './exit-codes.js';
+import { lazyDgram, lazyNet } from './lazy-builtin.js';
 
 /** Where syslog goes: `udp://host:port`, `tcp://host:port` or `unix:///path`. */
 export type SyslogTarget =
@@ -118,7 +119,7 @@ export class SyslogTransport {
   private openUdp(): UdpSocket {
     const t = this.target;
     const family = t.kind === 'udp' && t.host.includes(':') ? 'udp6' : 'udp4';
-    const sock = createSocket(family);
+    const sock = lazyDgram().createSocket(family);
     sock.on('error', () => {
       this.dropped++;
     });
@@ -147,7 +148,8 @@ export class SyslogTransport {
     if (this.connecting || this.connected || this.closed || this.retryTimer !== undefined) return;
     this.connecting = true;
     const t = this.target;
-    const s = t.kind === 'unix' ? connect({ path: t.path }) : t.kind === 'tcp' ? connect({ host: t.host, port: t.port }) : undefined;
+    const net = lazyNet();
+    const s = t.kind === 'unix' ? net.connect({ path: t.path }) : t.kind === 'tcp' ? net.connect({ host: t.host, port: t.port }) : undefined;
     if (s === undefined) return;
     s.unref();
     s.setNoDelay(true);
