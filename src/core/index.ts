@@ -13,4 +13,5 @@ export * from './logger.js';
 export * from './status-line.js';
 export * from './progress.js';
 export * from './atomic-write.js';
+export * from './lazy-builtin.js';
 export * from './pcap/index.js';

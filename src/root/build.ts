@@ -198,7 +198,8 @@ export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport
   if (target !== undefined && ldconfigPath !== undefined) {
     const sysDirs = systemDirs(target, tree);
     const dirs = [...new Set(objects.filter((o) => o.elf.type === 3).map((o) => posix.dirname(o.path).replace(/\/glibc-hwcaps\/[^/]+$/, '')))].filter((d) => !sysDirs.includes(d));
-    writer.write('/etc/ld.so.conf', dirs.length === 0 ? '' : `${dirs.join('\n')}\n`, 0o644);
+    // No digest: the manifest, if any, hashes what ends up in the root.
+    writer.write('/etc/ld.so.conf', dirs.length === 0 ? '' : `${dirs.join('\n')}\n`, 0o644, false);
   }
   // A generated file (--with) wins over a copied one of the same name, as it always has.
   const generatedDests = new Set(extras.generated.map((g) => g.dest));

@@ -7,10 +7,9 @@
 // file is written under a temporary name and renamed into place when
 // complete, so ldconfig never sees half a file, and it only has to wait for
 // the files it could read (`mayBeReadByLdconfig`).
-import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, rmdirSync, rmSync } from 'node:fs';
 import { posix } from 'node:path';
-import { MoatError, isErrnoException } from '../core/index.js';
+import { MoatError, isErrnoException, lazyChildProcess } from '../core/index.js';
 
 export type LdconfigStatus = 'written' | 'skipped' | 'failed';
 
@@ -60,7 +59,7 @@ export async function runLdconfig(ldconfig: string, root: string): Promise<Ldcon
   const hadVar = isRealDir(root, '/var');
   const hadCache = isRealDir(root, '/var/cache');
   const ok = await new Promise<boolean>((resolve) => {
-    const child = spawn(ldconfig, ['-X', '-r', root], { stdio: 'ignore', timeout: LDCONFIG_TIMEOUT_MS, shell: false });
+    const child = lazyChildProcess().spawn(ldconfig, ['-X', '-r', root], { stdio: 'ignore', timeout: LDCONFIG_TIMEOUT_MS, shell: false });
     child.on('error', () => {
       resolve(false);
     });

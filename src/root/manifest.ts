@@ -2,10 +2,9 @@
 // where it came from, as JSON (file names may hold newlines; JSON keeps them
 // data). `verify` compares a root with it and, like jailkit's jk_check, also
 // reports setuid/setgid files, world-writable entries and device nodes.
-import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
-import { MoatError } from '../core/index.js';
+import { MoatError, lazyCrypto } from '../core/index.js';
 
 export interface ManifestEntry {
   path: string;
@@ -66,7 +65,7 @@ export function hashFile(host: string): string {
   const fd = openSync(host, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
     if (!fstatSync(fd).isFile()) throw new MoatError('MOAT_ROOT_NOT_FILE', `${host}: not a regular file`);
-    const h = createHash('sha256');
+    const h = lazyCrypto().createHash('sha256');
     const buf = Buffer.allocUnsafe(1 << 20);
     let pos = 0;
     for (;;) {

@@ -3,12 +3,11 @@
 // root (as the chrooted process would see it), never on the host; files are
 // written to a fresh O_EXCL|O_NOFOLLOW temporary name and renamed into place,
 // so a link planted at the destination is replaced, not written through.
-import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, constants, existsSync, linkSync, lstatSync, mkdirSync, openSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { copyFile, open, type FileHandle } from 'node:fs/promises';
 import { hashFile } from './manifest.js';
 import { posix } from 'node:path';
-import { MoatError, isErrnoException } from '../core/index.js';
+import { MoatError, isErrnoException, lazyCrypto } from '../core/index.js';
 import { Tree, splitPath } from './tree.js';
 
 export interface WrittenFile {
@@ -153,8 +152,8 @@ export class RootWriter {
     }
   }
 
-  /** Write generated content (etc/passwd, ...) to an in-root path. */
-  write(dest: string, content: string | Buffer, mode = 0o644): WrittenFile {
+  /** Write generated content (etc/passwd, ...) to an in-root path; its digest only when `wantHash`. */
+  write(dest: string, content: string | Buffer, mode = 0o644, wantHash = true): WrittenFile {
     const at = this.place(dest);
     if (this.lstat(at)?.isDirectory() === true) throw conflict(at, 'is a directory');
     const tmp = `${posix.dirname(at)}/.moat-tmp-${String(process.pid)}-${String(++tmpCounter)}`;
@@ -168,7 +167,7 @@ export class RootWriter {
     }
     chmodSync(this.tree.host(tmp), mode);
     renameSync(this.tree.host(tmp), this.tree.host(at));
-    return { path: at, sha256: createHash('sha256').update(data).digest('hex'), size: data.length, mode, linkedTo: undefined, strippedBits: 0 };
+    return { path: at, sha256: wantHash ? lazyCrypto().createHash('sha256').update(data).digest('hex') : undefined, size: data.length, mode, linkedTo: undefined, strippedBits: 0 };
   }
 }
 
@@ -178,7 +177,7 @@ const OUT_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | co
 async function copyHashing(src: FileHandle, tmpHost: string): Promise<string> {
   const out = await open(tmpHost, OUT_FLAGS, 0o600);
   try {
-    const hash = createHash('sha256');
+    const hash = lazyCrypto().createHash('sha256');
     const buf = Buffer.allocUnsafe(CHUNK);
     let pos = 0;
     for (;;) {

@@ -4,10 +4,9 @@
 // mounted without writing into the root; the drop to the user happens first,
 // with setpriv(1), and bwrap then runs in an unprivileged user namespace.
 // Without bwrap: chroot(8) --userspec, which needs root.
-import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
-import { MoatError, UsageError, parseCommandLine, type Io } from '../core/index.js';
+import { MoatError, UsageError, lazyChildProcess, parseCommandLine, type Io } from '../core/index.js';
 
 export const RUN_USAGE = `usage: moat root run --root DIR [--user U[:G]] [--method auto|bwrap|chroot]
                      [--env NAME=VALUE]... [--writable] -- CMD [ARG...]
@@ -111,7 +110,7 @@ export function runInRoot(opts: RunOptions, io: Io): Promise<number> {
   const [file, ...args] = argv;
   if (file === undefined) return Promise.resolve(70);
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'], shell: false });
+    const child = lazyChildProcess().spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'], shell: false });
     io.stdin.pipe(child.stdin).on('error', () => undefined);
     child.stdin.on('error', () => undefined);
     child.stdout.pipe(io.stdout, { end: false });

@@ -4,13 +4,12 @@
 // turns it into a blob, and postject injects the blob into a copy of node.
 // esbuild and postject are development dependencies, so this works from a
 // checkout (after `npm ci`), not from an installed package.
-import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MoatError, UsageError, parseCommandLine, type Io } from '../core/index.js';
+import { MoatError, UsageError, lazyChildProcess, parseCommandLine, type Io } from '../core/index.js';
 
 /**
  * The fuse postject flips so node runs the injected blob (from Node's SEA
@@ -37,7 +36,7 @@ export interface SeaResult {
 
 function run(cmd: string, args: string[], cwd: string): Promise<void> {
   return new Promise((res, rej) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], shell: false });
+    const child = lazyChildProcess().spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], shell: false });
     let err = '';
     child.stderr.on('data', (c: Buffer) => {
       if (err.length < 8192) err += c.toString('utf8');

@@ -1,11 +1,10 @@
 // `--trace`: run the binary once under strace(1) and note every shared object
 // it opens, to catch what it dlopen()s. This runs the program on the host, so
 // it is opt-in; makejail works the same way.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MoatError } from '../core/index.js';
+import { MoatError, lazyChildProcess } from '../core/index.js';
 
 const CLEAN_ENV = { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin', HOME: '/', LANG: 'C.UTF-8' };
 
@@ -35,7 +34,7 @@ export async function traceOpens(binary: string, args: readonly string[], timeou
   try {
     // The program's own exit status does not matter: we only want what it opened.
     await new Promise<void>((resolve, reject) => {
-      const child = spawn('strace', ['-f', '-qq', '-xx', '-s', '4096', '-e', 'trace=open,openat,openat2', '-o', log, '--', binary, ...args], {
+      const child = lazyChildProcess().spawn('strace', ['-f', '-qq', '-xx', '-s', '4096', '-e', 'trace=open,openat,openat2', '-o', log, '--', binary, ...args], {
         env: CLEAN_ENV,
         stdio: ['ignore', 'ignore', 'pipe'],
         shell: false,
