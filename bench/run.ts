@@ -16,5 +16,15 @@ if (name === undefined || !/^[a-z0-9-]+$/.test(name) || !existsSync(join(here, `
   process.exit(64);
 }
 const mod = (await import(join(here, `${name}.js`))) as { default: (argv: string[]) => Promise<Benchmark> | Benchmark };
-const bench = await mod.default(process.argv.slice(3));
+const args = process.argv.slice(3);
+// `--rounds N` works for every benchmark (finger reads it too, for the same
+// meaning); checked before the benchmark prepares anything.
+const at = args.indexOf('--rounds');
+const rounds = at >= 0 ? Number(args[at + 1]) : undefined;
+if (rounds !== undefined && (!Number.isInteger(rounds) || rounds < 1)) {
+  process.stderr.write('bench: --rounds wants a positive whole number\n');
+  process.exit(64);
+}
+const bench = await mod.default(args);
+if (rounds !== undefined) bench.rounds = rounds;
 await runBenchmark(bench);
