@@ -21,7 +21,7 @@ function isRoot(): boolean {
 }
 
 /** The host's ldconfig, if any (Debian: /usr/sbin, older layouts /sbin). */
-export function findLdconfig(): string | undefined {
+function findLdconfig(): string | undefined {
   return ['/usr/sbin/ldconfig', '/sbin/ldconfig'].find((p) => existsSync(p));
 }
 

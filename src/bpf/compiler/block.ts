@@ -5,7 +5,7 @@
 // themselves and told apart by each block's `sense` bit. Keeping this exact
 // shape is what makes our unoptimized output match libpcap's `-O` output
 // instruction for instruction.
-import { BPF_JMP, BPF_RET, BPF_K, bpfClass } from '../insn.js';
+import { BPF_JMP, BPF_K } from '../insn.js';
 import type { Fact, ThreadInfo } from './opt-thread.js';
 
 export interface Stmt {
@@ -105,10 +105,6 @@ export class Block {
     this.s = { code, k, clause };
     this.head = this;
     this.clause = clause;
-  }
-
-  isReturn(): boolean {
-    return bpfClass(this.s.code) === BPF_RET;
   }
 }
 
