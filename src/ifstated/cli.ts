@@ -16,6 +16,7 @@ import {
   intOption,
   errnoReason,
   parseCommandLine,
+  subcommandMain,
   writeFilesAtomically,
   type Io,
 } from '../core/index.js';
@@ -259,20 +260,5 @@ async function daemonCommand(argv: readonly string[], io: Io): Promise<number> {
   return EX_OK;
 }
 
-export async function main(argv: readonly string[], io: Io): Promise<number> {
-  const [sub, ...rest] = argv;
-  switch (sub) {
-    case 'check':
-      return checkCommand(rest, io);
-    case 'simulate':
-      return simulateCommand(rest, io);
-    case 'graph':
-      return graphCommand(rest, io);
-    case 'multiwan':
-      return multiwanCommand(rest, io);
-    default:
-      if (sub !== undefined && !sub.startsWith('-')) throw new UsageError(`moat ifstated: unknown subcommand '${sub}'`, "try 'moat ifstated --help'");
-      return daemonCommand(argv, io);
-  }
-}
-
+/** `moat ifstated` with no command (or options first) is the daemon, as ifstated(8). */
+export const main = subcommandMain('ifstated', USAGE, { check: checkCommand, simulate: simulateCommand, graph: graphCommand, multiwan: multiwanCommand }, daemonCommand);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { Logger } from '../../src/core/index.js';
+import { Logger, UsageError } from '../../src/core/index.js';
 import { main } from '../../src/ifstated/cli.js';
 import { Daemon } from '../../src/ifstated/daemon.js';
 import { captureIo } from '../helpers/io.js';
@@ -74,11 +74,15 @@ test('metrics, status line and JSON transition logs from a running daemon', { ti
 
 test('usage: unknown option, unknown subcommand, bad -D, --help fits a screen', async () => {
   await assert.rejects(main(['--bogus'], captureIo()), /unknown option '--bogus'/);
-  await assert.rejects(main(['frobnicate'], captureIo()), /unknown subcommand 'frobnicate'/);
+  // The same words as every tool that uses core's dispatcher.
+  await assert.rejects(main(['frobnicate'], captureIo()), (e: unknown) => e instanceof UsageError && e.message === "moat ifstated: unknown command 'frobnicate'" && e.hint === "try 'moat ifstated --help'");
   await assert.rejects(main(['-n', '-D', 'novalue'], captureIo()), /could not parse macro definition novalue/);
   const io = captureIo();
   assert.equal(await main(['--help'], io), 0);
   assert.ok(io.out().split('\n').length <= 24);
+  const h = captureIo();
+  assert.equal(await main(['help'], h), 0);
+  assert.equal(h.out(), io.out());
 });
 
 test('a missing config file is a clear error', async () => {
