@@ -5,6 +5,7 @@
  * or the errors and exits 1.
  */
 import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import {
   EX_CONFIG,
   EX_NOINPUT,
@@ -15,6 +16,7 @@ import {
   UsageError,
   intOption,
   errnoReason,
+  installStatusLine,
   parseCommandLine,
   subcommandMain,
   writeFilesAtomically,
@@ -30,7 +32,7 @@ import { generateMultiwan } from './multiwan.js';
 import { simulate } from './simulate.js';
 
 const USAGE = `usage: moat ifstated [-dhinv] [-D macro=value] [-f file] [--strict]
-                    [--metrics host:port] [--log-format text|json] [--syslog url]
+                    [--metrics host:port] [--log-format text|json] [--log-syslog url]
                     [--run-timeout secs] [--reconcile secs]
        moat ifstated check [-D macro=value] [-f file] [--strict]
        moat ifstated simulate [-D macro=value] [-f file] events-file
@@ -121,38 +123,45 @@ async function graphCommand(argv: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandLine(
     'moat ifstated graph',
     argv,
-    { file: { type: 'string', short: 'f' }, output: { type: 'string', short: 'o' }, svg: { type: 'boolean' }, define: { type: 'string', short: 'D', multiple: true }, help: { type: 'boolean', short: 'h' } },
+    { file: { type: 'string', short: 'f' }, out: { type: 'string', short: 'o' }, output: { type: 'string' }, svg: { type: 'boolean' }, define: { type: 'string', short: 'D', multiple: true }, help: { type: 'boolean', short: 'h' } },
     true,
   );
   if (values.help === true) {
     io.stdout.write('usage: moat ifstated graph [-f file] [-o out.dot|out.svg] [--svg]\n');
     return EX_OK;
   }
+  // --output was this command's long name before -o/--out was the same everywhere.
+  const out = values.out ?? values.output;
   const file = values.file ?? positionals[0] ?? DEFAULT_CONF;
   const loaded = checkConfigText(await readText(file), { file, defines: defines(values.define), interfaceExists: () => true });
   // A graph of a broken config is still useful (it shows the undeclared target), so only syntax errors stop it.
   for (const d of loaded.diagnostics) if (d.severity === 'error') io.stderr.write(`${formatDiagnostic(d, loaded.config)}\n`);
   const dot = toDot(loaded.config);
-  const wantSvg = values.svg === true || (values.output?.endsWith('.svg') ?? false);
+  const wantSvg = values.svg === true || (out?.endsWith('.svg') ?? false);
   let text = dot;
   if (wantSvg) {
     const svg = await dotToSvg(dot);
     if (svg === undefined) throw new MoatError('MOAT_IFSTATED_NO_DOT', 'SVG needs dot(1) from Graphviz, which is not installed; use DOT output', { exitCode: 69 });
     text = svg;
   }
-  if (values.output === undefined) io.stdout.write(text);
-  else await writeFilesAtomically(io.cwd, [{ path: values.output, content: text }]);
+  if (out === undefined) io.stdout.write(text);
+  else {
+    // The file may be named relative to the working directory or absolutely.
+    const target = resolve(io.cwd, out);
+    await writeFilesAtomically(dirname(target), [{ path: basename(target), content: text }]);
+  }
   return EX_OK;
 }
 
 async function multiwanCommand(argv: readonly string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandLine('moat ifstated multiwan', argv, { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parseCommandLine('moat ifstated multiwan', argv, { out: { type: 'string', short: 'o' }, output: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);
   if (values.help === true) {
     io.stdout.write('usage: moat ifstated multiwan [-o dir] spec.yaml\n  without -o, prints the generated ifstated.conf\n');
     return EX_OK;
   }
   const specFile = positionals[0];
   if (specFile === undefined || positionals.length > 1) throw new UsageError('moat ifstated multiwan: wants one spec file', "try 'moat ifstated multiwan --help'");
+  const outDir = values.out ?? values.output;
   // zod is loaded only here, so the daemon does not carry it.
   const { multiwanSchema } = await import('./multiwan-spec.js');
   const spec = await loadSpec(multiwanSchema, specFile);
@@ -163,11 +172,11 @@ async function multiwanCommand(argv: readonly string[], io: Io): Promise<number>
     const check = checkConfigText(conf.content, { file: 'ifstated.conf', interfaceExists: () => true });
     if (check.failed) throw new MoatError('MOAT_IFSTATED_GENERATED', `generated config does not parse: ${check.diagnostics[0]?.message ?? ''}`);
   }
-  if (values.output === undefined) {
+  if (outDir === undefined) {
     io.stdout.write(conf?.content ?? '');
     return EX_OK;
   }
-  const written = await writeFilesAtomically(values.output, files);
+  const written = await writeFilesAtomically(resolve(io.cwd, outDir), files);
   for (const w of written) io.stdout.write(`${w}\n`);
   return EX_OK;
 }
@@ -187,6 +196,7 @@ async function daemonCommand(argv: readonly string[], io: Io): Promise<number> {
       strict: { type: 'boolean' },
       metrics: { type: 'string' },
       'log-format': { type: 'string' },
+      'log-syslog': { type: 'string' },
       syslog: { type: 'string' },
       'run-timeout': { type: 'string' },
       reconcile: { type: 'string' },
@@ -211,14 +221,16 @@ async function daemonCommand(argv: readonly string[], io: Io): Promise<number> {
   const format = values['log-format'] ?? 'text';
   if (format !== 'text' && format !== 'json') throw new UsageError(`moat ifstated: --log-format is text or json, not '${format}'`, "try 'moat ifstated --help'");
   const verbose = values.verbose?.length ?? 0;
+  // --syslog is the deprecated name of --log-syslog (finger's name for it).
+  const syslog = values['log-syslog'] ?? values.syslog;
   // Without -d ifstated logs to syslog; moat never forks, so it logs to
-  // --syslog when given, and to stderr otherwise (for service managers).
+  // --log-syslog when given, and to stderr otherwise (for service managers).
   const logger = new Logger({
     appName: 'ifstated',
     format,
     level: verbose >= 2 ? 'debug' : 'info',
-    ...(values.syslog === undefined ? {} : { syslog: values.syslog }),
-    ...(values.debug === true || values.syslog === undefined ? { stderr: io.stderr } : {}),
+    ...(syslog === undefined ? {} : { syslog }),
+    ...(values.debug === true || syslog === undefined ? { stderr: io.stderr } : {}),
   });
   const daemon = new Daemon({
     file,
@@ -245,20 +257,34 @@ async function daemonCommand(argv: readonly string[], io: Io): Promise<number> {
     await logger.close();
     return EX_CONFIG;
   }
-  const signal = await new Promise<string>((resolve) => {
-    const onSig = (s: string): void => {
-      process.off('SIGTERM', onSig);
-      process.off('SIGINT', onSig);
-      resolve(s);
-    };
-    process.on('SIGTERM', onSig);
-    process.on('SIGINT', onSig);
-  });
+  const signal = await untilTerminated(daemon, io);
   logger.info(`exiting on ${signal}`);
   await daemon.stop();
   await logger.close();
   return EX_OK;
 }
 
-/** `moat ifstated` with no command (or options first) is the daemon, as ifstated(8). */
+/**
+ * The daemon's process state, owned by the CLI: SIGHUP reloads (ifstated(8)),
+ * SIGUSR1/SIGINFO print a status line; resolves with SIGTERM or SIGINT.
+ */
+function untilTerminated(daemon: Daemon, io: Io): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const onHup = (): void => {
+      void daemon.reload();
+    };
+    const removeStatus = installStatusLine({ command: 'moat ifstated', describe: () => daemon.describe(), stream: io.stderr });
+    const onSig = (s: string): void => {
+      process.off('SIGHUP', onHup);
+      process.off('SIGTERM', onSig);
+      process.off('SIGINT', onSig);
+      removeStatus();
+      resolve(s);
+    };
+    process.on('SIGHUP', onHup);
+    process.on('SIGTERM', onSig);
+    process.on('SIGINT', onSig);
+  });
+}
+
 export const main = subcommandMain('ifstated', USAGE, { check: checkCommand, simulate: simulateCommand, graph: graphCommand, multiwan: multiwanCommand }, daemonCommand);

@@ -1,11 +1,13 @@
 /**
  * The daemon: a link monitor and a test scheduler feed the machine, whose
- * `run` actions go to a bounded queue. SIGHUP re-reads the config and keeps
- * the old one when the new one is bad (ifstated.c does the same). Every
- * transition is logged; SIGUSR1/SIGINFO print the state, links and tests.
+ * `run` actions go to a bounded queue. `reload()` re-reads the config and
+ * keeps the old one when the new one is bad (ifstated.c does the same on
+ * SIGHUP). Every transition is logged; `describe()` is the status line.
+ * Library code changes no process state: the CLI installs the signal
+ * handlers and calls these.
  */
 import type { Server } from 'node:http';
-import { installStatusLine, type Logger } from '../core/index.js';
+import type { Logger } from '../core/index.js';
 import { formatDiagnostic, loadConfigFile, type Loaded } from './config.js';
 import { BsdLinkMonitor } from './bsd-link-monitor.js';
 import type { LinkMonitor } from './link-monitor.js';
@@ -34,10 +36,6 @@ export class Daemon {
   private readonly runs: RunQueue;
   private monitor: LinkMonitor | undefined;
   private metricsServer: Server | undefined;
-  private removeStatus: (() => void) | undefined;
-  private readonly onHup = (): void => {
-    void this.reload();
-  };
   transitions = 0;
   reloads = 0;
   reloadFailures = 0;
@@ -109,8 +107,6 @@ export class Daemon {
     this.feedLinks(this.machine);
     this.machine.start();
     this.options.logger.info(`started in state ${this.machine.state ?? '(none)'}`, { config: this.options.file });
-    process.on('SIGHUP', this.onHup);
-    this.removeStatus = installStatusLine({ command: 'moat ifstated', describe: () => this.describe() });
     if (this.options.metrics !== undefined) this.metricsServer = await serveMetrics(this.options.metrics, () => this.metricsText());
     return true;
   }
@@ -149,7 +145,7 @@ export class Daemon {
     }
   }
 
-  /** SIGHUP: re-read; on error keep running the old config. */
+  /** Re-read the config (the CLI's SIGHUP); on error keep running the old one. */
   async reload(): Promise<boolean> {
     this.reloads++;
     let loaded: Loaded;
@@ -211,8 +207,6 @@ export class Daemon {
   }
 
   async stop(): Promise<void> {
-    process.off('SIGHUP', this.onHup);
-    this.removeStatus?.();
     this.scheduler.stop();
     this.runs.clear();
     await this.runs.idle();

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { checkConfigText } from '../../src/ifstated/config.js';
@@ -28,4 +30,21 @@ test('SVG through dot(1)', async (t) => {
   if (!needs(t, { 'dot (graphviz)': haveCommand('dot') })) return;
   const svg = await dotToSvg(toDot(checkConfigText(src, { file: 'g.conf', interfaceExists: () => true }).config));
   assert.match(svg ?? '', /<svg[\s\S]*<\/svg>/);
+});
+
+test('graph -o takes an absolute path, and --out is its long name', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moat-ifs-graph-'));
+  try {
+    const conf = join(repoRoot, 'examples', 'ifstated', 'ifstated.conf');
+    const abs = join(dir, 'abs.dot');
+    const io = captureIo();
+    assert.equal(await main(['graph', '-f', conf, '-o', abs], io), 0, io.err());
+    assert.match(readFileSync(abs, 'utf8'), /^digraph ifstated \{/);
+    // A relative name is relative to the command's working directory.
+    const rel = captureIo({ cwd: dir });
+    assert.equal(await main(['graph', '-f', conf, '--out', 'rel.dot'], rel), 0, rel.err());
+    assert.equal(readFileSync(join(dir, 'rel.dot'), 'utf8'), readFileSync(abs, 'utf8'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

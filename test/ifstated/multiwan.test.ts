@@ -85,6 +85,17 @@ test('moat ifstated multiwan writes the files for the seed example', async () =>
   }
 });
 
+test('multiwan --out is the long name of -o, relative to the working directory', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moat-ifs-mw-'));
+  try {
+    const io = captureIo({ cwd: dir });
+    assert.equal(await main(['multiwan', '--out', 'gen', join(repoRoot, 'examples', 'ifstated', 'seed-multiwan.yaml')], io), 0, io.err());
+    assert.match(readFileSync(join(dir, 'gen', 'ifstated.conf'), 'utf8'), /init-state up_isp1_isp2/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('nft(8) loads every generated ruleset', { timeout: 60_000 }, async (t) => {
   if (!needs(t, { 'root and network namespaces': haveNetns(), 'nft (Debian nftables)': haveCommand('nft') })) return;
   const files = generateMultiwan(parseSpec(multiwanSchema, spec(3, 'nftables'), 's.yaml'), 's.yaml');
