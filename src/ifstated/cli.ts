@@ -9,7 +9,9 @@ import { basename, dirname, resolve } from 'node:path';
 import {
   EX_CONFIG,
   EX_NOINPUT,
+  EX_FAIL,
   EX_OK,
+  EX_UNAVAILABLE,
 
   Logger,
   MoatError,
@@ -86,13 +88,15 @@ async function checkCommand(argv: readonly string[], io: Io): Promise<number> {
   }
   const file = values.file ?? positionals[0] ?? DEFAULT_CONF;
   const source = await readText(file);
-  const loaded = checkConfigText(source, { file, defines: defines(values.define), strict: values.strict === true, interfaceExists: () => true });
-  const findings = analyse(loaded);
+  const strict = values.strict === true;
+  const loaded = checkConfigText(source, { file, defines: defines(values.define), strict, interfaceExists: () => true });
+  const findings = analyse(loaded, { strict });
   for (const d of findings) io.stdout.write(`${formatDiagnostic(d, loaded.config)}\n`);
   const errors = findings.filter((d) => d.severity === 'error').length;
   const warnings = findings.length - errors;
   io.stdout.write(`${file}: ${String(errors)} error(s), ${String(warnings)} warning(s)\n`);
-  return findings.length === 0 ? EX_OK : 1;
+  // Warnings are advice: they fail the check only under --strict.
+  return errors > 0 || (strict && warnings > 0) ? EX_FAIL : EX_OK;
 }
 
 async function simulateCommand(argv: readonly string[], io: Io): Promise<number> {
@@ -112,11 +116,11 @@ async function simulateCommand(argv: readonly string[], io: Io): Promise<number>
   const loaded = checkConfigText(await readText(file), { file, defines: defines(values.define), interfaceExists: () => true });
   if (loaded.failed) {
     for (const d of loaded.diagnostics) io.stderr.write(`${formatDiagnostic(d, loaded.config)}\n`);
-    return 1;
+    return EX_FAIL;
   }
   const result = simulate(loaded.config, await readText(script), script);
   io.stdout.write(`${result.lines.join('\n')}\n`);
-  return result.failedExpectations === 0 ? EX_OK : 1;
+  return result.failedExpectations === 0 ? EX_OK : EX_FAIL;
 }
 
 async function graphCommand(argv: readonly string[], io: Io): Promise<number> {
@@ -141,7 +145,7 @@ async function graphCommand(argv: readonly string[], io: Io): Promise<number> {
   let text = dot;
   if (wantSvg) {
     const svg = await dotToSvg(dot);
-    if (svg === undefined) throw new MoatError('MOAT_IFSTATED_NO_DOT', 'SVG needs dot(1) from Graphviz, which is not installed; use DOT output', { exitCode: 69 });
+    if (svg === undefined) throw new MoatError('MOAT_IFSTATED_NO_DOT', 'SVG needs dot(1) from Graphviz, which is not installed; use DOT output', { exitCode: EX_UNAVAILABLE });
     text = svg;
   }
   if (out === undefined) io.stdout.write(text);
@@ -214,7 +218,7 @@ async function daemonCommand(argv: readonly string[], io: Io): Promise<number> {
   if (values.noaction === true) {
     const loaded = await loadConfigFile(file, { defines: defs, strict, interfaceExists: hostInterfaceExists });
     for (const d of loaded.diagnostics) io.stderr.write(`${formatDiagnostic(d, loaded.config)}\n`);
-    if (loaded.failed) return 1;
+    if (loaded.failed) return EX_FAIL;
     io.stdout.write('configuration OK\n');
     return EX_OK;
   }

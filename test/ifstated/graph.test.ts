@@ -20,10 +20,13 @@ test('DOT: states, the initial one doubled, labelled edges, init edges dashed', 
   assert.match(dot, /"b" -> "a" \[label="e0\.link\.up"\];/);
 });
 
-test('the seed graph shows the undeclared target in red', async () => {
+test('the seed graph shows the state with the syntax error, and an undeclared target, in red', async () => {
   const io = captureIo();
   assert.equal(await main(['graph', '-f', join(repoRoot, 'examples', 'ifstated', 'ifstated.conf')], io), 0);
-  assert.match(io.out(), /"alldown" \[color=red/);
+  assert.match(io.out(), /"alldown" \[color=red, fontcolor=red, label="alldown\\n\(syntax error\)"\];/);
+  assert.doesNotMatch(io.out(), /undeclared/);
+  const typo = toDot(checkConfigText('state a {\n if e0.link.up\n  set-state bb\n}\nstate b {\n if e0.link.down\n  set-state a\n}\n', { file: 't.conf', interfaceExists: () => true }).config);
+  assert.match(typo, /"bb" \[color=red, fontcolor=red, label="bb\\n\(undeclared\)"\];/);
 });
 
 test('SVG through dot(1)', async (t) => {
