@@ -5,16 +5,20 @@ import { EX_CANTCREAT, EX_OK, errnoReason, isErrnoException, MoatError, parseCom
 import { loadSpec } from '../core/spec-loader.js';
 import { planDeployment, type DeploymentPlan } from './deployment-plan.js';
 import { renderDeployment, TARGET_OSES, type RenderedFile, type TargetOs } from './render-deployment.js';
+import { placeholderWarnings } from './seed-placeholders.js';
 import { jailSpecSchema } from './spec-schema.js';
 
 export const RENDER_USAGE = 'usage: moat jail render [--os freebsd|linux|all] --out DIR SPEC.yaml\n';
 export const CHECK_USAGE = 'usage: moat jail check SPEC.yaml\n';
 
-/** Load, validate and render a spec file; throws a SourceSyntaxError naming the field on a bad spec. */
-export async function renderSpecFile(file: string, oses: readonly TargetOs[] = TARGET_OSES): Promise<{ plan: DeploymentPlan; files: RenderedFile[] }> {
+/**
+ * Load, validate and render a spec file; throws a SourceSyntaxError naming
+ * the field on a bad spec. `warnings` are formatted lines for stderr.
+ */
+export async function renderSpecFile(file: string, oses: readonly TargetOs[] = TARGET_OSES): Promise<{ plan: DeploymentPlan; files: RenderedFile[]; warnings: string[] }> {
   const spec = await loadSpec(jailSpecSchema, file);
   const plan = planDeployment(spec);
-  return { plan, files: renderDeployment(plan, oses) };
+  return { plan, files: renderDeployment(plan, oses), warnings: await placeholderWarnings(spec, file) };
 }
 
 function parseOs(command: string, value: string | undefined): readonly TargetOs[] {
@@ -47,7 +51,8 @@ export async function renderMain(argv: readonly string[], io: Io): Promise<numbe
   const file = onePositional(command, positionals);
   if (values.out === undefined || values.out === '') throw new UsageError(`${command}: --out DIR is needed`, `try '${command} --help'`);
   const oses = parseOs(command, values.os);
-  const { files } = await renderSpecFile(file, oses);
+  const { files, warnings } = await renderSpecFile(file, oses);
+  for (const w of warnings) io.stderr.write(`${w}\n`);
   let written: string[];
   try {
     written = await writeFilesAtomically(values.out, files);
@@ -67,6 +72,7 @@ export async function checkMain(argv: readonly string[], io: Io): Promise<number
     io.stdout.write('Validates SPEC.yaml and renders it in memory; silent and exit 0 when it is good.\n');
     return EX_OK;
   }
-  await renderSpecFile(onePositional(command, positionals));
+  const { warnings } = await renderSpecFile(onePositional(command, positionals));
+  for (const w of warnings) io.stderr.write(`${w}\n`);
   return EX_OK;
 }
