@@ -7,6 +7,7 @@ import { posix } from 'node:path';
 import { MoatError, Progress, installStatusLine, type Io } from '../core/index.js';
 import { dlopenWarnings } from './dlopen-hints.js';
 import { NotElfError, readElf } from './elf-reader.js';
+import { readImportedSymbols } from './elf-symbols.js';
 import { planExtras } from './extras.js';
 import { buildElfHints, readElfHints } from './freebsd-rtld.js';
 import { ldconfigUsable, mayBeReadByLdconfig, runLdconfig, type LdconfigStatus } from './ldconfig.js';
@@ -176,7 +177,8 @@ export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport
   for (const f of opts.files ?? []) planPath(tree, plan, f.src, f.dest === undefined ? undefined : posix.resolve('/', f.dest));
   const extras = planExtras(opts.with ?? [], tree);
   for (const p of extras.copy) planPath(tree, plan, p, undefined);
-  warnings.push(...dlopenWarnings(objects, new Set(plan.files.keys())));
+  const programs = closures.map((c) => ({ name: c.main.path, imports: readImportedSymbols(tree.host(c.main.real), c.main.real) }));
+  warnings.push(...dlopenWarnings(objects, new Set(plan.files.keys()), programs));
 
   // Write.
   const root = posix.resolve(io.cwd, opts.root);
