@@ -1,10 +1,10 @@
 // `moat root build` as a library function: resolve closures, plan the
 // layout, write it with RootWriter, then ld.so.cache or ld-elf.so.hints, and
 // the manifest.
-import { lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { posix } from 'node:path';
-import { MoatError, Progress, installStatusLine, type Io } from '../core/index.js';
+import { MoatError, Progress, writeFilesAtomically, type Io } from '../core/index.js';
 import { dlopenWarnings } from './dlopen-hints.js';
 import { NotElfError, readElf } from './elf-reader.js';
 import { readImportedSymbols } from './elf-symbols.js';
@@ -38,6 +38,16 @@ export interface BuildOptions {
   /** Arguments to run the first binary with under strace. */
   trace?: string[];
   os?: 'linux' | 'freebsd';
+}
+
+/**
+ * What the caller may hook into. Library code changes no process state, so
+ * the status line (SIGUSR1/SIGINFO) is the CLI's: `status` is called once
+ * the copying starts, with what the build is doing, and returns a function
+ * buildRoot calls when it is over.
+ */
+export interface BuildHooks {
+  status?: (describe: () => string) => () => void;
 }
 
 export interface BuildReport {
@@ -128,7 +138,7 @@ function planPath(tree: Tree, plan: Plan, src: string, dest: string | undefined)
   walk(r.path, to);
 }
 
-export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport> {
+export async function buildRoot(opts: BuildOptions, io: Io, hooks: BuildHooks = {}): Promise<BuildReport> {
   const started = Date.now();
   const tree = new Tree(opts.sysroot ?? '/');
   const resolver = new Resolver(tree, opts.os === undefined ? {} : { os: opts.os });
@@ -220,7 +230,7 @@ export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport
   const startLdconfig = (): void => {
     if (ldconfigPath !== undefined) ldconfigRun ??= runLdconfig(ldconfigPath, root);
   };
-  const removeStatus = installStatusLine({ command: 'moat root build', describe: () => `copying file ${done + 1} of ${items.length} into ${root}` });
+  const removeStatus = hooks.status?.(() => `copying file ${String(done + 1)} of ${String(items.length)} into ${root}`);
   try {
     // Generated files (etc/passwd, ...) are small: written first, so that
     // nothing written later races with ldconfig for etc/.
@@ -266,7 +276,7 @@ export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport
     startLdconfig();
   } finally {
     progress.finish();
-    removeStatus();
+    removeStatus?.();
     // Never leave ldconfig running in the root, even when a copy failed.
     if (ldconfigRun !== undefined) await ldconfigRun.catch(() => 'failed');
   }
@@ -285,7 +295,9 @@ export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport
       return s === undefined ? e : { ...e, source: s };
     });
     manifest = { format: 'moat-root-manifest/1', created: new Date().toISOString(), sysroot: tree.top, entries };
-    writeFileSync(posix.resolve(io.cwd, opts.manifest), `${JSON.stringify(manifest, null, 1)}\n`);
+    // Whole or not at all, and never through a symlink planted at its name.
+    const at = posix.resolve(io.cwd, opts.manifest);
+    await writeFilesAtomically(posix.dirname(at), [{ path: posix.basename(at), content: `${JSON.stringify(manifest, null, 1)}\n` }]);
   }
   return { files: done, bytes, symlinks, hardlinks, ms: Date.now() - started, stripped, warnings, closures, ldconfig, manifest };
 }
