@@ -8,11 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import {
   EX_CONFIG,
-  EX_NOINPUT,
   EX_FAIL,
   EX_OK,
-  EX_UNAVAILABLE,
-
   Logger,
   MoatError,
   UsageError,
@@ -71,7 +68,7 @@ async function readText(file: string): Promise<string> {
     return await readFile(file, 'utf8');
   } catch (e) {
     const why = errnoReason(e);
-    throw new MoatError('MOAT_IFSTATED_READ', `cannot read ${file}: ${why}`, { exitCode: EX_NOINPUT, cause: e });
+    throw new MoatError('MOAT_IFSTATED_READ', `cannot read ${file}: ${why}`, { cause: e });
   }
 }
 
@@ -145,7 +142,7 @@ async function graphCommand(argv: readonly string[], io: Io): Promise<number> {
   let text = dot;
   if (wantSvg) {
     const svg = await dotToSvg(dot);
-    if (svg === undefined) throw new MoatError('MOAT_IFSTATED_NO_DOT', 'SVG needs dot(1) from Graphviz, which is not installed; use DOT output', { exitCode: EX_UNAVAILABLE });
+    if (svg === undefined) throw new MoatError('MOAT_IFSTATED_NO_DOT', 'SVG needs dot(1) from Graphviz, which is not installed; use DOT output');
     text = svg;
   }
   if (out === undefined) io.stdout.write(text);

@@ -6,7 +6,7 @@
  * once per combination and each state loads its file atomically (pfctl -f on
  * one anchor, or nft -f with a table replaced in one transaction).
  */
-import { EX_DATAERR, MoatError } from '../core/index.js';
+import { MoatError } from '../core/index.js';
 import { multiwanProblems } from './multiwan-rules.js';
 import type { MultiwanSpec, Uplink } from './multiwan-spec.js';
 
@@ -30,7 +30,7 @@ function subsets<T>(items: readonly T[]): T[][] {
 // A spec built in code, not loaded from a file, meets the same rules.
 function validate(spec: MultiwanSpec): void {
   const first = multiwanProblems(spec)[0];
-  if (first !== undefined) throw new MoatError('MOAT_IFSTATED_SPEC', `${first.path.map(String).join('.')}: ${first.message}`, { exitCode: EX_DATAERR });
+  if (first !== undefined) throw new MoatError('MOAT_IFSTATED_SPEC', `${first.path.map(String).join('.')}: ${first.message}`);
 }
 
 function probeCommand(spec: MultiwanSpec, u: Uplink, target: string): string {

@@ -62,13 +62,13 @@ export interface ElfInfo {
 /** Thrown for files that are not ELF at all (scripts, data): callers often just skip these. */
 export class NotElfError extends MoatError {
   constructor(file: string) {
-    super('MOAT_ROOT_NOT_ELF', `${file}: not an ELF file`, { exitCode: 65 });
+    super('MOAT_ROOT_NOT_ELF', `${file}: not an ELF file`);
   }
 }
 
 /** The error for a file that is ELF but broken (shared with elf-symbols.ts). */
 export function bad(file: string, why: string): MoatError {
-  return new MoatError('MOAT_ROOT_BAD_ELF', `${file}: malformed ELF: ${why}`, { exitCode: 65 });
+  return new MoatError('MOAT_ROOT_BAD_ELF', `${file}: malformed ELF: ${why}`);
 }
 
 export interface Reader {
@@ -151,7 +151,7 @@ export function withElfSource<T>(path: string, displayName: string, parse: (src:
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
-    if (isErrnoException(e) && e.code === 'ELOOP') throw new MoatError('MOAT_ROOT_SYMLINK', `${displayName}: is a symbolic link`, { exitCode: 65 });
+    if (isErrnoException(e) && e.code === 'ELOOP') throw new MoatError('MOAT_ROOT_SYMLINK', `${displayName}: is a symbolic link`);
     throw e;
   }
   try {
