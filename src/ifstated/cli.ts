@@ -14,8 +14,10 @@ import {
   MoatError,
   UsageError,
   intOption,
-  errnoReason,
+  fileError,
   installStatusLine,
+  isErrnoException,
+  onFile,
   parseCommandLine,
   subcommandMain,
   writeFilesAtomically,
@@ -63,12 +65,24 @@ function defines(list: readonly string[] | undefined): Record<string, string> {
   return out;
 }
 
-async function readText(file: string): Promise<string> {
+// A config or script that cannot be read is missing input (66), or 77 without permission.
+function readText(file: string): Promise<string> {
+  return onFile(file, 'read', () => readFile(file, 'utf8'));
+}
+
+/**
+ * Write generated files under `dir`. Whatever fails is the output that
+ * cannot be made (73, or 77 without permission), named by its path; a file
+ * where a directory should be is said so, not as mkdir's "File exists".
+ */
+async function writeOutput(dir: string, files: readonly { path: string; content: string; mode?: number }[], shown: string): Promise<string[]> {
   try {
-    return await readFile(file, 'utf8');
+    return await writeFilesAtomically(dir, files);
   } catch (e) {
-    const why = errnoReason(e);
-    throw new MoatError('MOAT_IFSTATED_READ', `cannot read ${file}: ${why}`, { cause: e });
+    if (isErrnoException(e) && e.code === 'EEXIST' && e.syscall === 'mkdir') {
+      throw new MoatError('MOAT_FILE_WRITE', `cannot create ${shown}: ${e.path ?? dir} is not a directory`, { cause: e });
+    }
+    throw fileError(e, isErrnoException(e) && typeof e.path === 'string' ? e.path : shown, 'write');
   }
 }
 
@@ -149,7 +163,7 @@ async function graphCommand(argv: readonly string[], io: Io): Promise<number> {
   else {
     // The file may be named relative to the working directory or absolutely.
     const target = resolve(io.cwd, out);
-    await writeFilesAtomically(dirname(target), [{ path: basename(target), content: text }]);
+    await writeOutput(dirname(target), [{ path: basename(target), content: text }], target);
   }
   return EX_OK;
 }
@@ -177,7 +191,7 @@ async function multiwanCommand(argv: readonly string[], io: Io): Promise<number>
     io.stdout.write(conf?.content ?? '');
     return EX_OK;
   }
-  const written = await writeFilesAtomically(resolve(io.cwd, outDir), files);
+  const written = await writeOutput(resolve(io.cwd, outDir), files, outDir);
   for (const w of written) io.stdout.write(`${w}\n`);
   return EX_OK;
 }

@@ -4,7 +4,7 @@
 import { lstatSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { posix } from 'node:path';
-import { MoatError, Progress, writeFilesAtomically, type Io } from '../core/index.js';
+import { MoatError, Progress, fileError, isErrnoException, writeFilesAtomically, type Io } from '../core/index.js';
 import { dlopenWarnings } from './dlopen-hints.js';
 import { NotElfError, readElf } from './elf-reader.js';
 import { readImportedSymbols } from './elf-symbols.js';
@@ -193,7 +193,13 @@ export async function buildRoot(opts: BuildOptions, io: Io, hooks: BuildHooks = 
   // Write.
   const root = posix.resolve(io.cwd, opts.root);
   if (root === '/' || (tree.isHostRoot ? false : posix.resolve(opts.sysroot ?? '/') === root)) throw new MoatError('MOAT_ROOT_REFUSED', `refusing to build into ${root}`);
-  mkdirSync(root, { recursive: true, mode: 0o755 });
+  try {
+    mkdirSync(root, { recursive: true, mode: 0o755 });
+  } catch (e) {
+    // An existing non-directory is reported just below; anything else (a
+    // regular file on the way, no permission) is the root that cannot be made.
+    if (!isErrnoException(e) || e.code !== 'EEXIST') throw fileError(e, root, 'write');
+  }
   if (!lstatSync(root).isDirectory()) throw new MoatError('MOAT_ROOT_BAD_ROOT', `${root}: not a directory (a symbolic link is refused too)`);
   const writer = new RootWriter(root, opts.keepSetuid === true);
   let symlinks = 0;

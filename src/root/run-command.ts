@@ -7,6 +7,7 @@
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import { EX_OK, MoatError, UsageError, lazyChildProcess, parseCommandLine, type Io } from '../core/index.js';
+import { existingRoot } from './root-dir.js';
 
 export const RUN_USAGE = `usage: moat root run --root DIR [--user U[:G]] [--method auto|bwrap|chroot]
                      [--env NAME=VALUE]... [--writable] -- CMD [ARG...]
@@ -72,8 +73,7 @@ function have(cmd: string): string | undefined {
 
 /** The argv that runs opts.cmd inside the root. */
 export function runArgv(opts: RunOptions): string[] {
-  const root = posix.resolve(opts.root);
-  if (!lstatSync(root).isDirectory()) throw new MoatError('MOAT_ROOT_NO_ROOT', `${root}: not a directory`);
+  const root = existingRoot(posix.resolve(opts.root));
   const { uid, gid } = resolveUser(opts.user ?? 'nobody');
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const bwrap = have('bwrap');
