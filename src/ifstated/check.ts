@@ -6,6 +6,7 @@
  * expression, so the ! takes only its first term), and tests with no
  * timeout of their own.
  */
+import type { ErrorCode } from '../core/index.js';
 import { testKey, walkActions, terms, type Action, type Config, type StateDecl } from './ast.js';
 import { checkConfigText, type Loaded } from './config.js';
 import type { Diagnostic, ParseOptions } from './parser.js';
@@ -37,7 +38,7 @@ export function initialState(config: Config): StateDecl | undefined {
   return config.states[0];
 }
 
-function warn(message: string, offset: number, length: number, code: string, hint?: string): Diagnostic {
+function warn(message: string, offset: number, length: number, code: ErrorCode, hint?: string): Diagnostic {
   const d: Diagnostic = { message, offset, length, severity: 'warning', code };
   if (hint !== undefined) d.hint = hint;
   return d;

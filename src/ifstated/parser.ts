@@ -19,6 +19,7 @@
  * read the rest of the block as top-level lines and drop the state, so that
  * every set-state naming it was reported as undeclared.
  */
+import type { ErrorCode } from '../core/index.js';
 import type { Action, Config, Expr, MacroDecl, StateDecl, TestTerm } from './ast.js';
 import { Lexer, type Token, type TokenType } from './lexer.js';
 
@@ -35,7 +36,7 @@ export interface Diagnostic {
   offset: number;
   length: number;
   severity: 'error' | 'warning';
-  code: string;
+  code: ErrorCode;
   /** A suggestion, such as "did you mean `allworking`". */
   hint?: string;
 }
@@ -137,7 +138,7 @@ class Parser {
     throw new Abort();
   }
 
-  private report(message: string, offset: number, length: number, code: string, hint?: string): void {
+  private report(message: string, offset: number, length: number, code: ErrorCode, hint?: string): void {
     if (code === 'MOAT_IFSTATED_SYNTAX' && this.shiftedSinceError < 3) return;
     this.shiftedSinceError = 0;
     const d: Diagnostic = { message, offset, length, severity: 'error', code };
