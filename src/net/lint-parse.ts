@@ -8,6 +8,7 @@ import { isMap, isSeq, isScalar, LineCounter, parseDocument, type Node } from 'y
 import { netmaskLength, parsePrefixed } from './address.js';
 import { bsdIfconfigArgs, bsdRouteArgs, shellCommand, words } from './lint-commands.js';
 import { emptyFacts, type FileFacts } from './lint-facts.js';
+import { defaultrouterLast, FREEBSD_CURRENT } from './freebsd-routing-order.js';
 
 export type FileKind =
   | 'hostname.if' | 'ifconfig.if' | 'route.conf' | 'rc.conf' | 'pf.conf' | 'ipsec.conf' | 'swanctl.conf'
@@ -62,7 +63,15 @@ export function logicalLines(text: string, comment = /(^|\s)#.*$/): { text: stri
   return out;
 }
 
-export function parseFile(path: string, text: string, target?: string): FileFacts {
+/** What the files are checked for: the target of `check --os` and the release it runs. */
+export interface CheckContext {
+  readonly target?: string;
+  /** The system's release; FreeBSD's route order depends on it (FREEBSD_CURRENT when absent). */
+  readonly release?: string;
+}
+
+export function parseFile(path: string, text: string, context: CheckContext = {}): FileFacts {
+  const { target } = context;
   const kind = fileKind(path, target);
   const facts = emptyFacts(path, rankOf(kind));
   switch (kind) {
@@ -88,7 +97,7 @@ export function parseFile(path: string, text: string, target?: string): FileFact
       }
       break;
     case 'rc.conf':
-      parseRcConf(text, facts);
+      parseRcConf(text, facts, context.release ?? FREEBSD_CURRENT);
       break;
     case 'pf.conf':
       parsePf(text, facts);
@@ -127,8 +136,12 @@ export function parseFile(path: string, text: string, target?: string): FileFact
   return facts;
 }
 
-/** rc.conf(5): ifconfig_IF addresses; defaultrouter first, then static_routes in their order (rc.d/routing). */
-function parseRcConf(text: string, facts: FileFacts): void {
+/**
+ * rc.conf(5): ifconfig_IF addresses; static_routes in their order, with
+ * defaultrouter after them from FreeBSD 10 and before them up to 9.x
+ * (rc.d/routing's static_inet; see freebsd-routing-order.ts).
+ */
+function parseRcConf(text: string, facts: FileFacts, release: string): void {
   const vars = new Map<string, { value: string; line: number }>();
   for (const l of logicalLines(text)) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"]*)"|'([^']*)'|(\S*))/.exec(l.text);
@@ -142,13 +155,17 @@ function parseRcConf(text: string, facts: FileFacts): void {
     if (at >= 0) bsdIfconfigArgs(w.slice(at + 1), facts, v.line);
   }
   const def = vars.get('defaultrouter');
-  if (def !== undefined && def.value !== '' && def.value !== 'NO') {
-    bsdRouteArgs(['default', expand(def.value)], facts, def.line);
-  }
+  const addDefault = (): void => {
+    // rc.d/routing: case ${defaultrouter} in [Nn][Oo] | '') skip.
+    if (def !== undefined && def.value !== '' && !/^no$/i.test(def.value)) bsdRouteArgs(['default', expand(def.value)], facts, def.line);
+  };
+  const last = defaultrouterLast(release);
+  if (!last) addDefault();
   for (const r of words(expand(vars.get('static_routes')?.value ?? ''))) {
     const v = vars.get(`route_${r}`);
     if (v !== undefined) bsdRouteArgs(words(expand(v.value)), facts, v.line);
   }
+  if (last) addDefault();
 }
 
 function parsePf(text: string, facts: FileFacts): void {

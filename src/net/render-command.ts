@@ -5,6 +5,7 @@ import {
   EX_DATAERR, EX_NOINPUT, EX_OK, MoatError, UsageError, errorMessage, parseCommandLine, writeFilesAtomically, type Io,
 } from '../core/index.js';
 import { loadSpec, parseSpec } from '../core/spec-loader.js';
+import { FREEBSD_CURRENT } from './freebsd-routing-order.js';
 import { analyze } from './lint-analyze.js';
 import { parseFile } from './lint-parse.js';
 import { formatFinding, type Finding } from './lint-rules.js';
@@ -20,10 +21,12 @@ export const RENDER_USAGE = `usage: moat net render SPEC.yaml --os TARGET --out 
   OpenBSD/NetBSD form (OpenBSD: -cloning up to 5.9, -llinfo from 6.0).
 `;
 export const CHECK_USAGE = `usage: moat net check SPEC.yaml...
-       moat net check --os TARGET FILE...
+       moat net check --os TARGET [--release R] FILE...
   Lint a spec, or hand-written files (hostname.if, ifconfig.if, route.conf,
   rc.conf, pf.conf, ipsec.conf, npppd.conf, sysctl.conf, interfaces, netplan
   YAML, .network, swanctl.conf, shell scripts). Exit 1 when a rule fires.
+  --release R: the system's release (FreeBSD: rc.d/routing adds defaultrouter
+  before static_routes up to 9.x, after them from 10.0; default ${FREEBSD_CURRENT}).
 `;
 
 /** Files larger than this are not network configuration. */
@@ -34,6 +37,13 @@ function parseTarget(command: string, value: string | undefined): Target {
   const t = TARGETS.find((x) => x === value);
   if (t === undefined) throw new UsageError(`${command}: --os must be one of ${TARGETS.join(', ')}, not '${value}'`, `try '${command} --help'`);
   return t;
+}
+
+function parseRelease(command: string, value: string | undefined): string | undefined {
+  if (value !== undefined && !/^\d{1,2}\.\d{1,2}$/.test(value)) {
+    throw new UsageError(`${command}: --release wants a release such as 9.3, 5.9 or 7.6, not '${value}'`, `try '${command} --help'`);
+  }
+  return value;
 }
 
 export async function renderMain(argv: readonly string[], io: Io): Promise<number> {
@@ -53,13 +63,11 @@ export async function renderMain(argv: readonly string[], io: Io): Promise<numbe
   if (specFile === undefined || extra !== undefined) throw new UsageError(`${command}: give exactly one SPEC.yaml`, `try '${command} --help'`);
   const target = parseTarget(command, values.os);
   if (values.out === undefined) throw new UsageError(`${command}: --out DIR is required`, `try '${command} --help'`);
-  if (values.release !== undefined && !/^\d{1,2}\.\d{1,2}$/.test(values.release)) {
-    throw new UsageError(`${command}: --release wants a release such as 5.9 or 7.6, not '${values.release}'`, `try '${command} --help'`);
-  }
+  const release = parseRelease(command, values.release);
   const spec = await loadSpec(netSpecSchema, resolve(io.cwd, specFile));
   const result = renderSpec(spec, {
     target,
-    ...(values.release === undefined ? {} : { release: values.release }),
+    ...(release === undefined ? {} : { release }),
     ...(values.guest === undefined ? {} : { guests: values.guest }),
   });
   for (const w of result.warnings) io.stderr.write(`moat net: warning: ${w}\n`);
@@ -83,7 +91,11 @@ async function readText(io: Io, file: string): Promise<string> {
 
 export async function checkMain(argv: readonly string[], io: Io): Promise<number> {
   const command = 'moat net check';
-  const { values, positionals } = parseCommandLine(command, argv, { os: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const { values, positionals } = parseCommandLine(command, argv, {
+    os: { type: 'string' },
+    release: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help === true) {
     io.stdout.write(CHECK_USAGE);
     return EX_OK;
@@ -93,7 +105,9 @@ export async function checkMain(argv: readonly string[], io: Io): Promise<number
   if (values.os !== undefined) {
     const target = parseTarget(command, values.os);
     const facts = [];
-    for (const f of positionals) facts.push(parseFile(f, await readText(io, f), target));
+    const release = parseRelease(command, values.release);
+    const context = { target, ...(release === undefined ? {} : { release }) };
+    for (const f of positionals) facts.push(parseFile(f, await readText(io, f), context));
     findings = analyze(facts);
   } else {
     findings = [];

@@ -12,7 +12,7 @@ import { captureIo } from '../helpers/io.js';
 import { fixture } from '../helpers/system.js';
 
 const CASES: Record<RuleId, { os: string; line: number }> = {
-  'route-order': { os: 'freebsd', line: 4 },
+  'route-order': { os: 'freebsd', line: 5 },
   'gateway-unreachable': { os: 'openbsd', line: 2 },
   'mac-missing': { os: 'freebsd', line: 2 },
   'mac-duplicate': { os: 'freebsd', line: 1 },
@@ -93,4 +93,18 @@ test('--os names the format of a file whose name says nothing', async () => {
   } finally {
     await rm(d, { recursive: true, force: true });
   }
+});
+
+test('FreeBSD defaultrouter plus a static host route to the gateway: right from 10.0, wrong up to 9.x (--release)', async () => {
+  const rc = join(fixture('net', 'lint', 'freebsd-defaultrouter'), 'rc.conf');
+  for (const release of [[], ['--release', '15.0'], ['--release', '10.0'], ['--release', '13.2']]) {
+    const io = captureIo();
+    assert.equal(await main(['check', '--os', 'freebsd', ...release, rc], io), 0, `${release.join(' ')}: ${io.out()}`);
+  }
+  for (const release of ['9.3', '8.4']) {
+    const io = captureIo();
+    assert.equal(await main(['check', '--os', 'freebsd', '--release', release, rc], io), 1, release);
+    assert.match(io.out(), /freebsd-defaultrouter\/rc\.conf:5: route-order: default route via 192\.0\.2\.1 comes before the on-link route to it \(.*rc\.conf:7\)/);
+  }
+  await assert.rejects(main(['check', '--os', 'freebsd', '--release', 'fourteen', rc], captureIo()), (e: unknown) => (e as { exitCode?: number }).exitCode === 64);
 });
