@@ -8,7 +8,8 @@ export { netSpecSchema, type NetSpec, type GuestSpec, type TunnelSpec, type VpnS
 export { renderSpec, type RenderOptions } from './render.js';
 export { TARGETS, type Target, type RenderedFile, type RenderResult } from './render-types.js';
 export { ipCommands } from './render-linux.js';
-export { parseFile, fileKind } from './lint-parse.js';
+export { parseFile, type CheckContext } from './lint-parse.js';
+export { judgeKind, kindByContent, kindByName, type Family, type FileKind } from './lint-kind.js';
 export { analyze } from './lint-analyze.js';
 export { lintSpec } from './lint-spec.js';
 export { RULES, formatFinding, type Finding, type RuleId } from './lint-rules.js';

@@ -1,45 +1,15 @@
 // Read one configuration file of any format moat net renders (or a person
 // wrote) and gather its lint facts. The format is told by the file's name,
-// as the system itself finds it: hostname.vio0, ifconfig.vioif0, route.conf,
-// rc.conf, pf.conf, ipsec.conf, npppd.conf, sysctl.conf, interfaces,
-// *.yaml (netplan), *.network (networkd), swanctl.conf, and shell scripts.
-import { basename } from 'node:path';
+// as the system itself finds it (lint-kind.ts): hostname.vio0, ifconfig.vioif0,
+// route.conf, rc.conf, pf.conf, ipsec.conf, npppd.conf, sysctl.conf,
+// interfaces, *.yaml (netplan), *.network (networkd), swanctl.conf, and shell
+// scripts; `check --os` reads the kind from the content for other names.
 import { isMap, isSeq, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
 import { netmaskLength, parsePrefixed } from './address.js';
 import { bsdIfconfigArgs, bsdRouteArgs, shellCommand, words } from './lint-commands.js';
 import { emptyFacts, type FileFacts } from './lint-facts.js';
+import { kindByName, type FileKind } from './lint-kind.js';
 import { defaultrouterLast, FREEBSD_CURRENT } from './freebsd-routing-order.js';
-
-export type FileKind =
-  | 'hostname.if' | 'ifconfig.if' | 'route.conf' | 'rc.conf' | 'pf.conf' | 'ipsec.conf' | 'swanctl.conf'
-  | 'npppd.conf' | 'sysctl.conf' | 'interfaces' | 'netplan' | 'networkd' | 'shell' | 'ignored';
-
-/** What a file of no recognised name is taken for, by the --os of `check`. */
-const FALLBACK: Record<string, FileKind> = { 'linux-netplan': 'netplan', 'linux-networkd': 'networkd', 'linux-ifupdown': 'interfaces' };
-
-export function fileKind(path: string, target?: string): FileKind {
-  const kind = kindByName(path);
-  return kind === 'shell' && target !== undefined ? (FALLBACK[target] ?? kind) : kind;
-}
-
-function kindByName(path: string): FileKind {
-  const name = basename(path);
-  if (/^hostname\..+/.test(name)) return 'hostname.if';
-  if (/^ifconfig\..+/.test(name)) return 'ifconfig.if';
-  if (name === 'route.conf') return 'route.conf';
-  if (name === 'rc.conf.local' || name === 'npppd-users' || name === 'chap-secrets' || name === 'xl2tpd.conf' || name.startsWith('options.')) return 'ignored';
-  if (name.startsWith('rc.conf') || path.includes('rc.conf.d/')) return 'rc.conf';
-  if (name.endsWith('pf.conf')) return 'pf.conf';
-  if (name === 'ipsec.conf') return 'ipsec.conf';
-  if (name.endsWith('.conf') && (name.startsWith('swanctl') || path.includes('swanctl/'))) return 'swanctl.conf';
-  if (name === 'npppd.conf') return 'npppd.conf';
-  if (name === 'sysctl.conf') return 'sysctl.conf';
-  if (name === 'interfaces' || path.includes('interfaces.d/')) return 'interfaces';
-  if (/\.ya?ml$/.test(name)) return 'netplan';
-  if (name.endsWith('.network')) return 'networkd';
-  if (name.endsWith('.netdev')) return 'ignored';
-  return 'shell';
-}
 
 /** Boot order: interface files, then static routes, then local scripts. */
 function rankOf(kind: FileKind): number {
@@ -65,14 +35,14 @@ export function logicalLines(text: string, comment = /(^|\s)#.*$/): { text: stri
 
 /** What the files are checked for: the target of `check --os` and the release it runs. */
 export interface CheckContext {
-  readonly target?: string;
+  /** The kind, when the caller judged it (check --os); else told by the name, a shell script when the name says nothing. */
+  readonly kind?: FileKind;
   /** The system's release; FreeBSD's route order depends on it (FREEBSD_CURRENT when absent). */
   readonly release?: string;
 }
 
 export function parseFile(path: string, text: string, context: CheckContext = {}): FileFacts {
-  const { target } = context;
-  const kind = fileKind(path, target);
+  const kind = context.kind ?? kindByName(path) ?? 'shell';
   const facts = emptyFacts(path, rankOf(kind));
   switch (kind) {
     case 'hostname.if':

@@ -6,12 +6,14 @@ import {
 } from '../core/index.js';
 import { loadSpec, parseSpec } from '../core/spec-loader.js';
 import { FREEBSD_CURRENT } from './freebsd-routing-order.js';
+import { isMap, parseDocument } from 'yaml';
 import { analyze } from './lint-analyze.js';
+import { judgeKind, kindByContent, kindByName, kindName, type Family, type FileKind } from './lint-kind.js';
 import { parseFile } from './lint-parse.js';
 import { formatFinding, type Finding } from './lint-rules.js';
 import { lintSpec } from './lint-spec.js';
 import { renderSpec } from './render.js';
-import { TARGETS, type Target } from './render-types.js';
+import { TARGETS, targetFamily, type Target } from './render-types.js';
 import { netSpecSchema } from './spec-schema.js';
 
 export const RENDER_USAGE = `usage: moat net render SPEC.yaml --os TARGET --out DIR [--release R] [--guest NAME]...
@@ -21,13 +23,18 @@ export const RENDER_USAGE = `usage: moat net render SPEC.yaml --os TARGET --out 
   OpenBSD/NetBSD form (OpenBSD: -cloning up to 5.9, -llinfo from 6.0).
 `;
 export const CHECK_USAGE = `usage: moat net check SPEC.yaml...
-       moat net check --os TARGET [--release R] FILE...
-  Lint a spec, or hand-written files (hostname.if, ifconfig.if, route.conf,
-  rc.conf, pf.conf, ipsec.conf, npppd.conf, sysctl.conf, interfaces, netplan
-  YAML, .network, swanctl.conf, shell scripts). Exit 1 when a rule fires.
+       moat net check --os OS [--release R] FILE...
+  Lint a spec, or a system's files (OS: freebsd openbsd netbsd linux, or a
+  render TARGET): hostname.if, ifconfig.if, route.conf, rc.conf, rc.conf.local,
+  rc.conf.d/*, netstart.local, pf.conf, ipsec.conf, npppd.conf, sysctl.conf,
+  interfaces, interfaces.d/*, netplan YAML, .network, swanctl.conf, *.sh.
+  Another name is read by its content; a file of no known kind is refused
+  (exit 65). Exit 1 when a rule fires.
   --release R: the system's release (FreeBSD: rc.d/routing adds defaultrouter
   before static_routes up to 9.x, after them from 10.0; default ${FREEBSD_CURRENT}).
 `;
+
+const FAMILIES: readonly Family[] = ['freebsd', 'openbsd', 'netbsd', 'linux'];
 
 /** Files larger than this are not network configuration. */
 const MAX_FILE = 4 * 1024 * 1024;
@@ -35,8 +42,27 @@ const MAX_FILE = 4 * 1024 * 1024;
 function parseTarget(command: string, value: string | undefined): Target {
   if (value === undefined) throw new UsageError(`${command}: --os is required`, `try '${command} --help'`);
   const t = TARGETS.find((x) => x === value);
-  if (t === undefined) throw new UsageError(`${command}: --os must be one of ${TARGETS.join(', ')}, not '${value}'`, `try '${command} --help'`);
+  if (t === undefined) {
+    const forms = TARGETS.filter((x) => x.startsWith(`${value}-`));
+    throw new UsageError(
+      forms.length > 0
+        ? `${command}: --os ${value}: name the form, one of ${forms.join(', ')}`
+        : `${command}: --os must be one of ${TARGETS.join(', ')}, not '${value}'`,
+      `try '${command} --help'`,
+    );
+  }
   return t;
+}
+
+/** check --os takes a system (freebsd, openbsd, netbsd, linux) or any render target. */
+function parseFamily(command: string, value: string): Family {
+  const family = FAMILIES.find((x) => x === value);
+  if (family !== undefined) return family;
+  const t = TARGETS.find((x) => x === value);
+  if (t === undefined) {
+    throw new UsageError(`${command}: --os must be one of ${[...FAMILIES, ...TARGETS.filter((x) => x.startsWith('linux-'))].join(', ')}, not '${value}'`, `try '${command} --help'`);
+  }
+  return targetFamily(t);
 }
 
 function parseRelease(command: string, value: string | undefined): string | undefined {
@@ -89,6 +115,20 @@ async function readText(io: Io, file: string): Promise<string> {
   }
 }
 
+/** Without --os every file is a spec: a system file given so is refused, naming it. */
+function refuseSystemFile(command: string, file: string, text: string): void {
+  const byName = kindByName(file);
+  const byContent = kindByContent(text);
+  const doc = parseDocument(text);
+  const yamlMap = doc.errors.length === 0 && (doc.contents === null || isMap(doc.contents));
+  // A spec is YAML too: a .yaml name says nothing, a netplan "network:" map does.
+  let kind: FileKind | undefined = byName !== undefined && byName !== 'netplan' ? byName : byContent === 'netplan' ? 'netplan' : undefined;
+  if (kind === undefined && !yamlMap) kind = byContent;
+  if (kind === undefined && (yamlMap || doc.errors.length > 0)) return;
+  const what = kind === undefined ? 'not a spec (a YAML map)' : `${kindName(kind)}, not a spec`;
+  throw new UsageError(`${command}: ${file} is ${what}; to lint it give --os ${FAMILIES.join('|')}`, `try '${command} --help'`);
+}
+
 export async function checkMain(argv: readonly string[], io: Io): Promise<number> {
   const command = 'moat net check';
   const { values, positionals } = parseCommandLine(command, argv, {
@@ -103,16 +143,27 @@ export async function checkMain(argv: readonly string[], io: Io): Promise<number
   if (positionals.length === 0) throw new UsageError(`${command}: give a SPEC.yaml, or --os TARGET and files`, `try '${command} --help'`);
   let findings: Finding[];
   if (values.os !== undefined) {
-    const target = parseTarget(command, values.os);
-    const facts = [];
+    const family = parseFamily(command, values.os);
     const release = parseRelease(command, values.release);
-    const context = { target, ...(release === undefined ? {} : { release }) };
-    for (const f of positionals) facts.push(parseFile(f, await readText(io, f), context));
+    const facts = [];
+    const unknown: string[] = [];
+    for (const f of positionals) {
+      const text = await readText(io, f);
+      const verdict = judgeKind(f, text, family);
+      if (verdict.kind === undefined) unknown.push(`${f}: ${verdict.why}`);
+      else facts.push(parseFile(f, text, { kind: verdict.kind, ...(release === undefined ? {} : { release }) }));
+    }
+    // A file of no kind we know is refused, not passed as clean.
+    if (unknown.length > 0) {
+      for (const u of unknown) io.stderr.write(`${command}: ${u}\n`);
+      return EX_DATAERR;
+    }
     findings = analyze(facts);
   } else {
     findings = [];
     for (const f of positionals) {
       const text = await readText(io, f);
+      refuseSystemFile(command, f, text);
       findings.push(...lintSpec(parseSpec(netSpecSchema, text, f), text, f));
     }
   }
