@@ -1,10 +1,10 @@
 // `moat net render` and `moat net check`: the command-line side.
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { EX_OK, MoatError, UsageError, errorMessage, parseCommandLine, writeFilesAtomically, type Io } from '../core/index.js';
+import { EX_DATAERR, EX_OK, MoatError, UsageError, onFile, parseCommandLine, writeFilesAtomically, type Io } from '../core/index.js';
 import { loadSpec, parseSpec } from '../core/spec-loader.js';
-import { FREEBSD_CURRENT } from './freebsd-routing-order.js';
 import { isMap, parseDocument } from 'yaml';
+import { FREEBSD_CURRENT } from './freebsd-routing-order.js';
 import { analyze } from './lint-analyze.js';
 import { judgeKind, kindByContent, kindByName, kindName, type Family, type FileKind } from './lint-kind.js';
 import { parseFile } from './lint-parse.js';
@@ -14,7 +14,7 @@ import { renderSpec } from './render.js';
 import { TARGETS, targetFamily, type Target } from './render-types.js';
 import { netSpecSchema } from './spec-schema.js';
 
-export const RENDER_USAGE = `usage: moat net render SPEC.yaml --os TARGET --out DIR [--release R] [--guest NAME]...
+export const RENDER_USAGE = `usage: moat net render SPEC.yaml --os TARGET -o|--out DIR [--release R] [--guest NAME]...
   TARGET: ${TARGETS.join(' ')}
   Writes each machine's files under DIR/MACHINE/…; --guest renders the named
   guests in TARGET's form whatever their own OS; --release picks the
@@ -74,7 +74,7 @@ export async function renderMain(argv: readonly string[], io: Io): Promise<numbe
   const command = 'moat net render';
   const { values, positionals } = parseCommandLine(command, argv, {
     os: { type: 'string' },
-    out: { type: 'string' },
+    out: { type: 'string', short: 'o' },
     release: { type: 'string' },
     guest: { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
@@ -86,7 +86,7 @@ export async function renderMain(argv: readonly string[], io: Io): Promise<numbe
   const [specFile, extra] = positionals;
   if (specFile === undefined || extra !== undefined) throw new UsageError(`${command}: give exactly one SPEC.yaml`, `try '${command} --help'`);
   const target = parseTarget(command, values.os);
-  if (values.out === undefined) throw new UsageError(`${command}: --out DIR is required`, `try '${command} --help'`);
+  if (values.out === undefined) throw new UsageError(`${command}: -o/--out DIR is required`, `try '${command} --help'`);
   const release = parseRelease(command, values.release);
   const spec = await loadSpec(netSpecSchema, resolve(io.cwd, specFile));
   const result = renderSpec(spec, {
@@ -102,15 +102,13 @@ export async function renderMain(argv: readonly string[], io: Io): Promise<numbe
 
 async function readText(io: Io, file: string): Promise<string> {
   const path = resolve(io.cwd, file);
-  try {
+  // core's file errors: the path, strerror's text, EX_NOINPUT or EX_NOPERM.
+  return onFile(file, 'read', async () => {
     const st = await stat(path);
     if (!st.isFile()) throw new MoatError('MOAT_NET_READ', `${file}: not a regular file`);
     if (st.size > MAX_FILE) throw new MoatError('MOAT_NET_TOO_BIG', `${file}: larger than ${String(MAX_FILE)} bytes`);
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    if (e instanceof MoatError) throw e;
-    throw new MoatError('MOAT_NET_READ', `cannot read ${file}: ${errorMessage(e)}`, { cause: e });
-  }
+    return readFile(path, 'utf8');
+  });
 }
 
 /** Without --os every file is a spec: a system file given so is refused, naming it. */
