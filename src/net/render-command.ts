@@ -2,13 +2,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { EX_DATAERR, EX_OK, MoatError, UsageError, onFile, parseCommandLine, writeFilesAtomically, type Io } from '../core/index.js';
-import { loadSpec, parseSpec } from '../core/spec-loader.js';
+import { parseSpec } from '../core/spec-loader.js';
 import { isMap, parseDocument } from 'yaml';
 import { FREEBSD_CURRENT } from './freebsd-routing-order.js';
 import { analyze } from './lint-analyze.js';
 import { judgeKind, kindByContent, kindByName, kindName, type Family, type FileKind } from './lint-kind.js';
 import { parseFile } from './lint-parse.js';
-import { formatFinding, type Finding } from './lint-rules.js';
+import { formatFinding, isError, type Finding } from './lint-rules.js';
 import { lintSpec } from './lint-spec.js';
 import { renderSpec } from './render.js';
 import { TARGETS, targetFamily, type Target } from './render-types.js';
@@ -88,13 +88,23 @@ export async function renderMain(argv: readonly string[], io: Io): Promise<numbe
   const target = parseTarget(command, values.os);
   if (values.out === undefined) throw new UsageError(`${command}: -o/--out DIR is required`, `try '${command} --help'`);
   const release = parseRelease(command, values.release);
-  const spec = await loadSpec(netSpecSchema, resolve(io.cwd, specFile));
+  const text = await readText(io, specFile);
+  const spec = parseSpec(netSpecSchema, text, specFile);
+  // moat-net(8): the spec is validated before anything is written, by the
+  // same rules as check: an error stops the render, a warning is printed.
+  const findings = lintSpec(spec, text, specFile);
+  const errors = findings.filter(isError);
+  for (const f of errors) io.stderr.write(`${formatFinding(f)}\n`);
+  if (errors.length > 0) {
+    throw new MoatError('MOAT_SPEC_INVALID', `${specFile}: ${String(errors.length)} error${errors.length === 1 ? '' : 's'} (see 'moat net check'); nothing written`);
+  }
+  for (const f of findings) io.stderr.write(`moat net render: warning: ${formatFinding(f)}\n`);
   const result = renderSpec(spec, {
     target,
     ...(release === undefined ? {} : { release }),
     ...(values.guest === undefined ? {} : { guests: values.guest }),
   });
-  for (const w of result.warnings) io.stderr.write(`moat net: warning: ${w}\n`);
+  for (const w of result.warnings) io.stderr.write(`moat net render: warning: ${w}\n`);
   const written = await writeFilesAtomically(resolve(io.cwd, values.out), result.files);
   for (const p of written) io.stdout.write(`${p}\n`);
   return EX_OK;

@@ -9,7 +9,7 @@ import { linuxTunnelCommands, renderLinuxGuest } from './render-linux.js';
 import { renderLinuxVpn } from './render-linux-vpn.js';
 import { NETBSD_CURRENT, renderNetbsdGuest } from './render-netbsd.js';
 import { OPENBSD_CURRENT, openbsdTunnel, renderOpenbsdGuest } from './render-openbsd.js';
-import { LEGACY_APPLE_WARNING, renderOpenbsdVpn } from './render-openbsd-vpn.js';
+import { renderOpenbsdVpn } from './render-openbsd-vpn.js';
 import { lines, targetFamily, type RenderedFile, type RenderResult, type Target } from './render-types.js';
 import { hostOf, type GuestSpec, type NetSpec } from './spec-schema.js';
 
@@ -55,11 +55,8 @@ export function renderSpec(spec: NetSpec, options: RenderOptions): RenderResult 
     if (family === 'openbsd') files.push(...renderOpenbsdVpn(spec, spec.vpn));
     else if (family === 'linux') files.push(...renderLinuxVpn(spec.vpn));
     else warnings.push(`the VPN head-end is rendered for openbsd and linux only, not ${target}`);
-    if (spec.vpn.crypto === 'legacy-apple') warnings.push(LEGACY_APPLE_WARNING);
   }
-  for (const f of spec.failover) {
-    if (f.mac === undefined) warnings.push(`failover IP ${f.ip} has no MAC: the provider drops frames from any other MAC`);
-  }
+  // The spec's own pitfalls (legacy-apple crypto, a missing MAC…) are lintSpec's findings.
   if (files.length === 0) {
     throw new MoatError(
       'MOAT_NET_NOTHING',

@@ -31,7 +31,7 @@ test('OpenBSD head-end with legacy-apple: the weak proposals, a warning, and the
   const out = join(work, 'o');
   const io = captureIo();
   assert.equal(await main(['render', spec, '--os', 'openbsd', '--out', out], io), 0);
-  assert.match(io.err(), /warning: vpn\.crypto legacy-apple uses 3des/);
+  assert.match(io.err(), /^moat net render: warning: .*jails-vpn\.yaml:\d+: legacy-crypto: vpn\.crypto legacy-apple uses 3des/m);
   const ipsec = await readFile(join(out, 'vpn/etc/ipsec.conf'), 'utf8');
   assert.match(ipsec, /main auth "hmac-sha1" enc "3des" group modp1024 quick auth "hmac-sha1" enc "3des" psk "password"$/m);
   const npppd = await readFile(join(out, 'vpn/etc/npppd/npppd.conf'), 'utf8');

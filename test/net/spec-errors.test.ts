@@ -37,3 +37,42 @@ test("'interfce:' in a net spec: unknown field at its own line, did you mean 'in
   }
   assert.equal(existsSync(out), false);
 });
+
+/** The example spec with one of check's errors planted. */
+const PITFALLS: Record<string, { edit: (s: string) => string; rule: string; near: string }> = {
+  'duplicate MAC': { edit: (s) => s.replace('mac: "00:50:56:00:02:BB"', 'mac: "00:50:56:00:01:AA"'), rule: 'mac-duplicate', near: 'mac: "00:50:56:00:01:AA"' },
+  'two guests on one failover IP': { edit: (s) => s.replace('ip: 203.0.113.100/32', 'ip: 198.51.100.10/32'), rule: 'ip-shared', near: 'ip: 198.51.100.10/32' },
+  'missing MAC': { edit: (s) => s.replace('    mac: "00:50:56:00:03:CC"\n', ''), rule: 'mac-missing', near: '- ip: 203.0.113.100' },
+};
+
+for (const [name, p] of Object.entries(PITFALLS)) {
+  test(`render refuses a spec check rejects (${name}): nothing written, EX_DATAERR`, async (t) => {
+    const d = await mkdtemp(join(tmpdir(), `moat-net-pit-${String(process.pid)}-`));
+    t.after(() => rm(d, { recursive: true, force: true }));
+    const text = p.edit(await readFile(join(repoRoot, 'examples/net/seed-guests.yaml'), 'utf8'));
+    const file = join(d, 'pit.yaml');
+    await writeFile(file, text);
+    const chk = captureIo();
+    assert.equal(await main(['check', file], chk), 1);
+    assert.match(chk.out(), new RegExp(`pit\\.yaml:\\d+: ${p.rule}: `));
+    const out = join(d, 'out');
+    const io = captureIo();
+    assert.equal(await runCommand('moat net', () => main(['render', file, '--os', 'freebsd', '-o', out], io), io), EX_DATAERR);
+    assert.match(io.err(), new RegExp(`pit\\.yaml:\\d+: ${p.rule}: .+ \\(fix: `));
+    assert.match(io.err(), /^moat net: .*pit\.yaml: \d+ errors? \(see 'moat net check'\); nothing written$/m);
+    assert.equal(existsSync(out), false);
+  });
+}
+
+test('render goes on past a warning (legacy-apple crypto, pipex off) and prints it', async (t) => {
+  const d = await mkdtemp(join(tmpdir(), `moat-net-warn-${String(process.pid)}-`));
+  t.after(() => rm(d, { recursive: true, force: true }));
+  const text = (await readFile(join(repoRoot, 'examples/net/seed-vpn.yaml'), 'utf8')).replace('crypto: modern ', 'crypto: legacy-apple ').replace('pipex: true ', 'pipex: false ');
+  const file = join(d, 'warn.yaml');
+  await writeFile(file, text);
+  const io = captureIo();
+  assert.equal(await main(['render', file, '--os', 'openbsd', '-o', join(d, 'out')], io), 0, io.err());
+  assert.match(io.err(), /^moat net render: warning: .*warn\.yaml:\d+: legacy-crypto: /m);
+  assert.match(io.err(), /^moat net render: warning: .*warn\.yaml:\d+: pipex-disabled: /m);
+  assert.ok(existsSync(join(d, 'out/vpn/etc/ipsec.conf')));
+});
