@@ -18,6 +18,7 @@ export const CITE = {
   obsdIpsec: 'ipsec.conf(5): ike passive esp transport proto udp from A to any port 1701 psk',
   obsdIpsecCrypto: 'ipsec.conf(5): main auth/enc/group, quick auth/enc/group',
   obsdPf: 'pf.conf(5), seed 000: pass isakmp, ipsec-nat-t, esp, ah; pass on enc0',
+  obsdPfAnchor: 'pf.conf(5) ANCHORS: anchor "NAME"; load anchor "NAME" from "FILE"; pfctl(8) -a NAME -f FILE',
   obsdNpppd: 'npppd.conf(5): tunnel L2TP protocol l2tp, ipcp, interface pppx0, bind',
   obsdNpppdUsers: 'npppd-users(5): :password=…:framed-ip-address=…:',
   obsdPipex: 'pipex(4), sysctl.conf(5): net.pipex.enable=1 (seed 000: 5.8 panics without it)',

@@ -9,7 +9,7 @@ import { linuxTunnelCommands, renderLinuxGuest } from './render-linux.js';
 import { renderLinuxVpn } from './render-linux-vpn.js';
 import { NETBSD_CURRENT, renderNetbsdGuest } from './render-netbsd.js';
 import { OPENBSD_CURRENT, openbsdTunnel, renderOpenbsdGuest } from './render-openbsd.js';
-import { renderOpenbsdVpn } from './render-openbsd-vpn.js';
+import { PF_ANCHOR_WARNING, renderOpenbsdVpn } from './render-openbsd-vpn.js';
 import { lines, targetFamily, type RenderedFile, type RenderResult, type Target } from './render-types.js';
 import { hostOf, type GuestSpec, type NetSpec } from './spec-schema.js';
 
@@ -52,7 +52,10 @@ export function renderSpec(spec: NetSpec, options: RenderOptions): RenderResult 
     throw new MoatError('MOAT_NET_NO_GUEST', `tunnel.guest names '${spec.tunnel.guest}', which is not a guest`);
   }
   if (spec.vpn !== undefined) {
-    if (family === 'openbsd') files.push(...renderOpenbsdVpn(spec, spec.vpn));
+    if (family === 'openbsd') {
+      files.push(...renderOpenbsdVpn(spec, spec.vpn));
+      warnings.push(PF_ANCHOR_WARNING);
+    }
     else if (family === 'linux') files.push(...renderLinuxVpn(spec.vpn));
     else warnings.push(`the VPN head-end is rendered for openbsd and linux only, not ${target}`);
   }

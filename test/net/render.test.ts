@@ -110,7 +110,7 @@ test('rendering the examples reproduces the seed\'s lines for each OS', async ()
   await has(join(fb, 'dedi/usr/local/etc/bhyve/fbsd.sh'), SEED_LINES.bhyve);
   await has(join(nb, 'nbsd/etc/netstart.local'), SEED_LINES.netbsd);
   await has(join(ob, 'obsd/etc/hostname.vio0'), SEED_LINES.openbsd);
-  await has(join(vpn, 'vpn/etc/pf.conf'), SEED_LINES.pf);
+  await has(join(vpn, 'vpn/etc/pf.moat-vpn.conf'), SEED_LINES.pf);
   await has(join(vpn, 'vpn/etc/ipsec.conf'), SEED_LINES.ipsec);
   await has(join(vpn, 'vpn/etc/npppd/npppd-users'), SEED_LINES.users);
   await has(join(vpn, 'vpn/etc/sysctl.conf'), SEED_LINES.sysctl);
