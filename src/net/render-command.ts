@@ -1,7 +1,7 @@
 // `moat net render` and `moat net check`: the command-line side.
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { EX_DATAERR, EX_OK, MoatError, UsageError, onFile, parseCommandLine, writeFilesAtomically, type Io } from '../core/index.js';
+import { EX_DATAERR, EX_FAIL, EX_OK, MoatError, UsageError, onFile, parseCommandLine, writeFilesAtomically, type Io } from '../core/index.js';
 import { parseSpec } from '../core/spec-loader.js';
 import { isMap, parseDocument } from 'yaml';
 import { FREEBSD_CURRENT } from './freebsd-routing-order.js';
@@ -175,5 +175,5 @@ export async function checkMain(argv: readonly string[], io: Io): Promise<number
   }
   for (const f of findings) io.stdout.write(`${formatFinding(f)}\n`);
   io.stderr.write(findings.length === 0 ? 'moat net check: no problems found\n' : `moat net check: ${String(findings.length)} problem${findings.length === 1 ? '' : 's'}\n`);
-  return findings.length === 0 ? EX_OK : 1;
+  return findings.length === 0 ? EX_OK : EX_FAIL;
 }

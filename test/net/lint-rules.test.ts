@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { EX_DATAERR, UsageError } from '../../src/core/index.js';
+import { EX_DATAERR, EX_USAGE, UsageError } from '../../src/core/index.js';
 import { analyze, main, parseFile, RULES, type RuleId } from '../../src/net/index.js';
 import { captureIo } from '../helpers/io.js';
 import { fixture } from '../helpers/system.js';
@@ -165,5 +165,5 @@ test('FreeBSD defaultrouter plus a static host route to the gateway: right from 
     assert.equal(await main(['check', '--os', 'freebsd', '--release', release, rc], io), 1, release);
     assert.match(io.out(), /freebsd-defaultrouter\/rc\.conf:5: route-order: default route via 192\.0\.2\.1 comes before the on-link route to it \(.*rc\.conf:7\)/);
   }
-  await assert.rejects(main(['check', '--os', 'freebsd', '--release', 'fourteen', rc], captureIo()), (e: unknown) => (e as { exitCode?: number }).exitCode === 64);
+  await assert.rejects(main(['check', '--os', 'freebsd', '--release', 'fourteen', rc], captureIo()), (e: unknown) => (e as { exitCode?: number }).exitCode === EX_USAGE);
 });

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
-import { SourceSyntaxError } from '../../src/core/index.js';
+import { EX_USAGE, SourceSyntaxError } from '../../src/core/index.js';
 import { main } from '../../src/net/index.js';
 import { captureIo } from '../helpers/io.js';
 import { fixture, haveCommand, needs, repoRoot, sharedDir } from '../helpers/system.js';
@@ -215,9 +215,9 @@ test('usage: --help fits a screen, bad options exit 64', async () => {
     assert.equal(await main(argv, io), 0);
     assert.ok(io.out().split('\n').length <= 24, argv.join(' '));
   }
-  await assert.rejects(main(['render', guestsSpec, '--os', 'plan9', '--out', work], captureIo()), (e: unknown) => (e as { exitCode?: number }).exitCode === 64);
-  await assert.rejects(main(['render', guestsSpec, '--bogus'], captureIo()), (e: unknown) => (e as { exitCode?: number }).exitCode === 64);
-  await assert.rejects(main(['frobnicate'], captureIo()), (e: unknown) => (e as { exitCode?: number }).exitCode === 64 && String(e).includes("unknown command 'frobnicate'"));
+  await assert.rejects(main(['render', guestsSpec, '--os', 'plan9', '--out', work], captureIo()), (e: unknown) => (e as { exitCode?: number }).exitCode === EX_USAGE);
+  await assert.rejects(main(['render', guestsSpec, '--bogus'], captureIo()), (e: unknown) => (e as { exitCode?: number }).exitCode === EX_USAGE);
+  await assert.rejects(main(['frobnicate'], captureIo()), (e: unknown) => (e as { exitCode?: number }).exitCode === EX_USAGE && String(e).includes("unknown command 'frobnicate'"));
 });
 
 test('check over the example specs: clean, and a spec with the seed\'s pitfalls fires its rules', async () => {
