@@ -16,6 +16,9 @@ import { guestGateway, guestMac, hostOf, type GuestSpec, type NetSpec, type Tunn
 export const FREEBSD_NETIF_FILE = 'etc/rc.conf.d/netif';
 export const FREEBSD_ROUTING_FILE = 'etc/rc.conf.d/routing';
 
+/** rc.d/netif sources /etc/rc.conf first, then this file: one assignment wins. */
+const CLONED_NOTE = '# This cloned_interfaces replaces one set in /etc/rc.conf: list here any interface that one creates.';
+
 export function renderFreebsdGuest(spec: NetSpec, g: GuestSpec, tunnel: TunnelSpec | undefined): RenderedFile[] {
   const gw = guestGateway(spec, g);
   const ip = g.ip.includes('/') ? g.ip : `${g.ip}/32`;
@@ -26,7 +29,7 @@ export function renderFreebsdGuest(spec: NetSpec, g: GuestSpec, tunnel: TunnelSp
     `# ${CITE.seed}`,
     `# ${CITE.fbsdNetif}`,
     `ifconfig_${g.interface}="inet ${ip}"`,
-    ...(tun === undefined ? [] : ['', ...tun.comment, `cloned_interfaces="${tun.ifname}"`, ...tun.netif]),
+    ...(tun === undefined ? [] : ['', ...tun.comment, CLONED_NOTE, `cloned_interfaces="${tun.ifname}"`, ...tun.netif]),
   ];
   const routing = [
     title,
@@ -71,16 +74,19 @@ export function renderFreebsdHost(spec: NetSpec, guests: readonly GuestSpec[], t
   const h = hostOf(spec);
   const taps = guests.map((g) => g.tap);
   const tun = tunnel === undefined ? undefined : freebsdTunnel(tunnel);
-  const cloned = ['bridge0', ...taps, ...(tun === undefined ? [] : [tun.ifname])];
+  // A bridge only when there are guests to bridge to the uplink.
+  const bridged = taps.length > 0;
+  const cloned = [...(bridged ? ['bridge0', ...taps] : []), ...(tun === undefined ? [] : [tun.ifname])];
   files.push({
     path: `${h.name}/${FREEBSD_NETIF_FILE}`,
     content: lines(
-      `# ${h.name}: FreeBSD host; guests bridged to ${h.uplink}`,
+      `# ${h.name}: FreeBSD host${bridged ? `; guests bridged to ${h.uplink}` : ''}`,
       `# ${CITE.fbsdNetif}`,
-      `# ${CITE.fbsdBridge}`,
+      bridged ? `# ${CITE.fbsdBridge}` : undefined,
       tun === undefined ? undefined : `# ${CITE.fbsdCloned}`,
+      CLONED_NOTE,
       `cloned_interfaces="${cloned.join(' ')}"`,
-      `ifconfig_bridge0="addm ${h.uplink}${taps.map((t) => ` addm ${t}`).join('')} up"`,
+      bridged ? `ifconfig_bridge0="addm ${h.uplink}${taps.map((t) => ` addm ${t}`).join('')} up"` : undefined,
       ...taps.map((t) => `ifconfig_${t}="up"`),
       ...(tun === undefined ? [] : ['', tun.comment[0], ...tun.netif]),
     ),

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -69,5 +69,15 @@ test('FreeBSD host with the tunnel: one cloned_interfaces with bridge, taps and 
   assert.equal(netif.cloned_interfaces, 'bridge0 tap0 gif0');
   assert.equal(netif.ifconfig_bridge0, 'addm igb0 addm tap0 up');
   assert.equal(netif.create_args_gif0, 'tunnel 192.0.2.10 203.0.113.254 mtu 1480');
+  assert.deepEqual(seenBy(host, 'routing', ['ipv6_defaultrouter']), { ipv6_defaultrouter: '2001:db8:1f0a::1' });
+});
+
+test('FreeBSD host with the tunnel and no guests: gif0 alone, no bridge of the uplink', async (t) => {
+  if (!needs(t, { sh: haveCommand('sh') })) return;
+  const text = (await readFile(fixture('net', 'specs', 'host-tunnel.yaml'), 'utf8')).replace(/^failover:[\s\S]*?^tunnel:/m, 'tunnel:');
+  const spec = join(work, 'host-only.yaml');
+  await writeFile(spec, text);
+  const host = join(await render('host-only', spec), 'dedi');
+  assert.deepEqual(seenBy(host, 'netif', ['cloned_interfaces', 'ifconfig_bridge0']), { cloned_interfaces: 'gif0', ifconfig_bridge0: '' });
   assert.deepEqual(seenBy(host, 'routing', ['ipv6_defaultrouter']), { ipv6_defaultrouter: '2001:db8:1f0a::1' });
 });
