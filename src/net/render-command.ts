@@ -19,6 +19,8 @@ export const RENDER_USAGE = `usage: moat net render SPEC.yaml --os TARGET -o|--o
   Writes each machine's files under DIR/MACHINE/…; --guest renders the named
   guests in TARGET's form whatever their own OS; --release picks the
   OpenBSD/NetBSD form (OpenBSD: -cloning up to 5.9, -llinfo from 6.0).
+  The spec is first checked as 'moat net check' does: an error writes nothing
+  (exit 65); a warning is printed and the files are written.
 `;
 export const CHECK_USAGE = `usage: moat net check SPEC.yaml...
        moat net check --os OS [--release R] FILE...
