@@ -9,7 +9,8 @@ import { netmaskLength, parsePrefixed } from './address.js';
 import { bsdIfconfigArgs, bsdRouteArgs, shellCommand, words } from './lint-commands.js';
 import { emptyFacts, type FileFacts } from './lint-facts.js';
 import { kindByName, type FileKind } from './lint-kind.js';
-import { defaultrouterLast, FREEBSD_CURRENT } from './freebsd-routing-order.js';
+import { FREEBSD_CURRENT } from './freebsd-routing-order.js';
+import { parseRcConf } from './lint-rc-conf.js';
 
 /** Boot order: interface files, then static routes, then local scripts. */
 function rankOf(kind: FileKind): number {
@@ -67,7 +68,7 @@ export function parseFile(path: string, text: string, context: CheckContext = {}
       }
       break;
     case 'rc.conf':
-      parseRcConf(text, facts, context.release ?? FREEBSD_CURRENT);
+      parseRcConf(logicalLines(text), facts, context.release ?? FREEBSD_CURRENT);
       break;
     case 'pf.conf':
       parsePf(text, facts);
@@ -104,38 +105,6 @@ export function parseFile(path: string, text: string, context: CheckContext = {}
       break;
   }
   return facts;
-}
-
-/**
- * rc.conf(5): ifconfig_IF addresses; static_routes in their order, with
- * defaultrouter after them from FreeBSD 10 and before them up to 9.x
- * (rc.d/routing's static_inet; see freebsd-routing-order.ts).
- */
-function parseRcConf(text: string, facts: FileFacts, release: string): void {
-  const vars = new Map<string, { value: string; line: number }>();
-  for (const l of logicalLines(text)) {
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"]*)"|'([^']*)'|(\S*))/.exec(l.text);
-    if (m?.[1] !== undefined) vars.set(m[1], { value: m[2] ?? m[3] ?? m[4] ?? '', line: l.line });
-  }
-  const expand = (s: string): string => s.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_, n: string) => vars.get(n)?.value ?? '');
-  for (const [name, v] of vars) {
-    if (!/^ifconfig_[A-Za-z0-9_.]+(_alias\d+)?$/.test(name) || name.endsWith('_ipv6')) continue;
-    const w = words(expand(v.value));
-    const at = w.indexOf('inet');
-    if (at >= 0) bsdIfconfigArgs(w.slice(at + 1), facts, v.line);
-  }
-  const def = vars.get('defaultrouter');
-  const addDefault = (): void => {
-    // rc.d/routing: case ${defaultrouter} in [Nn][Oo] | '') skip.
-    if (def !== undefined && def.value !== '' && !/^no$/i.test(def.value)) bsdRouteArgs(['default', expand(def.value)], facts, def.line);
-  };
-  const last = defaultrouterLast(release);
-  if (!last) addDefault();
-  for (const r of words(expand(vars.get('static_routes')?.value ?? ''))) {
-    const v = vars.get(`route_${r}`);
-    if (v !== undefined) bsdRouteArgs(words(expand(v.value)), facts, v.line);
-  }
-  if (last) addDefault();
 }
 
 function parsePf(text: string, facts: FileFacts): void {

@@ -10,6 +10,11 @@ export const RULES = {
     fix: 'add the host route to the gateway (on-link, -iface, pointopoint, GatewayOnLink) before the default route',
     severity: 'error',
   },
+  'rc-conf-unread': {
+    summary: 'an rc.conf variable sits in an rc.conf.d file that the rc.d script using it never loads',
+    fix: 'put routes in /etc/rc.conf.d/routing and interfaces in /etc/rc.conf.d/netif, or both in /etc/rc.conf (rc.subr: load_rc_config NAME reads rc.conf.d/NAME only)',
+    severity: 'error',
+  },
   'gateway-unreachable': {
     summary: 'the gateway is outside every configured prefix and nothing makes it on-link',
     fix: 'add an on-link host route to the gateway before the default route, or fix the prefix',

@@ -14,6 +14,7 @@ import { fixture } from '../helpers/system.js';
 
 const CASES: Record<RuleId, { os: string; line: number }> = {
   'route-order': { os: 'freebsd', line: 5 },
+  'rc-conf-unread': { os: 'freebsd', line: 5 },
   'gateway-unreachable': { os: 'openbsd', line: 2 },
   'mac-missing': { os: 'freebsd', line: 2 },
   'mac-duplicate': { os: 'freebsd', line: 1 },
@@ -24,9 +25,12 @@ const CASES: Record<RuleId, { os: string; line: number }> = {
   'skip-lo-redirect': { os: 'freebsd', line: 2 },
 };
 
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
 function files(rule: string, kind: 'bad' | 'good'): string[] {
-  const dir = fixture('net', 'lint', rule, kind);
-  return readdirSync(dir).sort().map((f) => join(dir, f));
+  return walk(fixture('net', 'lint', rule, kind)).sort();
 }
 
 test('every rule has a case here', () => {
@@ -166,4 +170,19 @@ test('FreeBSD defaultrouter plus a static host route to the gateway: right from 
     assert.match(io.out(), /freebsd-defaultrouter\/rc\.conf:5: route-order: default route via 192\.0\.2\.1 comes before the on-link route to it \(.*rc\.conf:7\)/);
   }
   await assert.rejects(main(['check', '--os', 'freebsd', '--release', 'fourteen', rc], captureIo()), (e: unknown) => (e as { exitCode?: number }).exitCode === EX_USAGE);
+});
+
+test('FreeBSD: defaultrouter in rc.conf and the host route in rc.conf.d/routing are one configuration to rc.d/routing', async () => {
+  const dir = fixture('net', 'lint', 'freebsd-split');
+  const both = [join(dir, 'etc/rc.conf'), join(dir, 'etc/rc.conf.d/routing')];
+  for (const order of [both, [...both].reverse()]) {
+    const io = captureIo();
+    assert.equal(await main(['check', '--os', 'freebsd', ...order], io), 0, io.out());
+    const old = captureIo();
+    assert.equal(await main(['check', '--os', 'freebsd', '--release', '9.3', ...order], old), 1);
+    // The default route is named where defaultrouter is set, the gateway's route where it is ("$gateway_ip" from rc.conf).
+    assert.match(old.out(), /etc\/rc\.conf:5: route-order: default route via 192\.0\.2\.1 comes before the on-link route to it \(.*rc\.conf\.d\/routing:2\)/);
+  }
+  // rc.conf.d/routing alone: "$gateway_ip" is empty there, and defaultrouter unset.
+  assert.equal(await main(['check', '--os', 'freebsd', join(dir, 'etc/rc.conf.d/routing')], captureIo()), 0);
 });
