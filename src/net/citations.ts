@@ -9,7 +9,7 @@ export const CITE = {
   fbsdRcConfD:
     'rc.subr(8) load_rc_config NAME (libexec/rc/rc.subr): a script sources /etc/rc.conf, then /etc/rc.conf.d/NAME for its own NAME only',
   fbsdNetif: 'libexec/rc/rc.d/netif: name="netif"; "load_rc_config network" then "load_rc_config $name": reads rc.conf.d/network and rc.conf.d/netif',
-  fbsdRouting: 'libexec/rc/rc.d/routing: name="routing"; "load_rc_config $name": reads rc.conf.d/routing only; static_inet adds static_routes in order',
+  fbsdRouting: 'libexec/rc/rc.d/routing: name="routing"; "load_rc_config $name": of rc.conf.d it reads routing alone; static_inet adds static_routes in order',
   fbsdBhyve: 'bhyve(8): -s slot,virtio-net,tapN,mac=xx:xx:xx:xx:xx:xx',
   fbsdBridge: 'if_bridge(4), rc.conf(5): ifconfig_bridge0="addm IF"',
   obsdHostnameIf: 'hostname.if(5): lines starting with "!" are run as commands',

@@ -27,6 +27,7 @@ export function renderFreebsdGuest(spec: NetSpec, g: GuestSpec, tunnel: TunnelSp
   const netif = [
     title,
     `# ${CITE.seed}`,
+    `# ${CITE.fbsdRcConfD}`,
     `# ${CITE.fbsdNetif}`,
     `ifconfig_${g.interface}="inet ${ip}"`,
     ...(tun === undefined ? [] : ['', ...tun.comment, CLONED_NOTE, `cloned_interfaces="${tun.ifname}"`, ...tun.netif]),
@@ -34,6 +35,7 @@ export function renderFreebsdGuest(spec: NetSpec, g: GuestSpec, tunnel: TunnelSp
   const routing = [
     title,
     `# ${CITE.seed}`,
+    `# ${CITE.fbsdRcConfD}`,
     `# ${CITE.fbsdRouting}`,
     `# ${CITE.fbsdRcConf}`,
     '# The gateway lies outside the /32, so a host route to it comes first:',
@@ -81,6 +83,7 @@ export function renderFreebsdHost(spec: NetSpec, guests: readonly GuestSpec[], t
     path: `${h.name}/${FREEBSD_NETIF_FILE}`,
     content: lines(
       `# ${h.name}: FreeBSD host${bridged ? `; guests bridged to ${h.uplink}` : ''}`,
+      `# ${CITE.fbsdRcConfD}`,
       `# ${CITE.fbsdNetif}`,
       bridged ? `# ${CITE.fbsdBridge}` : undefined,
       tun === undefined ? undefined : `# ${CITE.fbsdCloned}`,
@@ -94,7 +97,7 @@ export function renderFreebsdHost(spec: NetSpec, guests: readonly GuestSpec[], t
   if (tun !== undefined) {
     files.push({
       path: `${h.name}/${FREEBSD_ROUTING_FILE}`,
-      content: lines(`# ${h.name}: FreeBSD host, IPv6 through the tunnel`, `# ${CITE.fbsdRouting}`, ...tun.comment, ...tun.routing),
+      content: lines(`# ${h.name}: FreeBSD host, IPv6 through the tunnel`, `# ${CITE.fbsdRcConfD}`, `# ${CITE.fbsdRouting}`, ...tun.comment, ...tun.routing),
     });
   }
   for (const g of guests.filter((x) => x.hypervisor === 'bhyve')) {
