@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { EX_DATAERR, EX_USAGE, UsageError } from '../../src/core/index.js';
-import { analyze, main, parseFile, RULES, type RuleId } from '../../src/net/index.js';
+import { analyze, kindByName, main, parseFile, RULES, type RuleId } from '../../src/net/index.js';
 import { captureIo } from '../helpers/io.js';
-import { fixture } from '../helpers/system.js';
+import { fixture, repoRoot } from '../helpers/system.js';
 
 const CASES: Record<RuleId, { os: string; line: number }> = {
   'route-order': { os: 'freebsd', line: 5 },
@@ -185,4 +185,18 @@ test('FreeBSD: defaultrouter in rc.conf and the host route in rc.conf.d/routing 
   }
   // rc.conf.d/routing alone: "$gateway_ip" is empty there, and defaultrouter unset.
   assert.equal(await main(['check', '--os', 'freebsd', join(dir, 'etc/rc.conf.d/routing')], captureIo()), 0);
+});
+
+test('every file render writes is known to check by its name, so check of a rendered tree refuses nothing', async (t) => {
+  const d = await tempDir(t);
+  for (const os of ['freebsd', 'openbsd', 'netbsd', 'linux-ifupdown', 'linux-netplan', 'linux-networkd', 'linux-ip']) {
+    const out = join(d, os);
+    const guests = ['--guest', 'fbsd', '--guest', 'obsd', '--guest', 'nbsd'];
+    assert.equal(await main(['render', join(repoRoot, 'examples/net/seed-guests.yaml'), '--os', os, ...guests, '-o', out], captureIo()), 0, os);
+    if (os === 'openbsd' || os.startsWith('linux-')) assert.equal(await main(['render', join(repoRoot, 'examples/net/seed-vpn.yaml'), '--os', os, '-o', out], captureIo()), 0, os);
+    const rendered = walk(out);
+    for (const f of rendered) assert.notEqual(kindByName(f), undefined, f);
+    const io = captureIo();
+    assert.equal(await main(['check', '--os', os, ...rendered], io), 0, `${os}: ${io.out()}${io.err()}`);
+  }
 });
