@@ -45,3 +45,11 @@ test('render takes -o as --out, as every command that writes files does', async 
   assert.equal(await main(['render', spec, '--os', 'freebsd', '-o', join(d, 'o')], io), EX_OK, io.err());
   assert.ok(existsSync(join(d, 'o/fbsd/etc/rc.conf.d/routing')));
 });
+
+test('dhcpv6-check of a capture that is not there: EX_NOINPUT with the path and strerror', async (t) => {
+  const d = await tempDir(t);
+  const missing = join(d, 'none.pcap');
+  const io = captureIo();
+  assert.equal(await runCommand('moat net', () => main(['dhcpv6-check', missing], io), io), EX_NOINPUT);
+  assert.equal(io.err(), `moat net: cannot read ${missing}: No such file or directory (ENOENT)\n`);
+});
