@@ -217,6 +217,11 @@ test('usage: --help fits a screen, bad options exit 64', async () => {
   }
   await assert.rejects(main(['render', guestsSpec, '--os', 'plan9', '--out', work], captureIo()), (e: unknown) => (e as { exitCode?: number }).exitCode === EX_USAGE);
   await assert.rejects(main(['render', guestsSpec, '--bogus'], captureIo()), (e: unknown) => (e as { exitCode?: number }).exitCode === EX_USAGE);
+  // render needs the form; the message lists the four.
+  await assert.rejects(
+    main(['render', guestsSpec, '--os', 'linux', '-o', work], captureIo()),
+    (e: unknown) => (e as { exitCode?: number }).exitCode === EX_USAGE && String(e).includes('--os linux: name the form, one of linux-ifupdown, linux-netplan, linux-networkd, linux-ip'),
+  );
   await assert.rejects(main(['frobnicate'], captureIo()), (e: unknown) => (e as { exitCode?: number }).exitCode === EX_USAGE && String(e).includes("unknown command 'frobnicate'"));
 });
 
