@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { MoatError, errnoReason } from './errors.js';
-import { EX_NOINPUT } from './exit-codes.js';
 import { SourceSyntaxError } from './syntax-error.js';
 
 /**
@@ -42,7 +41,7 @@ export async function loadSpec<S extends z.ZodType>(schema: S, file: string): Pr
     text = await readFile(file, 'utf8');
   } catch (e) {
     const why = errnoReason(e);
-    throw new MoatError('MOAT_SPEC_READ', `cannot read ${file}: ${why}`, { exitCode: EX_NOINPUT, cause: e });
+    throw new MoatError('MOAT_SPEC_READ', `cannot read ${file}: ${why}`, { cause: e });
   }
   return parseSpec(schema, text, file);
 }
