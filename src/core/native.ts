@@ -3,11 +3,10 @@
 // It is optional: `npm ci` builds it when a C compiler is present, and a tool
 // that can do without it asks loadNative() and takes another way when it
 // returns undefined; one that cannot (moat finger --chroot) says how to build
-// it with nativeMissingMessage().
+// it with nativeMissingMessage(); requireNative() fails with EX_UNAVAILABLE.
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EX_UNAVAILABLE } from './exit-codes.js';
 import { MoatError } from './errors.js';
 
 /** How a child ended, as reap() tells it. */
@@ -142,5 +141,5 @@ export function nativeMissingMessage(what: string): string {
 export function requireNative(what: string): NativeAddon {
   const addon = loadNative();
   if (addon !== undefined) return addon;
-  throw new MoatError('MOAT_NATIVE_MISSING', nativeMissingMessage(what), { exitCode: EX_UNAVAILABLE });
+  throw new MoatError('MOAT_NATIVE_MISSING', nativeMissingMessage(what));
 }
