@@ -111,7 +111,9 @@ function loadFrom(paths: readonly string[]): Loaded {
       process.dlopen(module, file);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      tried.push(`${file}: ${err.code === 'ERR_DLOPEN_FAILED' || err.code === undefined ? err.message.split('\n')[0] ?? '' : err.code}`);
+      // dlopen's own message usually starts with the file's name already.
+      const why = err.code === 'ERR_DLOPEN_FAILED' || err.code === undefined ? (err.message.split('\n')[0] ?? '') : err.code;
+      tried.push(why.startsWith(`${file}: `) ? why : `${file}: ${why}`);
       continue;
     }
     const x = module.exports;
