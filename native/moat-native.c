@@ -2,7 +2,8 @@
  * moat-native: the few system calls Node.js has no binding for.
  *
  *   chroot(path), chdir(path)      chroot(2), chdir(2)
- *   noNewPrivs()                   prctl(2) PR_SET_NO_NEW_PRIVS (Linux),
+ *   noNewPrivs()                   prctl(2) PR_SET_NO_NEW_PRIVS, then seccomp(2)
+ *                                  TSYNC to give it to every thread (Linux);
  *                                  procctl(2) PROC_NO_NEW_PRIVS_CTL (FreeBSD 14+)
  *   jailAttach(jid), jailId(name)  jail_attach(2), jail_get(2) (FreeBSD only)
  *   spawn(file, argv)              posix_spawn(3): own process group, default
@@ -36,7 +37,10 @@
 #include <unistd.h>
 
 #if defined(__linux__)
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #endif
 #if defined(__FreeBSD__)
 #include <sys/param.h>
@@ -184,18 +188,39 @@ static napi_value Chroot(napi_env env, napi_callback_info info) { return path_ca
 static napi_value Chdir(napi_env env, napi_callback_info info) { return path_call(env, info, do_chdir, "chdir"); }
 
 /*
- * No new privileges from execve(2) (setuid bits, file capabilities) for this
- * thread and every thread and child it creates afterwards. Returns false where
- * the system has no such control.
+ * No new privileges from execve(2) (setuid bits, file capabilities) for the
+ * whole process. Returns false where the system has no such control.
+ *
+ * On Linux no_new_privs belongs to a thread, and Node's threads (V8's
+ * platform workers, libuv's pool) exist long before this is called, so
+ * prctl(2) alone would leave them able to execve a setuid file. seccomp(2)
+ * with SECCOMP_FILTER_FLAG_TSYNC copies the caller's no_new_privs to every
+ * thread of the process (kernel/seccomp.c, seccomp_sync_threads); the filter
+ * it installs allows every system call, so it changes nothing else.
  */
 static napi_value NoNewPrivs(napi_env env, napi_callback_info info) {
   napi_value result;
   bool done = false;
   (void)info;
 #if defined(__linux__)
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) == -1) {
-    throw_errno(env, errno, "prctl", NULL);
-    return NULL;
+  {
+    struct sock_filter allow[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+    struct sock_fprog prog = {(unsigned short)(sizeof allow / sizeof allow[0]), allow};
+    long rc;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) == -1) {
+      throw_errno(env, errno, "prctl", NULL);
+      return NULL;
+    }
+    rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
+    if (rc == -1) {
+      throw_errno(env, errno, "seccomp", NULL);
+      return NULL;
+    }
+    if (rc != 0) {
+      /* The id of a thread that could not be synchronised. */
+      throw_errno(env, ESRCH, "seccomp TSYNC", NULL);
+      return NULL;
+    }
   }
   done = true;
 #elif defined(__FreeBSD__) && defined(PROC_NO_NEW_PRIVS_CTL)

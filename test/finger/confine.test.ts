@@ -9,7 +9,7 @@
 // 127.x.y.1 address, so this file never meets another test's port 79.
 import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, lchownSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -128,6 +128,10 @@ describe('moat finger --chroot', () => {
     assert.match(status, /^Gid:\s+65534\s+65534\s+65534\s+65534$/m);
     assert.match(status, /^Groups:\s*$/m);
     assert.match(status, /^NoNewPrivs:\s+1$/m);
+    // Every thread, not only the main one: Node's worker threads exist before the chroot.
+    for (const task of readdirSync(`/proc/${String(pid)}/task`)) {
+      assert.match(readFileSync(`/proc/${String(pid)}/task/${task}/status`, 'utf8'), /^NoNewPrivs:\s+1$/m, `thread ${task}`);
+    }
 
     // Symlinked plans, out of DIR and up through ../..: nothing of either target.
     const mallory = await finger('mallory', host);
