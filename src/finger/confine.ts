@@ -10,7 +10,7 @@
  *   1. bind, write the pidfile: both need the host's file system and root.
  *   2. preload: whatever Node or moat would otherwise load on first use, and
  *      would then look for inside DIR, where it is not: the native addon
- *      itself, lazily required built-ins (dgram, net, crypto), the time zone
+ *      itself, lazily required built-ins (dgram, net), the time zone
  *      (glibc reads /etc/localtime once), the syslog connection.
  *   3. chroot(2) + chdir("/"), or jail_attach(2) (which sets root and cwd
  *      to the jail's path): paths the daemon opens from here on are inside.
@@ -21,7 +21,7 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { MoatError, errnoReason, lazyCrypto, lazyDgram, lazyNet, requireNative, type Logger, type NativeAddon } from '../core/index.js';
+import { MoatError, errnoReason, lazyDgram, lazyNet, requireNative, type Logger, type NativeAddon } from '../core/index.js';
 import type { FingerSettings } from './finger-config.js';
 import { runningAsRoot } from './privileges.js';
 
@@ -81,14 +81,18 @@ export function prepareConfinement(r: ConfineRequest): Confinement {
  */
 export async function preload(logger: Logger, what: string): Promise<void> {
   // The built-ins the daemon and its logger may first need after confinement:
-  // dgram and net for syslog and forwarding, crypto for anything hashing.
+  // dgram and net for syslog and forwarding. They come from the executable,
+  // not from files, so this is for certainty, not for a path; node:crypto,
+  // which no part of moat finger uses, is left out (it costs RSS).
   lazyDgram();
   lazyNet();
-  lazyCrypto();
-  // glibc reads /etc/localtime once, on the first local-time conversion, and
-  // ICU resolves the zone once; both are cached for the life of the process.
+  // The time zone: V8's Date asks ICU for the host's zone (TZ, or the
+  // /etc/localtime link) on its first local-time conversion, and ICU keeps it
+  // as its default for the life of the process, for Intl too. Inside DIR
+  // there is no /etc/localtime, and the zone would silently become UTC.
+  // (Intl.DateTimeFormat itself is not called: its locale data costs ~8 MB
+  // of RSS, and nothing in moat finger formats dates for people.)
   new Date().toString();
-  Intl.DateTimeFormat().resolvedOptions();
   // The syslog socket: a UDP socket is opened, a TCP or unix stream connected
   // by the first message; waiting for it to leave makes sure it has been.
   logger.info(`confining: ${what}`);
