@@ -21,8 +21,7 @@ A hardened RFC 1288 finger service; see moat-finger(8).
   --forward-allow HOST  allow one-hop forwarding to HOST (repeat; default none)
   --run-as-user U       after binding, become U (name or uid:gid); --allow-root
   --pidfile FILE        write the pid here (after the privilege drop)
-  --chroot DIR          after binding, chroot to DIR (homes, aliases inside it)
-  --jail NAME|JID       after binding, jail_attach(2) to a jail (FreeBSD)
+  --chroot DIR          after binding, confine to DIR; --jail NAME|JID (FreeBSD)
   --read-timeout S      seconds to receive the request (10); --write-timeout S (30)
   --max-line N          request line limit in bytes (512)
   --max-connections N   global cap (512); --max-per-ip N (16)
