@@ -71,15 +71,15 @@ class Plan {
 
   link(link: string, target: string): void {
     const had = this.links.get(link);
-    if (had !== undefined && had !== target) throw new MoatError('MOAT_ROOT_CONFLICT', `${link}: wanted as a link to both ${had} and ${target}`);
-    if (this.files.has(link)) throw new MoatError('MOAT_ROOT_CONFLICT', `${link}: wanted as both a file and a link`);
+    if (had !== undefined && had !== target) throw new MoatError('MOAT_ROOT_WANTED_TWICE', `${link}: wanted as a link to both ${had} and ${target}`);
+    if (this.files.has(link)) throw new MoatError('MOAT_ROOT_WANTED_TWICE', `${link}: wanted as both a file and a link`);
     this.links.set(link, target);
   }
 
   file(item: FileItem): void {
     const had = this.files.get(item.dest);
-    if (had !== undefined && had.srcReal !== item.srcReal) throw new MoatError('MOAT_ROOT_CONFLICT', `${item.dest}: wanted from both ${had.source} and ${item.source}`);
-    if (this.links.has(item.dest)) throw new MoatError('MOAT_ROOT_CONFLICT', `${item.dest}: wanted as both a file and a link`);
+    if (had !== undefined && had.srcReal !== item.srcReal) throw new MoatError('MOAT_ROOT_WANTED_TWICE', `${item.dest}: wanted from both ${had.source} and ${item.source}`);
+    if (this.links.has(item.dest)) throw new MoatError('MOAT_ROOT_WANTED_TWICE', `${item.dest}: wanted as both a file and a link`);
     this.files.set(item.dest, item);
   }
 

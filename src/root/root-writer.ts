@@ -27,7 +27,7 @@ const CHUNK = 1 << 20;
 let tmpCounter = 0;
 
 function conflict(path: string, why: string): MoatError {
-  return new MoatError('MOAT_ROOT_EXISTS', `${path}: ${why}`);
+  return new MoatError('MOAT_ROOT_CONFLICT', `${path}: ${why}`);
 }
 
 export class RootWriter {
