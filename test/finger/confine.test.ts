@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { EX_UNAVAILABLE, NATIVE_BUILD, loadNative } from '../../src/core/index.js';
+import { EX_CONFIG, EX_UNAVAILABLE, EX_USAGE, NATIVE_BUILD, loadNative } from '../../src/core/index.js';
 import { startRsyslog, type Rsyslog } from '../helpers/rsyslog.js';
 import { haveCommand, isRoot, needs } from '../helpers/system.js';
 import { moatBin, sleep } from './finger-fixture.js';
@@ -106,6 +106,26 @@ describe('moat finger --chroot', () => {
     assert.ok(r.stderr.includes(NATIVE_BUILD), r.stderr);
     assert.match(r.stderr, /--chroot needs moat's native addon/);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('refuses, before binding anything, --chroot with --jail, a DIR that is not a directory, and --jail off FreeBSD', (t) => {
+    if (!needs(t, { root: isRoot, 'the native addon (npm run build:native)': loadNative() !== undefined })) return;
+    const moat = (...args: string[]): { status: number | null; stderr: string } =>
+      spawnSync(process.execPath, [moatBin, 'finger', '--listen', '127.0.0.1:0', '--run-as-user', '65534:65534', ...args], { encoding: 'utf8', timeout: 20000 });
+    const both = moat('--chroot', '/tmp', '--jail', 'finger');
+    assert.equal(both.status, EX_USAGE, both.stderr);
+    assert.match(both.stderr, /give --chroot or --jail, not both/);
+    const notDir = moat('--chroot', '/etc/passwd');
+    assert.equal(notDir.status, EX_CONFIG, notDir.stderr);
+    assert.match(notDir.stderr, /--chroot \/etc\/passwd: not a directory/);
+    const missing = moat('--chroot', '/nonexistent/moat-dir');
+    assert.equal(missing.status, EX_CONFIG, missing.stderr);
+    assert.match(missing.stderr, /No such file or directory/);
+    if (process.platform !== 'freebsd') {
+      const jail = moat('--jail', 'finger');
+      assert.equal(jail.status, EX_CONFIG, jail.stderr);
+      assert.match(jail.stderr, /jails are FreeBSD's; use --chroot DIR here/);
+    }
   });
 
   it('serves alice from inside DIR as 65534 with no groups and NoNewPrivs; symlinks serve nothing; SIGHUP, finger.conf and SIGUSR1 work; syslog still gets lines', { timeout: 60_000 }, async (t) => {
