@@ -3,14 +3,17 @@
 // with 1,000 idle connections. The server runs pinned to core 0, the load
 // generator to core 1 (taskset). Compared in the same run with a bare Node
 // net server writing a fixed reply (Node's ceiling) and with Debian's
-// in.fingerd under openbsd-inetd.
+// in.fingerd under openbsd-inetd. With the native addon, moat finger
+// --chroot (the same daemon confined to the bench's directory, as root like
+// the unconfined one, so only the confinement differs) runs beside it.
 // Options: --duration-ms N (per level, default 2000), --rounds N (default 3).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadNative } from '../src/core/index.js';
 import type { Benchmark, Figures, Subject } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -153,6 +156,8 @@ export default function finger(argv: string[]): Benchmark {
   const ms = opt('duration-ms', 2000);
   const rounds = opt('rounds', 3);
   const work = mkdtempSync(join(tmpdir(), 'moat-bench-finger-'));
+  // Readable by all: it is also the --chroot subject's DIR.
+  chmodSync(work, 0o755);
   const homes = join(work, 'homes');
   mkdirSync(join(homes, 'alice'), { recursive: true });
   writeFileSync(join(homes, 'alice', '.plan'), 'Build the moat first.\nThen the castle; and keep the drawbridge up after dark.\n');
@@ -169,6 +174,17 @@ export default function finger(argv: string[]): Benchmark {
       'alice\r\n',
       true,
     ),
+    ...(loadNative() === undefined
+      ? []
+      : [
+          serverSubject(
+            'moat finger --chroot',
+            (port) => spawn('taskset', ['-c', '0', process.execPath, moatBin, 'finger', '--chroot', work, '--listen', `127.0.0.1:${String(port)}`, '--homes', '/homes', '--allow-root', ...generous], { stdio: 'ignore' }),
+            ms,
+            'alice\r\n',
+            true,
+          ),
+        ]),
     serverSubject('bare node net', (port) => spawn('taskset', ['-c', '0', process.execPath, bareJs, String(port), reply], { stdio: 'ignore' }), ms, 'alice\r\n', true),
     serverSubject(
       'in.fingerd (inetd)',

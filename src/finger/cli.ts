@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import { applyConfig, DEFAULTS, loadConfigFile, type FingerSettings } from './finger-config.js';
 import { startDaemon } from './daemon.js';
 import { normaliseLegacyFlags } from './legacy-flags.js';
+import { insideChroot, type ConfineRequest } from './confine.js';
 
 const COMMAND = 'moat finger';
 
@@ -20,6 +21,7 @@ A hardened RFC 1288 finger service; see moat-finger(8).
   --forward-allow HOST  allow one-hop forwarding to HOST (repeat; default none)
   --run-as-user U       after binding, become U (name or uid:gid); --allow-root
   --pidfile FILE        write the pid here (after the privilege drop)
+  --chroot DIR          after binding, confine to DIR; --jail NAME|JID (FreeBSD)
   --read-timeout S      seconds to receive the request (10); --write-timeout S (30)
   --max-line N          request line limit in bytes (512)
   --max-connections N   global cap (512); --max-per-ip N (16)
@@ -47,6 +49,8 @@ const OPTIONS = {
   'run-as-user': { type: 'string' },
   'allow-root': { type: 'boolean' },
   pidfile: { type: 'string' },
+  chroot: { type: 'string' },
+  jail: { type: 'string' },
   'read-timeout': { type: 'string' },
   'write-timeout': { type: 'string' },
   'max-line': { type: 'string' },
@@ -67,9 +71,11 @@ const OPTIONS = {
 } as const;
 
 /** Flags over config file over defaults; paths from a config file are relative to that file. */
-export function settingsFromArgv(argv: readonly string[], io: Pick<Io, 'cwd'>): { settings: FingerSettings; check: boolean; help: boolean } {
+export function settingsFromArgv(argv: readonly string[], io: Pick<Io, 'cwd'>): { settings: FingerSettings; check: boolean; help: boolean; confine?: ConfineRequest } {
   const { values: v } = parseCommandLine(COMMAND, normaliseLegacyFlags(argv), OPTIONS, false);
   if (v.help === true) return { settings: DEFAULTS, check: false, help: true };
+  if (v.chroot !== undefined && v.jail !== undefined) return usageError('give --chroot or --jail, not both');
+  const confine: ConfineRequest | undefined = v.chroot !== undefined ? { chroot: resolve(io.cwd, v.chroot) } : v.jail !== undefined ? { jail: v.jail } : undefined;
   let s = DEFAULTS;
   if (v.config !== undefined) {
     const file = resolve(io.cwd, v.config);
@@ -113,7 +119,7 @@ export function settingsFromArgv(argv: readonly string[], io: Pick<Io, 'cwd'>): 
   // Check addresses now, so that --check and a bad flag fail before anything starts.
   for (const a of settings.listen) parseListenAddress(a);
   if (settings.logSyslog !== undefined) parseSyslogTarget(settings.logSyslog);
-  return { settings, check: v.check === true, help: false };
+  return { settings, check: v.check === true, help: false, ...(confine === undefined ? {} : { confine }) };
 }
 
 function usageError(message: string): never {
@@ -126,13 +132,13 @@ function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
 
 /** `moat finger`: run the daemon until SIGTERM. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
-  const { settings, check, help } = settingsFromArgv(argv, io);
+  const { settings, check, help, confine } = settingsFromArgv(argv, io);
   if (help) {
     io.stdout.write(USAGE);
     return EX_OK;
   }
-  if (check) return checkOnly(settings, io);
-  const daemon = await startDaemon(settings, io, { signals: true });
+  if (check) return checkOnly(confine !== undefined && 'chroot' in confine ? insideChroot(settings, confine.chroot) : settings, io);
+  const daemon = await startDaemon(settings, io, { signals: true, ...(confine === undefined ? {} : { confine }) });
   await daemon.done;
   return EX_OK;
 }

@@ -1,6 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { Logger, MoatError, errorMessage, installStatusLine, type Io } from '../core/index.js';
 import { loadAliases, type AliasTarget } from './aliases.js';
+import { enter, prepareConfinement, preload, describeConfine, type ConfineRequest } from './confine.js';
 import type { FingerSettings } from './finger-config.js';
 import { FileCache } from './file-cache.js';
 import { ConnectionHandler, type ServerStats } from './finger-server.js';
@@ -17,6 +18,8 @@ export interface DaemonOptions {
   signals?: boolean;
   /** Port forwarded queries go to; RFC 1288 says 79, tests change it. */
   forwardPort?: number;
+  /** --chroot DIR or --jail NAME|JID: confine the daemon after binding (confine.ts). Then homes, aliases and passwd are paths inside. */
+  confine?: ConfineRequest;
 }
 
 export interface FingerDaemon {
@@ -37,10 +40,19 @@ export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOpti
   const logger = new Logger({ appName: 'moat-finger', format: s.logFormat, ...(stderr === undefined ? {} : { stderr }), ...(s.logSyslog === undefined ? {} : { syslog: s.logSyslog }) });
   // The file's identity is taken before each read, so an edit that lands
   // after the read, at any time, differs from it and is picked up.
-  let aliasesKey = s.aliases === undefined ? '' : fileKey(s.aliases);
-  let aliases: ReadonlyMap<string, AliasTarget> = s.aliases === undefined ? new Map() : loadAliases(s.aliases);
-  let passwd: ReadonlyMap<string, PasswdEntry> = s.passwd === undefined ? new Map() : loadPasswd(s.passwd);
-  if (!statQuiet(s.homes)?.isDirectory()) throw new MoatError('MOAT_FINGER_HOMES', `homes directory ${s.homes} is not a directory`);
+  // Confined, the homes, finger.conf and passwd are inside DIR: they are
+  // loaded once the daemon is in there.
+  const confinement = options.confine === undefined ? undefined : prepareConfinement(options.confine);
+  let aliasesKey = '';
+  let aliases: ReadonlyMap<string, AliasTarget> = new Map();
+  let passwd: ReadonlyMap<string, PasswdEntry> = new Map();
+  const loadTables = (): void => {
+    aliasesKey = s.aliases === undefined ? '' : fileKey(s.aliases);
+    aliases = s.aliases === undefined ? new Map() : loadAliases(s.aliases);
+    passwd = s.passwd === undefined ? new Map() : loadPasswd(s.passwd);
+    if (!statQuiet(s.homes)?.isDirectory()) throw new MoatError('MOAT_FINGER_HOMES', `homes directory ${s.homes} is not a directory`);
+  };
+  if (confinement === undefined) loadTables();
 
   // Decide about root before binding anything, so a refusal leaves no trace.
   let identity: Identity | undefined;
@@ -69,13 +81,25 @@ export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOpti
   const bound: Bound[] = await bindAll(fds.length > 0 ? [] : s.listen.map(parseListenAddress), fds, handler.onConnection);
   const cleanups: (() => void)[] = [];
   try {
-    if (identity !== undefined && runningAsRoot()) dropPrivileges(identity);
-    if (s.pidfile !== undefined) {
-      writePidfile(s.pidfile);
-      const pidfile = s.pidfile;
-      cleanups.push(() => {
-        removePidfile(pidfile);
-      });
+    if (confinement !== undefined && options.confine !== undefined) {
+      // The pidfile is the host's, so it is written first, as root; once
+      // confined the daemon cannot reach it to remove it (the service manager does).
+      if (s.pidfile !== undefined) writePidfile(s.pidfile);
+      await preload(logger, describeConfine(options.confine));
+      const { noNewPrivs } = enter(confinement);
+      if (identity !== undefined) dropPrivileges(identity);
+      if (!noNewPrivs) logger.warning('this system has no no_new_privs: execve(2) of a setuid file inside could still gain privileges');
+      loadTables();
+      directory.update({ aliases, passwd });
+    } else {
+      if (identity !== undefined && runningAsRoot()) dropPrivileges(identity);
+      if (s.pidfile !== undefined) {
+        writePidfile(s.pidfile);
+        const pidfile = s.pidfile;
+        cleanups.push(() => {
+          removePidfile(pidfile);
+        });
+      }
     }
   } catch (e) {
     for (const b of bound) b.server.close();
@@ -170,7 +194,7 @@ export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOpti
   }
 
   const addresses = bound.map((b) => b.label);
-  logger.info('listening', { on: addresses.join(','), uid, gid: process.getgid?.() ?? -1, homes: s.homes });
+  logger.info('listening', { on: addresses.join(','), uid, gid: process.getgid?.() ?? -1, homes: s.homes, ...(options.confine === undefined ? {} : { confined: describeConfine(options.confine) }) });
   return {
     addresses,
     stats: () => ({ ...handler.stats(), cacheHits: cache.hits, cacheMisses: cache.misses, tracked: limiter.tracked }),

@@ -13,6 +13,7 @@ import {
   Logger,
   MoatError,
   UsageError,
+  requireNative,
   intOption,
   fileError,
   installStatusLine,
@@ -31,6 +32,7 @@ import { dotToSvg, toDot } from './graph.js';
 import { parseListen } from './metrics.js';
 import { generateMultiwan } from './multiwan.js';
 import { simulate } from './simulate.js';
+import type { SpawnerOptions } from './spawner.js';
 
 const USAGE = `usage: moat ifstated [-dhinv] [-D macro=value] [-f file] [--strict]
                     [--metrics host:port] [--log-format text|json] [--log-syslog url]
@@ -247,7 +249,9 @@ async function daemonCommand(argv: readonly string[], io: Io): Promise<number> {
     ...(syslog === undefined ? {} : { syslog }),
     ...(values.debug === true || syslog === undefined ? { stderr: io.stderr } : {}),
   });
+  const spawner = spawnerFromEnv(io.env.MOAT_IFSTATED_SPAWNER);
   const daemon = new Daemon({
+    spawner,
     file,
     defines: defs,
     strict,
@@ -300,6 +304,26 @@ function untilTerminated(daemon: Daemon, io: Io): Promise<string> {
     process.on('SIGTERM', onSig);
     process.on('SIGINT', onSig);
   });
+}
+
+/**
+ * MOAT_IFSTATED_SPAWNER=posix_spawn|perl|fork chooses how tests are started
+ * (for comparing them, as bench/ifstated.ts does); unset, the first that works.
+ */
+function spawnerFromEnv(value: string | undefined): SpawnerOptions {
+  switch (value) {
+    case undefined:
+    case '':
+      return {};
+    case 'posix_spawn':
+      return { native: requireNative('MOAT_IFSTATED_SPAWNER=posix_spawn') };
+    case 'perl':
+      return { native: false };
+    case 'fork':
+      return { native: false, perl: false };
+    default:
+      throw new UsageError(`moat ifstated: MOAT_IFSTATED_SPAWNER is posix_spawn, perl or fork, not '${value}'`, "try 'man moat-ifstated'");
+  }
 }
 
 export const main = subcommandMain('ifstated', USAGE, { check: checkCommand, simulate: simulateCommand, graph: graphCommand, multiwan: multiwanCommand }, daemonCommand);
