@@ -148,14 +148,17 @@ test('the rc.d script sets JID only after rc.subr is sourced', async () => {
 });
 
 test('the examples as shipped: no placeholders left, and the jail starts at boot', async (t) => {
-  for (const name of ['finger.yaml', 'finger-1079.yaml', 'moat-finger.yaml']) {
-    const { files, warnings } = await renderSpecFile(join(repoRoot, 'examples', 'jail', name));
+  const examples = readdirSync(join(repoRoot, 'examples', 'jail')).filter((n) => n.endsWith('.yaml'));
+  assert.ok(examples.length >= 3, examples.join(' '));
+  for (const name of examples) {
+    const { files, warnings, plan } = await renderSpecFile(join(repoRoot, 'examples', 'jail', name));
     assert.deepEqual(warnings, [], name);
     for (const f of files) assert.ok(!f.content.includes('/path/to/'), `${name}: ${f.path} names a placeholder`);
     const rcConf = files.find((f) => f.path === 'freebsd/rc.conf')?.content ?? '';
     // rc.conf is sh: read it as rc.subr's load_rc_config does, with a shell.
     if (!needs(t, { sh: haveCommand('sh') })) return;
-    const r = spawnSync('sh', ['-c', 'eval "$(cat)"; printf "%s|%s|%s" "$jail_enable" "$fingerd_enable$moat_finger_enable" "${local_startup-unset}"'], { input: rcConf, encoding: 'utf8' });
+    const script = `eval "$(cat)"; printf "%s|%s|%s" "$jail_enable" "$${plan.service}_enable" "\${local_startup-unset}"`;
+    const r = spawnSync('sh', ['-c', script], { input: rcConf, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     // /usr/local/etc/rc.d is rc(8)'s own: no local_startup line.
     assert.equal(r.stdout, 'YES|YES|unset', `${name}:\n${rcConf}`);
