@@ -51,3 +51,14 @@ test('graph -o takes an absolute path, and --out is its long name', async () => 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('graph --output, the old long name, still writes the file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moat-ifs-graph-old-'));
+  try {
+    const io = captureIo({ cwd: dir });
+    assert.equal(await main(['graph', '-f', join(repoRoot, 'examples', 'ifstated', 'ifstated.conf'), '--output', 'old.dot'], io), 0, io.err());
+    assert.match(readFileSync(join(dir, 'old.dot'), 'utf8'), /^digraph ifstated \{/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
