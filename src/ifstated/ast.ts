@@ -94,7 +94,7 @@ export interface Config {
   states: StateDecl[];
   macros: MacroDecl[];
   /** `$name`s inside quoted run and test strings, which ifstated does not expand. */
-  quotedDollars: { name: string; offset: number; length: number }[];
+  quotedDollars: { name: string; offset: number; length: number; /** The whole quoted string. */ text: string }[];
 }
 
 /** The test key used for de-duplication, as ifstated.c's new_external(): (command, interval). */

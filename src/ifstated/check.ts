@@ -107,18 +107,20 @@ export function analyse(loaded: Loaded, options: { strict?: boolean } = {}): Dia
 
   // parse.y expands `$name` only outside quotes: inside a run or test string
   // the shell gets `$name`, an unset variable, so the command runs without it.
-  const macroNames = new Set(config.macros.map((m) => m.name));
+  const values = new Map(config.macros.map((m) => [m.name, m.value]));
   const quotedUse = new Set<string>();
   for (const d of config.quotedDollars) {
-    if (!macroNames.has(d.name)) continue; // a shell variable on purpose
+    if (!values.has(d.name)) continue; // a shell variable on purpose
     quotedUse.add(d.name);
+    // The string as the author meant it: each macro's `$name` replaced by its text.
+    const meant = d.text.replace(/\$([A-Za-z0-9_]+)/g, (whole, name: string) => values.get(name) ?? whole);
     out.push(
       warn(
         `macro '${d.name}' is not expanded inside quotes: the shell runs this with an empty $${d.name}`,
         d.offset,
         d.length,
         'MOAT_IFSTATED_QUOTED_MACRO',
-        `put the whole quoted command in the macro (${d.name} = '"... value ..."') and write $${d.name} unquoted`,
+        `write the value itself ("${meant}"), or put the whole quoted string in a macro and use it unquoted`,
       ),
     );
   }

@@ -349,7 +349,7 @@ class Parser {
       case 'RUN': {
         this.advance();
         const cmd = this.expect('STRING');
-        this.config.quotedDollars.push(...(cmd.dollars ?? []));
+        this.config.quotedDollars.push(...(cmd.dollars ?? []).map((d) => ({ ...d, text: cmd.value })));
         return { kind: 'run', command: cmd.value, offset: t.offset };
       }
       case 'SETSTATE': {
@@ -431,7 +431,7 @@ class Parser {
       return { kind: 'link', ifname: t.value, condition: cond.type === 'UP' ? 'up' : cond.type === 'DOWN' ? 'down' : 'unknown', offset: t.offset };
     }
     if (next.type === 'EVERY') {
-      this.config.quotedDollars.push(...(t.dollars ?? []));
+      this.config.quotedDollars.push(...(t.dollars ?? []).map((d) => ({ ...d, text: t.value })));
       this.advance();
       this.advance();
       const n = this.expect('NUMBER');

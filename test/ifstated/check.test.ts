@@ -95,6 +95,8 @@ test('a $macro inside a quoted run or test string is warned at the use, not as u
     ],
   );
   assert.match(quoted[0]?.message ?? '', /not expanded inside quotes: the shell runs this with an empty \$gw/);
+  // The hint shows the string as meant, with the macro's text in place.
+  assert.match(quoted[0]?.hint ?? '', /^write the value itself \("ping -c 1 192\.0\.2\.1"\)/);
   assert.ok(!r.findings.some((d) => d.code === 'MOAT_IFSTATED_UNUSED_MACRO'), JSON.stringify(r.findings));
   // A macro used nowhere is still reported as unused.
   assert.ok(codes('gw = "x"\nstate a {\n run "echo"\n}\n').includes('MOAT_IFSTATED_UNUSED_MACRO'));
