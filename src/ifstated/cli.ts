@@ -96,7 +96,7 @@ async function checkCommand(argv: readonly string[], io: Io): Promise<number> {
     true,
   );
   if (values.help === true) {
-    io.stdout.write('usage: moat ifstated check [-D macro=value] [-f file] [--strict] [file]\n');
+    io.stdout.write('usage: moat ifstated check [-D macro=value] [-f file] [--strict] [file]\n  exits 1 on errors, and on warnings too with --strict\n');
     return EX_OK;
   }
   const file = values.file ?? positionals[0] ?? DEFAULT_CONF;
