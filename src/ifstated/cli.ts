@@ -15,9 +15,7 @@ import {
   UsageError,
   requireNative,
   intOption,
-  fileError,
   installStatusLine,
-  isErrnoException,
   onFile,
   parseCommandLine,
   subcommandMain,
@@ -72,21 +70,6 @@ function readText(file: string): Promise<string> {
   return onFile(file, 'read', () => readFile(file, 'utf8'));
 }
 
-/**
- * Write generated files under `dir`. Whatever fails is the output that
- * cannot be made (73, or 77 without permission), named by its path; a file
- * where a directory should be is said so, not as mkdir's "File exists".
- */
-async function writeOutput(dir: string, files: readonly { path: string; content: string; mode?: number }[], shown: string): Promise<string[]> {
-  try {
-    return await writeFilesAtomically(dir, files);
-  } catch (e) {
-    if (isErrnoException(e) && e.code === 'EEXIST' && e.syscall === 'mkdir') {
-      throw new MoatError('MOAT_FILE_WRITE', `cannot create ${shown}: ${e.path ?? dir} is not a directory`, { cause: e });
-    }
-    throw fileError(e, isErrnoException(e) && typeof e.path === 'string' ? e.path : shown, 'write');
-  }
-}
 
 async function checkCommand(argv: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandLine(
@@ -165,7 +148,7 @@ async function graphCommand(argv: readonly string[], io: Io): Promise<number> {
   else {
     // The file may be named relative to the working directory or absolutely.
     const target = resolve(io.cwd, out);
-    await writeOutput(dirname(target), [{ path: basename(target), content: text }], target);
+    await writeFilesAtomically(dirname(target), [{ path: basename(target), content: text }]);
   }
   return EX_OK;
 }
@@ -193,7 +176,7 @@ async function multiwanCommand(argv: readonly string[], io: Io): Promise<number>
     io.stdout.write(conf?.content ?? '');
     return EX_OK;
   }
-  const written = await writeOutput(resolve(io.cwd, outDir), files, outDir);
+  const written = await writeFilesAtomically(resolve(io.cwd, outDir), files);
   for (const w of written) io.stdout.write(`${w}\n`);
   return EX_OK;
 }

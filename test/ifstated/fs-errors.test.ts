@@ -26,7 +26,7 @@ async function ifstated(...argv: string[]): Promise<{ code: number; err: string 
 test('multiwan -o into a path under a regular file: cannot create, 73', async () => {
   const r = await ifstated('multiwan', '-o', join(plain, 'out'), join(repoRoot, 'examples', 'ifstated', 'seed-multiwan.yaml'));
   assert.equal(r.code, EX_CANTCREAT);
-  assert.equal(r.err, `moat ifstated: cannot create ${join(plain, 'out')}: Not a directory (ENOTDIR)\n`);
+  assert.equal(r.err, `moat ifstated: cannot create ${join(plain, 'out', 'ifstated.conf')}: Not a directory (ENOTDIR)\n`);
 });
 
 test('graph -o with a regular file for its directory: cannot create, 73, said plainly', async () => {
