@@ -1,15 +1,20 @@
-import { accessSync, constants, statSync } from 'node:fs';
-import { EX_CONFIG, EX_NOINPUT, EX_NOPERM, Logger, MoatError, errorMessage, installStatusLine, type Io } from '../core/index.js';
-import { loadAliases, type AliasTarget } from './aliases.js';
-import type { FingerSettings } from './finger-config.js';
+import { statSync } from 'node:fs';
+import { MoatError, errorMessage } from '../core/errors.js';
+import { EX_NOPERM } from '../core/exit-codes.js';
+import type { Io } from '../core/io.js';
+import { Logger } from '../core/logger.js';
+import { installStatusLine } from '../core/status-line.js';
+import { loadAliases } from './aliases.js';
 import { FileCache } from './file-cache.js';
 import { ConnectionHandler, type ServerStats } from './finger-server.js';
 import { ConnectionLimiter } from './limits.js';
 import { bindAll, inheritedFds, parseListenAddress, type Bound } from './listeners.js';
-import { loadPasswd, type PasswdEntry } from './passwd.js';
+import { loadPasswd } from './passwd.js';
 import { removePidfile, writePidfile } from './pidfile.js';
-import { dropPrivileges, resolveRunAsUser, runningAsRoot, type Identity } from './privileges.js';
+import { dropPrivileges, runningAsRoot } from './privileges.js';
 import { Responder } from './responder.js';
+import type { FingerSettings } from './settings.js';
+import { homesReadable, startupChecks } from './startup-checks.js';
 import { UserDirectory } from './user-directory.js';
 
 export interface DaemonOptions {
@@ -34,28 +39,18 @@ export interface FingerDaemon {
 /** Start serving finger with these settings: load, bind, drop privileges, serve. */
 export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOptions = {}): Promise<FingerDaemon> {
   const stderr = s.logNoLocal ? undefined : io.stderr;
-  const logger = new Logger({ appName: 'moat-finger', format: s.logFormat, ...(stderr === undefined ? {} : { stderr }), ...(s.logSyslog === undefined ? {} : { syslog: s.logSyslog }) });
+  const logger = new Logger({ appName: s.logTag, format: s.logFormat, level: s.logLevel, ...(stderr === undefined ? {} : { stderr }), ...(s.logSyslog === undefined ? {} : { syslog: s.logSyslog }) });
   // The file's identity is taken before each read, so an edit that lands
   // after the read, at any time, differs from it and is picked up.
   let aliasesKey = s.aliases === undefined ? '' : fileKey(s.aliases);
-  let aliases: ReadonlyMap<string, AliasTarget> = s.aliases === undefined ? new Map() : loadAliases(s.aliases);
-  let passwd: ReadonlyMap<string, PasswdEntry> = s.passwd === undefined ? new Map() : loadPasswd(s.passwd);
-  if (!statQuiet(s.homes)?.isDirectory()) throw new MoatError('MOAT_FINGER_HOMES', `homes directory ${s.homes} is not a directory`, { exitCode: EX_NOINPUT });
-
-  // Decide about root before binding anything, so a refusal leaves no trace.
-  let identity: Identity | undefined;
-  if (s.runAsUser !== undefined) {
-    identity = resolveRunAsUser(s.runAsUser);
-    if (!runningAsRoot() && process.getuid?.() !== identity.uid) {
-      throw new MoatError('MOAT_FINGER_PRIVS', `--run-as-user ${s.runAsUser} needs root to switch to`, { exitCode: EX_NOPERM });
-    }
-    if (identity.uid === 0 && !s.allowRoot) throw refuseRoot();
-  } else if (runningAsRoot() && !s.allowRoot) {
-    throw refuseRoot();
-  }
+  // Everything that can refuse is decided before binding, so a refusal leaves no trace.
+  const checked = startupChecks(s);
+  const identity = checked.identity;
+  let aliases = checked.aliases;
+  let passwd = checked.passwd;
 
   const cache = new FileCache({ maxFileSize: s.maxFileSize, utf8: s.utf8 });
-  const directory = new UserDirectory({ homes: s.homes, passwd, showName: s.showName, aliases, cache, recheckMs: s.recheckMs });
+  const directory = new UserDirectory({ homes: s.homes, passwd, showName: s.showName, aliases, cache, recheckMs: s.recheckMs, minUid: s.minUid });
   const responder = new Responder(directory, {
     listUsers: s.listUsers,
     maxAnswer: Math.max(4 * s.maxFileSize, 65536),
@@ -69,7 +64,8 @@ export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOpti
   const bound: Bound[] = await bindAll(fds.length > 0 ? [] : s.listen.map(parseListenAddress), fds, handler.onConnection);
   const cleanups: (() => void)[] = [];
   try {
-    if (identity !== undefined && runningAsRoot()) dropPrivileges(identity);
+    // After binding and before the privilege drop, as Go fingerd does: the
+    // pid directory may then belong to root.
     if (s.pidfile !== undefined) {
       writePidfile(s.pidfile);
       const pidfile = s.pidfile;
@@ -77,19 +73,19 @@ export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOpti
         removePidfile(pidfile);
       });
     }
+    if (identity !== undefined && runningAsRoot()) dropPrivileges(identity);
+    // Now ask the kernel, as the serving user (ACLs, MAC and all).
+    if (!homesReadable(s.homes, undefined)) {
+      throw new MoatError('MOAT_FINGER_HOMES_PERM', `homes directory ${s.homes} is not readable by uid ${String(process.getuid?.() ?? -1)}: every user would be unknown`, { exitCode: EX_NOPERM });
+    }
   } catch (e) {
     for (const b of bound) b.server.close();
     handler.stop();
+    for (const c of cleanups) c();
     throw e;
   }
   const uid = process.getuid?.() ?? -1;
   if (uid === 0) logger.warning('serving as root (--allow-root)');
-  try {
-    accessSync(s.homes, constants.R_OK | constants.X_OK);
-  } catch {
-    // Typically a homes directory under a 0700 parent after dropping to nobody.
-    logger.warning('homes directory is not readable as this user: every user will be unknown', { homes: s.homes, uid });
-  }
 
   const reload = (): void => {
     try {
@@ -178,18 +174,6 @@ export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOpti
     close,
     done,
   };
-}
-
-function refuseRoot(): MoatError {
-  return new MoatError('MOAT_FINGER_ROOT', 'refusing to serve as root: give --run-as-user USER (or uid:gid), or --allow-root', { exitCode: EX_CONFIG });
-}
-
-function statQuiet(path: string): ReturnType<typeof statSync> | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Logger } from '../core/index.js';
+import type { Logger } from '../core/logger.js';
 import type { Admission, ConnectionLimiter } from './limits.js';
 import { TOO_LONG, type Responder, type Response } from './responder.js';
 import { neutralise } from './sanitize.js';

@@ -1,5 +1,6 @@
 import { createServer, isIP, type Server, type Socket } from 'node:net';
-import { EX_UNAVAILABLE, EX_USAGE, MoatError, errorMessage } from '../core/index.js';
+import { MoatError, errorMessage } from '../core/errors.js';
+import { EX_UNAVAILABLE, EX_USAGE } from '../core/exit-codes.js';
 
 export interface ListenAddress {
   host: string;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { EX_CONFIG, EX_NOPERM, EX_NOUSER, MoatError, errorMessage } from '../core/index.js';
+import { MoatError, errorMessage } from '../core/errors.js';
+import { EX_CONFIG, EX_NOPERM, EX_NOUSER } from '../core/exit-codes.js';
 
 export interface Identity {
   uid: number;
