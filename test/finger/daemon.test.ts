@@ -1,7 +1,7 @@
 // The daemon in-process on loopback ports: both address families, forwarding
 // under its timeout, finger.conf reloading when it changes, names from passwd.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -84,6 +84,14 @@ describe('moat finger daemon', () => {
     writeFileSync(conf, 'broken line\n');
     d.reload();
     assert.match((await rawQuery(port, 'new\r\n')).data, /^Login: alice/, 'a bad edit keeps the previous aliases');
+  });
+
+  it('--min-uid (Go fingerd -passwd.min-uid) hides homes owned by lower uids', async () => {
+    const owner = statSync(join(homes?.dir ?? '/', 'alice')).uid;
+    const above = await start({ minUid: owner + 1 });
+    assert.equal((await rawQuery(portOf(above), 'alice\r\n')).data, 'finger: alice: no such user.\r\n');
+    const at = await start({ minUid: owner });
+    assert.match((await rawQuery(portOf(at), 'alice\r\n')).data, /^Login: alice\r\n/);
   });
 
   it('shows the full name from --passwd only with --show-name', async () => {
