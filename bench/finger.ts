@@ -95,6 +95,22 @@ function load(fload: string, port: number, concurrency: number, ms: number, quer
   return JSON.parse(r.stdout) as FloadResult;
 }
 
+// USER_HZ: /proc/PID/stat counts CPU time in these (sysconf(_SC_CLK_TCK), 100 on Linux).
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/**
+ * CPU seconds used by `pid` and its reaped children (inetd's in.fingerd).
+ * On a shared machine the server may not get its whole core; CPU time per
+ * answered connection is the figure that noise moves least.
+ */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime, stime, cutime, cstime are fields 14 to 17 (proc(5)); here from index 11.
+  return [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i] ?? 0), 0) / CLK_TCK;
+}
+
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'));
   return Number(m?.[1] ?? NaN) / 1024;
@@ -141,8 +157,13 @@ function serverSubject(fload: string, spec: ServerSpec, levels: readonly number[
     async run() {
       const f: Figures = {};
       for (const c of levels) {
+        const pid = child?.pid ?? 0;
+        const cpu0 = cpuSeconds(pid);
         const r = load(fload, port, c, ms, spec.query);
+        const cpu = cpuSeconds(pid) - cpu0;
         f[`c${String(c)} conn/s`] = r.cps;
+        f[`c${String(c)} cpu us/conn`] = r.ok + r.errors === 0 ? NaN : (cpu * 1e6) / (r.ok + r.errors);
+        f[`c${String(c)} cpu share`] = cpu / (ms / 1000);
         if (spec.refusals === true) {
           f[`c${String(c)} refused/s`] = r.errors / (ms / 1000);
           continue;

@@ -58,7 +58,9 @@ export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOpti
     forward: { timeoutMs: s.forwardTimeout * 1000, maxBytes: s.maxFileSize, utf8: s.utf8, ...(options.forwardPort === undefined ? {} : { port: options.forwardPort }) },
   });
   const limiter = new ConnectionLimiter({ maxConnections: s.maxConnections, maxPerIp: s.maxPerIp, ratePerSecond: s.rate, burst: s.burst });
-  const handler = new ConnectionHandler(responder, limiter, logger, { readTimeoutMs: s.readTimeout * 1000, writeTimeoutMs: s.writeTimeout * 1000, maxLine: s.maxLine });
+  // Nothing is formatted per query for a log that would write it nowhere.
+  const logQueries = logger.enabled('info') && (stderr !== undefined || s.logSyslog !== undefined);
+  const handler = new ConnectionHandler(responder, limiter, logger, { readTimeoutMs: s.readTimeout * 1000, writeTimeoutMs: s.writeTimeout * 1000, maxLine: s.maxLine, logQueries });
 
   const fds = inheritedFds(io.env);
   const bound: Bound[] = await bindAll(fds.length > 0 ? [] : s.listen.map(parseListenAddress), fds, handler.onConnection);
