@@ -151,10 +151,8 @@ export class ConnectionHandler {
     c.phase = Phase.Answering;
     c.deadline = Date.now() + this.options.writeTimeoutMs;
     c.chunks = undefined;
-    // Keep reading and discarding: closing with unread data would send a RST
-    // that can destroy the answer before the client reads it.
-    socket.removeListener('data', onData);
-    socket.on('data', noop);
+    // onData reads on and discards from now on: closing with unread data
+    // would send a RST that can destroy the answer before the client reads it.
     if (line === undefined) {
       c.outcome = 'too-long';
       socket.end(TOO_LONG_BYTES);
@@ -218,7 +216,7 @@ export class ConnectionHandler {
 
 function onData(this: Tracked, chunk: Buffer): void {
   const c = this[STATE];
-  if (c === undefined) return;
+  if (c?.phase !== Phase.Reading) return;
   const max = c.handler.maxLine;
   const nl = chunk.indexOf(10);
   if (nl !== -1) {
