@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { MoatError, errnoReason } from '../core/errors.js';
-import { EX_NOINPUT } from '../core/exit-codes.js';
 import { SourceSyntaxError } from '../core/syntax-error.js';
 import { nameProblem } from './query-parser.js';
 
@@ -58,7 +57,7 @@ export function loadAliases(file: string): Map<string, AliasTarget> {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const why = errnoReason(e);
-    throw new MoatError('MOAT_FINGER_ALIAS_READ', `cannot read ${file}: ${why}`, { exitCode: EX_NOINPUT, cause: e });
+    throw new MoatError('MOAT_FINGER_ALIAS_READ', `cannot read ${file}: ${why}`, { cause: e });
   }
   return parseAliases(text, file);
 }

@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { isMap, isScalar, parseDocument, type Node as YamlNode } from 'yaml';
 import { MoatError, errnoReason } from '../core/errors.js';
-import { EX_NOINPUT } from '../core/exit-codes.js';
+import { closest } from '../core/suggest.js';
 import { SourceSyntaxError } from '../core/syntax-error.js';
-import { specByFlag, valueProblem } from './settings.js';
+import { SETTING_ENTRIES, specByFlag, valueProblem } from './settings.js';
 
 export type ConfigFile = Readonly<Record<string, unknown>>;
 
@@ -23,7 +23,7 @@ export function loadConfigFile(file: string): ConfigFile {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new MoatError('MOAT_FINGER_CONFIG_READ', `cannot read ${file}: ${errnoReason(e)}`, { exitCode: EX_NOINPUT, cause: e });
+    throw new MoatError('MOAT_FINGER_CONFIG_READ', `cannot read ${file}: ${errnoReason(e)}`, { cause: e });
   }
   return file.endsWith('.toml') ? parseTomlConfig(text, file) : parseYamlConfig(text, file);
 }
@@ -48,7 +48,7 @@ export function parseTomlConfig(text: string, file: string): ConfigFile {
 export function parseYamlConfig(text: string, file: string): ConfigFile {
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
-  if (first !== undefined) throw SourceSyntaxError.at(first.message.split('\n')[0] ?? 'YAML error', file, text, first.pos[0], 1, 'MOAT_FINGER_CONFIG_YAML');
+  if (first !== undefined) throw SourceSyntaxError.at(first.message.split('\n')[0] ?? 'YAML error', file, text, first.pos[0], 1, 'MOAT_SPEC_YAML');
   const range = (n: YamlNode | null | undefined): Where | undefined => (n?.range === undefined || n.range === null ? undefined : { offset: n.range[0], length: Math.max(1, n.range[1] - n.range[0]) });
   return check(doc.toJS({ maxAliasCount: 100 }) ?? {}, file, text, (key, at) => {
     const map = doc.contents;
@@ -70,7 +70,9 @@ function check(value: unknown, file: string, text: string, locate: (key: string,
     const spec = specByFlag(key);
     if (spec === undefined) {
       const w = locate(key, 'key');
-      throw SourceSyntaxError.at(`${key}: unknown field`, file, text, w.offset, w.length, 'MOAT_FINGER_CONFIG_INVALID');
+      const near = closest(key, SETTING_ENTRIES.map(([, s]) => s.flag));
+      const hint = near === undefined ? '' : `; did you mean '${near}'?`;
+      throw SourceSyntaxError.at(`${key}: unknown field${hint}`, file, text, w.offset, w.length, 'MOAT_FINGER_CONFIG_INVALID');
     }
     const why = valueProblem(spec[1], v);
     if (why !== undefined) {

@@ -1,6 +1,5 @@
 import { statSync } from 'node:fs';
 import { MoatError, errorMessage } from '../core/errors.js';
-import { EX_NOPERM } from '../core/exit-codes.js';
 import type { Io } from '../core/io.js';
 import { Logger } from '../core/logger.js';
 import { installStatusLine } from '../core/status-line.js';
@@ -78,7 +77,7 @@ export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOpti
     if (identity !== undefined && runningAsRoot()) dropPrivileges(identity);
     // Now ask the kernel, as the serving user (ACLs, MAC and all).
     if (!homesReadable(s.homes, undefined)) {
-      throw new MoatError('MOAT_FINGER_HOMES_PERM', `homes directory ${s.homes} is not readable by uid ${String(process.getuid?.() ?? -1)}: every user would be unknown`, { exitCode: EX_NOPERM });
+      throw new MoatError('MOAT_FINGER_PRIVS', `homes directory ${s.homes} is not readable by uid ${String(process.getuid?.() ?? -1)}: every user would be unknown`);
     }
   } catch (e) {
     for (const b of bound) b.server.close();

@@ -2,8 +2,6 @@
 // face: the library API for embedding and tests, and its CLI registration.
 // Only what the daemon itself needs is loaded here; the config file parsers
 // are loaded on first use.
-import { registerTool } from '../core/registry.js';
-import { main } from './cli.js';
 
 export { main, settingsFromArgv, usage, type CommandLine } from './cli.js';
 export { startDaemon, type FingerDaemon, type DaemonOptions } from './daemon.js';
@@ -22,5 +20,3 @@ export { parseListenAddress, inheritedFds } from './listeners.js';
 export { resolveRunAsUser, dropPrivileges } from './privileges.js';
 export { writePidfile, removePidfile } from './pidfile.js';
 export { forwardQuery } from './forwarder.js';
-
-registerTool({ name: 'finger', summary: 'a hardened RFC 1288 finger service', manPage: 'moat-finger(8)', main });

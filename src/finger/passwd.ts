@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { MoatError, errnoReason } from '../core/errors.js';
-import { EX_NOINPUT } from '../core/exit-codes.js';
 import { SourceSyntaxError } from '../core/syntax-error.js';
 
 /** One passwd(5) entry, as far as finger needs it. */
@@ -50,7 +49,7 @@ export function loadPasswd(file: string): Map<string, PasswdEntry> {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const why = errnoReason(e);
-    throw new MoatError('MOAT_FINGER_PASSWD_READ', `cannot read ${file}: ${why}`, { exitCode: EX_NOINPUT, cause: e });
+    throw new MoatError('MOAT_FINGER_PASSWD_READ', `cannot read ${file}: ${why}`, { cause: e });
   }
   return parsePasswd(text, file);
 }

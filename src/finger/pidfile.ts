@@ -1,6 +1,5 @@
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { MoatError, errnoReason } from '../core/errors.js';
-import { EX_CANTCREAT } from '../core/exit-codes.js';
 
 // O_NOFOLLOW: a pid directory writable by the service user (the seed's rc.d
 // chowns it to nobody) must not let a planted symlink redirect the write.
@@ -22,18 +21,18 @@ export function writePidfile(path: string, pid = process.pid): void {
     const code = (e as NodeJS.ErrnoException).code;
     // ELOOP is what O_NOFOLLOW gives for a symlink (open(2)); FreeBSD says EMLINK.
     const why = code === 'ELOOP' || code === 'EMLINK' ? 'it is a symbolic link' : errnoReason(e);
-    throw new MoatError('MOAT_FINGER_PIDFILE', `cannot write pidfile ${path}: ${why}`, { exitCode: EX_CANTCREAT, cause: e });
+    throw new MoatError('MOAT_FINGER_PIDFILE', `cannot write pidfile ${path}: ${why}`, { cause: e });
   }
   try {
     const st = fstatSync(fd);
     if (!st.isFile() || st.nlink !== 1) {
-      throw new MoatError('MOAT_FINGER_PIDFILE', `cannot write pidfile ${path}: not a regular file with one link`, { exitCode: EX_CANTCREAT });
+      throw new MoatError('MOAT_FINGER_PIDFILE', `cannot write pidfile ${path}: not a regular file with one link`);
     }
     ftruncateSync(fd, 0);
     writeSync(fd, `${String(pid)}\n`);
   } catch (e) {
     if (e instanceof MoatError) throw e;
-    throw new MoatError('MOAT_FINGER_PIDFILE', `cannot write pidfile ${path}: ${errnoReason(e)}`, { exitCode: EX_CANTCREAT, cause: e });
+    throw new MoatError('MOAT_FINGER_PIDFILE', `cannot write pidfile ${path}: ${errnoReason(e)}`, { cause: e });
   } finally {
     closeSync(fd);
   }

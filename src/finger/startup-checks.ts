@@ -3,7 +3,6 @@
 import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { MoatError } from '../core/errors.js';
-import { EX_CONFIG, EX_NOINPUT, EX_NOPERM } from '../core/exit-codes.js';
 import { loadAliases, type AliasTarget } from './aliases.js';
 import { loadPasswd, type PasswdEntry } from './passwd.js';
 import { resolveRunAsUser, runningAsRoot, type Identity } from './privileges.js';
@@ -26,12 +25,12 @@ export interface Checked {
 export function startupChecks(s: FingerSettings): Checked {
   const aliases = s.aliases === undefined ? new Map<string, AliasTarget>() : loadAliases(s.aliases);
   const passwd = s.passwd === undefined ? new Map<string, PasswdEntry>() : loadPasswd(s.passwd);
-  if (!statQuiet(s.homes)?.isDirectory()) throw new MoatError('MOAT_FINGER_HOMES', `homes directory ${s.homes} is not a directory`, { exitCode: EX_NOINPUT });
+  if (!statQuiet(s.homes)?.isDirectory()) throw new MoatError('MOAT_FINGER_HOMES', `homes directory ${s.homes} is not a directory`);
   let identity: Identity | undefined;
   if (s.runAsUser !== undefined) {
     identity = resolveRunAsUser(s.runAsUser);
     if (!runningAsRoot() && process.getuid?.() !== identity.uid) {
-      throw new MoatError('MOAT_FINGER_PRIVS', `--run-as-user ${s.runAsUser} needs root to switch to`, { exitCode: EX_NOPERM });
+      throw new MoatError('MOAT_FINGER_PRIVS', `--run-as-user ${s.runAsUser} needs root to switch to`);
     }
     if (identity.uid === 0 && !s.allowRoot) throw refuseRoot();
   } else if (runningAsRoot() && !s.allowRoot) {
@@ -39,9 +38,7 @@ export function startupChecks(s: FingerSettings): Checked {
   }
   const serving = identity ?? { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 };
   if (!homesReadable(s.homes, identity)) {
-    throw new MoatError('MOAT_FINGER_HOMES_PERM', `homes directory ${s.homes} is not readable by uid ${String(serving.uid)} gid ${String(serving.gid)}: every user would be unknown`, {
-      exitCode: EX_NOPERM,
-    });
+    throw new MoatError('MOAT_FINGER_PRIVS', `homes directory ${s.homes} is not readable by uid ${String(serving.uid)} gid ${String(serving.gid)}: every user would be unknown`);
   }
   return { aliases, passwd, identity, serving };
 }
@@ -79,7 +76,7 @@ function allows(st: Stats, id: Identity, want: number): boolean {
 }
 
 function refuseRoot(): MoatError {
-  return new MoatError('MOAT_FINGER_ROOT', 'refusing to serve as root: give --run-as-user USER (or uid:gid), or --allow-root', { exitCode: EX_CONFIG });
+  return new MoatError('MOAT_FINGER_ROOT', 'refusing to serve as root: give --run-as-user USER (or uid:gid), or --allow-root');
 }
 
 function statQuiet(path: string): Stats | undefined {

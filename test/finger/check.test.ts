@@ -6,8 +6,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli } from '../../src/core/index.js';
-import '../../src/finger/index.js';
+import { TOOLS } from '../../bin/tools.js';
+import { EX_CONFIG, EX_NOPERM, EX_NOUSER, EX_OK, runCli } from '../../src/core/index.js';
 import { captureIo } from '../helpers/io.js';
 import { isRoot, needs } from '../helpers/system.js';
 
@@ -23,46 +23,46 @@ mkdirSync(closed, { mode: 0o700 });
 
 const check = async (args: string[]) => {
   const io = captureIo({ cwd: dir });
-  const code = await runCli(['finger', '-n', ...args], io, { version: '0' });
+  const code = await runCli(['finger', '-n', ...args], io, { version: '0', tools: TOOLS });
   return { code, out: io.out(), err: io.err() };
 };
 
 describe('moat finger -n', () => {
-  it('refuses to serve as root without --allow-root or --run-as-user (78)', async (t) => {
+  it('refuses to serve as root without --allow-root or --run-as-user (EX_CONFIG)', async (t) => {
     if (!needs(t, { root: isRoot })) return;
     const r = await check(['--homes', open]);
-    assert.equal(r.code, 78);
+    assert.equal(r.code, EX_CONFIG);
     assert.match(r.err, /refusing to serve as root/);
-    assert.equal((await check(['--homes', open, '--allow-root'])).code, 0);
+    assert.equal((await check(['--homes', open, '--allow-root'])).code, EX_OK);
   });
 
-  it('refuses a --run-as-user that does not exist (67)', async (t) => {
+  it('refuses a --run-as-user that does not exist (EX_NOUSER)', async (t) => {
     if (!needs(t, { root: isRoot })) return;
     const r = await check(['--homes', open, '--run-as-user', `nosuchuser${String(process.pid)}`]);
-    assert.equal(r.code, 67);
+    assert.equal(r.code, EX_NOUSER);
     assert.match(r.err, /no such user/);
   });
 
-  it('refuses homes the serving user cannot read (77), and passes readable ones', async (t) => {
+  it('refuses homes the serving user cannot read (EX_NOPERM), and passes readable ones', async (t) => {
     if (!needs(t, { root: isRoot })) return;
     const r = await check(['--homes', closed, '--run-as-user', '65534:65534']);
-    assert.equal(r.code, 77);
+    assert.equal(r.code, EX_NOPERM);
     assert.match(r.err, /not readable by uid 65534/);
     // A readable directory under a parent nobody cannot enter is just as unreadable.
     const inner = join(closed, 'homes');
     mkdirSync(inner, { mode: 0o755 });
-    assert.equal((await check(['--homes', inner, '--run-as-user', '65534:65534'])).code, 77);
+    assert.equal((await check(['--homes', inner, '--run-as-user', '65534:65534'])).code, EX_NOPERM);
     const ok = await check(['--homes', open, '--run-as-user', '65534:65534']);
-    assert.equal(ok.code, 0, ok.err);
+    assert.equal(ok.code, EX_OK, ok.err);
     assert.match(ok.out, /^run as: uid 65534 gid 65534$/m);
   });
 
-  it('refuses --run-as-user another user when not root (77)', async (t) => {
+  it('refuses --run-as-user another user when not root (EX_NOPERM)', async (t) => {
     if (isRoot) {
       t.skip('checks the unprivileged case; the root cases are above');
       return;
     }
     const r = await check(['--homes', open, '--run-as-user', '12345:12345']);
-    assert.equal(r.code, 77);
+    assert.equal(r.code, EX_NOPERM);
   });
 });

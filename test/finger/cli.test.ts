@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli } from '../../src/core/index.js';
+import { TOOLS } from '../../bin/tools.js';
+import { EX_OK, runCli } from '../../src/core/index.js';
 import { DEFAULTS, SETTINGS, settingsFromArgv } from '../../src/finger/index.js';
 import { captureIo } from '../helpers/io.js';
 import { repoRoot } from '../helpers/system.js';
@@ -14,7 +15,7 @@ after(() => {
 });
 const cli = (args: string[]) => {
   const io = captureIo({ cwd: dir });
-  return runCli(['finger', ...args], io, { version: '0' }).then((code) => ({ code, out: io.out(), err: io.err() }));
+  return runCli(['finger', ...args], io, { version: '0', tools: TOOLS }).then((code) => ({ code, out: io.out(), err: io.err() }));
 };
 
 describe('moat finger command line', () => {
@@ -45,7 +46,7 @@ describe('moat finger command line', () => {
   it('--version names moat', async () => {
     for (const flag of ['--version', '-version']) {
       const r = await cli([flag]);
-      assert.equal(r.code, 0);
+      assert.equal(r.code, EX_OK);
       assert.match(r.out, /^moat finger \S+ \(node v\d+/);
     }
   });

@@ -6,7 +6,7 @@ import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { EX_CANTCREAT, MoatError } from '../../src/core/index.js';
+import { EX_CANTCREAT, EX_OK, MoatError } from '../../src/core/index.js';
 import { writePidfile } from '../../src/finger/index.js';
 import { isRoot, needs } from '../helpers/system.js';
 import { moatBin, rawQuery, sleep } from './finger-fixture.js';
@@ -80,15 +80,15 @@ describe('moat finger --pidfile', () => {
     } finally {
       child.kill('SIGTERM');
     }
-    assert.equal(await exit, 0);
+    assert.equal(await exit, EX_OK);
   });
 
-  it('a pidfile that cannot be written stops the start with 73', async () => {
+  it('a pidfile that cannot be written stops the start with EX_CANTCREAT', async () => {
     const r = spawn(process.execPath, [moatBin, 'finger', '--listen', '127.0.0.1:0', '--homes', dir, '--allow-root', '--pidfile', join(dir, 'no', 'such', 'dir.pid')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     r.stderr.on('data', (c: Buffer) => (err += c.toString()));
     const code = await new Promise<number | null>((resolve) => r.once('exit', resolve));
-    assert.equal(code, 73);
+    assert.equal(code, EX_CANTCREAT);
     assert.match(err, /cannot write pidfile .*No such file or directory/);
   });
 });

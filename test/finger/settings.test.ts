@@ -37,7 +37,7 @@ describe('finger settings', () => {
   it('points at the bad key of a TOML file', () => {
     assert.throws(
       () => parseTomlConfig('homes = "/h"\n max-lines = 3\n', 'f.toml'),
-      (e: unknown) => e instanceof SourceSyntaxError && e.format() === 'f.toml:2:2: max-lines: unknown field\n max-lines = 3\n ^^^^^^^^^',
+      (e: unknown) => e instanceof SourceSyntaxError && e.format() === "f.toml:2:2: max-lines: unknown field; did you mean 'max-line'?\n max-lines = 3\n ^^^^^^^^^",
     );
     assert.throws(() => parseTomlConfig('read-timeout = "ten"\n', 'f.toml'), (e: unknown) => e instanceof SourceSyntaxError && e.line === 1 && e.message.includes('read-timeout'));
     assert.throws(() => parseTomlConfig('homes = [\n', 'f.toml'), (e: unknown) => e instanceof SourceSyntaxError && e.code === 'MOAT_FINGER_CONFIG_TOML');
