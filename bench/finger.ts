@@ -173,7 +173,19 @@ function serverSubject(fload: string, spec: ServerSpec, levels: readonly number[
         f[`c${String(c)} p999 ms`] = r.lat_us_p999 / 1000;
         f[`c${String(c)} errors`] = r.errors;
       }
-      if (spec.rss && child?.pid !== undefined) f['RSS MB @1000 idle'] = await idleRss(fload, port, child.pid);
+      if (spec.rss && child?.pid !== undefined) {
+        // After the load (the heap has grown), and on a fresh instance, which
+        // GC timing under load does not move.
+        f['RSS MB @1000 idle after load'] = await idleRss(fload, port, child.pid);
+        const freshPort = await freePort();
+        const fresh = spec.start(freshPort);
+        try {
+          await waitForPort(fload, freshPort, fresh, spec.name);
+          if (fresh.pid !== undefined) f['RSS MB @1000 idle fresh'] = await idleRss(fload, freshPort, fresh.pid);
+        } finally {
+          await stop(fresh);
+        }
+      }
       return f;
     },
     async teardown() {
