@@ -2,6 +2,7 @@
 // daemon would: root without --allow-root, an unknown --run-as-user, homes
 // the serving user cannot read.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { TOOLS } from '../../bin/tools.js';
 import { EX_CONFIG, EX_NOPERM, EX_NOUSER, EX_OK, runCli } from '../../src/core/index.js';
 import { captureIo } from '../helpers/io.js';
 import { isRoot, needs } from '../helpers/system.js';
+import { moatBin } from './finger-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'moat-finger-check-'));
 chmodSync(dir, 0o755);
@@ -57,12 +59,16 @@ describe('moat finger -n', () => {
     assert.match(ok.out, /^run as: uid 65534 gid 65534$/m);
   });
 
-  it('refuses --run-as-user another user when not root (EX_NOPERM)', async (t) => {
-    if (isRoot) {
-      t.skip('checks the unprivileged case; the root cases are above');
-      return;
-    }
-    const r = await check(['--homes', open, '--run-as-user', '12345:12345']);
-    assert.equal(r.code, EX_NOPERM);
+  it('refuses --run-as-user another user when not root (EX_NOPERM)', async () => {
+    // As root, run the check itself as nobody, so this case runs everywhere.
+    const child = spawn(process.execPath, [moatBin, 'finger', '-n', '--homes', open, '--run-as-user', '12345:12345'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...(isRoot ? { uid: 65534, gid: 65534 } : {}),
+    });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, EX_NOPERM, err);
+    assert.match(err, /needs root to switch to/);
   });
 });
