@@ -62,7 +62,13 @@ export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOpti
   const handler = new ConnectionHandler(responder, limiter, logger, { readTimeoutMs: s.readTimeout * 1000, writeTimeoutMs: s.writeTimeout * 1000, maxLine: s.maxLine, logQueries });
 
   const fds = inheritedFds(io.env);
-  const bound: Bound[] = await bindAll(fds.length > 0 ? [] : s.listen.map(parseListenAddress), fds, handler.onConnection);
+  let bound: Bound[];
+  try {
+    bound = await bindAll(fds.length > 0 ? [] : s.listen.map(parseListenAddress), fds, handler.onConnection);
+  } catch (e) {
+    handler.stop();
+    throw e;
+  }
   const cleanups: (() => void)[] = [];
   try {
     // After binding and before the privilege drop, as Go fingerd does: the
