@@ -13,6 +13,9 @@
 //   moat (default limits)  every limit at its default: most of the load is
 //                          refused by the per-address cap and rate limit, and
 //                          the figures say how fast that happens
+//   moat finger --chroot   with the native addon only: the first subject
+//                          confined to the bench's directory, so only the
+//                          confinement differs
 // moat runs as the seed runs it: --run-as-user 65534:65534 when started as
 // root, --log-no-local.
 // Options: --duration-ms N (per level, default 4000), --rounds N (default 3),
@@ -24,6 +27,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadNative } from '../src/core/native.js';
 import type { Benchmark, Figures, Subject } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -244,6 +248,12 @@ export default function finger(argv: string[]): Benchmark {
     },
     { name: 'moat (default limits)', start: (port) => moat(port, []), query: 'alice\\r\\n', rss: false, refusals: true },
   ];
+  if (isRoot && loadNative() !== undefined) {
+    // --homes is then the path inside the bench's directory.
+    const chrooted = (port: number): ChildProcess =>
+      spawn('taskset', ['-c', '0', process.execPath, moatBin, 'finger', '--chroot', work, '--listen', `127.0.0.1:${String(port)}`, '--homes', '/homes', ...asSeed, ...generous], { stdio: 'ignore' });
+    specs.splice(1, 0, { name: 'moat finger --chroot', start: chrooted, query: 'alice\\r\\n', rss: true });
+  }
     // in.fingerd is a peer only where Debian's fingerd and openbsd-inetd are installed (README's package list).
   const haveInetd = existsSync('/usr/sbin/in.fingerd') && existsSync('/usr/sbin/inetd');
   if (!haveInetd) process.stderr.write('bench finger: no /usr/sbin/in.fingerd or /usr/sbin/inetd; in.fingerd is left out\n');

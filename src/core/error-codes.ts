@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   MOAT_PCAP_LINKTYPE: EX_DATAERR,
   MOAT_PCAP_CLOSED: EX_SOFTWARE,
   MOAT_SYSLOG_ADDRESS: EX_USAGE,
+  /** moat-native.node is missing and the command cannot do without it. */
+  MOAT_NATIVE_MISSING: EX_UNAVAILABLE,
 
   // bpf
   MOAT_BPF_SYNTAX: EX_DATAERR,
@@ -72,6 +74,10 @@ export const ERROR_CODES = {
   MOAT_FINGER_ROOT: EX_CONFIG,
   MOAT_FINGER_USER: EX_NOUSER,
   MOAT_FINGER_USER_SPEC: EX_CONFIG,
+  /** --chroot DIR or --jail NAME that cannot be used (missing directory, no such jail). */
+  MOAT_FINGER_CONFINE: EX_CONFIG,
+  /** A confinement step (chroot, jail_attach, NO_NEW_PRIVS...) failed at run time. */
+  MOAT_FINGER_CONFINE_FAILED: EX_OSERR,
 
   // ifstated: the daemon's errors, then check's findings (a config's data)
   MOAT_IFSTATED_READ: EX_NOINPUT,

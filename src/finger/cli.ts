@@ -9,6 +9,7 @@ import { startDaemon } from './daemon.js';
 import { normaliseLegacyFlags } from './legacy-flags.js';
 import { parseListenAddress } from './listeners.js';
 import { fromConfig, helpLines, merge, parseOptions, SETTING_ENTRIES, type FingerSettings, type Layer } from './settings.js';
+import { insideChroot } from './confine.js';
 import { startupChecks } from './startup-checks.js';
 
 const COMMAND = 'moat finger';
@@ -56,6 +57,7 @@ export async function settingsFromArgv(argv: readonly string[], io: { cwd: strin
     config = fromConfig(loadConfigFile(file), dirname(file));
   }
   const settings = merge(config, flags);
+  if (settings.chroot !== undefined && settings.jail !== undefined) usageError('give --chroot or --jail, not both');
   // Check addresses now, so that --check and a bad flag fail before anything starts.
   for (const a of settings.listen) parseListenAddress(a);
   if (settings.logSyslog !== undefined) parseSyslogTarget(settings.logSyslog);
@@ -89,7 +91,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.stdout.write(`moat finger ${packageVersion()} (node ${process.version})\n`);
     return EX_OK;
   }
-  if (check) return checkOnly(settings, io);
+  // -n checks the data paths where the confined daemon will find them: under DIR.
+  if (check) return checkOnly(settings.chroot === undefined ? settings : insideChroot(settings, settings.chroot), io);
   const daemon = await startDaemon(settings, io, { signals: true });
   await daemon.done;
   return EX_OK;

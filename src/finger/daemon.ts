@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { MoatError, errorMessage } from '../core/errors.js';
+import { errorMessage } from '../core/errors.js';
 import type { Io } from '../core/io.js';
 import { Logger } from '../core/logger.js';
 import { installStatusLine } from '../core/status-line.js';
@@ -13,7 +13,8 @@ import { removePidfile, writePidfile } from './pidfile.js';
 import { dropPrivileges, runningAsRoot } from './privileges.js';
 import { Responder } from './responder.js';
 import type { FingerSettings } from './settings.js';
-import { homesReadable, startupChecks } from './startup-checks.js';
+import { describeConfine, enter, insideChroot, prepareConfinement, preload, type ConfineRequest } from './confine.js';
+import { checkHomesReadable, checkIdentity, loadData, startupChecks } from './startup-checks.js';
 import { UserDirectory } from './user-directory.js';
 
 export interface DaemonOptions {
@@ -21,6 +22,8 @@ export interface DaemonOptions {
   signals?: boolean;
   /** Port forwarded queries go to; RFC 1288 says 79, tests change it. */
   forwardPort?: number;
+  /** Confine after binding (confine.ts); by default as --chroot or --jail in the settings say. */
+  confine?: ConfineRequest;
 }
 
 export interface FingerDaemon {
@@ -39,12 +42,18 @@ export interface FingerDaemon {
 export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOptions = {}): Promise<FingerDaemon> {
   const stderr = s.logNoLocal ? undefined : io.stderr;
   const logger = new Logger({ appName: s.logTag, format: s.logFormat, level: s.logLevel, ...(stderr === undefined ? {} : { stderr }), ...(s.logSyslog === undefined ? {} : { syslog: s.logSyslog }) });
+  const request: ConfineRequest | undefined = options.confine ?? (s.chroot !== undefined ? { chroot: s.chroot } : s.jail !== undefined ? { jail: s.jail } : undefined);
+  // Everything that can refuse is decided before binding, so a refusal leaves
+  // no trace. Confined, the homes, finger.conf and passwd are paths inside:
+  // under DIR they are checked from here too, and loaded again once inside;
+  // a jail's are seen only from inside.
+  const confinement = request === undefined ? undefined : prepareConfinement(request);
   // The file's identity is taken before each read, so an edit that lands
   // after the read, at any time, differs from it and is picked up.
-  let aliasesKey = s.aliases === undefined ? '' : fileKey(s.aliases);
-  // Everything that can refuse is decided before binding, so a refusal leaves no trace.
-  const checked = startupChecks(s);
-  const identity = checked.identity;
+  let aliasesKey = request === undefined && s.aliases !== undefined ? fileKey(s.aliases) : '';
+  const checked =
+    request === undefined ? startupChecks(s) : 'chroot' in request ? startupChecks(insideChroot(s, request.chroot)) : { aliases: new Map(), passwd: new Map(), ...checkIdentity(s) };
+  const { identity, serving } = checked;
   let aliases = checked.aliases;
   let passwd = checked.passwd;
 
@@ -76,14 +85,27 @@ export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOpti
     if (s.pidfile !== undefined) {
       writePidfile(s.pidfile);
       const pidfile = s.pidfile;
-      cleanups.push(() => {
-        removePidfile(pidfile);
-      });
+      // Confined, the daemon can no longer reach it: the service manager removes it.
+      if (confinement === undefined) {
+        cleanups.push(() => {
+          removePidfile(pidfile);
+        });
+      }
     }
-    if (identity !== undefined && runningAsRoot()) dropPrivileges(identity);
-    // Now ask the kernel, as the serving user (ACLs, MAC and all).
-    if (!homesReadable(s.homes, undefined)) {
-      throw new MoatError('MOAT_FINGER_PRIVS', `homes directory ${s.homes} is not readable by uid ${String(process.getuid?.() ?? -1)}: every user would be unknown`);
+    if (confinement !== undefined && request !== undefined) {
+      await preload(logger, describeConfine(request));
+      const { noNewPrivs } = enter(confinement);
+      if (identity !== undefined) dropPrivileges(identity);
+      if (!noNewPrivs) logger.warning('this system has no no_new_privs: execve(2) of a setuid file inside could still gain privileges');
+      // Inside now: the tables from there, checked as the serving user.
+      aliasesKey = s.aliases === undefined ? '' : fileKey(s.aliases);
+      ({ aliases, passwd } = loadData(s));
+      checkHomesReadable(s.homes, undefined, serving);
+      directory.update({ aliases, passwd });
+    } else {
+      if (identity !== undefined && runningAsRoot()) dropPrivileges(identity);
+      // Now ask the kernel, as the serving user (ACLs, MAC and all).
+      checkHomesReadable(s.homes, undefined, serving);
     }
   } catch (e) {
     for (const b of bound) b.server.close();
@@ -173,7 +195,7 @@ export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOpti
   }
 
   const addresses = bound.map((b) => b.label);
-  logger.info('listening', { on: addresses.join(','), uid, gid: process.getgid?.() ?? -1, homes: s.homes });
+  logger.info('listening', { on: addresses.join(','), uid, gid: process.getgid?.() ?? -1, homes: s.homes, ...(request === undefined ? {} : { confined: describeConfine(request) }) });
   return {
     addresses,
     stats: () => ({ ...handler.stats(), cacheHits: cache.hits, cacheMisses: cache.misses, tracked: limiter.tracked }),

@@ -22,6 +22,10 @@ export interface FingerSettings {
   runAsUser: string | undefined;
   allowRoot: boolean;
   pidfile: string | undefined;
+  /** After binding, chroot(2) here (confine.ts); homes, aliases and passwd are then paths inside. */
+  chroot: string | undefined;
+  /** FreeBSD: after binding, jail_attach(2) to this jail, by name or JID. */
+  jail: string | undefined;
   /** Seconds to receive the whole request line. */
   readTimeout: number;
   /** Seconds to send the whole answer. */
@@ -111,6 +115,8 @@ export const SETTINGS = {
   runAsUser: { flag: 'run-as-user', arg: 'U', type: 'string', default: undefined, help: 'after binding become U (name or uid:gid)', line: 'user', go: { name: 'run-as-user' } },
   allowRoot: { flag: 'allow-root', type: 'boolean', default: false, help: 'or serve as root', line: 'user' },
   pidfile: { flag: 'pidfile', arg: 'FILE', type: 'path', default: undefined, help: 'written after binding, before the privilege drop', go: { name: 'pidfile' } },
+  chroot: { flag: 'chroot', arg: 'DIR', type: 'path', default: undefined, help: 'after binding, confine to DIR, or a FreeBSD jail', line: 'confine' },
+  jail: { flag: 'jail', arg: 'J', type: 'string', default: undefined, help: 'FreeBSD jail by name or JID', line: 'confine' },
   readTimeout: { flag: 'read-timeout', arg: 'S', type: 'int', min: 1, max: 3600, default: 10, help: 'seconds to read, to answer', line: 'timeouts', go: { name: 'request.timeout.read', value: goDurationSeconds } },
   writeTimeout: { flag: 'write-timeout', arg: 'S', type: 'int', min: 1, max: 3600, default: 30, help: 'seconds to send the answer', line: 'timeouts', go: { name: 'request.timeout.write', value: goDurationSeconds } },
   maxLine: { flag: 'max-line', arg: 'N', type: 'int', min: 16, max: 65536, default: 512, help: 'bytes per query, per file', line: 'sizes' },

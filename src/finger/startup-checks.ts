@@ -23,9 +23,29 @@ export interface Checked {
  * refusal is a MoatError with its exit status.
  */
 export function startupChecks(s: FingerSettings): Checked {
+  const files = loadData(s);
+  const who = checkIdentity(s);
+  checkHomesReadable(s.homes, who.identity, who.serving);
+  return { ...files, ...who };
+}
+
+/** finger.conf and the passwd file, loaded, and the homes directory there. */
+export function loadData(s: FingerSettings): Pick<Checked, 'aliases' | 'passwd'> {
   const aliases = s.aliases === undefined ? new Map<string, AliasTarget>() : loadAliases(s.aliases);
   const passwd = s.passwd === undefined ? new Map<string, PasswdEntry>() : loadPasswd(s.passwd);
   if (!statQuiet(s.homes)?.isDirectory()) throw new MoatError('MOAT_FINGER_HOMES', `homes directory ${s.homes} is not a directory`);
+  return { aliases, passwd };
+}
+
+/** Refuse homes that `identity` (undefined: this process, asking the kernel) cannot read and enter. */
+export function checkHomesReadable(homes: string, identity: Identity | undefined, serving: Identity): void {
+  if (!homesReadable(homes, identity)) {
+    throw new MoatError('MOAT_FINGER_PRIVS', `homes directory ${homes} is not readable by uid ${String(serving.uid)} gid ${String(serving.gid)}: every user would be unknown`);
+  }
+}
+
+/** Root or not, and whom to become: refused here, before anything is bound. */
+export function checkIdentity(s: FingerSettings): Pick<Checked, 'identity' | 'serving'> {
   let identity: Identity | undefined;
   if (s.runAsUser !== undefined) {
     identity = resolveRunAsUser(s.runAsUser);
@@ -37,10 +57,7 @@ export function startupChecks(s: FingerSettings): Checked {
     throw refuseRoot();
   }
   const serving = identity ?? { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 };
-  if (!homesReadable(s.homes, identity)) {
-    throw new MoatError('MOAT_FINGER_PRIVS', `homes directory ${s.homes} is not readable by uid ${String(serving.uid)} gid ${String(serving.gid)}: every user would be unknown`);
-  }
-  return { aliases, passwd, identity, serving };
+  return { identity, serving };
 }
 
 /**

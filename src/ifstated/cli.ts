@@ -11,6 +11,7 @@ import {
   Logger,
   MoatError,
   UsageError,
+  requireNative,
   intOption,
   errnoReason,
   parseCommandLine,
@@ -24,6 +25,7 @@ import { dotToSvg, toDot } from './graph.js';
 import { parseListen } from './metrics.js';
 import { generateMultiwan } from './multiwan.js';
 import { simulate } from './simulate.js';
+import type { SpawnerOptions } from './spawner.js';
 
 const USAGE = `usage: moat ifstated [-dhinv] [-D macro=value] [-f file] [--strict]
                     [--metrics host:port] [--log-format text|json] [--syslog url]
@@ -216,7 +218,9 @@ async function daemonCommand(argv: readonly string[], io: Io): Promise<number> {
     ...(values.syslog === undefined ? {} : { syslog: values.syslog }),
     ...(values.debug === true || values.syslog === undefined ? { stderr: io.stderr } : {}),
   });
+  const spawner = spawnerFromEnv(io.env.MOAT_IFSTATED_SPAWNER);
   const daemon = new Daemon({
+    spawner,
     file,
     defines: defs,
     strict,
@@ -273,3 +277,23 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
+
+/**
+ * MOAT_IFSTATED_SPAWNER=posix_spawn|perl|fork chooses how tests are started
+ * (for comparing them, as bench/ifstated.ts does); unset, the first that works.
+ */
+function spawnerFromEnv(value: string | undefined): SpawnerOptions {
+  switch (value) {
+    case undefined:
+    case '':
+      return {};
+    case 'posix_spawn':
+      return { native: requireNative('MOAT_IFSTATED_SPAWNER=posix_spawn') };
+    case 'perl':
+      return { native: false };
+    case 'fork':
+      return { native: false, perl: false };
+    default:
+      throw new UsageError(`moat ifstated: MOAT_IFSTATED_SPAWNER is posix_spawn, perl or fork, not '${value}'`, "try 'man moat-ifstated'");
+  }
+}

@@ -13,7 +13,8 @@ import { LinuxLinkMonitor } from './linux-link-monitor.js';
 import { Machine, type LinkState, type TestSpec } from './machine.js';
 import { escapeLabel, serveMetrics } from './metrics.js';
 import { RunQueue } from './run-queue.js';
-import { TestScheduler, type TestRecord } from './test-scheduler.js';
+import { Spawner, type SpawnerOptions } from './spawner.js';
+import { NOT_STARTED, TestScheduler, type TestRecord } from './test-scheduler.js';
 
 export interface DaemonOptions {
   file: string;
@@ -26,6 +27,8 @@ export interface DaemonOptions {
   runTimeoutMs: number;
   reconcileMs: number;
   monitor: 'linux' | 'bsd';
+  /** How tests are started (MOAT_IFSTATED_SPAWNER); default: posix_spawn with the addon, else the perl helper, else fork. */
+  spawner?: SpawnerOptions;
 }
 
 export class Daemon {
@@ -35,6 +38,8 @@ export class Daemon {
   private monitor: LinkMonitor | undefined;
   private metricsServer: Server | undefined;
   private removeStatus: (() => void) | undefined;
+  /** Test commands that could not be started, reported once until they start again. */
+  private readonly notStarted = new Set<string>();
   private readonly onHup = (): void => {
     void this.reload();
   };
@@ -51,7 +56,7 @@ export class Daemon {
       started: (spec) => {
         if (this.options.verbose >= 2) this.options.logger.debug(`running test ${spec.command}`);
       },
-    });
+    }, new Spawner(options.spawner));
   }
 
   get state(): string | undefined {
@@ -137,6 +142,13 @@ export class Daemon {
   private onTestResult(spec: TestSpec, ok: boolean, rec: TestRecord, detail: string): void {
     const m = this.machine;
     if (m === undefined) return;
+    // A test that cannot be started (a missing command) is a mistake in the
+    // config: said once, not every interval, and again after it has started.
+    if (!detail.startsWith(NOT_STARTED)) this.notStarted.delete(spec.command);
+    else if (!this.notStarted.has(spec.command)) {
+      this.notStarted.add(spec.command);
+      this.options.logger.warning(`test ${detail}`, { command: spec.command });
+    }
     if (this.options.verbose >= 1 || rec.timeouts > 0) {
       const msg = `test ${ok ? 'ok' : 'failed'} (${detail}, ${(rec.lastDurationMs ?? 0).toFixed(0)} ms)`;
       if (detail.startsWith('timed out')) this.options.logger.warning(msg, { command: spec.command });
@@ -183,7 +195,7 @@ export class Daemon {
       return `"${r.spec.command}" every ${String(r.spec.interval)}=${res}${ms}`;
     });
     const sp = this.scheduler.spawner;
-    const spawner = sp.mode === 'helper' ? `tests started by helper${sp.helperPid === undefined ? '' : ` pid ${String(sp.helperPid)}`}` : 'tests started directly';
+    const spawner = sp.mode === 'helper' ? `tests started by helper${sp.helperPid === undefined ? '' : ` pid ${String(sp.helperPid)}`}` : sp.mode === 'posix_spawn' ? 'tests started with posix_spawn' : 'tests started directly';
     return `state ${m?.state ?? '(none)'}; links ${links.join(' ') || '(none)'}; tests ${tests.join(', ') || '(none)'}; ${spawner}; ${String(this.runs.length)} run(s) queued`;
   }
 

@@ -34,13 +34,16 @@ describe('moat finger command line', () => {
     for (const s of Object.values(SETTINGS)) {
       assert.match(help, new RegExp(`--${s.flag}(?![a-z-])`), `--${s.flag} missing from --help`);
       assert.match(man, new RegExp(`^\\.It .*Fl -${s.flag}(?![a-z-])`, 'm'), `--${s.flag} missing from moat-finger(8) OPTIONS`);
-      toml.push(`${s.flag} = ${JSON.stringify(s.default ?? (s.flag === 'log-syslog' ? 'udp://127.0.0.1:514' : '/x'))}`);
+      // --jail and --chroot exclude each other: --jail is read alone below.
+      if (s.flag !== 'jail') toml.push(`${s.flag} = ${JSON.stringify(s.default ?? (s.flag === 'log-syslog' ? 'udp://127.0.0.1:514' : '/x'))}`);
     }
     // A file that sets every key to its default (or a value for the unset
     // ones) is accepted and gives the defaults back.
     writeFileSync(join(dir, 'all.toml'), `${toml.join('\n')}\n`);
     const { settings } = await settingsFromArgv(['--config', 'all.toml'], { cwd: dir });
     for (const [k, v] of Object.entries(DEFAULTS)) if (v !== undefined) assert.deepEqual(settings[k as keyof typeof settings], v, k);
+    writeFileSync(join(dir, 'jail.toml'), 'jail = "finger"\n');
+    assert.equal((await settingsFromArgv(['--config', 'jail.toml'], { cwd: dir })).settings.jail, 'finger');
   });
 
   it('--version names moat', async () => {
