@@ -21,8 +21,11 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { MoatError, errnoReason, lazyDgram, lazyNet, requireNative, type Logger, type NativeAddon } from '../core/index.js';
-import type { FingerSettings } from './finger-config.js';
+import { MoatError, errnoReason } from '../core/errors.js';
+import { lazyDgram, lazyNet } from '../core/lazy-builtin.js';
+import type { Logger } from '../core/logger.js';
+import { requireNative, type NativeAddon } from '../core/native.js';
+import type { FingerSettings } from './settings.js';
 import { runningAsRoot } from './privileges.js';
 
 /** What the command line asked for. */
