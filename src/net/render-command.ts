@@ -22,14 +22,14 @@ export const RENDER_USAGE = `usage: moat net render SPEC.yaml --os TARGET -o|--o
   The spec is first checked as 'moat net check' does: an error writes nothing
   (exit 65); a warning is printed and the files are written.
 `;
-export const CHECK_USAGE = `usage: moat net check SPEC.yaml...
-       moat net check --os OS [--release R] FILE...
+export const CHECK_USAGE = `usage: moat net check [--strict] SPEC.yaml...
+       moat net check --os OS [--release R] [--strict] FILE...
   Lint a spec, or a system's files (OS: freebsd openbsd netbsd linux, or a
   render TARGET): hostname.if, ifconfig.if, route.conf, rc.conf, rc.conf.local,
   rc.conf.d/*, netstart.local, pf.conf, ipsec.conf, npppd.conf, sysctl.conf,
   interfaces, interfaces.d/*, netplan YAML, .network, swanctl.conf, *.sh.
   Another name is read by its content; a file of no known kind is refused
-  (exit 65). Exit 1 when a rule fires.
+  (exit 65). Exit 1 when an error rule fires; warnings too with --strict.
   --release R: the system's release (FreeBSD: rc.d/routing adds defaultrouter
   before static_routes up to 9.x, after them from 10.0; default ${FREEBSD_CURRENT}).
 `;
@@ -142,6 +142,7 @@ export async function checkMain(argv: readonly string[], io: Io): Promise<number
   const { values, positionals } = parseCommandLine(command, argv, {
     os: { type: 'string' },
     release: { type: 'string' },
+    strict: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help === true) {
@@ -177,5 +178,7 @@ export async function checkMain(argv: readonly string[], io: Io): Promise<number
   }
   for (const f of findings) io.stdout.write(`${formatFinding(f)}\n`);
   io.stderr.write(findings.length === 0 ? 'moat net check: no problems found\n' : `moat net check: ${String(findings.length)} problem${findings.length === 1 ? '' : 's'}\n`);
-  return findings.length === 0 ? EX_OK : EX_FAIL;
+  // As ifstated check: an error fails the check, a warning only with --strict.
+  const failing = findings.filter((f) => values.strict === true || isError(f));
+  return failing.length === 0 ? EX_OK : EX_FAIL;
 }

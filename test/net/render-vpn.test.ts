@@ -37,7 +37,7 @@ test('OpenBSD head-end with legacy-apple: the weak proposals, a warning, and the
   const npppd = await readFile(join(out, 'vpn/etc/npppd/npppd.conf'), 'utf8');
   assert.match(npppd, /^\tdns-servers 192\.0\.2\.53$/m);
   const chk = captureIo();
-  assert.equal(await main(['check', '--os', 'openbsd', ...walk(out)], chk), 1);
+  assert.equal(await main(['check', '--strict', '--os', 'openbsd', ...walk(out)], chk), 1);
   assert.deepEqual([...new Set(chk.out().trim().split('\n').map((l) => l.split(': ')[1]))], ['legacy-crypto']);
   const linux = join(work, 'l');
   assert.equal(await main(['render', spec, '--os', 'linux-networkd', '--out', linux], captureIo()), 0);
@@ -67,11 +67,11 @@ test('the seed VPN without pipex: check SPEC flags it, and the rendered files fa
   const file = join(work, 'nopipex.yaml');
   await writeFile(file, specText);
   const io = captureIo();
-  assert.equal(await main(['check', file], io), 1);
+  assert.equal(await main(['check', '--strict', file], io), 1);
   assert.match(io.out(), /nopipex\.yaml:\d+: pipex-disabled: /);
   assert.equal(await main(['render', file, '--os', 'openbsd', '--out', out], captureIo()), 0);
   const chk = captureIo();
-  assert.equal(await main(['check', '--os', 'openbsd', ...walk(out)], chk), 1);
+  assert.equal(await main(['check', '--strict', '--os', 'openbsd', ...walk(out)], chk), 1);
   assert.match(chk.out(), /npppd\.conf:\d+: pipex-disabled: /);
 });
 

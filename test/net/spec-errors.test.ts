@@ -76,3 +76,17 @@ test('render goes on past a warning (legacy-apple crypto, pipex off) and prints 
   assert.match(io.err(), /^moat net render: warning: .*warn\.yaml:\d+: pipex-disabled: /m);
   assert.ok(existsSync(join(d, 'out/vpn/etc/ipsec.conf')));
 });
+
+test('check exits 0 on warnings alone, as ifstated check does, and 1 with --strict', async (t) => {
+  const d = await mkdtemp(join(tmpdir(), `moat-net-strict-${String(process.pid)}-`));
+  t.after(() => rm(d, { recursive: true, force: true }));
+  const text = (await readFile(join(repoRoot, 'examples/net/seed-vpn.yaml'), 'utf8')).replace('crypto: modern ', 'crypto: legacy-apple ');
+  const file = join(d, 'warn.yaml');
+  await writeFile(file, text);
+  let io = captureIo();
+  assert.equal(await main(['check', file], io), 0, io.err());
+  assert.match(io.out(), /warn\.yaml:\d+: legacy-crypto: /);
+  io = captureIo();
+  assert.equal(await main(['check', '--strict', file], io), 1);
+  assert.match(io.out(), /warn\.yaml:\d+: legacy-crypto: /);
+});
