@@ -19,3 +19,4 @@ export * from './atomic-write.js';
 export * from './lazy-builtin.js';
 export * from './pcap/index.js';
 export * from './native.js';
+export * from './package-version.js';

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { intOption, parseCommandLine } from '../core/args.js';
 import { UsageError } from '../core/errors.js';
 import { EX_OK } from '../core/exit-codes.js';
+import { packageVersion } from '../core/package-version.js';
 import type { Io } from '../core/io.js';
 import { parseSyslogTarget } from '../core/syslog-transport.js';
 import { startDaemon } from './daemon.js';
@@ -68,16 +68,6 @@ export async function settingsFromArgv(argv: readonly string[], io: { cwd: strin
 
 function usageError(message: string): never {
   throw new UsageError(`${COMMAND}: ${message}`, `try '${COMMAND} --help'`);
-}
-
-/** moat's version from package.json beside the build; 'unknown' inside a single executable. */
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** `moat finger`: run the daemon until SIGTERM. */
