@@ -8,7 +8,7 @@ import { renderDeployment, TARGET_OSES, type RenderedFile, type TargetOs } from 
 import { placeholderWarnings } from './seed-placeholders.js';
 import { jailSpecSchema } from './spec-schema.js';
 
-export const RENDER_USAGE = 'usage: moat jail render [--os freebsd|linux|all] --out DIR SPEC.yaml\n';
+export const RENDER_USAGE = 'usage: moat jail render [--os freebsd|linux|all] -o|--out DIR SPEC.yaml\n';
 export const CHECK_USAGE = 'usage: moat jail check SPEC.yaml\n';
 
 /**
@@ -43,7 +43,7 @@ export async function renderMain(argv: readonly string[], io: Io): Promise<numbe
   });
   if (values.help === true) {
     io.stdout.write(RENDER_USAGE);
-    io.stdout.write('  --out DIR   write the files under DIR (freebsd/..., linux/...)\n');
+    io.stdout.write('  -o, --out DIR  write the files under DIR (freebsd/..., linux/...)\n');
     io.stdout.write('  --os OS     freebsd, linux or all (the default)\n');
     io.stdout.write('Validates the whole spec first; on an error nothing is written. See moat-jail(8).\n');
     return EX_OK;

@@ -5,7 +5,7 @@ import { absolute } from './ldd.js';
 import { shown } from './manifest.js';
 import { Tree } from './tree.js';
 
-export const BUILD_USAGE = `usage: moat root build --root DIR [--sysroot DIR] [options] BINARY[:DEST]...
+export const BUILD_USAGE = `usage: moat root build -o|--root DIR [--sysroot DIR] [options] BINARY[:DEST]...
                        [--trace -- ARGS...]
 
 Copy each BINARY and the shared libraries it needs (found from its ELF
@@ -44,6 +44,8 @@ export async function buildMain(argv: readonly string[], io: Io): Promise<number
   const traceArgs = dd < 0 ? [] : argv.slice(dd + 1);
   const { values, positionals } = parseCommandLine('moat root build', own, {
     root: { type: 'string' },
+    // -o/--out: the name every command that writes files gives its output.
+    out: { type: 'string', short: 'o' },
     sysroot: { type: 'string' },
     file: { type: 'string', multiple: true },
     with: { type: 'string', multiple: true },
@@ -59,7 +61,9 @@ export async function buildMain(argv: readonly string[], io: Io): Promise<number
     io.stdout.write(BUILD_USAGE);
     return 0;
   }
-  if (values.root === undefined) throw new UsageError('moat root build: --root DIR is required', "try 'moat root build --help'");
+  if (values.root !== undefined && values.out !== undefined && values.root !== values.out) throw new UsageError('moat root build: --root and -o/--out name the same DIR; give one', "try 'moat root build --help'");
+  const root = values.root ?? values.out;
+  if (root === undefined) throw new UsageError('moat root build: --root DIR is required (or -o DIR)', "try 'moat root build --help'");
   if (positionals.length === 0) throw new UsageError('moat root build: name at least one BINARY', "try 'moat root build --help'");
   if (values.os !== undefined && values.os !== 'linux' && values.os !== 'freebsd') throw new UsageError(`moat root build: --os is linux or freebsd, not '${values.os}'`, "try 'moat root build --help'");
   if (dd >= 0 && values.trace !== true) throw new UsageError("moat root build: arguments after '--' are only for --trace", "try 'moat root build --help'");
@@ -79,7 +83,7 @@ export async function buildMain(argv: readonly string[], io: Io): Promise<number
   };
   const report = await buildRoot(
     {
-      root: values.root,
+      root,
       ...(sysroot === undefined ? {} : { sysroot }),
       binaries: positionals.map(pair),
       files: (values.file ?? []).map(pair),

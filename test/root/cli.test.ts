@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
-import { UsageError } from '../../src/core/index.js';
+import { describe, it, test } from 'node:test';
+import { UsageError, runCommand } from '../../src/core/index.js';
 import { main } from '../../src/root/index.js';
 import { splitPair } from '../../src/root/build-command.js';
 import { captureIo } from '../helpers/io.js';
@@ -67,4 +67,18 @@ describe('moat root command line', () => {
     assert.deepEqual(splitPair('/b:/c', exists), { src: '/b:/c' });
     assert.deepEqual(splitPair('/missing:/x', exists), { src: '/missing:/x' });
   });
+});
+
+test('root build takes -o/--out for its DIR, as every command that writes files does', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moat-root-out-'));
+  try {
+    const io = captureIo();
+    const code = await runCommand('moat root', () => main(['build', '-o', join(dir, 'r'), '--no-ldconfig', '-q', '/bin/sh'], io), io);
+    assert.equal(code, 0, io.err());
+    assert.ok(existsSync(join(dir, 'r', 'bin', 'sh')) || existsSync(join(dir, 'r', 'usr', 'bin', 'sh')));
+    const both = captureIo();
+    assert.equal(await runCommand('moat root', () => main(['build', '-o', join(dir, 'a'), '--root', join(dir, 'b'), '/bin/sh'], both), both), 64);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
