@@ -171,7 +171,7 @@ export default function bpf(argv: string[]): Benchmark {
     for (let i = 0; i < COMPILE_PASSES; i++) total += compilePass();
     figs['compile µs/expr'] = total / COMPILE_PASSES;
     const e0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [bin, 'bpf', 'filter', '-O', '-r', bigFile, '-w', '/dev/null', 'tcp port 80'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const r = spawnSync(process.execPath, [bin, 'bpf', 'filter', '-r', bigFile, '-w', '/dev/null', 'tcp port 80'], { stdio: ['ignore', 'ignore', 'pipe'] });
     if (r.status !== 0) throw new Error(`moat bpf filter failed: ${r.stderr.toString()}`);
     figs['e2e MB/s'] = bigBytes / 1e6 / (Number(process.hrtime.bigint() - e0) / 1e9);
     return figs;

@@ -73,6 +73,18 @@ export class CaptureParser {
   /** The packet the last successful `step()` reached. */
   readonly cur: CaptureCursor = { linktype: 0, interfaceId: 0, tsSec: 0, tsFrac: 0, tsResolution: 1e6, caplen: 0, origlen: 0, start: 0, offset: 0, swapped: false };
 
+  /**
+   * The capture's link type and snapshot length as libpcap reports them
+   * (pcap_datalink, pcap_snapshot): the pcap file header's, or the first
+   * interface's of a pcapng section; undefined until that header is read.
+   * What `tcpdump -r -w` copies into the file it writes.
+   */
+  get header(): { linktype: number; snaplen: number } | undefined {
+    if (this.format === 'pcap') return { linktype: this.linktype, snaplen: this.snaplen };
+    const first = this.interfaces[0];
+    return first === undefined ? undefined : { linktype: first.linktype, snaplen: first.snaplen };
+  }
+
   /** Add bytes. Bytes already handed out as packet data stay valid. */
   push(chunk: Uint8Array): void {
     if (this.pos >= this.buf.length) {
