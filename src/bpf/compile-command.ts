@@ -14,7 +14,8 @@ const USAGE = `usage: ${COMMAND} [-O] [-n] [-y DLT] [-s snaplen] [-m netmask] [-
   -O          do not optimize the program (as tcpdump -O)
   -n          do not look up host, service, protocol or network names
   -y DLT      link-layer type: EN10MB (default), RAW, IPV4, IPV6, NULL, LOOP,
-              LINUX_SLL, LINUX_SLL2, PFLOG, IEEE802_11, IEEE802_11_RADIO,
+              LINUX_SLL, LINUX_SLL2, PFLOG, SLIP, PPP, PPP_SERIAL, PPP_ETHER,
+              PPP_BSDOS, C_HDLC, FRELAY, IEEE802_11, IEEE802_11_RADIO,
               PRISM_HEADER, IEEE802_11_RADIO_AVS, PPI, or a DLT number
   -s snaplen  value returned for accepted packets (default ${String(DEFAULT_SNAPLEN)})
   -m netmask  IPv4 netmask for 'ip broadcast': 255.255.255.0 or 24 (default 0)
@@ -24,7 +25,7 @@ const USAGE = `usage: ${COMMAND} [-O] [-n] [-y DLT] [-s snaplen] [-m netmask] [-
   --explain   as -d, with the clause each instruction came from
   --dot       as a Graphviz control-flow graph (dot -Tsvg)
 EXPR may be given as several arguments; they are joined with spaces.
-Exit status: 0 compiled, 65 the expression is invalid, 64 bad usage.
+Exit status: 0 compiled, 64 bad usage, 65 invalid expression or link type.
 `;
 
 /**

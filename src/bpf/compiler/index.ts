@@ -14,8 +14,6 @@
 // Deliberate departures from 1.10.3, each a bug there, where we do what
 // libpcap master and pcap-filter(7) say:
 //  - `byte N & V` / `byte N | V` load the byte first (1.10.3 tests stale A);
-//  - arithmetic keeps the protocol checks of both operands (1.10.3 drops the
-//    right operand's, so `ip[0] + tcp[0] = 1` loads from non-TCP packets);
 //  - inbound/outbound/ifindex on Ethernet are refused ("not a live capture"),
 //    where 1.10.3 emits Linux-only metadata loads that no savefile has;
 //  - the pflog action names of master's table are all accepted;
@@ -26,8 +24,15 @@
 //    program then reads an unset register); we keep them apart;
 //  - 802.11 `type`/`subtype`/`dir` on PPI are accepted, as in master
 //    (1.10.3 refuses them there though it accepts them on radiotap);
-//  - the 802.11 control subtypes `bar` and `ba` of master are known.
-// `vxlan` is not compiled: 1.10.3 does not have it (a syntax error there).
+//  - the 802.11 control subtypes `bar` and `ba` of master are known;
+//  - `vxlan` is compiled as master compiles it (gen_vxlan; 1.10.3 has no
+//    vxlan), checked against master's accept and apply tests.
+// One departure from every libpcap, master included: arithmetic keeps the
+// protocol checks of both operands. gen_arth in 1.10.3 and in master keeps
+// only the left operand's, so `ip[0] + tcp[0] = 1` loads tcp[0] from UDP
+// packets and from non-first fragments; pcap-filter(7) says `tcp[...]` is
+// only about TCP. We AND in the right operand's checks too (moat-bpf(8),
+// CAVEATS, shows an example).
 // Our optimizer never removes a load that could fall off the packet, so it
 // keeps libpcap's unoptimized verdict on truncated packets where libpcap's
 // optimizer does not.
@@ -44,7 +49,7 @@ import { order } from './opt-blocks.js';
 import { optimizeGraphAgainst } from './optimize.js';
 import { parseFilter } from './parser.js';
 
-export { DLT, linktypeByName, linktypeName, linktypeDescription, normalizeLinktype } from './linktypes.js';
+export { DLT, SUPPORTED_LINKTYPES, UnsupportedLinktypeError, linktypeByName, linktypeName, linktypeDescription, normalizeLinktype } from './linktypes.js';
 export { PCAP_NETMASK_UNKNOWN } from './gen.js';
 export type { Clause } from './block.js';
 export { FileNameDb, type NameDb } from './names.js';

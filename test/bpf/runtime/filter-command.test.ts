@@ -228,9 +228,8 @@ describe('moat bpf confine', () => {
     assert.match(dd.out(), /^\{ 0x30, 0, 0, 0x00000000 \},$/m);
   });
   it('refuses unsupported link types and bad addresses', async () => {
-    // PPP: a link type confinement does not cover (PFLOG and 802.11 it now does); the
-    // empty expression, because the compiler refuses PPP itself.
-    await assert.rejects(confineMain(['--addr', '192.0.2.1', '-y', 'PPP', ''], captureIo()), { code: 'MOAT_BPF_CONFINE_LINKTYPE' });
+    // PPP: a link type the compiler takes but confinement does not cover (PFLOG and 802.11 it does).
+    await assert.rejects(confineMain(['--addr', '192.0.2.1', '-y', 'PPP', 'tcp'], captureIo()), { code: 'MOAT_BPF_CONFINE_LINKTYPE' });
     await assert.rejects(confineMain(['--addr', 'nope', '-y', 'EN10MB', 'tcp'], captureIo()), { code: 'MOAT_BPF_CONFINE_ADDRESS' });
     await assert.rejects(confineMain(['-y', 'EN10MB', 'tcp'], captureIo()), { code: 'MOAT_USAGE' });
   });
