@@ -1,5 +1,5 @@
 // moat bpf: the public face. Subcommands live in their own modules.
-import { registerTool, subcommandMain } from '../core/index.js';
+import { subcommandMain } from '../core/index.js';
 import { compileMain } from './compile-command.js';
 import { confineMain } from './confine-command.js';
 import { filterMain } from './filter-command.js';
@@ -20,10 +20,3 @@ const USAGE = `usage: moat bpf compile [-On] [-y DLT] [-s snaplen] [-m netmask]
 `;
 
 export const main = subcommandMain('bpf', USAGE, { compile: compileMain, filter: filterMain, confine: confineMain });
-
-registerTool({
-  name: 'bpf',
-  summary: 'pcap-filter compiler, BPF interpreter and JIT, capture filtering, confinement',
-  manPage: 'moat-bpf(8)',
-  main,
-});
