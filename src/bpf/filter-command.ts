@@ -5,7 +5,6 @@
 // input turns out damaged part way, when, as with tcpdump, the good packets
 // before the damage are kept), and keeps the input's link type and snaplen.
 import {
-  EX_NOINPUT,
   EX_OK,
   MoatError,
   PcapWriter,
@@ -73,7 +72,7 @@ export function programFor(setup: FilterSetup, linktype: number, swapped = false
 function cannotOpen(input: string, cause: unknown): MoatError {
   // errnoReason ends with the errno name in parentheses; tcpdump prints strerror(3) alone.
   const why = errnoReason(cause).replace(/ \(E[A-Z0-9]+\)$/, '');
-  return new MoatError('MOAT_PCAP_OPEN', `${input}: ${why}`, { exitCode: EX_NOINPUT, cause });
+  return new MoatError('MOAT_PCAP_OPEN', `${input}: ${why}`, { cause });
 }
 
 export async function filterMain(argv: readonly string[], io: Io): Promise<number> {

@@ -5,7 +5,7 @@
 import { constants } from 'node:fs';
 import { lstat, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { EX_CANTCREAT, MoatError, errnoReason, isErrnoException, lazyCrypto } from '../core/index.js';
+import { MoatError, errnoReason, isErrnoException, lazyCrypto } from '../core/index.js';
 
 export interface OutputFile {
   /** The path to write the capture to (the temporary file, or OUT itself). */
@@ -52,5 +52,5 @@ export async function prepareOutput(target: string): Promise<OutputFile> {
 }
 
 function cannotCreate(target: string, e: unknown): MoatError {
-  return new MoatError('MOAT_PCAP_CREATE', `${target}: ${errnoReason(e)}`, { exitCode: EX_CANTCREAT, cause: e });
+  return new MoatError('MOAT_PCAP_CREATE', `${target}: ${errnoReason(e)}`, { cause: e });
 }

@@ -1,7 +1,7 @@
 // Link-layer header types the compiler supports, with the offsets libpcap's
 // init_linktype() gives them (gencode.c). DLT numbers are Linux's
 // (pcap/dlt.h); LINKTYPE_RAW (101), as found in capture files, means DLT_RAW.
-import { EX_DATAERR, MoatError } from '../../core/index.js';
+import { MoatError } from '../../core/index.js';
 import { fail } from './errors.js';
 import { ownTable } from './own-table.js';
 
@@ -172,7 +172,7 @@ export class UnsupportedLinktypeError extends MoatError {
   readonly linktype: number;
 
   constructor(dlt: number) {
-    super('MOAT_BPF_LINKTYPE', unsupportedMessage(dlt), { exitCode: EX_DATAERR });
+    super('MOAT_BPF_LINKTYPE', unsupportedMessage(dlt));
     this.name = 'UnsupportedLinktypeError';
     this.linktype = dlt;
   }
