@@ -113,6 +113,12 @@ export function oracleBench(file: string, rounds: number, expr: string): { packe
   return { packets, accepted, seconds };
 }
 
+/** libpcap's program length for each [DLT, EXPR] (optimized unless `optimize` is false); -1 where it does not compile. One run for all. */
+export function oracleLengths(items: readonly (readonly [number, string])[], optimize = true): number[] {
+  const input = items.map(([dlt, expr]) => `${String(dlt)}\t${expr.replace(/[\t\n]/g, ' ')}\n`).join('');
+  return run(['lengths', optimize ? '1' : '0'], input).trim().split('\n').map(Number);
+}
+
 /** Seconds per pcap_compile (optimized) of each expression; NaN where it does not compile. */
 export function oracleCompileTimes(dlt: number, rounds: number, exprs: readonly string[]): number[] {
   return run(['benchc', String(dlt), String(rounds), ...exprs])
