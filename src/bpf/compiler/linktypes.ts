@@ -72,9 +72,14 @@ export function linktypeDescription(dlt: number): string {
   return DESCRIPTIONS[dlt] ?? `DLT ${String(dlt)}`;
 }
 
+// Capture-file LINKTYPE_ values that mean DLT_RAW (pcap-linktype(7)):
+// LINKTYPE_RAW, and OpenBSD's DLT_RAW number as found in its captures.
+const LINKTYPE_RAW = 101;
+const LINKTYPE_OPENBSD_RAW = 14;
+
 /** Map capture-file LINKTYPE_ values that differ from Linux DLT_ values. */
 export function normalizeLinktype(lt: number): number {
-  if (lt === 101 || lt === 14) return DLT.RAW;
+  if (lt === LINKTYPE_RAW || lt === LINKTYPE_OPENBSD_RAW) return DLT.RAW;
   return lt;
 }
 
