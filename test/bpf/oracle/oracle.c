@@ -13,6 +13,8 @@
  *   oracle benchc DLT ROUNDS EXPR...        time pcap_compile (optimized) per expression
  *   oracle lengths OPT                      "DLT<TAB>EXPR" lines on stdin: the program's length
  *                                           per line, or -1 where it does not compile
+ *   oracle programs OPT                     the same, each line the length and then the
+ *                                           instructions ("code jt jf k" each), or -1
  *
  * NETMASK is a 32-bit number (0 = PCAP_NETMASK_UNKNOWN). Errors: message on
  * stderr, exit 2 (compile error) or 1 (anything else).
@@ -129,7 +131,8 @@ int main(int argc, char **argv) {
 		printf("%zu %lu %.9f\n", n * rounds, accepted, t);
 		return 0;
 	}
-	if (strcmp(mode, "lengths") == 0 && argc == 3) {
+	if ((strcmp(mode, "lengths") == 0 || strcmp(mode, "programs") == 0) && argc == 3) {
+		int whole = mode[0] == 'p';
 		static char line[65536];
 		int opt = atoi(argv[2]);
 		while (fgets(line, sizeof line, stdin) != NULL) {
@@ -145,7 +148,12 @@ int main(int argc, char **argv) {
 			if (pcap_compile(p, &prog, tab + 1, opt, PCAP_NETMASK_UNKNOWN) != 0) {
 				printf("-1\n");
 			} else {
-				printf("%u\n", prog.bf_len);
+				printf("%u", prog.bf_len);
+				for (u_int i = 0; whole && i < prog.bf_len; i++) {
+					struct bpf_insn *in = &prog.bf_insns[i];
+					printf(" %u %u %u %u", in->code, in->jt, in->jf, in->k);
+				}
+				printf("\n");
 				pcap_freecode(&prog);
 			}
 			pcap_close(p);
