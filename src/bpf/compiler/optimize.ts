@@ -27,7 +27,8 @@
 import type { Block } from './block.js';
 import { foldBlocks } from './fold.js';
 import { linearize, type Linear } from './linearize.js';
-import { order, readsOnEntry } from './opt-blocks.js';
+import { BPF_JMP, BPF_ST, BPF_STX, bpfClass } from '../insn.js';
+import { order, readsOnEntry, setStableMemory } from './opt-blocks.js';
 import { internReset } from './opt-intern.js';
 import { dropRedundantLoads, mergeStraight } from './opt-loads.js';
 import { foldRejects, mergeEqual } from './opt-merge.js';
@@ -179,10 +180,38 @@ export const PIPELINE: { readonly first: readonly Pass[]; readonly loop: readonl
 
 const MAX_ROUNDS = 10;
 
+/** The scratch words only the entry block stores (opt-blocks.ts setStableMemory). */
+function stableMemoryOf(g: OptGraph): number {
+  let inRoot = 0;
+  let elsewhere = 0;
+  for (const b of g.blocks()) {
+    for (const s of b.stmts) {
+      const cls = bpfClass(s.code);
+      if ((cls === BPF_ST || cls === BPF_STX) && s.k < 16) {
+        if (b === g.root) inRoot |= 1 << s.k;
+        else elsewhere |= 1 << s.k;
+      } else if (cls === BPF_JMP) {
+        // Jumps inside a statement list (protochain): not straight-line, no word is stable.
+        return 0;
+      }
+    }
+  }
+  return inRoot & ~elsewhere;
+}
+
 /** Run the pipeline on the graph in place. */
 export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
   internReset();
   const initial = g.blocks();
+  setStableMemory(stableMemoryOf(g));
+  try {
+    runStages(g, pipeline, initial);
+  } finally {
+    setStableMemory(0);
+  }
+}
+
+function runStages(g: OptGraph, pipeline: typeof PIPELINE, initial: readonly Block[]): void {
   for (const p of pipeline.first) p.run(g);
   // Folding only ever drops edges, so a graph no larger than that before it is not huge after.
   g.huge = initial.length > 2000 && g.blocks().length > 2000;
