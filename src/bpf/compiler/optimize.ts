@@ -95,21 +95,24 @@ export const foldPass: Pass = {
   },
 };
 
-// The pass's own state: the graph's edge count when it last ran, per graph.
-// Rejects depend on the edges and on which blocks return 0, not on
+// The pass's own state: the graph it last ran on, and that graph's edge count
+// then. Rejects depend on the edges and on which blocks return 0, not on
 // statements, so with no edge moved since, the pass would change nothing.
-const rejectsRanAt = new WeakMap<OptGraph, number>();
+// (Not a WeakMap: two lookups of one would cost ~3% of a compile.)
+let rejectsGraph: OptGraph | null = null;
+let rejectsEdges = -1;
 
 /** Blocks that can only reject become the one `ret #0` (opt-merge.ts). */
 export const rejectsPass: Pass = {
   name: 'rejects',
   run(g) {
-    if (rejectsRanAt.get(g) === g.edges) return false;
+    if (rejectsGraph === g && rejectsEdges === g.edges) return false;
     const before = g.blocks();
     const r = foldRejects(g.root, before);
     const changed = r.root !== g.root || r.blocks !== before;
     if (changed) g.reordered(r.root, r.blocks);
-    rejectsRanAt.set(g, g.edges);
+    rejectsGraph = g;
+    rejectsEdges = g.edges;
     return changed;
   },
 };
@@ -208,6 +211,7 @@ export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
     runStages(g, pipeline, initial);
   } finally {
     setStableMemory(0);
+    rejectsGraph = null;
   }
 }
 
@@ -217,8 +221,9 @@ function runStages(g: OptGraph, pipeline: typeof PIPELINE, initial: readonly Blo
   g.huge = initial.length > 2000 && g.blocks().length > 2000;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     let changed = false;
-    for (const [i, p] of pipeline.loop.entries()) {
-      if (p.run(g) && i > 0) changed = true;
+    const loop = pipeline.loop;
+    for (let i = 0; i < loop.length; i++) {
+      if (loop[i]?.run(g) === true && i > 0) changed = true;
     }
     if (!changed) break;
   }
