@@ -35,7 +35,91 @@ export interface SizeSummary {
   worstUnexcused: number;
 }
 
-/** A packet on which the two programs disagree, among random packets of the link type and their every prefix. */
+/**
+ * A packet that follows one random path through `prog`: at each test of a
+ * value loaded straight from the packet (perhaps masked), the bytes are
+ * written so that the branch taken is the one drawn. Random packets rarely
+ * pass `ether[12:2] = 0x86dd and ip6[8:4] = 0x20010db8`; these do.
+ */
+function guidedPacket(prog: readonly Insn[], base: Uint8Array, r: () => number): Uint8Array {
+  const p = base.slice();
+  let a = 0;
+  let x = 0;
+  // Where A came from: a load of `size` bytes at `at`, under `mask`; null after other arithmetic.
+  let src: { at: number; size: number; mask: number } | null = null;
+  const read = (at: number, size: number): number => {
+    let v = 0;
+    for (let i = 0; i < size; i++) v = v * 256 + (p[at + i] ?? 0);
+    return v >>> 0;
+  };
+  const write = (at: number, size: number, v: number): void => {
+    for (let i = size - 1; i >= 0; i--) {
+      if (at + i < p.length) p[at + i] = v & 0xff;
+      v = Math.floor(v / 256);
+    }
+  };
+  for (let pc = 0, steps = 0; pc < prog.length && steps < 4096; steps++) {
+    const ins = prog[pc];
+    if (ins === undefined) break;
+    const { code, k } = ins;
+    const cls = code & 0x07;
+    const size = (code & 0x18) === 0x00 ? 4 : (code & 0x18) === 0x08 ? 2 : 1;
+    pc++;
+    if (cls === 0x00 && ((code & 0xe0) === 0x20 || (code & 0xe0) === 0x40)) {
+      const at = (code & 0xe0) === 0x20 ? k : x + k;
+      a = read(at, size);
+      src = { at, size, mask: size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff };
+    } else if (cls === 0x00) {
+      a = (code & 0xe0) === 0x80 ? p.length : k;
+      src = null;
+    } else if (code === 0xb1) {
+      x = ((p[k] ?? 0) & 0xf) * 4;
+    } else if (cls === 0x01) {
+      x = (code & 0xe0) === 0x80 ? p.length : k;
+    } else if (code === 0x54 && src !== null) {
+      a = (a & k) >>> 0;
+      src = { at: src.at, size: src.size, mask: (src.mask & k) >>> 0 };
+    } else if (cls === 0x04 || cls === 0x02 || cls === 0x03) {
+      if (cls === 0x04) src = null;
+    } else if (code === 0x07) {
+      x = a;
+    } else if (code === 0x87) {
+      a = x;
+      src = null;
+    } else if (cls === 0x05) {
+      const op = code & 0xf0;
+      if (op === 0x00) {
+        pc += k;
+        continue;
+      }
+      const want = r() < 0.5;
+      if (src !== null && (code & 0x08) === 0) {
+        const { at, size: sz, mask } = src;
+        const rest = read(at, sz) & ~mask;
+        let v: number | null = null;
+        if (op === 0x10) v = want ? k & mask : null;
+        else if (op === 0x20) v = want ? Math.min(mask, k + 1) : k & mask;
+        else if (op === 0x30) v = want ? k & mask : Math.max(0, k - 1) & mask;
+        else if (op === 0x40) v = want ? (k & mask) : 0;
+        if (v !== null) {
+          write(at, sz, (rest | v) >>> 0);
+          a = read(at, sz) & mask;
+        }
+      }
+      const t = op === 0x10 ? a === k >>> 0 : op === 0x20 ? a > k >>> 0 : op === 0x30 ? a >= k >>> 0 : (a & k) !== 0;
+      pc += t ? ins.jt : ins.jf;
+    } else if (cls === 0x06) {
+      break;
+    }
+  }
+  return p;
+}
+
+/**
+ * A packet on which the two programs disagree: the empty one, random
+ * packets of the link type and packets that follow random paths through
+ * `b` (guidedPacket), each at every length.
+ */
 export function disagreement(a: readonly Insn[], b: readonly Insn[], dlt: number, seed: number, tries = 40): Uint8Array | undefined {
   const r = rng(seed);
   // The empty packet and short ones first: an optimizer that drops a load
@@ -43,8 +127,9 @@ export function disagreement(a: readonly Insn[], b: readonly Insn[], dlt: number
   const empty = new Uint8Array(0);
   if (interpret(a, empty, 0) !== interpret(b, empty, 0)) return empty;
   for (let i = 0; i < tries; i++) {
-    const p = randomPacket(r, dlt);
-    for (let n = p.length; n >= 0; n -= n > 64 ? 8 : 1) {
+    const raw = randomPacket(r, dlt);
+    const p = i % 2 === 0 ? raw : guidedPacket(b, raw, r);
+    for (let n = p.length; n >= 0; n -= n > 96 ? 4 : 1) {
       const q = p.subarray(0, n);
       if (interpret(a, q, q.length) !== interpret(b, q, q.length)) return q.slice();
     }
