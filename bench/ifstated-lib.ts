@@ -14,8 +14,10 @@ export function ipBatch(ns: string, lines: string[]): void {
   if (r.status !== 0) throw new Error(`ip -batch: ${r.stderr.trim()}`);
 }
 
-export function startDaemon(ns: string, conf: string, log = false): ChildProcess {
-  return spawn('ip', ['netns', 'exec', ns, process.execPath, moatBin, 'ifstated', '-d', '-f', conf], { stdio: ['ignore', 'ignore', log ? 'pipe' : 'ignore'] });
+/** `spawner` sets MOAT_IFSTATED_SPAWNER: how the daemon starts its tests (default: its own choice). */
+export function startDaemon(ns: string, conf: string, log = false, spawner?: string): ChildProcess {
+  const env = spawner === undefined ? process.env : { ...process.env, MOAT_IFSTATED_SPAWNER: spawner };
+  return spawn('ip', ['netns', 'exec', ns, process.execPath, moatBin, 'ifstated', '-d', '-f', conf], { stdio: ['ignore', 'ignore', log ? 'pipe' : 'ignore'], env });
 }
 
 /**

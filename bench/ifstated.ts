@@ -3,7 +3,11 @@
 // the `run` command starting), p50/p99 over 100 flaps in a network namespace,
 // side by side with the seed's method (a 1 s ping test, `ping -c 1 -W 1`
 // every 1) in the same run. The moat subject also reports idle cost: CPU%
-// and RSS with 200 veth pairs and 50 tests per second.
+// and RSS with 200 veth pairs and 50 tests per second, with tests started by
+// posix_spawn (the native addon); two more subjects give the same figures
+// with tests started by the perl helper and by the daemon's own fork, so the
+// three ways are compared in one run. Every process's CPU is counted: the
+// daemon, the helper, and the tests themselves (reaped children's time).
 //
 // Carrier loss is the peer's end going down. The kernel reports it through
 // linkwatch (net/core/link_watch.c), which handles a device at once only if
@@ -132,8 +136,11 @@ state broken {
 }
 `;
 
+/** How the daemon starts tests (MOAT_IFSTATED_SPAWNER). */
+type SpawnWay = 'posix_spawn' | 'perl' | 'fork';
+
 /** 200 veth pairs, a config watching all 400 ends, 50 distinct tests every second; sample 20 s. */
-async function idleCost(): Promise<Figures> {
+async function idleCost(way: SpawnWay): Promise<Figures> {
   const ns = newNetns();
   const dir = mkdtempSync(join(tmpdir(), 'moat-ifs-bench-'));
   try {
@@ -145,9 +152,10 @@ async function idleCost(): Promise<Figures> {
     const conf = `state idle {\n\tif ${ifs}\n\t\trun "true"\n\tif ${tests}\n\t\trun "true"\n}\n`;
     const file = join(dir, 'ifstated.conf');
     writeFileSync(file, conf);
-    const d = startDaemon(ns, file);
+    const d = startDaemon(ns, file, false, way);
     try {
       await sleep(5000);
+      if (d.exitCode !== null) throw new Error(`the daemon exited (${String(d.exitCode)}) with MOAT_IFSTATED_SPAWNER=${way}`);
       // startDaemon runs `ip netns exec`, which execs node: same pid.
       const pid = d.pid ?? -1;
       // The test spawner (perl), when the daemon uses one.
@@ -169,6 +177,7 @@ async function idleCost(): Promise<Figures> {
         'idle cpu % (spawner)': pct(c1.helper - c0.helper),
         'idle cpu % (daemon+spawner)': pct(c1.self + c1.helper - c0.self - c0.helper),
         'idle cpu % (tests)': pct(c1.tests - c0.tests),
+        'idle cpu % (all processes)': pct(c1.self + c1.helper + c1.tests - c0.self - c0.helper - c0.tests),
         'idle rss MB': rssMb(pid),
         'idle rss MB (spawner)': helper === undefined ? 0 : rssMb(helper),
       };
@@ -188,7 +197,7 @@ export default function ifstated(argv: string[]): Benchmark {
   const physFlaps = Number(argv[3] ?? 30);
   return {
     name: 'ifstated',
-    description: `link down to run command start, ms (admin down ${String(flaps)} flaps, carrier loss ${String(carrierFlaps)}, carrier loss with equal ifindexes ${String(physFlaps)}; seed's 1 s ping test ${String(pingFlaps)}); idle cost`,
+    description: `link down to run command start, ms (admin down ${String(flaps)} flaps, carrier loss ${String(carrierFlaps)}, carrier loss with equal ifindexes ${String(physFlaps)}; seed's 1 s ping test ${String(pingFlaps)}); idle cost with 50 tests/s started by posix_spawn, the perl helper, and fork`,
     rounds: 1,
     subjects: [
       {
@@ -197,9 +206,11 @@ export default function ifstated(argv: string[]): Benchmark {
           ...(await reaction(linkConf, flaps, 'admin', 'admin down', false)),
           ...(await reaction(linkConf, carrierFlaps, 'carrier', 'carrier loss', true)),
           ...(physFlaps > 0 ? await reaction(linkConf, physFlaps, 'phys', 'carrier loss, equal ifindex', true) : {}),
-          ...(await idleCost()),
+          ...(await idleCost('posix_spawn')),
         }),
       },
+      { name: 'tests by perl helper', run: () => idleCost('perl') },
+      { name: 'tests by fork', run: () => idleCost('fork') },
       { name: 'seed ping every 1', run: () => reaction(pingConf, pingFlaps, 'carrier', 'carrier loss', false) },
     ],
   };

@@ -38,8 +38,9 @@ moat_finger_prestart()
 {
 	[ -n "${jail_root}" ] || err 1 "jail ${moat_finger_jail} is not running"
 	mkdir -p -m 0755 "${jail_root}/log/pids"
-	# The pidfile is written after the privilege drop, so the directory belongs to the service user.
-	chown "${moat_finger_runas}" "${jail_root}/log/pids"
+	# The pidfile is written as root after binding, before the privilege
+	# drop, so the directory can stay root's. The service user then cannot
+	# remove the file on exit; rc.subr checks the pid, not the file.
 }
 
 moat_finger_start()

@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { MoatError } from './errors.js';
+import { fileError, onFile } from './fs-errors.js';
 import { lazyCrypto } from './lazy-builtin.js';
 
 /**
@@ -21,19 +22,19 @@ export async function writeFilesAtomically(
       throw new MoatError('MOAT_OUT_PATH', `refusing to write outside ${outDir}: ${f.path}`);
     }
     const target = join(outDir, rel);
-    await mkdir(dirname(target), { recursive: true });
+    await onFile(target, 'write', () => mkdir(dirname(target), { recursive: true }));
     const tmp = join(dirname(target), `.${lazyCrypto().randomBytes(6).toString('hex')}.tmp`);
-    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, f.mode ?? 0o644);
+    const fh = await onFile(target, 'write', () => open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, f.mode ?? 0o644));
     try {
       await fh.writeFile(f.content);
       await fh.sync();
     } catch (e) {
       await fh.close();
       await rm(tmp, { force: true });
-      throw e;
+      throw fileError(e, target, 'write');
     }
     await fh.close();
-    await rename(tmp, target);
+    await onFile(target, 'write', () => rename(tmp, target));
     written.push(target);
   }
   return written;

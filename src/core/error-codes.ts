@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   MOAT_PCAP_LINKTYPE: EX_DATAERR,
   MOAT_PCAP_CLOSED: EX_SOFTWARE,
   MOAT_SYSLOG_ADDRESS: EX_USAGE,
+  /** moat-native.node is missing and the command cannot do without it. */
+  MOAT_NATIVE_MISSING: EX_UNAVAILABLE,
 
   // bpf
   MOAT_BPF_SYNTAX: EX_DATAERR,
@@ -73,9 +75,12 @@ export const ERROR_CODES = {
   MOAT_FINGER_ROOT: EX_CONFIG,
   MOAT_FINGER_USER: EX_NOUSER,
   MOAT_FINGER_USER_SPEC: EX_CONFIG,
+  /** --chroot DIR or --jail NAME that cannot be used (missing directory, no such jail). */
+  MOAT_FINGER_CONFINE: EX_CONFIG,
+  /** A confinement step (chroot, jail_attach, NO_NEW_PRIVS...) failed at run time. */
+  MOAT_FINGER_CONFINE_FAILED: EX_OSERR,
 
   // ifstated: the daemon's errors, then check's findings (a config's data)
-  MOAT_IFSTATED_READ: EX_NOINPUT,
   MOAT_IFSTATED_SPEC: EX_DATAERR,
   MOAT_IFSTATED_METRICS: EX_USAGE,
   MOAT_IFSTATED_NO_DOT: EX_UNAVAILABLE,
@@ -97,9 +102,8 @@ export const ERROR_CODES = {
   MOAT_IFSTATED_SCRIPT: EX_DATAERR,
   MOAT_IFSTATED_GENERATED: EX_DATAERR,
   MOAT_IFSTATED_STRICT: EX_DATAERR,
-
-  // jail
-  MOAT_JAIL_WRITE: EX_CANTCREAT,
+  MOAT_IFSTATED_QUOTED_MACRO: EX_DATAERR,
+  MOAT_IFSTATED_RESERVED: EX_DATAERR,
 
   // net
   MOAT_NET_READ: EX_NOINPUT,

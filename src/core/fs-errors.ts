@@ -30,6 +30,10 @@ export function fileError(e: unknown, path: string, access: FileAccess): MoatErr
   if (e instanceof MoatError) return e;
   const verb = access === 'read' ? 'read' : 'create';
   const why = errnoReason(e);
+  // mkdir -p meets EEXIST when a regular file stands where a directory must go.
+  if (isErrnoException(e) && e.code === 'EEXIST' && e.syscall === 'mkdir') {
+    return new MoatError('MOAT_FILE_WRITE', `cannot create ${path}: ${e.path ?? path} is not a directory`, { cause: e });
+  }
   if (isErrnoException(e) && e.code !== undefined && PERMISSION.has(e.code)) {
     return new MoatError('MOAT_FILE_PERM', `cannot ${verb} ${path}: ${why}`, { cause: e });
   }

@@ -18,3 +18,4 @@ export * from './progress.js';
 export * from './atomic-write.js';
 export * from './lazy-builtin.js';
 export * from './pcap/index.js';
+export * from './native.js';

@@ -16,11 +16,24 @@ export interface StatusLineOptions {
 /** Format one status line from the process's own accounting. */
 export function statusLine(command: string, doing: string): string {
   const cpu = process.cpuUsage();
-  const rss = process.memoryUsage.rss();
   const user = (cpu.user / 1e6).toFixed(2);
   const sys = (cpu.system / 1e6).toFixed(2);
-  const mb = (rss / (1024 * 1024)).toFixed(1);
-  return `${command}[${String(process.pid)}]: ${doing}; ${user}u ${sys}s ${mb}MB rss\n`;
+  return `${command}[${String(process.pid)}]: ${doing}; ${user}u ${sys}s ${rssText()}\n`;
+}
+
+/**
+ * The resident set size. On Linux libuv reads it from /proc/self/stat, which
+ * a daemon confined to a chroot (moat finger --chroot) cannot reach: then the
+ * peak from getrusage(2), which needs no file, is shown instead.
+ */
+function rssText(): string {
+  const mb = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
+  try {
+    return `${mb(process.memoryUsage.rss())}MB rss`;
+  } catch {
+    // resourceUsage().maxRSS is in kilobytes.
+    return `${mb(process.resourceUsage().maxRSS * 1024)}MB max rss`;
+  }
 }
 
 /** The signals that ask for a status line on this platform. */

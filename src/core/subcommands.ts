@@ -11,14 +11,18 @@ export type Subcommands = Readonly<Record<string, CommandMain>>;
  * - `--help`, `-h` or `help`: the usage on stdout, exit 0;
  * - no command: the usage on stderr, exit 64 (EX_USAGE), as BSD tools do;
  * - an unknown command: one line naming it and a hint (exit 64 via runCommand).
+ * A tool that is also a daemon with the original's flags (ifstated(8) takes
+ * no command) gives `byDefault`: it then runs with the whole argv when there
+ * is no command or the first word is an option.
  */
-export function subcommandMain(tool: string, usage: string, commands: Subcommands): CommandMain {
+export function subcommandMain(tool: string, usage: string, commands: Subcommands, byDefault?: CommandMain): CommandMain {
   return async (argv: readonly string[], io: Io): Promise<number> => {
     const [sub, ...rest] = argv;
     if (sub === '--help' || sub === '-h' || sub === 'help') {
       io.stdout.write(usage);
       return EX_OK;
     }
+    if (byDefault !== undefined && (sub === undefined || sub.startsWith('-'))) return byDefault(argv, io);
     if (sub === undefined) {
       io.stderr.write(usage);
       return EX_USAGE;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { MoatError, SourceSyntaxError, errnoReason } from '../core/index.js';
+import { MoatError, errnoReason } from '../core/errors.js';
+import { SourceSyntaxError } from '../core/syntax-error.js';
 import { nameProblem } from './query-parser.js';
 
 /** Where an alias leads: another user's home, or a file the administrator chose. */

@@ -1,15 +1,20 @@
-import { accessSync, constants, statSync } from 'node:fs';
-import { Logger, MoatError, errorMessage, installStatusLine, type Io } from '../core/index.js';
-import { loadAliases, type AliasTarget } from './aliases.js';
-import type { FingerSettings } from './finger-config.js';
+import { statSync } from 'node:fs';
+import { errorMessage } from '../core/errors.js';
+import type { Io } from '../core/io.js';
+import { Logger } from '../core/logger.js';
+import { installStatusLine } from '../core/status-line.js';
+import { loadAliases } from './aliases.js';
 import { FileCache } from './file-cache.js';
 import { ConnectionHandler, type ServerStats } from './finger-server.js';
 import { ConnectionLimiter } from './limits.js';
 import { bindAll, inheritedFds, parseListenAddress, type Bound } from './listeners.js';
-import { loadPasswd, type PasswdEntry } from './passwd.js';
+import { loadPasswd } from './passwd.js';
 import { removePidfile, writePidfile } from './pidfile.js';
-import { dropPrivileges, resolveRunAsUser, runningAsRoot, type Identity } from './privileges.js';
+import { dropPrivileges, runningAsRoot } from './privileges.js';
 import { Responder } from './responder.js';
+import type { FingerSettings } from './settings.js';
+import { describeConfine, enter, insideChroot, prepareConfinement, preload, type ConfineRequest } from './confine.js';
+import { checkHomesReadable, checkIdentity, loadData, startupChecks } from './startup-checks.js';
 import { UserDirectory } from './user-directory.js';
 
 export interface DaemonOptions {
@@ -17,6 +22,8 @@ export interface DaemonOptions {
   signals?: boolean;
   /** Port forwarded queries go to; RFC 1288 says 79, tests change it. */
   forwardPort?: number;
+  /** Confine after binding (confine.ts); by default as --chroot or --jail in the settings say. */
+  confine?: ConfineRequest;
 }
 
 export interface FingerDaemon {
@@ -34,28 +41,24 @@ export interface FingerDaemon {
 /** Start serving finger with these settings: load, bind, drop privileges, serve. */
 export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOptions = {}): Promise<FingerDaemon> {
   const stderr = s.logNoLocal ? undefined : io.stderr;
-  const logger = new Logger({ appName: 'moat-finger', format: s.logFormat, ...(stderr === undefined ? {} : { stderr }), ...(s.logSyslog === undefined ? {} : { syslog: s.logSyslog }) });
+  const logger = new Logger({ appName: s.logTag, format: s.logFormat, level: s.logLevel, ...(stderr === undefined ? {} : { stderr }), ...(s.logSyslog === undefined ? {} : { syslog: s.logSyslog }) });
+  const request: ConfineRequest | undefined = options.confine ?? (s.chroot !== undefined ? { chroot: s.chroot } : s.jail !== undefined ? { jail: s.jail } : undefined);
+  // Everything that can refuse is decided before binding, so a refusal leaves
+  // no trace. Confined, the homes, finger.conf and passwd are paths inside:
+  // under DIR they are checked from here too, and loaded again once inside;
+  // a jail's are seen only from inside.
+  const confinement = request === undefined ? undefined : prepareConfinement(request);
   // The file's identity is taken before each read, so an edit that lands
   // after the read, at any time, differs from it and is picked up.
-  let aliasesKey = s.aliases === undefined ? '' : fileKey(s.aliases);
-  let aliases: ReadonlyMap<string, AliasTarget> = s.aliases === undefined ? new Map() : loadAliases(s.aliases);
-  let passwd: ReadonlyMap<string, PasswdEntry> = s.passwd === undefined ? new Map() : loadPasswd(s.passwd);
-  if (!statQuiet(s.homes)?.isDirectory()) throw new MoatError('MOAT_FINGER_HOMES', `homes directory ${s.homes} is not a directory`);
-
-  // Decide about root before binding anything, so a refusal leaves no trace.
-  let identity: Identity | undefined;
-  if (s.runAsUser !== undefined) {
-    identity = resolveRunAsUser(s.runAsUser);
-    if (!runningAsRoot() && process.getuid?.() !== identity.uid) {
-      throw new MoatError('MOAT_FINGER_PRIVS', `--run-as-user ${s.runAsUser} needs root to switch to`);
-    }
-    if (identity.uid === 0 && !s.allowRoot) throw refuseRoot();
-  } else if (runningAsRoot() && !s.allowRoot) {
-    throw refuseRoot();
-  }
+  let aliasesKey = request === undefined && s.aliases !== undefined ? fileKey(s.aliases) : '';
+  const checked =
+    request === undefined ? startupChecks(s) : 'chroot' in request ? startupChecks(insideChroot(s, request.chroot)) : { aliases: new Map(), passwd: new Map(), ...checkIdentity(s) };
+  const { identity, serving } = checked;
+  let aliases = checked.aliases;
+  let passwd = checked.passwd;
 
   const cache = new FileCache({ maxFileSize: s.maxFileSize, utf8: s.utf8 });
-  const directory = new UserDirectory({ homes: s.homes, passwd, showName: s.showName, aliases, cache, recheckMs: s.recheckMs });
+  const directory = new UserDirectory({ homes: s.homes, passwd, showName: s.showName, aliases, cache, recheckMs: s.recheckMs, minUid: s.minUid });
   const responder = new Responder(directory, {
     listUsers: s.listUsers,
     maxAnswer: Math.max(4 * s.maxFileSize, 65536),
@@ -63,33 +66,55 @@ export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOpti
     forward: { timeoutMs: s.forwardTimeout * 1000, maxBytes: s.maxFileSize, utf8: s.utf8, ...(options.forwardPort === undefined ? {} : { port: options.forwardPort }) },
   });
   const limiter = new ConnectionLimiter({ maxConnections: s.maxConnections, maxPerIp: s.maxPerIp, ratePerSecond: s.rate, burst: s.burst });
-  const handler = new ConnectionHandler(responder, limiter, logger, { readTimeoutMs: s.readTimeout * 1000, writeTimeoutMs: s.writeTimeout * 1000, maxLine: s.maxLine });
+  // Nothing is formatted per query for a log that would write it nowhere.
+  const logQueries = logger.enabled('info') && (stderr !== undefined || s.logSyslog !== undefined);
+  const handler = new ConnectionHandler(responder, limiter, logger, { readTimeoutMs: s.readTimeout * 1000, writeTimeoutMs: s.writeTimeout * 1000, maxLine: s.maxLine, logQueries });
 
   const fds = inheritedFds(io.env);
-  const bound: Bound[] = await bindAll(fds.length > 0 ? [] : s.listen.map(parseListenAddress), fds, handler.onConnection);
+  let bound: Bound[];
+  try {
+    bound = await bindAll(fds.length > 0 ? [] : s.listen.map(parseListenAddress), fds, handler.onConnection);
+  } catch (e) {
+    handler.stop();
+    throw e;
+  }
   const cleanups: (() => void)[] = [];
   try {
-    if (identity !== undefined && runningAsRoot()) dropPrivileges(identity);
+    // After binding and before the privilege drop, as Go fingerd does: the
+    // pid directory may then belong to root.
     if (s.pidfile !== undefined) {
       writePidfile(s.pidfile);
       const pidfile = s.pidfile;
-      cleanups.push(() => {
-        removePidfile(pidfile);
-      });
+      // Confined, the daemon can no longer reach it: the service manager removes it.
+      if (confinement === undefined) {
+        cleanups.push(() => {
+          removePidfile(pidfile);
+        });
+      }
+    }
+    if (confinement !== undefined && request !== undefined) {
+      await preload(logger, describeConfine(request));
+      const { noNewPrivs } = enter(confinement);
+      if (identity !== undefined) dropPrivileges(identity);
+      if (!noNewPrivs) logger.warning('this system has no no_new_privs: execve(2) of a setuid file inside could still gain privileges');
+      // Inside now: the tables from there, checked as the serving user.
+      aliasesKey = s.aliases === undefined ? '' : fileKey(s.aliases);
+      ({ aliases, passwd } = loadData(s));
+      checkHomesReadable(s.homes, undefined, serving);
+      directory.update({ aliases, passwd });
+    } else {
+      if (identity !== undefined && runningAsRoot()) dropPrivileges(identity);
+      // Now ask the kernel, as the serving user (ACLs, MAC and all).
+      checkHomesReadable(s.homes, undefined, serving);
     }
   } catch (e) {
     for (const b of bound) b.server.close();
     handler.stop();
+    for (const c of cleanups) c();
     throw e;
   }
   const uid = process.getuid?.() ?? -1;
   if (uid === 0) logger.warning('serving as root (--allow-root)');
-  try {
-    accessSync(s.homes, constants.R_OK | constants.X_OK);
-  } catch {
-    // Typically a homes directory under a 0700 parent after dropping to nobody.
-    logger.warning('homes directory is not readable as this user: every user will be unknown', { homes: s.homes, uid });
-  }
 
   const reload = (): void => {
     try {
@@ -170,7 +195,7 @@ export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOpti
   }
 
   const addresses = bound.map((b) => b.label);
-  logger.info('listening', { on: addresses.join(','), uid, gid: process.getgid?.() ?? -1, homes: s.homes });
+  logger.info('listening', { on: addresses.join(','), uid, gid: process.getgid?.() ?? -1, homes: s.homes, ...(request === undefined ? {} : { confined: describeConfine(request) }) });
   return {
     addresses,
     stats: () => ({ ...handler.stats(), cacheHits: cache.hits, cacheMisses: cache.misses, tracked: limiter.tracked }),
@@ -178,18 +203,6 @@ export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOpti
     close,
     done,
   };
-}
-
-function refuseRoot(): MoatError {
-  return new MoatError('MOAT_FINGER_ROOT', 'refusing to serve as root: give --run-as-user USER (or uid:gid), or --allow-root');
-}
-
-function statQuiet(path: string): ReturnType<typeof statSync> | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
 }
 
 function sleep(ms: number): Promise<void> {

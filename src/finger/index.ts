@@ -1,9 +1,12 @@
 // moat finger: a hardened RFC 1288 finger service. This is the tool's public
 // face: the library API for embedding and tests, and its CLI registration.
+// Only what the daemon itself needs is loaded here; the config file parsers
+// are loaded on first use.
 
-export { main, settingsFromArgv, USAGE } from './cli.js';
+export { main, settingsFromArgv, usage, type CommandLine } from './cli.js';
 export { startDaemon, type FingerDaemon, type DaemonOptions } from './daemon.js';
-export { DEFAULTS, applyConfig, configSchema, loadConfigFile, parseTomlConfig, type FingerSettings, type ConfigFile } from './finger-config.js';
+export { DEFAULTS, SETTINGS, type FingerSettings } from './settings.js';
+export { startupChecks, homesReadable, type Checked } from './startup-checks.js';
 export { parseQuery, nameProblem, validHostname, type FingerQuery } from './query-parser.js';
 export { parseAliases, loadAliases, type AliasTarget } from './aliases.js';
 export { parsePasswd, loadPasswd, type PasswdEntry } from './passwd.js';
@@ -15,4 +18,5 @@ export { sanitizeText, neutralise } from './sanitize.js';
 export { normaliseLegacyFlags } from './legacy-flags.js';
 export { parseListenAddress, inheritedFds } from './listeners.js';
 export { resolveRunAsUser, dropPrivileges } from './privileges.js';
+export { writePidfile, removePidfile } from './pidfile.js';
 export { forwardQuery } from './forwarder.js';

@@ -38,8 +38,17 @@ export class ConnectionLimiter {
 
   /** Try to admit a connection from `address`; on 'ok' the caller must call release() once. */
   admit(address: string, now = Date.now()): Admission {
+    return this.admitKey(peerKey(address), now);
+  }
+
+  /** The key `address` is limited under (see peerKey); for admitKey and releaseKey. */
+  keyOf(address: string): string {
+    return peerKey(address);
+  }
+
+  /** admit() for a key from keyOf(), so a connection computes it once. */
+  admitKey(key: string, now = Date.now()): Admission {
     if (this.open >= this.options.maxConnections) return 'global-cap';
-    const key = peerKey(address);
     let p = this.peers.get(key);
     if (p === undefined) {
       if (this.peers.size >= this.maxTracked) {
@@ -60,8 +69,12 @@ export class ConnectionLimiter {
   }
 
   release(address: string): void {
+    this.releaseKey(peerKey(address));
+  }
+
+  releaseKey(key: string): void {
     this.open = Math.max(0, this.open - 1);
-    const p = this.peers.get(peerKey(address));
+    const p = this.peers.get(key);
     if (p !== undefined) p.open = Math.max(0, p.open - 1);
   }
 

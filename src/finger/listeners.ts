@@ -1,5 +1,5 @@
 import { createServer, isIP, type Server, type Socket } from 'node:net';
-import { MoatError, errorMessage } from '../core/index.js';
+import { MoatError, errorMessage } from '../core/errors.js';
 
 export interface ListenAddress {
   host: string;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { MoatError, SourceSyntaxError, errnoReason } from '../core/index.js';
+import { MoatError, errnoReason } from '../core/errors.js';
+import { SourceSyntaxError } from '../core/syntax-error.js';
 
 /** One passwd(5) entry, as far as finger needs it. */
 export interface PasswdEntry {

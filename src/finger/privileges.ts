@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { MoatError, errorMessage } from '../core/index.js';
+import { MoatError, errorMessage } from '../core/errors.js';
 
 export interface Identity {
   uid: number;

@@ -1,6 +1,6 @@
 import type { FileRefusal } from './file-cache.js';
 import { forwardQuery, type ForwardOptions } from './forwarder.js';
-import { parseQuery } from './query-parser.js';
+import { parseQuery, type FingerQuery } from './query-parser.js';
 import type { Answer, UserDirectory } from './user-directory.js';
 
 const CRLF = '\r\n';
@@ -9,6 +9,10 @@ export const FORWARD_DENIED = `Finger forwarding service denied.${CRLF}`;
 export const LIST_DENIED = `Finger online user list denied.${CRLF}`;
 export const BAD_QUERY = `finger: invalid query.${CRLF}`;
 export const TOO_LONG = `finger: request too long.${CRLF}`;
+/** TOO_LONG encoded once. */
+export const TOO_LONG_BYTES = Buffer.from(TOO_LONG, 'latin1');
+
+const MAX_PARSED = 1024;
 
 export interface ResponderOptions {
   listUsers: boolean;
@@ -21,12 +25,19 @@ export interface ResponderOptions {
 
 export interface Response {
   text: string;
+  /** The text encoded, when it is kept for reuse: sockets then send it without encoding it again. */
+  bytes?: Buffer;
   outcome: string;
   refused: { file: string; why: FileRefusal }[];
 }
 
 /** Turns one request line into its answer. Only forwarding is asynchronous. */
 export class Responder {
+  /** Responses to one-name queries, kept as long as the directory reuses the answer they came from. */
+  private readonly encoded = new WeakMap<Answer, Response>();
+  /** Recent request lines, parsed: most clients ask for the same few names. Bounded; the oldest go first. */
+  private readonly parsed = new Map<string, FingerQuery>();
+
   constructor(
     private readonly directory: UserDirectory,
     private readonly options: ResponderOptions,
@@ -34,7 +45,15 @@ export class Responder {
 
   /** Answer synchronously when possible (the common case), or give a promise. */
   answer(line: string): Response | Promise<Response> {
-    const q = parseQuery(line);
+    let q = this.parsed.get(line);
+    if (q === undefined) {
+      q = parseQuery(line);
+      this.parsed.set(line, q);
+      if (this.parsed.size > MAX_PARSED) {
+        const oldest = this.parsed.keys().next();
+        if (oldest.done !== true) this.parsed.delete(oldest.value);
+      }
+    }
     switch (q.kind) {
       case 'bad':
         return { text: BAD_QUERY, outcome: `bad-query (${q.reason})`, refused: [] };
@@ -42,6 +61,17 @@ export class Responder {
         if (!this.options.listUsers) return { text: LIST_DENIED, outcome: 'list-denied', refused: [] };
         return { text: this.directory.list(), outcome: 'list', refused: [] };
       case 'user': {
+        if (q.names.length === 1) {
+          // The common query. The directory hands out the same Answer while it
+          // reuses it (--recheck-ms), so its encoded form is made once.
+          const a = this.directory.finger(q.names[0] ?? '', q.long);
+          let r = this.encoded.get(a);
+          if (r === undefined) {
+            r = { text: a.text, bytes: Buffer.from(a.text, 'utf8'), outcome: a.outcome, refused: a.refused };
+            this.encoded.set(a, r);
+          }
+          return r;
+        }
         // Up to eight names, each with files up to the size limit: bound the
         // whole answer too, so open connections cannot pin much memory each.
         const parts: Answer[] = [];

@@ -36,6 +36,8 @@ export interface DirectoryOptions {
    * served; what changes is seen at most this late.
    */
   recheckMs?: number;
+  /** Homes owned by a uid below this are nobody's (Go fingerd's -passwd.min-uid); 0 or absent: all. */
+  minUid?: number;
 }
 
 /** Most answers kept for reuse; the oldest go first. */
@@ -106,6 +108,8 @@ export class UserDirectory {
     // home): only a real directory counts.
     if (st === undefined) return { text: NO_SUCH_USER(name), outcome: 'unknown', refused: [] };
     if (!st.isDirectory()) return { text: NO_SUCH_USER(name), outcome: st.isSymbolicLink() ? 'home-symlink' : 'home-not-dir', refused: [] };
+    // System accounts (uid below --min-uid) get the same answer as the absent.
+    if (st.uid < (this.options.minUid ?? 0)) return { text: NO_SUCH_USER(name), outcome: 'below-min-uid', refused: [] };
     if (lstatQuiet(`${home}/.nofinger`) !== undefined) return { text: NO_SUCH_USER(name), outcome: 'nofinger', refused: [] };
     const owner = st.uid;
     const refused: Answer['refused'] = [];
@@ -144,7 +148,7 @@ export class UserDirectory {
           if (lstatQuiet(join(home, '.nofinger')) !== undefined) continue;
           const opt = lstatQuiet(join(home, LIST_OPT_IN));
           const st = lstatQuiet(home);
-          if (st === undefined || opt?.isFile() !== true || opt.uid !== st.uid) continue;
+          if (st === undefined || opt?.isFile() !== true || opt.uid !== st.uid || st.uid < (this.options.minUid ?? 0)) continue;
           names.push(name);
         }
       } finally {

@@ -72,6 +72,8 @@ export interface StateDecl {
   init: Action[];
   /** Re-run after every event while the state is current. */
   body: Action[];
+  /** Set when a syntax error cut the block short: what follows it is unknown. */
+  incomplete?: boolean;
 }
 
 export interface MacroDecl {
@@ -91,6 +93,8 @@ export interface Config {
   global: Action[];
   states: StateDecl[];
   macros: MacroDecl[];
+  /** `$name`s inside quoted run and test strings, which ifstated does not expand. */
+  quotedDollars: { name: string; offset: number; length: number; /** The whole quoted string. */ text: string }[];
 }
 
 /** The test key used for de-duplication, as ifstated.c's new_external(): (command, interval). */

@@ -6,6 +6,7 @@
  * expression, so the ! takes only its first term), and tests with no
  * timeout of their own.
  */
+import type { ErrorCode } from '../core/index.js';
 import { testKey, walkActions, terms, type Action, type Config, type StateDecl } from './ast.js';
 import { checkConfigText, type Loaded } from './config.js';
 import type { Diagnostic, ParseOptions } from './parser.js';
@@ -37,20 +38,27 @@ export function initialState(config: Config): StateDecl | undefined {
   return config.states[0];
 }
 
-function warn(message: string, offset: number, length: number, code: string, hint?: string): Diagnostic {
+function warn(message: string, offset: number, length: number, code: ErrorCode, hint?: string): Diagnostic {
   const d: Diagnostic = { message, offset, length, severity: 'warning', code };
   if (hint !== undefined) d.hint = hint;
   return d;
 }
 
-export function analyse(loaded: Loaded): Diagnostic[] {
+/**
+ * Everything `check` reports. With `strict`, tests without a timeout are not
+ * reported: `timeout` is a moat extension that --strict refuses, so a config
+ * for OpenBSD could not follow the advice.
+ */
+export function analyse(loaded: Loaded, options: { strict?: boolean } = {}): Diagnostic[] {
   const { config } = loaded;
   const out: Diagnostic[] = [...loaded.diagnostics];
   const names = new Set(config.states.map((s) => s.name));
   const edges = stateEdges(config).filter((e) => names.has(e.to));
 
-  // Reachability from the initial state.
-  const start = initialState(config);
+  // Reachability from the initial state. A block cut short by a syntax error
+  // may have held the missing edges, so the graph is judged only when whole.
+  const whole = !config.states.some((s) => s.incomplete === true);
+  const start = whole ? initialState(config) : undefined;
   if (start !== undefined) {
     const seen = new Set([start.name]);
     const todo = [start.name];
@@ -66,7 +74,7 @@ export function analyse(loaded: Loaded): Diagnostic[] {
       if (!seen.has(s.name)) out.push(warn(`state ${s.name} can never be reached from ${start.name}`, s.offset, s.name.length, 'MOAT_IFSTATED_UNREACHABLE'));
     }
   }
-  if (config.states.length > 1) {
+  if (whole && config.states.length > 1) {
     for (const s of config.states) {
       if (!edges.some((e) => e.from === s.name && e.to !== s.name)) out.push(warn(`state ${s.name} has no way out: nothing in it sets another state`, s.offset, s.name.length, 'MOAT_IFSTATED_DEAD_END'));
     }
@@ -97,8 +105,28 @@ export function analyse(loaded: Loaded): Diagnostic[] {
     }
   }
 
+  // parse.y expands `$name` only outside quotes: inside a run or test string
+  // the shell gets `$name`, an unset variable, so the command runs without it.
+  const values = new Map(config.macros.map((m) => [m.name, m.value]));
+  const quotedUse = new Set<string>();
+  for (const d of config.quotedDollars) {
+    if (!values.has(d.name)) continue; // a shell variable on purpose
+    quotedUse.add(d.name);
+    // The string as the author meant it: each macro's `$name` replaced by its text.
+    const meant = d.text.replace(/\$([A-Za-z0-9_]+)/g, (whole, name: string) => values.get(name) ?? whole);
+    out.push(
+      warn(
+        `macro '${d.name}' is not expanded inside quotes: the shell runs this with an empty $${d.name}`,
+        d.offset,
+        d.length,
+        'MOAT_IFSTATED_QUOTED_MACRO',
+        `write the value itself ("${meant}"), or put the whole quoted string in a macro and use it unquoted`,
+      ),
+    );
+  }
+
   for (const m of config.macros) {
-    if (!m.used && !m.fromCommandLine) out.push(warn(`macro '${m.name}' is defined but not used`, m.offset, m.name.length, 'MOAT_IFSTATED_UNUSED_MACRO'));
+    if (!m.used && !m.fromCommandLine && !quotedUse.has(m.name)) out.push(warn(`macro '${m.name}' is defined but not used`, m.offset, m.name.length, 'MOAT_IFSTATED_UNUSED_MACRO'));
   }
 
   const lists: Action[][] = [config.global, ...config.states.flatMap((s) => [s.init, s.body])];
@@ -116,7 +144,7 @@ export function analyse(loaded: Loaded): Diagnostic[] {
         } else if (e.kind === 'and' || e.kind === 'or') stack.push(e.left, e.right);
       }
       for (const t of terms(action.condition)) {
-        if (t.kind !== 'test' || t.timeout !== undefined || seenTests.has(testKey(t))) continue;
+        if (options.strict === true || t.kind !== 'test' || t.timeout !== undefined || seenTests.has(testKey(t))) continue;
         seenTests.add(testKey(t));
         out.push(warn(`test "${t.command}" has no timeout; moat kills it after its interval (${String(t.interval)}s), OpenBSD never does`, t.offset, 1, 'MOAT_IFSTATED_NO_TIMEOUT', `add 'timeout N' (a moat extension)`));
       }
@@ -128,5 +156,5 @@ export function analyse(loaded: Loaded): Diagnostic[] {
 export function checkText(source: string, options: ParseOptions): { loaded: Loaded; findings: Diagnostic[] } {
   // Interfaces are not checked: configs are checked on other machines.
   const loaded = checkConfigText(source, { ...options, interfaceExists: () => true });
-  return { loaded, findings: analyse(loaded) };
+  return { loaded, findings: analyse(loaded, { strict: options.strict === true }) };
 }

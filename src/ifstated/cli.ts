@@ -5,17 +5,23 @@
  * or the errors and exits 1.
  */
 import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import {
   EX_CONFIG,
+  EX_FAIL,
   EX_OK,
   Logger,
   MoatError,
   UsageError,
+  requireNative,
   intOption,
-  errnoReason,
+  installStatusLine,
+  onFile,
   parseCommandLine,
+  subcommandMain,
   writeFilesAtomically,
-  type Io } from '../core/index.js';
+  type Io,
+} from '../core/index.js';
 import { loadSpec } from '../core/spec-loader.js';
 import { analyse } from './check.js';
 import { checkConfigText, formatDiagnostic, hostInterfaceExists, loadConfigFile } from './config.js';
@@ -24,9 +30,10 @@ import { dotToSvg, toDot } from './graph.js';
 import { parseListen } from './metrics.js';
 import { generateMultiwan } from './multiwan.js';
 import { simulate } from './simulate.js';
+import type { SpawnerOptions } from './spawner.js';
 
 const USAGE = `usage: moat ifstated [-dhinv] [-D macro=value] [-f file] [--strict]
-                    [--metrics host:port] [--log-format text|json] [--syslog url]
+                    [--metrics host:port] [--log-format text|json] [--log-syslog url]
                     [--run-timeout secs] [--reconcile secs]
        moat ifstated check [-D macro=value] [-f file] [--strict]
        moat ifstated simulate [-D macro=value] [-f file] events-file
@@ -58,14 +65,11 @@ function defines(list: readonly string[] | undefined): Record<string, string> {
   return out;
 }
 
-async function readText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (e) {
-    const why = errnoReason(e);
-    throw new MoatError('MOAT_IFSTATED_READ', `cannot read ${file}: ${why}`, { cause: e });
-  }
+// A config or script that cannot be read is missing input (66), or 77 without permission.
+function readText(file: string): Promise<string> {
+  return onFile(file, 'read', () => readFile(file, 'utf8'));
 }
+
 
 async function checkCommand(argv: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandLine(
@@ -75,18 +79,20 @@ async function checkCommand(argv: readonly string[], io: Io): Promise<number> {
     true,
   );
   if (values.help === true) {
-    io.stdout.write('usage: moat ifstated check [-D macro=value] [-f file] [--strict] [file]\n');
+    io.stdout.write('usage: moat ifstated check [-D macro=value] [-f file] [--strict] [file]\n  exits 1 on errors, and on warnings too with --strict\n');
     return EX_OK;
   }
   const file = values.file ?? positionals[0] ?? DEFAULT_CONF;
   const source = await readText(file);
-  const loaded = checkConfigText(source, { file, defines: defines(values.define), strict: values.strict === true, interfaceExists: () => true });
-  const findings = analyse(loaded);
+  const strict = values.strict === true;
+  const loaded = checkConfigText(source, { file, defines: defines(values.define), strict, interfaceExists: () => true });
+  const findings = analyse(loaded, { strict });
   for (const d of findings) io.stdout.write(`${formatDiagnostic(d, loaded.config)}\n`);
   const errors = findings.filter((d) => d.severity === 'error').length;
   const warnings = findings.length - errors;
   io.stdout.write(`${file}: ${String(errors)} error(s), ${String(warnings)} warning(s)\n`);
-  return findings.length === 0 ? EX_OK : 1;
+  // Warnings are advice: they fail the check only under --strict.
+  return errors > 0 || (strict && warnings > 0) ? EX_FAIL : EX_OK;
 }
 
 async function simulateCommand(argv: readonly string[], io: Io): Promise<number> {
@@ -106,49 +112,56 @@ async function simulateCommand(argv: readonly string[], io: Io): Promise<number>
   const loaded = checkConfigText(await readText(file), { file, defines: defines(values.define), interfaceExists: () => true });
   if (loaded.failed) {
     for (const d of loaded.diagnostics) io.stderr.write(`${formatDiagnostic(d, loaded.config)}\n`);
-    return 1;
+    return EX_FAIL;
   }
   const result = simulate(loaded.config, await readText(script), script);
   io.stdout.write(`${result.lines.join('\n')}\n`);
-  return result.failedExpectations === 0 ? EX_OK : 1;
+  return result.failedExpectations === 0 ? EX_OK : EX_FAIL;
 }
 
 async function graphCommand(argv: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandLine(
     'moat ifstated graph',
     argv,
-    { file: { type: 'string', short: 'f' }, output: { type: 'string', short: 'o' }, svg: { type: 'boolean' }, define: { type: 'string', short: 'D', multiple: true }, help: { type: 'boolean', short: 'h' } },
+    { file: { type: 'string', short: 'f' }, out: { type: 'string', short: 'o' }, output: { type: 'string' }, svg: { type: 'boolean' }, define: { type: 'string', short: 'D', multiple: true }, help: { type: 'boolean', short: 'h' } },
     true,
   );
   if (values.help === true) {
     io.stdout.write('usage: moat ifstated graph [-f file] [-o out.dot|out.svg] [--svg]\n');
     return EX_OK;
   }
+  // --output was this command's long name before -o/--out was the same everywhere.
+  const out = values.out ?? values.output;
   const file = values.file ?? positionals[0] ?? DEFAULT_CONF;
   const loaded = checkConfigText(await readText(file), { file, defines: defines(values.define), interfaceExists: () => true });
   // A graph of a broken config is still useful (it shows the undeclared target), so only syntax errors stop it.
   for (const d of loaded.diagnostics) if (d.severity === 'error') io.stderr.write(`${formatDiagnostic(d, loaded.config)}\n`);
   const dot = toDot(loaded.config);
-  const wantSvg = values.svg === true || (values.output?.endsWith('.svg') ?? false);
+  const wantSvg = values.svg === true || (out?.endsWith('.svg') ?? false);
   let text = dot;
   if (wantSvg) {
     const svg = await dotToSvg(dot);
     if (svg === undefined) throw new MoatError('MOAT_IFSTATED_NO_DOT', 'SVG needs dot(1) from Graphviz, which is not installed; use DOT output');
     text = svg;
   }
-  if (values.output === undefined) io.stdout.write(text);
-  else await writeFilesAtomically(io.cwd, [{ path: values.output, content: text }]);
+  if (out === undefined) io.stdout.write(text);
+  else {
+    // The file may be named relative to the working directory or absolutely.
+    const target = resolve(io.cwd, out);
+    await writeFilesAtomically(dirname(target), [{ path: basename(target), content: text }]);
+  }
   return EX_OK;
 }
 
 async function multiwanCommand(argv: readonly string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandLine('moat ifstated multiwan', argv, { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parseCommandLine('moat ifstated multiwan', argv, { out: { type: 'string', short: 'o' }, output: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, true);
   if (values.help === true) {
     io.stdout.write('usage: moat ifstated multiwan [-o dir] spec.yaml\n  without -o, prints the generated ifstated.conf\n');
     return EX_OK;
   }
   const specFile = positionals[0];
   if (specFile === undefined || positionals.length > 1) throw new UsageError('moat ifstated multiwan: wants one spec file', "try 'moat ifstated multiwan --help'");
+  const outDir = values.out ?? values.output;
   // zod is loaded only here, so the daemon does not carry it.
   const { multiwanSchema } = await import('./multiwan-spec.js');
   const spec = await loadSpec(multiwanSchema, specFile);
@@ -159,11 +172,11 @@ async function multiwanCommand(argv: readonly string[], io: Io): Promise<number>
     const check = checkConfigText(conf.content, { file: 'ifstated.conf', interfaceExists: () => true });
     if (check.failed) throw new MoatError('MOAT_IFSTATED_GENERATED', `generated config does not parse: ${check.diagnostics[0]?.message ?? ''}`);
   }
-  if (values.output === undefined) {
+  if (outDir === undefined) {
     io.stdout.write(conf?.content ?? '');
     return EX_OK;
   }
-  const written = await writeFilesAtomically(values.output, files);
+  const written = await writeFilesAtomically(resolve(io.cwd, outDir), files);
   for (const w of written) io.stdout.write(`${w}\n`);
   return EX_OK;
 }
@@ -183,6 +196,7 @@ async function daemonCommand(argv: readonly string[], io: Io): Promise<number> {
       strict: { type: 'boolean' },
       metrics: { type: 'string' },
       'log-format': { type: 'string' },
+      'log-syslog': { type: 'string' },
       syslog: { type: 'string' },
       'run-timeout': { type: 'string' },
       reconcile: { type: 'string' },
@@ -200,23 +214,27 @@ async function daemonCommand(argv: readonly string[], io: Io): Promise<number> {
   if (values.noaction === true) {
     const loaded = await loadConfigFile(file, { defines: defs, strict, interfaceExists: hostInterfaceExists });
     for (const d of loaded.diagnostics) io.stderr.write(`${formatDiagnostic(d, loaded.config)}\n`);
-    if (loaded.failed) return 1;
+    if (loaded.failed) return EX_FAIL;
     io.stdout.write('configuration OK\n');
     return EX_OK;
   }
   const format = values['log-format'] ?? 'text';
   if (format !== 'text' && format !== 'json') throw new UsageError(`moat ifstated: --log-format is text or json, not '${format}'`, "try 'moat ifstated --help'");
   const verbose = values.verbose?.length ?? 0;
+  // --syslog is the deprecated name of --log-syslog (finger's name for it).
+  const syslog = values['log-syslog'] ?? values.syslog;
   // Without -d ifstated logs to syslog; moat never forks, so it logs to
-  // --syslog when given, and to stderr otherwise (for service managers).
+  // --log-syslog when given, and to stderr otherwise (for service managers).
   const logger = new Logger({
     appName: 'ifstated',
     format,
     level: verbose >= 2 ? 'debug' : 'info',
-    ...(values.syslog === undefined ? {} : { syslog: values.syslog }),
-    ...(values.debug === true || values.syslog === undefined ? { stderr: io.stderr } : {}),
+    ...(syslog === undefined ? {} : { syslog }),
+    ...(values.debug === true || syslog === undefined ? { stderr: io.stderr } : {}),
   });
+  const spawner = spawnerFromEnv(io.env.MOAT_IFSTATED_SPAWNER);
   const daemon = new Daemon({
+    spawner,
     file,
     defines: defs,
     strict,
@@ -241,35 +259,54 @@ async function daemonCommand(argv: readonly string[], io: Io): Promise<number> {
     await logger.close();
     return EX_CONFIG;
   }
-  const signal = await new Promise<string>((resolve) => {
-    const onSig = (s: string): void => {
-      process.off('SIGTERM', onSig);
-      process.off('SIGINT', onSig);
-      resolve(s);
-    };
-    process.on('SIGTERM', onSig);
-    process.on('SIGINT', onSig);
-  });
+  const signal = await untilTerminated(daemon, io);
   logger.info(`exiting on ${signal}`);
   await daemon.stop();
   await logger.close();
   return EX_OK;
 }
 
-export async function main(argv: readonly string[], io: Io): Promise<number> {
-  const [sub, ...rest] = argv;
-  switch (sub) {
-    case 'check':
-      return checkCommand(rest, io);
-    case 'simulate':
-      return simulateCommand(rest, io);
-    case 'graph':
-      return graphCommand(rest, io);
-    case 'multiwan':
-      return multiwanCommand(rest, io);
+/**
+ * The daemon's process state, owned by the CLI: SIGHUP reloads (ifstated(8)),
+ * SIGUSR1/SIGINFO print a status line; resolves with SIGTERM or SIGINT.
+ */
+function untilTerminated(daemon: Daemon, io: Io): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const onHup = (): void => {
+      void daemon.reload();
+    };
+    const removeStatus = installStatusLine({ command: 'moat ifstated', describe: () => daemon.describe(), stream: io.stderr });
+    const onSig = (s: string): void => {
+      process.off('SIGHUP', onHup);
+      process.off('SIGTERM', onSig);
+      process.off('SIGINT', onSig);
+      removeStatus();
+      resolve(s);
+    };
+    process.on('SIGHUP', onHup);
+    process.on('SIGTERM', onSig);
+    process.on('SIGINT', onSig);
+  });
+}
+
+/**
+ * MOAT_IFSTATED_SPAWNER=posix_spawn|perl|fork chooses how tests are started
+ * (for comparing them, as bench/ifstated.ts does); unset, the first that works.
+ */
+function spawnerFromEnv(value: string | undefined): SpawnerOptions {
+  switch (value) {
+    case undefined:
+    case '':
+      return {};
+    case 'posix_spawn':
+      return { native: requireNative('MOAT_IFSTATED_SPAWNER=posix_spawn') };
+    case 'perl':
+      return { native: false };
+    case 'fork':
+      return { native: false, perl: false };
     default:
-      if (sub !== undefined && !sub.startsWith('-')) throw new UsageError(`moat ifstated: unknown subcommand '${sub}'`, "try 'moat ifstated --help'");
-      return daemonCommand(argv, io);
+      throw new UsageError(`moat ifstated: MOAT_IFSTATED_SPAWNER is posix_spawn, perl or fork, not '${value}'`, "try 'man moat-ifstated'");
   }
 }
 
+export const main = subcommandMain('ifstated', USAGE, { check: checkCommand, simulate: simulateCommand, graph: graphCommand, multiwan: multiwanCommand }, daemonCommand);

@@ -11,6 +11,9 @@ import { spawn } from 'node:child_process';
 /** Characters that mean sh(1) would do more than split on blanks. */
 const SHELL_SYNTAX = /[|&;<>()$`\\"'*?[\]#~=%{}!\n]/;
 
+/** The exit status of a command that could not be started at all, as sh(1) gives it. */
+export const EXIT_NOT_RUN = 127;
+
 export function commandArgv(command: string): string[] {
   const trimmed = command.trim();
   if (trimmed === '' || SHELL_SYNTAX.test(trimmed)) return ['/bin/sh', '-c', command];
@@ -94,7 +97,8 @@ export function runCommand(command: string, options: RunOptions): Running {
         }
       }
       resolve({
-        code: code ?? undefined,
+        // A command that could not be started (ENOENT...) exits 127, as under sh(1).
+        code: spawnError !== undefined ? EXIT_NOT_RUN : (code ?? undefined),
         signal: signal ?? undefined,
         timedOut,
         spawnError,

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import { MoatError, SourceSyntaxError, closest, errnoReason } from '../core/index.js';
+import { SourceSyntaxError, closest, onFile } from '../core/index.js';
 import { walkActions, terms, type Action, type Config } from './ast.js';
 import { parseConfig, type Diagnostic, type ParseOptions } from './parser.js';
 
@@ -80,13 +80,7 @@ export function checkConfigText(source: string, options: LoadOptions): Loaded {
 }
 
 export async function loadConfigFile(file: string, options: Omit<LoadOptions, 'file'>): Promise<Loaded> {
-  let source: string;
-  try {
-    source = await readFile(file, 'utf8');
-  } catch (e) {
-    const why = errnoReason(e);
-    throw new MoatError('MOAT_IFSTATED_READ', `cannot read ${file}: ${why}`, { cause: e });
-  }
+  const source = await onFile(file, 'read', () => readFile(file, 'utf8'));
   return checkConfigText(source, { ...options, file });
 }
 

@@ -1,11 +1,13 @@
 /**
  * The daemon: a link monitor and a test scheduler feed the machine, whose
- * `run` actions go to a bounded queue. SIGHUP re-reads the config and keeps
- * the old one when the new one is bad (ifstated.c does the same). Every
- * transition is logged; SIGUSR1/SIGINFO print the state, links and tests.
+ * `run` actions go to a bounded queue. `reload()` re-reads the config and
+ * keeps the old one when the new one is bad (ifstated.c does the same on
+ * SIGHUP). Every transition is logged; `describe()` is the status line.
+ * Library code changes no process state: the CLI installs the signal
+ * handlers and calls these.
  */
 import type { Server } from 'node:http';
-import { installStatusLine, type Logger } from '../core/index.js';
+import type { Logger } from '../core/index.js';
 import { formatDiagnostic, loadConfigFile, type Loaded } from './config.js';
 import { BsdLinkMonitor } from './bsd-link-monitor.js';
 import type { LinkMonitor } from './link-monitor.js';
@@ -13,7 +15,8 @@ import { LinuxLinkMonitor } from './linux-link-monitor.js';
 import { Machine, type LinkState, type TestSpec } from './machine.js';
 import { escapeLabel, serveMetrics } from './metrics.js';
 import { RunQueue } from './run-queue.js';
-import { TestScheduler, type TestRecord } from './test-scheduler.js';
+import { Spawner, type SpawnerOptions } from './spawner.js';
+import { NOT_STARTED, TestScheduler, type TestRecord } from './test-scheduler.js';
 
 export interface DaemonOptions {
   file: string;
@@ -26,6 +29,8 @@ export interface DaemonOptions {
   runTimeoutMs: number;
   reconcileMs: number;
   monitor: 'linux' | 'bsd';
+  /** How tests are started (MOAT_IFSTATED_SPAWNER); default: posix_spawn with the addon, else the perl helper, else fork. */
+  spawner?: SpawnerOptions;
 }
 
 export class Daemon {
@@ -34,10 +39,8 @@ export class Daemon {
   private readonly runs: RunQueue;
   private monitor: LinkMonitor | undefined;
   private metricsServer: Server | undefined;
-  private removeStatus: (() => void) | undefined;
-  private readonly onHup = (): void => {
-    void this.reload();
-  };
+  /** Test commands that could not be started, reported once until they start again. */
+  private readonly notStarted = new Set<string>();
   transitions = 0;
   reloads = 0;
   reloadFailures = 0;
@@ -51,7 +54,7 @@ export class Daemon {
       started: (spec) => {
         if (this.options.verbose >= 2) this.options.logger.debug(`running test ${spec.command}`);
       },
-    });
+    }, new Spawner(options.spawner));
   }
 
   get state(): string | undefined {
@@ -109,8 +112,6 @@ export class Daemon {
     this.feedLinks(this.machine);
     this.machine.start();
     this.options.logger.info(`started in state ${this.machine.state ?? '(none)'}`, { config: this.options.file });
-    process.on('SIGHUP', this.onHup);
-    this.removeStatus = installStatusLine({ command: 'moat ifstated', describe: () => this.describe() });
     if (this.options.metrics !== undefined) this.metricsServer = await serveMetrics(this.options.metrics, () => this.metricsText());
     return true;
   }
@@ -137,6 +138,13 @@ export class Daemon {
   private onTestResult(spec: TestSpec, ok: boolean, rec: TestRecord, detail: string): void {
     const m = this.machine;
     if (m === undefined) return;
+    // A test that cannot be started (a missing command) is a mistake in the
+    // config: said once, not every interval, and again after it has started.
+    if (!detail.startsWith(NOT_STARTED)) this.notStarted.delete(spec.command);
+    else if (!this.notStarted.has(spec.command)) {
+      this.notStarted.add(spec.command);
+      this.options.logger.warning(`test ${detail}`, { command: spec.command });
+    }
     if (this.options.verbose >= 1 || rec.timeouts > 0) {
       const msg = `test ${ok ? 'ok' : 'failed'} (${detail}, ${(rec.lastDurationMs ?? 0).toFixed(0)} ms)`;
       if (detail.startsWith('timed out')) this.options.logger.warning(msg, { command: spec.command });
@@ -149,7 +157,7 @@ export class Daemon {
     }
   }
 
-  /** SIGHUP: re-read; on error keep running the old config. */
+  /** Re-read the config (the CLI's SIGHUP); on error keep running the old one. */
   async reload(): Promise<boolean> {
     this.reloads++;
     let loaded: Loaded;
@@ -183,7 +191,7 @@ export class Daemon {
       return `"${r.spec.command}" every ${String(r.spec.interval)}=${res}${ms}`;
     });
     const sp = this.scheduler.spawner;
-    const spawner = sp.mode === 'helper' ? `tests started by helper${sp.helperPid === undefined ? '' : ` pid ${String(sp.helperPid)}`}` : 'tests started directly';
+    const spawner = sp.mode === 'helper' ? `tests started by helper${sp.helperPid === undefined ? '' : ` pid ${String(sp.helperPid)}`}` : sp.mode === 'posix_spawn' ? 'tests started with posix_spawn' : 'tests started directly';
     return `state ${m?.state ?? '(none)'}; links ${links.join(' ') || '(none)'}; tests ${tests.join(', ') || '(none)'}; ${spawner}; ${String(this.runs.length)} run(s) queued`;
   }
 
@@ -211,8 +219,6 @@ export class Daemon {
   }
 
   async stop(): Promise<void> {
-    process.off('SIGHUP', this.onHup);
-    this.removeStatus?.();
     this.scheduler.stop();
     this.runs.clear();
     await this.runs.idle();

@@ -2,7 +2,8 @@
  * `moat ifstated graph`: the state machine as Graphviz DOT (and SVG through
  * dot(1) when it is installed). Solid edges come from state bodies, dashed
  * ones from init blocks; each is labelled with the `if` conditions above the
- * set-state. The initial state has a double border.
+ * set-state. The initial state has a double border; an undeclared target,
+ * or a state whose block has a syntax error, is red.
  */
 import { spawn } from 'node:child_process';
 import { walkActions, type Action, type Config } from './ast.js';
@@ -15,7 +16,10 @@ export function toDot(config: Config): string {
   const start = initialState(config);
   const out = ['digraph ifstated {', '  rankdir=LR;', '  node [shape=box, style=rounded, fontname="Helvetica"];', '  edge [fontname="Helvetica", fontsize=10];'];
   for (const s of config.states) {
-    out.push(`  ${dotString(s.name)}${s === start ? ' [peripheries=2]' : ''};`);
+    const attrs = s === start ? ['peripheries=2'] : [];
+    // A block a syntax error cut short: its edges after the error are missing.
+    if (s.incomplete === true) attrs.push('color=red', 'fontcolor=red', `label=${dotString(`${s.name}\n(syntax error)`)}`);
+    out.push(`  ${dotString(s.name)}${attrs.length === 0 ? '' : ` [${attrs.join(', ')}]`};`);
   }
   const names = new Set(config.states.map((s) => s.name));
   for (const s of config.states) {

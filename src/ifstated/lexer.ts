@@ -55,6 +55,15 @@ export interface Token {
   macro?: string;
   /** True for the first token of a macro's expansion. */
   macroStart?: boolean;
+  /** `$name`s written inside this quoted string, which parse.y leaves as they are. */
+  dollars?: DollarRef[];
+}
+
+/** A `$name` inside quotes, where it is not a macro: the shell sees it. */
+export interface DollarRef {
+  name: string;
+  offset: number;
+  length: number;
 }
 
 // parse.y's sorted keyword table; quoted strings are never keywords.
@@ -277,8 +286,22 @@ export class Lexer {
 
   private quoted(quote: string, offset: number): Token {
     let text = '';
+    // parse.y's lexer does not expand `$name` inside quotes; remember where
+    // each one is so that `check` can point at one that names a macro.
+    const dollars: DollarRef[] = [];
+    let open: DollarRef | undefined;
+    let escaped = false; // `\$x` reaches the shell as a literal `$x`
     for (;;) {
       const ch = this.getc(true);
+      const afterBackslash = escaped;
+      escaped = false;
+      if (open !== undefined && ch.macro === undefined && (isAlnum(ch.c) || ch.c === '_') && ch.offset === open.offset + open.length) {
+        open.name += ch.c;
+        open.length++;
+      } else {
+        if (open !== undefined && open.name !== '') dollars.push(open);
+        open = ch.c === '$' && ch.macro === undefined && !afterBackslash ? { name: '', offset: ch.offset, length: 1 } : undefined;
+      }
       if (ch.c === '') return this.error('reached end of file while parsing quoted string', offset);
       if (ch.c === '\\') {
         const next = this.getc(true);
@@ -290,6 +313,7 @@ export class Lexer {
         } else {
           text += '\\';
           this.ungetc(next);
+          escaped = true;
         }
       } else if (ch.c === quote) {
         break;
@@ -298,6 +322,8 @@ export class Lexer {
       }
       if (text.length >= MAX_TOKEN) return this.error('string too long', offset);
     }
-    return { type: 'STRING', value: text, offset, length: Math.max(1, this.pos - offset), quoted: true };
+    const tok: Token = { type: 'STRING', value: text, offset, length: Math.max(1, this.pos - offset), quoted: true };
+    if (dollars.length > 0) tok.dollars = dollars;
+    return tok;
   }
 }

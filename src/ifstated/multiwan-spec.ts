@@ -3,6 +3,7 @@
  * ifstated config and the PF anchors (or nftables rulesets) are generated.
  */
 import { z } from 'zod';
+import { multiwanProblems } from './multiwan-rules.js';
 
 const ifname = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,14}$/, 'an interface name');
 const ipv4 = z.string().regex(/^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/, 'an IPv4 address');
@@ -19,7 +20,7 @@ export const uplinkSchema = z.strictObject({
   probes: z.array(ipv4).min(1).max(8).optional(),
 });
 
-export const multiwanSchema = z.strictObject({
+const fields = z.strictObject({
   /** pf (OpenBSD, FreeBSD) or nftables (Linux). */
   backend: z.enum(['pf', 'nftables']).default('pf'),
   /** Where the generated files will live on the target host. */
@@ -54,5 +55,10 @@ export const multiwanSchema = z.strictObject({
   defaultRoute: z.array(name).optional(),
 });
 
-export type MultiwanSpec = z.infer<typeof multiwanSchema>;
+/** The spec, with the cross-field rules reported at the field at fault (file:line:col). */
+export const multiwanSchema = fields.superRefine((spec, ctx) => {
+  for (const p of multiwanProblems(spec)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+});
+
+export type MultiwanSpec = z.infer<typeof fields>;
 export type Uplink = z.infer<typeof uplinkSchema>;

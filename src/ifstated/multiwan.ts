@@ -7,6 +7,7 @@
  * one anchor, or nft -f with a table replaced in one transaction).
  */
 import { MoatError } from '../core/index.js';
+import { multiwanProblems } from './multiwan-rules.js';
 import type { MultiwanSpec, Uplink } from './multiwan-spec.js';
 
 export interface GeneratedFile {
@@ -26,26 +27,10 @@ function subsets<T>(items: readonly T[]): T[][] {
   return out;
 }
 
+// A spec built in code, not loaded from a file, meets the same rules.
 function validate(spec: MultiwanSpec): void {
-  const names = new Set<string>();
-  for (const u of spec.uplinks) {
-    if (names.has(u.name)) throw new MoatError('MOAT_IFSTATED_SPEC', `uplinks: name '${u.name}' is used twice`);
-    names.add(u.name);
-  }
-  const ifs = new Set(spec.uplinks.map((u) => u.interface));
-  if (ifs.size !== spec.uplinks.length) throw new MoatError('MOAT_IFSTATED_SPEC', 'uplinks: two uplinks share an interface');
-  if (ifs.has(spec.lan.interface)) throw new MoatError('MOAT_IFSTATED_SPEC', 'lan.interface is also an uplink');
-  for (const p of spec.pinned) {
-    if (!names.has(p.uplink)) throw new MoatError('MOAT_IFSTATED_SPEC', `pinned ${p.name}: no uplink named '${p.uplink}'`);
-  }
-  for (const d of spec.defaultRoute ?? []) {
-    if (!names.has(d)) throw new MoatError('MOAT_IFSTATED_SPEC', `defaultRoute: no uplink named '${d}'`);
-  }
-  const req = spec.probe.require;
-  for (const u of spec.uplinks) {
-    const n = (u.probes ?? [u.gateway]).length;
-    if (typeof req === 'number' && req > n) throw new MoatError('MOAT_IFSTATED_SPEC', `probe.require is ${String(req)} but uplink ${u.name} has ${String(n)} probe target(s)`);
-  }
+  const first = multiwanProblems(spec)[0];
+  if (first !== undefined) throw new MoatError('MOAT_IFSTATED_SPEC', `${first.path.map(String).join('.')}: ${first.message}`);
 }
 
 function probeCommand(spec: MultiwanSpec, u: Uplink, target: string): string {

@@ -12,9 +12,14 @@
  *   term     : STRING '.' LINK '.' (UP|DOWN|UNKNOWN) | STRING EVERY NUMBER | '(' expr ')'
  *
  * Error recovery is yacc's `grammar error '\n'`: report, skip to the end of
- * the line, carry on at the top level; a state whose body had an error is
- * discarded, and a report within three tokens of the last one is suppressed.
+ * the line, carry on at the top level, and a report within three tokens of
+ * the last one is suppressed. One difference: an error inside a state's
+ * block skips to the end of that block (or to a `state` that starts a line,
+ * when its '}' is missing) and keeps the state declared, where yacc would
+ * read the rest of the block as top-level lines and drop the state, so that
+ * every set-state naming it was reported as undeclared.
  */
+import type { ErrorCode } from '../core/index.js';
 import type { Action, Config, Expr, MacroDecl, StateDecl, TestTerm } from './ast.js';
 import { Lexer, type Token, type TokenType } from './lexer.js';
 
@@ -31,7 +36,7 @@ export interface Diagnostic {
   offset: number;
   length: number;
   severity: 'error' | 'warning';
-  code: string;
+  code: ErrorCode;
   /** A suggestion, such as "did you mean `allworking`". */
   hint?: string;
 }
@@ -59,6 +64,8 @@ class Parser {
   private readonly macros = new Map<string, MacroDecl>();
   private readonly config: Config;
   private currentState: StateDecl | undefined;
+  /** `openBraces` inside the current state's block, once its '{' is read. */
+  private stateBraces: number | undefined;
   private shiftedSinceError = 3;
   private readonly broken: ParseResult['brokenSetStates'] = [];
   private readonly strict: boolean;
@@ -80,7 +87,7 @@ class Parser {
       },
       !this.strict,
     );
-    this.config = { file: options.file, source, global: [], states: [], macros: [] };
+    this.config = { file: options.file, source, global: [], states: [], macros: [], quotedDollars: [] };
     this.tok = this.read();
   }
 
@@ -131,7 +138,7 @@ class Parser {
     throw new Abort();
   }
 
-  private report(message: string, offset: number, length: number, code: string, hint?: string): void {
+  private report(message: string, offset: number, length: number, code: ErrorCode, hint?: string): void {
     if (code === 'MOAT_IFSTATED_SYNTAX' && this.shiftedSinceError < 3) return;
     this.shiftedSinceError = 0;
     const d: Diagnostic = { message, offset, length, severity: 'error', code };
@@ -165,11 +172,57 @@ class Parser {
 
   // yacc's `grammar error '\n'`: throw away tokens up to and including a newline.
   private recover(): void {
+    const state = this.currentState;
+    const braces = this.stateBraces;
     this.currentState = undefined;
+    this.stateBraces = undefined;
     this.flushLexErrors();
+    if (state !== undefined && braces !== undefined) {
+      state.incomplete = true;
+      if (!this.config.states.some((s) => s.name === state.name)) this.config.states.push(state);
+      if (this.skipBlock(braces)) {
+        this.shiftedSinceError = 0;
+        return;
+      }
+    }
     while (!this.is('NL') && !this.is('EOF') && !this.is('ERROR')) this.advance();
     if (!this.is('EOF')) this.advance();
     this.shiftedSinceError = 0;
+  }
+
+  /**
+   * Skip the rest of a state's block: through its '}' (false), or up to a
+   * `state` at the start of a line (true), which means the '}' was missing.
+   */
+  private skipBlock(braces: number): boolean {
+    let lineStart = false;
+    while (!this.is('EOF')) {
+      if (lineStart && this.is('STATE')) {
+        this.openBraces = braces - 1;
+        return true;
+      }
+      if (this.is('}') && this.openBraces === braces) {
+        this.advance();
+        return false;
+      }
+      lineStart = this.is('NL');
+      this.advance();
+    }
+    return false;
+  }
+
+  /**
+   * A name (state, init-state, set-state target). `up`, `down`, `state` and
+   * the rest are keywords to parse.y's lexer unless quoted, so yacc says only
+   * "syntax error"; say which word and why.
+   */
+  private name(): Token {
+    const t = this.tok;
+    if (t.type !== 'STRING' && !t.quoted && /^[a-z][a-z-]*$/.test(t.value) && t.value !== '-') {
+      this.report(`syntax error: '${t.value}' is a reserved word`, t.offset, t.length, 'MOAT_IFSTATED_RESERVED', `quote it ("${t.value}") or choose another name`);
+      throw new Abort();
+    }
+    return this.expect('STRING');
   }
 
   private statement(): void {
@@ -183,7 +236,7 @@ class Parser {
         return;
       case 'INITSTATE': {
         this.advance();
-        const name = this.expect('STRING');
+        const name = this.name();
         this.config.initState = { name: name.value, offset: name.offset };
         break;
       }
@@ -232,7 +285,9 @@ class Parser {
   private state(): void {
     this.advance();
     const nameTok = this.tok;
-    const name = this.words();
+    this.name();
+    let name = nameTok.value;
+    while (this.is('STRING')) name += ` ${this.advance().value}`;
     if (this.config.states.some((s) => s.name === name)) {
       this.report(`state ${name} already exists`, nameTok.offset, nameTok.length, 'MOAT_IFSTATED_DUPLICATE_STATE');
       throw new Abort();
@@ -241,19 +296,26 @@ class Parser {
     this.currentState = state;
     this.optnl();
     this.expect('{');
+    this.stateBraces = this.openBraces;
     this.optnl();
     do {
+      // An action is kept once its line has ended well, so a state kept after
+      // an error holds nothing from the line with the error.
       if (this.is('INIT')) {
         this.advance();
-        state.init.push(...this.actionBlock());
+        const init = this.actionBlock();
+        this.nl();
+        state.init.push(...init);
       } else {
-        state.body.push(this.action());
+        const action = this.action();
+        this.nl();
+        state.body.push(action);
       }
-      this.nl();
     } while (!this.is('}'));
     this.advance();
     this.config.states.push(state);
     this.currentState = undefined;
+    this.stateBraces = undefined;
   }
 
   private optnl(): void {
@@ -287,11 +349,12 @@ class Parser {
       case 'RUN': {
         this.advance();
         const cmd = this.expect('STRING');
+        this.config.quotedDollars.push(...(cmd.dollars ?? []).map((d) => ({ ...d, text: cmd.value })));
         return { kind: 'run', command: cmd.value, offset: t.offset };
       }
       case 'SETSTATE': {
         this.advance();
-        const target = this.expect('STRING');
+        const target = this.name();
         if (this.is('STRING')) {
           // `set-state all working`: remember the words so `check` can suggest a name.
           const run = [target, this.tok, ...this.ahead];
@@ -368,6 +431,7 @@ class Parser {
       return { kind: 'link', ifname: t.value, condition: cond.type === 'UP' ? 'up' : cond.type === 'DOWN' ? 'down' : 'unknown', offset: t.offset };
     }
     if (next.type === 'EVERY') {
+      this.config.quotedDollars.push(...(t.dollars ?? []).map((d) => ({ ...d, text: t.value })));
       this.advance();
       this.advance();
       const n = this.expect('NUMBER');

@@ -17,8 +17,10 @@
  * terminal's ^C does not reach it, and exits, killing every group it started,
  * as soon as its stdin reaches EOF: when the daemon dies, the tests die.
  *
- * When perl is missing, or the helper keeps dying, tests are started directly
- * (runCommand), with the same results.
+ * Where moat's native addon is present, none of this is needed: tests are
+ * started with posix_spawn(3) (native-runner.ts), which copies no page tables
+ * and needs no helper. When neither the addon nor perl is there, or the helper
+ * keeps dying, tests are started directly (runCommand), with the same results.
  */
 import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
@@ -26,7 +28,9 @@ import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { loadNative, type NativeAddon } from '../core/index.js';
 import { commandArgv, runCommand, type RunResult, type Running } from './command-runner.js';
+import { NativeRunner } from './native-runner.js';
 
 // Protocol. In (daemon → helper), NUL-terminated fields:
 //   r ID ARGC ARG...   start ARGV with stdio on /dev/null
@@ -156,9 +160,14 @@ interface Pending {
 }
 
 export interface SpawnerOptions {
-  /** The perl to run, or false to start every command directly. Default: perl on PATH. */
+  /** The native addon for posix_spawn, or false not to use it. Default: moat's addon when it loads. */
+  native?: NativeAddon | false;
+  /** The perl to run when there is no addon, or false to start commands directly then. Default: perl on PATH. */
   perl?: string | false;
 }
+
+/** How tests are started: posix_spawn (the addon), the perl helper, or Node's own fork+exec. */
+export type SpawnerMode = 'posix_spawn' | 'helper' | 'direct';
 
 export class Spawner {
   private helper: Helper | undefined;
@@ -171,13 +180,18 @@ export class Spawner {
   private readonly direct = new Set<Running>();
   private nextId = 1;
   private perl: string | undefined;
+  private readonly native: NativeRunner | undefined;
 
   constructor(options: SpawnerOptions = {}) {
-    this.perl = options.perl === false ? undefined : (options.perl ?? findExecutable('perl', process.env.PATH));
+    const addon = options.native === false ? undefined : (options.native ?? loadNative());
+    this.native = addon === undefined ? undefined : new NativeRunner(addon);
+    // perl is looked for only when it may be used.
+    this.perl = options.perl === false || this.native !== undefined ? undefined : (options.perl ?? findExecutable('perl', process.env.PATH));
   }
 
-  /** 'helper' while tests go through perl, 'direct' once they are started by the daemon itself. */
-  get mode(): 'helper' | 'direct' {
+  /** 'posix_spawn' with the addon; else 'helper' while tests go through perl, 'direct' once they are started by the daemon itself. */
+  get mode(): SpawnerMode {
+    if (this.native !== undefined) return 'posix_spawn';
     return this.perl === undefined ? 'direct' : 'helper';
   }
 
@@ -189,7 +203,10 @@ export class Spawner {
   /** Start a command with its output discarded; only the exit status counts. */
   run(command: string, timeoutMs: number): Running {
     const argv = commandArgv(command);
-    if (this.perl === undefined || argv.some((a) => a.includes('\0'))) return this.runDirect(command, timeoutMs);
+    // NUL cannot reach execve(2); the direct path reports it as Node does.
+    if (argv.some((a) => a.includes('\0'))) return this.runDirect(command, timeoutMs);
+    if (this.native !== undefined) return this.native.run(argv, timeoutMs);
+    if (this.perl === undefined) return this.runDirect(command, timeoutMs);
     const helper = this.ensureHelper();
     const stdin = helper.stdin;
     const id = this.nextId++;
@@ -238,6 +255,7 @@ export class Spawner {
 
   /** Kill every running command and end the helper; a later run() starts a new one. */
   close(): void {
+    this.native?.close();
     for (const r of this.direct) r.kill();
     this.direct.clear();
     const helper = this.helper;

@@ -31,6 +31,9 @@ interface Entry {
   running: Running | undefined;
 }
 
+/** How a result's detail starts when the command could not be started at all. */
+export const NOT_STARTED = 'not started: ';
+
 const idOf = (s: TestSpec): string => `${s.scope}\u0000${s.key}`;
 
 export class TestScheduler {
@@ -97,7 +100,13 @@ export class TestScheduler {
       rec.lastOk = ok;
       rec.lastDurationMs = r.durationMs;
       rec.lastAt = Date.now();
-      const detail = r.timedOut ? `timed out after ${String(spec.timeout)}s` : r.spawnError !== undefined ? r.spawnError : r.signal !== undefined ? `killed by ${r.signal}` : `exit ${String(r.code)}`;
+      const detail = r.timedOut
+        ? `timed out after ${String(spec.timeout)}s`
+        : r.spawnError !== undefined
+          ? `${NOT_STARTED}${r.spawnError}${r.code === undefined ? '' : `, exit ${String(r.code)}`}`
+          : r.signal !== undefined
+            ? `killed by ${r.signal}`
+            : `exit ${String(r.code)}`;
       this.hooks.result(spec, ok, rec, detail);
     });
   }

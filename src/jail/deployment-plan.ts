@@ -33,6 +33,10 @@ export interface DeploymentPlan {
   readonly gid?: string;
   /** The host user for `jexec -u` when runAs is a name. */
   readonly user?: string;
+  /** The daemon enters the jail itself (--jail on FreeBSD, --chroot on Linux): the jail holds no executable. */
+  readonly selfJail: boolean;
+  /** Where the binary is, as the host sees it: in the jail, or (selfJail) the host path itself. */
+  readonly hostBinary: string;
 }
 
 export function planDeployment(spec: JailSpec): DeploymentPlan {
@@ -50,14 +54,16 @@ export function planDeployment(spec: JailSpec): DeploymentPlan {
     // Every ancestor too, so that `mkdir` without -p would also work and the list documents the tree.
     for (let p = d; p !== '/' && !dirs.has(p); p = posix.dirname(p)) dirs.add(p);
   };
-  addDir(posix.dirname(spec.binary));
+  // A self-jailing daemon lives on the host: nothing of it is in the jail.
+  if (!spec.selfJail) addDir(posix.dirname(spec.binary));
   addDir(spec.logDir);
   for (const m of spec.mounts) addDir(m.to);
   for (const f of spec.files) addDir(posix.dirname(f.to));
 
   const common = { address: spec.address, logDir: spec.logDir, jail, service: spec.service };
   const freebsdValues: Record<string, string> = { ...common, port: String(freebsdListenPort) };
-  if (spec.pidfile !== undefined) freebsdValues.pidfile = spec.pidfile;
+  // Started on the host, a self-jailing daemon writes its pidfile before it enters the jail: the host's path.
+  if (spec.pidfile !== undefined) freebsdValues.pidfile = spec.selfJail ? posix.join(root, spec.pidfile) : spec.pidfile;
   if (ids) {
     freebsdValues.uid = ids[1] ?? '';
     freebsdValues.gid = ids[2] ?? '';
@@ -65,6 +71,10 @@ export function planDeployment(spec: JailSpec): DeploymentPlan {
     freebsdValues.user = spec.runAs;
   }
   const linuxValues: Record<string, string> = { ...common, port: String(spec.port) };
+  if (spec.selfJail && ids) {
+    linuxValues.uid = ids[1] ?? '';
+    linuxValues.gid = ids[2] ?? '';
+  }
 
   return {
     spec,
@@ -78,8 +88,10 @@ export function planDeployment(spec: JailSpec): DeploymentPlan {
     hostLogDir: posix.join(root, spec.logDir),
     jailDirs: [...dirs].sort(),
     freebsdListenPort,
-    freebsdArgs: [...spec.args, ...spec.freebsd.args].map((a) => expandPlaceholders(a, freebsdValues)),
-    linuxArgs: [...spec.args, ...spec.linux.args].map((a) => expandPlaceholders(a, linuxValues)),
+    freebsdArgs: [...[...spec.args, ...spec.freebsd.args].map((a) => expandPlaceholders(a, freebsdValues)), ...(spec.selfJail ? ['--jail', jail] : [])],
+    linuxArgs: [...[...spec.args, ...spec.linux.args].map((a) => expandPlaceholders(a, linuxValues)), ...(spec.selfJail ? ['--chroot', root] : [])],
+    selfJail: spec.selfJail,
+    hostBinary: spec.selfJail ? spec.binary : posix.join(root, spec.binary),
     ...(ids ? { uid: ids[1] ?? '', gid: ids[2] ?? '' } : { user: spec.runAs }),
   };
 }

@@ -1,20 +1,24 @@
 // `moat jail render SPEC --out DIR [--os freebsd|linux|all]` and
 // `moat jail check SPEC`: load and validate the spec, render everything in
 // memory, and only then write (render) or say nothing (check).
-import { EX_OK, errnoReason, isErrnoException, MoatError, parseCommandLine, UsageError, writeFilesAtomically, type Io } from '../core/index.js';
+import { EX_OK, parseCommandLine, UsageError, writeFilesAtomically, type Io } from '../core/index.js';
 import { loadSpec } from '../core/spec-loader.js';
 import { planDeployment, type DeploymentPlan } from './deployment-plan.js';
 import { renderDeployment, TARGET_OSES, type RenderedFile, type TargetOs } from './render-deployment.js';
+import { placeholderWarnings } from './seed-placeholders.js';
 import { jailSpecSchema } from './spec-schema.js';
 
 export const RENDER_USAGE = 'usage: moat jail render [--os freebsd|linux|all] --out DIR SPEC.yaml\n';
 export const CHECK_USAGE = 'usage: moat jail check SPEC.yaml\n';
 
-/** Load, validate and render a spec file; throws a SourceSyntaxError naming the field on a bad spec. */
-export async function renderSpecFile(file: string, oses: readonly TargetOs[] = TARGET_OSES): Promise<{ plan: DeploymentPlan; files: RenderedFile[] }> {
+/**
+ * Load, validate and render a spec file; throws a SourceSyntaxError naming
+ * the field on a bad spec. `warnings` are formatted lines for stderr.
+ */
+export async function renderSpecFile(file: string, oses: readonly TargetOs[] = TARGET_OSES): Promise<{ plan: DeploymentPlan; files: RenderedFile[]; warnings: string[] }> {
   const spec = await loadSpec(jailSpecSchema, file);
   const plan = planDeployment(spec);
-  return { plan, files: renderDeployment(plan, oses) };
+  return { plan, files: renderDeployment(plan, oses), warnings: await placeholderWarnings(spec, file) };
 }
 
 function parseOs(command: string, value: string | undefined): readonly TargetOs[] {
@@ -47,14 +51,9 @@ export async function renderMain(argv: readonly string[], io: Io): Promise<numbe
   const file = onePositional(command, positionals);
   if (values.out === undefined || values.out === '') throw new UsageError(`${command}: --out DIR is needed`, `try '${command} --help'`);
   const oses = parseOs(command, values.os);
-  const { files } = await renderSpecFile(file, oses);
-  let written: string[];
-  try {
-    written = await writeFilesAtomically(values.out, files);
-  } catch (e) {
-    if (!isErrnoException(e)) throw e;
-    throw new MoatError('MOAT_JAIL_WRITE', `cannot write under ${values.out}: ${errnoReason(e)}${e.path === undefined ? '' : ` (${e.path})`}`, { cause: e });
-  }
+  const { files, warnings } = await renderSpecFile(file, oses);
+  for (const w of warnings) io.stderr.write(`${w}\n`);
+  const written = await writeFilesAtomically(values.out, files);
   for (const w of written) io.stdout.write(`${w}\n`);
   return EX_OK;
 }
@@ -67,6 +66,7 @@ export async function checkMain(argv: readonly string[], io: Io): Promise<number
     io.stdout.write('Validates SPEC.yaml and renders it in memory; silent and exit 0 when it is good.\n');
     return EX_OK;
   }
-  await renderSpecFile(onePositional(command, positionals));
+  const { warnings } = await renderSpecFile(onePositional(command, positionals));
+  for (const w of warnings) io.stderr.write(`${w}\n`);
   return EX_OK;
 }

@@ -24,8 +24,16 @@ export function renderInstallDoc(plan: DeploymentPlan): string {
     out.push('');
   });
   out.push(
-    `The jail holds only ${spec.binary}${spec.files.length > 0 ? ' and the copied files' : ''}; its dataset is read-only,`,
-    `setuid=off and devices=off; logs go to ${plan.hostLogDir} (exec=off). For updates see UPDATE.`,
+    ...(plan.selfJail
+      ? [
+          `The jail holds no executable: ${spec.binary} runs from the host and enters it`,
+          `itself. Its dataset is read-only, exec=off, setuid=off and devices=off; logs go`,
+          `to ${plan.hostLogDir} (exec=off). For updates see UPDATE.`,
+        ]
+      : [
+          `The jail holds only ${spec.binary}${spec.files.length > 0 ? ' and the copied files' : ''}; its dataset is read-only,`,
+          `setuid=off and devices=off; logs go to ${plan.hostLogDir} (exec=off). For updates see UPDATE.`,
+        ]),
     '',
   );
   return out.join('\n');

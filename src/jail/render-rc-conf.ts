@@ -16,8 +16,13 @@ export function renderRcConf(plan: DeploymentPlan): string {
     lines.push('# If extra_netfs_types is already set, add nullfs to it instead.', 'extra_netfs_types="nullfs"');
   }
   lines.push(
-    '# The jail itself must start at boot too: jail_enable="YES", and if you use jail_list, add it there.',
-    `# jail_list="$jail_list ${plan.jail}"`,
+    // rc.conf(5), FreeBSD rc.d/jail (rcvar=jail_enable): the jails start at
+    // boot only with jail_enable; without it the jail is not running and the
+    // service's prestart refuses to start.
+    'jail_enable="YES"',
+    // rc.conf(5): an empty jail_list means every jail in jail.conf, so the
+    // list is left alone unless the host already names its jails.
+    `# If jail_list is set, add the jail to it: jail_list="$jail_list ${plan.jail}"`,
     `${plan.service}_enable="YES"`,
     '',
   );

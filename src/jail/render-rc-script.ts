@@ -3,7 +3,9 @@
 // inside it; instead daemon(8) runs jexec(8), with the log files opened by
 // the host. Two variants, as in the seed: start as root and let the daemon
 // drop to a numeric uid:gid, or `jexec -u USER` (a host user) on an
-// unprivileged port behind a PF rdr rule.
+// unprivileged port behind a PF rdr rule. A third, the one the seed wished
+// for: a daemon that enters the jail itself (--jail NAME, jail_attach(2)),
+// started by daemon(8) on the host, so the jail holds no executable at all.
 import { posix } from 'node:path';
 import type { DeploymentPlan } from './deployment-plan.js';
 import { shQuote, shWords } from './sh-quote.js';
@@ -12,11 +14,13 @@ export function renderRcScript(plan: DeploymentPlan): string {
   const { spec, service } = plan;
   const q = shQuote;
   const owner = plan.variant === 'redirect' ? (plan.user ?? '') : `${plan.uid ?? ''}:${plan.gid ?? ''}`;
-  const variantNote =
-    plan.variant === 'redirect'
+  const variantNote = plan.selfJail
+    ? `# Variant: started on the host as root (port ${spec.port}); the daemon enters the jail itself (--jail) and drops to ${owner}: the jail holds no executable.`
+    : plan.variant === 'redirect'
       ? `# Variant: jexec -u ${owner}, listening on port ${plan.freebsdListenPort}; see pf.conf for the rdr rule.`
       : `# Variant: started as root (port ${spec.port}); the daemon drops to ${owner} itself.`;
-  const jexec = plan.variant === 'redirect' ? `jexec -u ${q(owner)} "$jail_name"` : 'jexec "$jail_name"';
+  // With selfJail no jexec: the executable is the host's, and it jail_attach(2)es itself.
+  const jexec = plan.selfJail ? undefined : plan.variant === 'redirect' ? `jexec -u ${q(owner)} "$jail_name"` : 'jexec "$jail_name"';
   // Paths inside the jail become host paths by prefixing the jail root that
   // jls reports, so the script makes no assumption about where jails live.
   const inRoot = (p: string): string => `"$jail_root"${q(p)}`;
@@ -74,8 +78,9 @@ export function renderRcScript(plan: DeploymentPlan): string {
     '',
     `${service}_start()`,
     '{',
-    '\t# Not jexec -l: that changes to the home directory, which the jail lacks.',
-    `\tdaemon -c ${jexec} \\`,
+    ...(jexec === undefined
+      ? ['\t# No jexec: the daemon binds on the host, then enters the jail with jail_attach(2).', '\tdaemon -c \\']
+      : ['\t# Not jexec -l: that changes to the home directory, which the jail lacks.', `\tdaemon -c ${jexec} \\`]),
     `\t    ${shWords([spec.binary, ...plan.freebsdArgs])} \\`,
     '\t    >>"$logs_dir/stdout" 2>>"$logs_dir/stderr" </dev/null',
     '}',

@@ -26,13 +26,18 @@ export function renderZfsSetup(plan: DeploymentPlan): string {
     `\tzfs create -o mountpoint=${q(spec.zfs.mountpoint)} ${q(datasets.jails)}`,
     '',
     '# The jail: no setuid, no devices, no atime, UTF-8 names only.',
-    `zfs create ${opts(JAIL_DATASET_PROPERTIES)}${plan.explicitMountpoint ? ` -o mountpoint=${q(plan.root)}` : ''} ${q(datasets.jail)}`,
+    // A self-jailing daemon stays on the host: nothing in the jail may run.
+    `zfs create ${opts(plan.selfJail ? ['exec=off', ...JAIL_DATASET_PROPERTIES] : JAIL_DATASET_PROPERTIES)}${plan.explicitMountpoint ? ` -o mountpoint=${q(plan.root)}` : ''} ${q(datasets.jail)}`,
   ];
   for (const d of plan.jailDirs) lines.push(`mkdir -m 0755 ${q(hostPath(plan, d))}`);
   lines.push(
     '',
-    '# The only executable in the jail, built statically by an unprivileged user.',
-    `install -m 0555 ${q(spec.install)} ${q(hostPath(plan, spec.binary))}`,
+    ...(plan.selfJail
+      ? [
+          '# The daemon, on the host: it enters the jail itself, which holds no executable.',
+          spec.install === plan.hostBinary ? `# ${plan.hostBinary} is installed on the host already.` : `install -m 0555 ${q(spec.install)} ${q(plan.hostBinary)}`,
+        ]
+      : ['# The only executable in the jail, built statically by an unprivileged user.', `install -m 0555 ${q(spec.install)} ${q(plan.hostBinary)}`]),
   );
   for (const f of spec.files) lines.push(`install -m ${f.mode} ${q(f.from)} ${q(hostPath(plan, f.to))}`);
   lines.push(

@@ -121,10 +121,16 @@ export const jailSpecSchema = z
     description: freeText.optional(),
     /** The jail's name in jail.conf; defaults to the service name. */
     jail: z.string().regex(JAIL_NAME, 'must be a lowercase name of letters, digits and _, starting with a letter').optional(),
-    /** The daemon, as a path inside the jail. */
+    /** The daemon, as a path inside the jail; with selfJail, a path on the host. */
     binary: safePath,
     /** The host file (a static build) installed as `binary` at setup and on every update. */
     install: safePath,
+    /**
+     * The daemon confines itself (moat finger --jail/--chroot, seed 001's wish):
+     * started from the host as root, it binds, enters the jail and drops to
+     * runAs, so the jail holds no executable and its dataset is exec=off.
+     */
+    selfJail: z.boolean().default(false),
     /** Arguments on every OS. Placeholders: {address} {port} {logDir} {jail} {service}; {{ and }} are literal braces. */
     args: z.array(argument).max(256).default([]),
     /** `uid:gid` for a daemon that starts as root and drops itself (no passwd in the jail), or a host user for `jexec -u`. */
@@ -152,6 +158,9 @@ export const jailSpecSchema = z
       // privileges itself must be given numbers.
       ctx.addIssue({ code: 'custom', path: ['runAs'], message: 'must be uid:gid when the daemon starts as root: the jail has no passwd to look a name up in' });
     }
+    if (spec.selfJail && spec.redirect !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['selfJail'], message: 'a self-jailing daemon starts as root and drops itself: leave out redirect' });
+    }
     if (spec.redirect !== undefined && numeric) {
       // jexec(8) -u takes a user name from the host's passwd.
       ctx.addIssue({ code: 'custom', path: ['runAs'], message: 'must be a host user name with redirect: jexec -u takes a name, not uid:gid' });
@@ -173,9 +182,11 @@ export const jailSpecSchema = z
     // systemd unit drops privileges itself and needs no pid file.
     const common = ['address', 'port', 'logDir', 'jail', 'service'];
     const freebsdOnly = [...(spec.pidfile === undefined ? [] : ['pidfile']), ...(numeric ? ['uid', 'gid'] : ['user'])];
-    check(spec.args, ['args'], common);
+    // A self-jailing daemon drops to uid:gid itself on every OS.
+    const selfIds = spec.selfJail && numeric ? ['uid', 'gid'] : [];
+    check(spec.args, ['args'], [...common, ...selfIds]);
     check(spec.freebsd.args, ['freebsd', 'args'], [...common, ...freebsdOnly]);
-    check(spec.linux.args, ['linux', 'args'], common);
+    check(spec.linux.args, ['linux', 'args'], [...common, ...selfIds]);
     if (spec.pidfile !== undefined && !spec.pidfile.startsWith(`${spec.logDir}/`)) {
       // The jail dataset is read-only; the log dataset is the only place the daemon can write.
       ctx.addIssue({ code: 'custom', path: ['pidfile'], message: `must be under logDir (${spec.logDir}): the rest of the jail is read-only` });
@@ -183,7 +194,7 @@ export const jailSpecSchema = z
     // A noexec mount over the binary's directory, or any mount over the logs, would hide them.
     const covers = (outer: string, inner: string): boolean => inner === outer || inner.startsWith(`${outer}/`);
     spec.mounts.forEach((mnt, i) => {
-      if (covers(mnt.to, spec.binary) || covers(mnt.to, spec.logDir) || covers(spec.logDir, mnt.to)) {
+      if ((!spec.selfJail && covers(mnt.to, spec.binary)) || covers(mnt.to, spec.logDir) || covers(spec.logDir, mnt.to)) {
         ctx.addIssue({ code: 'custom', path: ['mounts', i, 'to'], message: 'must not cover the binary or the log directory, nor lie inside the log directory' });
       }
     });

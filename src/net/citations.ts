@@ -6,6 +6,10 @@ export const CITE = {
   seedVpn: 'seed 000, "Building a l2tp/IPsec VPN based around a OpenBSD head-end"',
   fbsdRcConf: 'rc.conf(5): ifconfig_<interface>, static_routes, route_<name>',
   fbsdCloned: 'rc.conf(5): cloned_interfaces, create_args_<interface>, ifconfig_<interface>_ipv6, ipv6_defaultrouter',
+  fbsdRcConfD:
+    'rc.subr(8) load_rc_config NAME (libexec/rc/rc.subr): a script sources /etc/rc.conf, then /etc/rc.conf.d/NAME for its own NAME only',
+  fbsdNetif: 'libexec/rc/rc.d/netif: name="netif"; "load_rc_config network" then "load_rc_config $name": reads rc.conf.d/network and rc.conf.d/netif',
+  fbsdRouting: 'libexec/rc/rc.d/routing: name="routing"; "load_rc_config $name": of rc.conf.d it reads routing alone; static_inet adds static_routes in order',
   fbsdBhyve: 'bhyve(8): -s slot,virtio-net,tapN,mac=xx:xx:xx:xx:xx:xx',
   fbsdBridge: 'if_bridge(4), rc.conf(5): ifconfig_bridge0="addm IF"',
   obsdHostnameIf: 'hostname.if(5): lines starting with "!" are run as commands',
@@ -14,6 +18,7 @@ export const CITE = {
   obsdIpsec: 'ipsec.conf(5): ike passive esp transport proto udp from A to any port 1701 psk',
   obsdIpsecCrypto: 'ipsec.conf(5): main auth/enc/group, quick auth/enc/group',
   obsdPf: 'pf.conf(5), seed 000: pass isakmp, ipsec-nat-t, esp, ah; pass on enc0',
+  obsdPfAnchor: 'pf.conf(5) ANCHORS: anchor "NAME"; load anchor "NAME" from "FILE"; pfctl(8) -a NAME -f FILE',
   obsdNpppd: 'npppd.conf(5): tunnel L2TP protocol l2tp, ipcp, interface pppx0, bind',
   obsdNpppdUsers: 'npppd-users(5): :password=…:framed-ip-address=…:',
   obsdPipex: 'pipex(4), sysctl.conf(5): net.pipex.enable=1 (seed 000: 5.8 panics without it)',

@@ -1,6 +1,8 @@
 // `moat net dhcpv6-check`: judge the lease timers in DHCPv6 Advertise and
 // Reply messages from a capture, or given as flags.
-import { EX_DATAERR, EX_OK, UsageError, installStatusLine, readCapture, parseCommandLine, type Io } from '../core/index.js';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { EX_DATAERR, EX_FAIL, EX_OK, UsageError, installStatusLine, onFile, readCapture, parseCommandLine, type Io } from '../core/index.js';
 import { resolve } from 'node:path';
 import { dhcpv6FromFrame } from './dhcpv6-capture.js';
 import { MESSAGE_NAMES, MSG_ADVERTISE, MSG_REPLY, parseDhcpv6, type IdentityAssociation } from './dhcpv6-message.js';
@@ -58,10 +60,12 @@ export async function dhcpv6Main(argv: readonly string[], io: Io): Promise<numbe
       t2: seconds(command, 't2', values.t2),
       leases: [{ what: 'address', preferred: seconds(command, 'preferred', values.preferred), valid: seconds(command, 'valid', values.valid) }],
     };
-    return report(io, `flags: ${describe(ia)}`, judgeIa(ia, iface)) ? 1 : EX_OK;
+    return report(io, `flags: ${describe(ia)}`, judgeIa(ia, iface)) ? EX_FAIL : EX_OK;
   }
   const [file, extra] = positionals;
   if (file === undefined || extra !== undefined) throw new UsageError(`${command}: give one capture file, or the timer flags`, `try '${command} --help'`);
+  // core's file errors: "cannot read FILE: No such file or directory", EX_NOINPUT (or EX_NOPERM).
+  await onFile(file, 'read', () => access(resolve(io.cwd, file), constants.R_OK));
   let n = 0;
   let seen = 0;
   let bad = false;
@@ -88,5 +92,5 @@ export async function dhcpv6Main(argv: readonly string[], io: Io): Promise<numbe
     io.stderr.write(`moat net dhcpv6-check: ${file}: no DHCPv6 Advertise or Reply (UDP 547 to 546) among ${String(n)} packets\n`);
     return EX_DATAERR;
   }
-  return bad ? 1 : EX_OK;
+  return bad ? EX_FAIL : EX_OK;
 }

@@ -8,7 +8,8 @@ export { netSpecSchema, type NetSpec, type GuestSpec, type TunnelSpec, type VpnS
 export { renderSpec, type RenderOptions } from './render.js';
 export { TARGETS, type Target, type RenderedFile, type RenderResult } from './render-types.js';
 export { ipCommands } from './render-linux.js';
-export { parseFile, fileKind } from './lint-parse.js';
+export { parseFile, type CheckContext } from './lint-parse.js';
+export { judgeKind, kindByContent, kindByName, type Family, type FileKind } from './lint-kind.js';
 export { analyze } from './lint-analyze.js';
 export { lintSpec } from './lint-spec.js';
 export { RULES, formatFinding, type Finding, type RuleId } from './lint-rules.js';
@@ -16,8 +17,8 @@ export { parseDhcpv6, type Dhcpv6Message, type IdentityAssociation } from './dhc
 export { dhcpv6FromFrame } from './dhcpv6-capture.js';
 export { judgeIa, INFINITY, type Verdict } from './dhcpv6-verdict.js';
 
-const USAGE = `usage: moat net render SPEC.yaml --os TARGET --out DIR [--release R] [--guest NAME]...
-       moat net check SPEC.yaml... | moat net check --os TARGET FILE...
+const USAGE = `usage: moat net render SPEC.yaml --os TARGET -o DIR [--release R] [--guest NAME]...
+       moat net check SPEC.yaml... | moat net check --os OS [--release R] FILE...
        moat net dhcpv6-check CAPTURE | --t1 N --t2 N --preferred N --valid N
   'moat net COMMAND --help' describes each command; see moat-net(8).
 `;

@@ -3,11 +3,14 @@
 // pipex, crypto, L2TP without IPsec, and PF's skip on lo0.
 import { prefixContains } from './address.js';
 import type { FileFacts, RouteEvent } from './lint-facts.js';
+import { rcConfRouting } from './lint-rc-conf.js';
 import { RULES, type Finding } from './lint-rules.js';
 
 export function analyze(all: readonly FileFacts[]): Finding[] {
-  const out: Finding[] = [];
-  const files = [...all].sort((a, b) => a.rank - b.rank);
+  // FreeBSD's rc.conf files: their routes as rc.d/routing sees them all together.
+  const rc = rcConfRouting(all);
+  const out: Finding[] = [...rc.findings];
+  const files = [...all, ...(rc.view === undefined ? [] : [rc.view])].sort((a, b) => a.rank - b.rank);
   const events: RouteEvent[] = files.flatMap((f) => f.routes);
   const addrs = events.filter((e) => e.kind === 'addr');
   events.forEach((e, i) => {

@@ -15,6 +15,19 @@ export type RouteEvent =
   /** A default route through `gateway`; `onlink` when the route itself says so (ip … onlink). */
   | (Where & { readonly kind: 'default'; readonly gateway: string; readonly onlink: boolean });
 
+/** An rc.conf(5) assignment, its value expanded as sh does when sourcing it. */
+export interface RcVar extends Where {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** An rc.conf-kind file: its lines, for the one shell rc.d/routing sources them into, and the release judged. */
+export interface RcConf {
+  readonly lines: readonly { text: string; line: number }[];
+  readonly vars: readonly RcVar[];
+  readonly release: string;
+}
+
 export interface FileFacts {
   readonly file: string;
   /** When the file is applied at boot, relative to the others: interface files, then static routes, then local scripts. */
@@ -29,6 +42,8 @@ export interface FileFacts {
   readonly npppdPppx: Where[];
   readonly pipexEnabled: Where[];
   readonly pipexDisabled: Where[];
+  /** Set for rc.conf(5) files; their routes are judged together (lint-rc-conf.ts). */
+  rc?: RcConf;
 }
 
 export function emptyFacts(file: string, rank: number): FileFacts {

@@ -1,44 +1,16 @@
 // Read one configuration file of any format moat net renders (or a person
 // wrote) and gather its lint facts. The format is told by the file's name,
-// as the system itself finds it: hostname.vio0, ifconfig.vioif0, route.conf,
-// rc.conf, pf.conf, ipsec.conf, npppd.conf, sysctl.conf, interfaces,
-// *.yaml (netplan), *.network (networkd), swanctl.conf, and shell scripts.
-import { basename } from 'node:path';
+// as the system itself finds it (lint-kind.ts): hostname.vio0, ifconfig.vioif0,
+// route.conf, rc.conf, pf.conf, ipsec.conf, npppd.conf, sysctl.conf,
+// interfaces, *.yaml (netplan), *.network (networkd), swanctl.conf, and shell
+// scripts; `check --os` reads the kind from the content for other names.
 import { isMap, isSeq, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
 import { netmaskLength, parsePrefixed } from './address.js';
 import { bsdIfconfigArgs, bsdRouteArgs, shellCommand, words } from './lint-commands.js';
 import { emptyFacts, type FileFacts } from './lint-facts.js';
-
-export type FileKind =
-  | 'hostname.if' | 'ifconfig.if' | 'route.conf' | 'rc.conf' | 'pf.conf' | 'ipsec.conf' | 'swanctl.conf'
-  | 'npppd.conf' | 'sysctl.conf' | 'interfaces' | 'netplan' | 'networkd' | 'shell' | 'ignored';
-
-/** What a file of no recognised name is taken for, by the --os of `check`. */
-const FALLBACK: Record<string, FileKind> = { 'linux-netplan': 'netplan', 'linux-networkd': 'networkd', 'linux-ifupdown': 'interfaces' };
-
-export function fileKind(path: string, target?: string): FileKind {
-  const kind = kindByName(path);
-  return kind === 'shell' && target !== undefined ? (FALLBACK[target] ?? kind) : kind;
-}
-
-function kindByName(path: string): FileKind {
-  const name = basename(path);
-  if (/^hostname\..+/.test(name)) return 'hostname.if';
-  if (/^ifconfig\..+/.test(name)) return 'ifconfig.if';
-  if (name === 'route.conf') return 'route.conf';
-  if (name === 'rc.conf.local' || name === 'npppd-users' || name === 'chap-secrets' || name === 'xl2tpd.conf' || name.startsWith('options.')) return 'ignored';
-  if (name.startsWith('rc.conf') || path.includes('rc.conf.d/')) return 'rc.conf';
-  if (name.endsWith('pf.conf')) return 'pf.conf';
-  if (name === 'ipsec.conf') return 'ipsec.conf';
-  if (name.endsWith('.conf') && (name.startsWith('swanctl') || path.includes('swanctl/'))) return 'swanctl.conf';
-  if (name === 'npppd.conf') return 'npppd.conf';
-  if (name === 'sysctl.conf') return 'sysctl.conf';
-  if (name === 'interfaces' || path.includes('interfaces.d/')) return 'interfaces';
-  if (/\.ya?ml$/.test(name)) return 'netplan';
-  if (name.endsWith('.network')) return 'networkd';
-  if (name.endsWith('.netdev')) return 'ignored';
-  return 'shell';
-}
+import { kindByName, type FileKind } from './lint-kind.js';
+import { FREEBSD_CURRENT } from './freebsd-routing-order.js';
+import { parseRcConf } from './lint-rc-conf.js';
 
 /** Boot order: interface files, then static routes, then local scripts. */
 function rankOf(kind: FileKind): number {
@@ -62,8 +34,16 @@ export function logicalLines(text: string, comment = /(^|\s)#.*$/): { text: stri
   return out;
 }
 
-export function parseFile(path: string, text: string, target?: string): FileFacts {
-  const kind = fileKind(path, target);
+/** What the files are checked for: the target of `check --os` and the release it runs. */
+export interface CheckContext {
+  /** The kind, when the caller judged it (check --os); else told by the name, a shell script when the name says nothing. */
+  readonly kind?: FileKind;
+  /** The system's release; FreeBSD's route order depends on it (FREEBSD_CURRENT when absent). */
+  readonly release?: string;
+}
+
+export function parseFile(path: string, text: string, context: CheckContext = {}): FileFacts {
+  const kind = context.kind ?? kindByName(path) ?? 'shell';
   const facts = emptyFacts(path, rankOf(kind));
   switch (kind) {
     case 'hostname.if':
@@ -88,7 +68,7 @@ export function parseFile(path: string, text: string, target?: string): FileFact
       }
       break;
     case 'rc.conf':
-      parseRcConf(text, facts);
+      parseRcConf(logicalLines(text), facts, context.release ?? FREEBSD_CURRENT);
       break;
     case 'pf.conf':
       parsePf(text, facts);
@@ -125,30 +105,6 @@ export function parseFile(path: string, text: string, target?: string): FileFact
       break;
   }
   return facts;
-}
-
-/** rc.conf(5): ifconfig_IF addresses; defaultrouter first, then static_routes in their order (rc.d/routing). */
-function parseRcConf(text: string, facts: FileFacts): void {
-  const vars = new Map<string, { value: string; line: number }>();
-  for (const l of logicalLines(text)) {
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"]*)"|'([^']*)'|(\S*))/.exec(l.text);
-    if (m?.[1] !== undefined) vars.set(m[1], { value: m[2] ?? m[3] ?? m[4] ?? '', line: l.line });
-  }
-  const expand = (s: string): string => s.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_, n: string) => vars.get(n)?.value ?? '');
-  for (const [name, v] of vars) {
-    if (!/^ifconfig_[A-Za-z0-9_.]+(_alias\d+)?$/.test(name) || name.endsWith('_ipv6')) continue;
-    const w = words(expand(v.value));
-    const at = w.indexOf('inet');
-    if (at >= 0) bsdIfconfigArgs(w.slice(at + 1), facts, v.line);
-  }
-  const def = vars.get('defaultrouter');
-  if (def !== undefined && def.value !== '' && def.value !== 'NO') {
-    bsdRouteArgs(['default', expand(def.value)], facts, def.line);
-  }
-  for (const r of words(expand(vars.get('static_routes')?.value ?? ''))) {
-    const v = vars.get(`route_${r}`);
-    if (v !== undefined) bsdRouteArgs(words(expand(v.value)), facts, v.line);
-  }
 }
 
 function parsePf(text: string, facts: FileFacts): void {

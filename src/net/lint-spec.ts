@@ -7,6 +7,7 @@ import { analyze } from './lint-analyze.js';
 import { parseFile } from './lint-parse.js';
 import type { Finding } from './lint-rules.js';
 import { renderSpec } from './render.js';
+import { LEGACY_APPLE_WARNING } from './render-openbsd-vpn.js';
 import { TARGETS } from './render-types.js';
 import { guestGateway, type NetSpec } from './spec-schema.js';
 
@@ -53,7 +54,7 @@ export function lintSpec(spec: NetSpec, text: string, file: string): Finding[] {
     }
   });
   if (spec.vpn !== undefined) {
-    if (spec.vpn.crypto === 'legacy-apple') out.push({ rule: 'legacy-crypto', message: 'vpn.crypto is legacy-apple: 3des, hmac-sha1, modp1024', file, line: lineOf('vpn', 'crypto') });
+    if (spec.vpn.crypto === 'legacy-apple') out.push({ rule: 'legacy-crypto', message: LEGACY_APPLE_WARNING, file, line: lineOf('vpn', 'crypto') });
     if (!spec.vpn.pipex) out.push({ rule: 'pipex-disabled', message: 'vpn.pipex is false but npppd uses pppx(4): OpenBSD 5.8 panics on the first session', file, line: lineOf('vpn', 'pipex') });
   }
   // The file rules over every target's output, with every guest in every form.

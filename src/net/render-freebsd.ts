@@ -1,62 +1,110 @@
-// FreeBSD: the guest's rc.conf lines (seed 000, in the order that matters:
+// FreeBSD: the guest's rc.conf(5) lines (seed 000, in the order that matters:
 // the host route to the gateway before the default route), the gif(4) tunnel,
-// and on a FreeBSD host the bridge and one bhyve(8) command line per guest.
+// and on a FreeBSD host the bridge and one bhyve(8) command line per guest;
+// each variable in the rc.conf.d file of the rc.d script that reads it.
 import { CITE } from './citations.js';
 import { lines, type RenderedFile } from './render-types.js';
 import { guestGateway, guestMac, hostOf, type GuestSpec, type NetSpec, type TunnelSpec } from './spec-schema.js';
 
+/**
+ * Where FreeBSD's rc(8) reads each variable. load_rc_config NAME sources
+ * /etc/rc.conf.d/NAME for the calling script's own NAME only (rc.subr), so
+ * interface variables go where rc.d/netif reads them and route variables
+ * where rc.d/routing reads them; a file named after no rc.d script (the
+ * "tunnel" file of old) is read by nothing.
+ */
+export const FREEBSD_NETIF_FILE = 'etc/rc.conf.d/netif';
+export const FREEBSD_ROUTING_FILE = 'etc/rc.conf.d/routing';
+
+/** rc.d/netif sources /etc/rc.conf first, then this file: one assignment wins. */
+const CLONED_NOTE = '# This cloned_interfaces replaces one set in /etc/rc.conf: list here any interface that one creates.';
+
 export function renderFreebsdGuest(spec: NetSpec, g: GuestSpec, tunnel: TunnelSpec | undefined): RenderedFile[] {
   const gw = guestGateway(spec, g);
   const ip = g.ip.includes('/') ? g.ip : `${g.ip}/32`;
-  const body = [
-    `# ${g.name}: FreeBSD${g.release === undefined ? '' : ` ${g.release}`} guest, failover IP ${ip}`,
+  const title = `# ${g.name}: FreeBSD${g.release === undefined ? '' : ` ${g.release}`} guest, failover IP ${ip}`;
+  const tun = tunnel === undefined ? undefined : freebsdTunnel(tunnel);
+  const netif = [
+    title,
     `# ${CITE.seed}`,
+    `# ${CITE.fbsdRcConfD}`,
+    `# ${CITE.fbsdNetif}`,
+    `ifconfig_${g.interface}="inet ${ip}"`,
+    ...(tun === undefined ? [] : ['', ...tun.comment, CLONED_NOTE, `cloned_interfaces="${tun.ifname}"`, ...tun.netif]),
+  ];
+  const routing = [
+    title,
+    `# ${CITE.seed}`,
+    `# ${CITE.fbsdRcConfD}`,
+    `# ${CITE.fbsdRouting}`,
     `# ${CITE.fbsdRcConf}`,
     '# The gateway lies outside the /32, so a host route to it comes first:',
     '# static_routes are added in the order listed, "gateway" before "default".',
-    `ifconfig_${g.interface}="inet ${ip}"`,
     `gateway_if="${g.interface}"`,
     `gateway_ip="${gw}"`,
     'static_routes="gateway default"',
     'route_gateway="-host $gateway_ip -interface $gateway_if"',
     'route_default="default $gateway_ip"',
+    ...(tun === undefined ? [] : ['', ...tun.comment, ...tun.routing]),
   ];
-  if (tunnel !== undefined) body.push('', ...freebsdTunnelLines(tunnel));
-  return [{ path: `${g.name}/etc/rc.conf.d/network`, content: lines(...body) }];
+  return [
+    { path: `${g.name}/${FREEBSD_NETIF_FILE}`, content: lines(...netif) },
+    { path: `${g.name}/${FREEBSD_ROUTING_FILE}`, content: lines(...routing) },
+  ];
 }
 
-export function freebsdTunnelLines(t: TunnelSpec): string[] {
+/** A gif(4) tunnel: its interface lines (read by rc.d/netif) and its IPv6 default route (read by rc.d/routing). */
+export function freebsdTunnel(t: TunnelSpec): { ifname: string; comment: string[]; netif: string[]; routing: string[] } {
   const ifname = t.interface ?? 'gif0';
   const client = t.client6.split('/')[0] ?? t.client6;
-  return [
-    `# Hurricane Electric 6in4 tunnel; routed prefix ${t.routed}`,
-    `# ${CITE.fbsdCloned}`,
-    `cloned_interfaces="${ifname}"`,
-    `create_args_${ifname}="tunnel ${t.local} ${t.remote} mtu ${String(t.mtu)}"`,
-    `ifconfig_${ifname}_ipv6="inet6 ${client} ${t.server6} prefixlen 128"`,
-    `ipv6_defaultrouter="${t.server6}"`,
-  ];
+  return {
+    ifname,
+    comment: [`# Hurricane Electric 6in4 tunnel; routed prefix ${t.routed}`, `# ${CITE.fbsdCloned}`],
+    netif: [`create_args_${ifname}="tunnel ${t.local} ${t.remote} mtu ${String(t.mtu)}"`, `ifconfig_${ifname}_ipv6="inet6 ${client} ${t.server6} prefixlen 128"`],
+    routing: [`ipv6_defaultrouter="${t.server6}"`],
+  };
 }
 
-/** The host's bridge, taps, and one bhyve command line per guest with its MAC. */
-export function renderFreebsdHost(spec: NetSpec, guests: readonly GuestSpec[]): RenderedFile[] {
+/**
+ * The host's bridge, taps and (when it ends on the host) tunnel, and one bhyve
+ * command line per guest with its MAC. cloned_interfaces is one variable:
+ * a second assignment would replace the first, so the bridge, the taps and
+ * the tunnel share one list.
+ */
+export function renderFreebsdHost(spec: NetSpec, guests: readonly GuestSpec[], tunnel: TunnelSpec | undefined): RenderedFile[] {
   const files: RenderedFile[] = [];
+  const h = hostOf(spec);
   const taps = guests.map((g) => g.tap);
+  const tun = tunnel === undefined ? undefined : freebsdTunnel(tunnel);
+  // A bridge only when there are guests to bridge to the uplink.
+  const bridged = taps.length > 0;
+  const cloned = [...(bridged ? ['bridge0', ...taps] : []), ...(tun === undefined ? [] : [tun.ifname])];
   files.push({
-    path: `${hostOf(spec).name}/etc/rc.conf.d/network`,
+    path: `${h.name}/${FREEBSD_NETIF_FILE}`,
     content: lines(
-      `# ${hostOf(spec).name}: FreeBSD host; guests bridged to ${hostOf(spec).uplink}`,
-      `# ${CITE.fbsdBridge}`,
-      `cloned_interfaces="bridge0${taps.map((t) => ` ${t}`).join('')}"`,
-      `ifconfig_bridge0="addm ${hostOf(spec).uplink}${taps.map((t) => ` addm ${t}`).join('')} up"`,
+      `# ${h.name}: FreeBSD host${bridged ? `; guests bridged to ${h.uplink}` : ''}`,
+      `# ${CITE.fbsdRcConfD}`,
+      `# ${CITE.fbsdNetif}`,
+      bridged ? `# ${CITE.fbsdBridge}` : undefined,
+      tun === undefined ? undefined : `# ${CITE.fbsdCloned}`,
+      CLONED_NOTE,
+      `cloned_interfaces="${cloned.join(' ')}"`,
+      bridged ? `ifconfig_bridge0="addm ${h.uplink}${taps.map((t) => ` addm ${t}`).join('')} up"` : undefined,
       ...taps.map((t) => `ifconfig_${t}="up"`),
+      ...(tun === undefined ? [] : ['', tun.comment[0], ...tun.netif]),
     ),
   });
+  if (tun !== undefined) {
+    files.push({
+      path: `${h.name}/${FREEBSD_ROUTING_FILE}`,
+      content: lines(`# ${h.name}: FreeBSD host, IPv6 through the tunnel`, `# ${CITE.fbsdRcConfD}`, `# ${CITE.fbsdRouting}`, ...tun.comment, ...tun.routing),
+    });
+  }
   for (const g of guests.filter((x) => x.hypervisor === 'bhyve')) {
     const mac = guestMac(spec, g);
     const nic = `${g.slot},virtio-net,${g.tap}${mac === undefined ? '' : `,mac=${mac}`}`;
     files.push({
-      path: `${hostOf(spec).name}/usr/local/etc/bhyve/${g.name}.sh`,
+      path: `${h.name}/usr/local/etc/bhyve/${g.name}.sh`,
       mode: 0o755,
       content: lines(
         '#!/bin/sh',

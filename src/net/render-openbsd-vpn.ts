@@ -1,4 +1,4 @@
-// OpenBSD as seed 000's L2TP/IPsec head-end: pf.conf, ipsec.conf, npppd.conf,
+// OpenBSD as seed 000's L2TP/IPsec head-end: a PF anchor, ipsec.conf, npppd.conf,
 // npppd-users, sysctl.conf (pipex) and rc.conf.local, plus PF redirects for
 // jail services (without "set skip on lo0" when one redirects on lo0).
 import { CITE } from './citations.js';
@@ -6,6 +6,23 @@ import { lines, type RenderedFile } from './render-types.js';
 import type { JailServiceSpec, NetSpec, VpnSpec } from './spec-schema.js';
 
 export const VPN_MACHINE = 'vpn';
+
+/**
+ * The head-end's PF rules are an anchor loaded from the ruleset already on
+ * the machine, never a ruleset of their own: "pfctl -f" of a new pf.conf on a
+ * rented server replaces the rules that let its administrator in over ssh.
+ * pf.conf(5) ANCHORS: 'anchor "NAME"' evaluates the anchor's rules at that
+ * point of the main ruleset; 'load anchor "NAME" from "FILE"' fills it when
+ * pf.conf is loaded; "pfctl -a NAME -f FILE" fills it now.
+ */
+export const PF_ANCHOR = 'moat-vpn';
+export const PF_ANCHOR_FILE = `/etc/pf.${PF_ANCHOR}.conf`;
+export const PF_ANCHOR_LINES = [`anchor "${PF_ANCHOR}"`, `load anchor "${PF_ANCHOR}" from "${PF_ANCHOR_FILE}"`] as const;
+export const PF_ANCHOR_LOAD = `pfctl -a ${PF_ANCHOR} -f ${PF_ANCHOR_FILE}`;
+export const PF_ANCHOR_WARNING =
+  `${VPN_MACHINE}${PF_ANCHOR_FILE} is a PF anchor, not a ruleset: it leaves your pf.conf, and the ssh and host ` +
+  `rules in it, as they are. Append to /etc/pf.conf the lines '${PF_ANCHOR_LINES[0]}' and '${PF_ANCHOR_LINES[1]}', ` +
+  `then load it now with '${PF_ANCHOR_LOAD}' (check first with 'pfctl -n -a ${PF_ANCHOR} -f ${PF_ANCHOR_FILE}')`;
 
 /** The legacy-apple profile: what the seed says Apple's clients need, and why it is a warning. */
 export const LEGACY_APPLE_WARNING =
@@ -49,7 +66,7 @@ export function renderOpenbsdVpn(spec: NetSpec, vpn: VpnSpec): RenderedFile[] {
     ...vpn.users.flatMap((u) => [`${u.name}:\\`, `\t:password=${u.password}:\\`, `\t:framed-ip-address=${u.framedIp}:`]),
   );
   const files: RenderedFile[] = [
-    { path: `${m}/etc/pf.conf`, content: pf, mode: 0o600 },
+    { path: `${m}${PF_ANCHOR_FILE}`, content: pf, mode: 0o600 },
     { path: `${m}/etc/ipsec.conf`, content: ipsec, mode: 0o600 },
     { path: `${m}/etc/npppd/npppd.conf`, content: npppd, mode: 0o640 },
     { path: `${m}/etc/npppd/npppd-users`, content: users, mode: 0o600 },
@@ -69,8 +86,16 @@ function renderOpenbsdPf(spec: NetSpec): string {
   return lines(
     `# ${CITE.seedVpn}`,
     `# ${CITE.obsdPf}`,
-    redirectsOnLo ? `# No "set skip on lo": ${CITE.pfSkipLo}` : 'set skip on lo',
-    'block return',
+    `# ${CITE.obsdPfAnchor}`,
+    `# The rules of the PF anchor "${PF_ANCHOR}", not a ruleset: loading them keeps`,
+    '# the rules already in /etc/pf.conf, and with them ssh and the host\'s own',
+    '# traffic. Append to /etc/pf.conf, after its own rules (the last matching',
+    '# rule wins, so these passes are not overridden by an earlier block):',
+    ...PF_ANCHOR_LINES.map((l) => `#   ${l}`),
+    '# and load the anchor now, without touching the main ruleset:',
+    `#   pfctl -n -a ${PF_ANCHOR} -f ${PF_ANCHOR_FILE}   (check)`,
+    `#   ${PF_ANCHOR_LOAD}`,
+    redirectsOnLo ? `# If /etc/pf.conf has "set skip on lo", remove it: ${CITE.pfSkipLo}` : undefined,
     '# Only IKE and ESP/AH; UDP 1701 is reached through enc0 alone, so no L2TP without IPsec.',
     `pass quick proto { esp, ah } from any to self`,
     `pass quick proto udp from any to self port { isakmp, ipsec-nat-t } keep state`,

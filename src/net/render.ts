@@ -4,12 +4,12 @@
 // VPN head-end for OpenBSD and Linux.
 import { MoatError } from '../core/index.js';
 import { CITE } from './citations.js';
-import { renderFreebsdGuest, renderFreebsdHost, freebsdTunnelLines, qemuLine } from './render-freebsd.js';
+import { renderFreebsdGuest, renderFreebsdHost, qemuLine } from './render-freebsd.js';
 import { linuxTunnelCommands, renderLinuxGuest } from './render-linux.js';
 import { renderLinuxVpn } from './render-linux-vpn.js';
 import { NETBSD_CURRENT, renderNetbsdGuest } from './render-netbsd.js';
 import { OPENBSD_CURRENT, openbsdTunnel, renderOpenbsdGuest } from './render-openbsd.js';
-import { LEGACY_APPLE_WARNING, renderOpenbsdVpn } from './render-openbsd-vpn.js';
+import { PF_ANCHOR_WARNING, renderOpenbsdVpn } from './render-openbsd-vpn.js';
 import { lines, targetFamily, type RenderedFile, type RenderResult, type Target } from './render-types.js';
 import { hostOf, type GuestSpec, type NetSpec } from './spec-schema.js';
 
@@ -40,9 +40,11 @@ export function renderSpec(spec: NetSpec, options: RenderOptions): RenderResult 
     files.push(...renderGuest(spec, g, options, tunnel));
   }
   if (spec.host?.os === family && (spec.guests.length > 0 || spec.tunnel !== undefined)) {
-    if (family === 'freebsd') files.push(...renderFreebsdHost(spec, spec.guests));
+    const onHost = spec.tunnel?.guest === undefined ? spec.tunnel : undefined;
+    // FreeBSD: the host's tunnel joins its bridge and taps in one cloned_interfaces.
+    if (family === 'freebsd') files.push(...renderFreebsdHost(spec, spec.guests, onHost));
     else if (family === 'linux') files.push(...spec.guests.map((g) => qemuLine(spec, g)));
-    if (spec.tunnel !== undefined && spec.tunnel.guest === undefined) files.push(...hostTunnel(spec, target));
+    if (onHost !== undefined && family !== 'freebsd') files.push(...hostTunnel(spec, target));
   }
   // Jail redirects go in the FreeBSD host's pf.conf; on OpenBSD they join the head-end's.
   if (spec.host?.os === 'freebsd' && family === 'freebsd' && spec.jails.length > 0) files.push(freebsdJailPf(spec));
@@ -50,14 +52,14 @@ export function renderSpec(spec: NetSpec, options: RenderOptions): RenderResult 
     throw new MoatError('MOAT_NET_NO_GUEST', `tunnel.guest names '${spec.tunnel.guest}', which is not a guest`);
   }
   if (spec.vpn !== undefined) {
-    if (family === 'openbsd') files.push(...renderOpenbsdVpn(spec, spec.vpn));
+    if (family === 'openbsd') {
+      files.push(...renderOpenbsdVpn(spec, spec.vpn));
+      warnings.push(PF_ANCHOR_WARNING);
+    }
     else if (family === 'linux') files.push(...renderLinuxVpn(spec.vpn));
     else warnings.push(`the VPN head-end is rendered for openbsd and linux only, not ${target}`);
-    if (spec.vpn.crypto === 'legacy-apple') warnings.push(LEGACY_APPLE_WARNING);
   }
-  for (const f of spec.failover) {
-    if (f.mac === undefined) warnings.push(`failover IP ${f.ip} has no MAC: the provider drops frames from any other MAC`);
-  }
+  // The spec's own pitfalls (legacy-apple crypto, a missing MAC…) are lintSpec's findings.
   if (files.length === 0) {
     throw new MoatError(
       'MOAT_NET_NOTHING',
@@ -86,7 +88,6 @@ function hostTunnel(spec: NetSpec, target: Target): RenderedFile[] {
   const t = spec.tunnel;
   if (t === undefined) return [];
   const h = hostOf(spec).name;
-  if (target === 'freebsd') return [{ path: `${h}/etc/rc.conf.d/tunnel`, content: lines(...freebsdTunnelLines(t)) }];
   if (target === 'openbsd') return [openbsdTunnel(h, t)];
   // A Linux host: the sit tunnel as ip(8) commands, whatever the form of the guests.
   return [

@@ -1,5 +1,5 @@
 // `moat root build`: the command line over buildRoot().
-import { UsageError, parseCommandLine, type Io } from '../core/index.js';
+import { UsageError, installStatusLine, parseCommandLine, type Io } from '../core/index.js';
 import { buildRoot, type PathPair } from './build.js';
 import { absolute } from './ldd.js';
 import { shown } from './manifest.js';
@@ -91,6 +91,8 @@ export async function buildMain(argv: readonly string[], io: Io): Promise<number
       ...(values.os === 'linux' || values.os === 'freebsd' ? { os: values.os } : {}),
     },
     io,
+    // The process's status line is the command's to install, not the library's.
+    { status: (describe) => installStatusLine({ command: 'moat root build', describe, stream: io.stderr }) },
   );
   for (const w of report.warnings) io.stderr.write(`moat root build: warning: ${w}\n`);
   for (const p of report.stripped) io.stderr.write(`moat root build: stripped setuid/setgid from ${shown(p)}\n`);

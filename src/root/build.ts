@@ -1,12 +1,13 @@
 // `moat root build` as a library function: resolve closures, plan the
 // layout, write it with RootWriter, then ld.so.cache or ld-elf.so.hints, and
 // the manifest.
-import { lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { posix } from 'node:path';
-import { MoatError, Progress, installStatusLine, type Io } from '../core/index.js';
+import { MoatError, Progress, fileError, isErrnoException, writeFilesAtomically, type Io } from '../core/index.js';
 import { dlopenWarnings } from './dlopen-hints.js';
 import { NotElfError, readElf } from './elf-reader.js';
+import { readImportedSymbols } from './elf-symbols.js';
 import { planExtras } from './extras.js';
 import { buildElfHints, readElfHints } from './freebsd-rtld.js';
 import { ldconfigUsable, mayBeReadByLdconfig, runLdconfig, type LdconfigStatus } from './ldconfig.js';
@@ -37,6 +38,16 @@ export interface BuildOptions {
   /** Arguments to run the first binary with under strace. */
   trace?: string[];
   os?: 'linux' | 'freebsd';
+}
+
+/**
+ * What the caller may hook into. Library code changes no process state, so
+ * the status line (SIGUSR1/SIGINFO) is the CLI's: `status` is called once
+ * the copying starts, with what the build is doing, and returns a function
+ * buildRoot calls when it is over.
+ */
+export interface BuildHooks {
+  status?: (describe: () => string) => () => void;
 }
 
 export interface BuildReport {
@@ -127,7 +138,7 @@ function planPath(tree: Tree, plan: Plan, src: string, dest: string | undefined)
   walk(r.path, to);
 }
 
-export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport> {
+export async function buildRoot(opts: BuildOptions, io: Io, hooks: BuildHooks = {}): Promise<BuildReport> {
   const started = Date.now();
   const tree = new Tree(opts.sysroot ?? '/');
   const resolver = new Resolver(tree, opts.os === undefined ? {} : { os: opts.os });
@@ -176,12 +187,19 @@ export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport
   for (const f of opts.files ?? []) planPath(tree, plan, f.src, f.dest === undefined ? undefined : posix.resolve('/', f.dest));
   const extras = planExtras(opts.with ?? [], tree);
   for (const p of extras.copy) planPath(tree, plan, p, undefined);
-  warnings.push(...dlopenWarnings(objects, new Set(plan.files.keys())));
+  const programs = closures.map((c) => ({ name: c.main.path, imports: readImportedSymbols(tree.host(c.main.real), c.main.real) }));
+  warnings.push(...dlopenWarnings(objects, new Set(plan.files.keys()), programs));
 
   // Write.
   const root = posix.resolve(io.cwd, opts.root);
   if (root === '/' || (tree.isHostRoot ? false : posix.resolve(opts.sysroot ?? '/') === root)) throw new MoatError('MOAT_ROOT_REFUSED', `refusing to build into ${root}`);
-  mkdirSync(root, { recursive: true, mode: 0o755 });
+  try {
+    mkdirSync(root, { recursive: true, mode: 0o755 });
+  } catch (e) {
+    // An existing non-directory is reported just below; anything else (a
+    // regular file on the way, no permission) is the root that cannot be made.
+    if (!isErrnoException(e) || e.code !== 'EEXIST') throw fileError(e, root, 'write');
+  }
   if (!lstatSync(root).isDirectory()) throw new MoatError('MOAT_ROOT_BAD_ROOT', `${root}: not a directory (a symbolic link is refused too)`);
   const writer = new RootWriter(root, opts.keepSetuid === true);
   let symlinks = 0;
@@ -218,7 +236,7 @@ export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport
   const startLdconfig = (): void => {
     if (ldconfigPath !== undefined) ldconfigRun ??= runLdconfig(ldconfigPath, root);
   };
-  const removeStatus = installStatusLine({ command: 'moat root build', describe: () => `copying file ${done + 1} of ${items.length} into ${root}` });
+  const removeStatus = hooks.status?.(() => `copying file ${String(done + 1)} of ${String(items.length)} into ${root}`);
   try {
     // Generated files (etc/passwd, ...) are small: written first, so that
     // nothing written later races with ldconfig for etc/.
@@ -264,7 +282,7 @@ export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport
     startLdconfig();
   } finally {
     progress.finish();
-    removeStatus();
+    removeStatus?.();
     // Never leave ldconfig running in the root, even when a copy failed.
     if (ldconfigRun !== undefined) await ldconfigRun.catch(() => 'failed');
   }
@@ -283,7 +301,9 @@ export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport
       return s === undefined ? e : { ...e, source: s };
     });
     manifest = { format: 'moat-root-manifest/1', created: new Date().toISOString(), sysroot: tree.top, entries };
-    writeFileSync(posix.resolve(io.cwd, opts.manifest), `${JSON.stringify(manifest, null, 1)}\n`);
+    // Whole or not at all, and never through a symlink planted at its name.
+    const at = posix.resolve(io.cwd, opts.manifest);
+    await writeFilesAtomically(posix.dirname(at), [{ path: posix.basename(at), content: `${JSON.stringify(manifest, null, 1)}\n` }]);
   }
   return { files: done, bytes, symlinks, hardlinks, ms: Date.now() - started, stripped, warnings, closures, ldconfig, manifest };
 }

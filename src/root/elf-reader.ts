@@ -66,23 +66,24 @@ export class NotElfError extends MoatError {
   }
 }
 
-function bad(file: string, why: string): MoatError {
+/** The error for a file that is ELF but broken (shared with elf-symbols.ts). */
+export function bad(file: string, why: string): MoatError {
   return new MoatError('MOAT_ROOT_BAD_ELF', `${file}: malformed ELF: ${why}`);
 }
 
-interface Reader {
+export interface Reader {
   u16(b: Buffer, o: number): number;
   u32(b: Buffer, o: number): number;
   /** A 64-bit field as a number; offsets past 2^53 are malformed here anyway. */
   u64(b: Buffer, o: number): number;
 }
 
-const LE: Reader = {
+export const LE: Reader = {
   u16: (b, o) => b.readUInt16LE(o),
   u32: (b, o) => b.readUInt32LE(o),
   u64: (b, o) => Number(b.readBigUInt64LE(o)),
 };
-const BE: Reader = {
+export const BE: Reader = {
   u16: (b, o) => b.readUInt16BE(o),
   u32: (b, o) => b.readUInt32BE(o),
   u64: (b, o) => Number(b.readBigUInt64BE(o)),
@@ -141,6 +142,11 @@ export function isElfMagic(b: Buffer): boolean {
  * must be a regular file.
  */
 export function readElf(path: string, displayName = path): ElfInfo {
+  return withElfSource(path, displayName, parseElf);
+}
+
+/** Open `path` as readElf does and hand its contents to `parse`, closing it after. */
+export function withElfSource<T>(path: string, displayName: string, parse: (src: Source) => T): T {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -151,7 +157,7 @@ export function readElf(path: string, displayName = path): ElfInfo {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new NotElfError(displayName);
-    return parseElf(new FileSource(fd, st.size, displayName));
+    return parse(new FileSource(fd, st.size, displayName));
   } finally {
     closeSync(fd);
   }
@@ -170,7 +176,7 @@ export function parseElfBuffer(buf: Buffer, name = '<buffer>'): ElfInfo {
   return parseElf(src);
 }
 
-interface Source {
+export interface Source {
   size: number;
   name: string;
   read(offset: number, length: number): Buffer;

@@ -6,7 +6,8 @@
 // Without bwrap: chroot(8) --userspec, which needs root.
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
-import { MoatError, UsageError, lazyChildProcess, parseCommandLine, type Io } from '../core/index.js';
+import { EX_OK, MoatError, UsageError, lazyChildProcess, parseCommandLine, type Io } from '../core/index.js';
+import { existingRoot } from './root-dir.js';
 
 export const RUN_USAGE = `usage: moat root run --root DIR [--user U[:G]] [--method auto|bwrap|chroot]
                      [--env NAME=VALUE]... [--writable] -- CMD [ARG...]
@@ -72,8 +73,7 @@ function have(cmd: string): string | undefined {
 
 /** The argv that runs opts.cmd inside the root. */
 export function runArgv(opts: RunOptions): string[] {
-  const root = posix.resolve(opts.root);
-  if (!lstatSync(root).isDirectory()) throw new MoatError('MOAT_ROOT_NO_ROOT', `${root}: not a directory`);
+  const root = existingRoot(posix.resolve(opts.root));
   const { uid, gid } = resolveUser(opts.user ?? 'nobody');
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const bwrap = have('bwrap');
@@ -103,8 +103,12 @@ export function runArgv(opts: RunOptions): string[] {
   return [chroot, `--userspec=${uid}:${gid}`, `--groups=${gid}`, root, ...opts.cmd];
 }
 
-/** Run, forwarding stdio and termination signals; resolves to the exit status. */
-export function runInRoot(opts: RunOptions, io: Io): Promise<number> {
+/**
+ * Run, forwarding stdio; resolves to the exit status. `started` receives a
+ * way to signal the child: the CLI forwards its own termination signals
+ * through it (library code installs no signal handlers).
+ */
+export function runInRoot(opts: RunOptions, io: Io, hooks: { started?: (kill: (sig: NodeJS.Signals) => void) => void } = {}): Promise<number> {
   const argv = runArgv(opts);
   const env: Record<string, string> = { PATH, HOME: '/', ...(opts.env ?? {}) };
   const [file, ...args] = argv;
@@ -115,13 +119,10 @@ export function runInRoot(opts: RunOptions, io: Io): Promise<number> {
     child.stdin.on('error', () => undefined);
     child.stdout.pipe(io.stdout, { end: false });
     child.stderr.pipe(io.stderr, { end: false });
-    const forward = (sig: NodeJS.Signals): void => {
-      child.kill(sig);
-    };
-    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-    for (const s of signals) process.on(s, forward);
+    hooks.started?.((sig) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+    });
     const done = (): void => {
-      for (const s of signals) process.removeListener(s, forward);
       io.stdin.unpipe(child.stdin);
     };
     child.on('error', (e) => {
@@ -140,7 +141,7 @@ function signalNumber(s: NodeJS.Signals): number {
   return n[s] ?? 1;
 }
 
-export function runMain(argv: readonly string[], io: Io): Promise<number> {
+export async function runMain(argv: readonly string[], io: Io): Promise<number> {
   const dd = argv.indexOf('--');
   const own = dd < 0 ? argv : argv.slice(0, dd);
   const cmd = dd < 0 ? [] : argv.slice(dd + 1);
@@ -154,7 +155,7 @@ export function runMain(argv: readonly string[], io: Io): Promise<number> {
   });
   if (values.help === true) {
     io.stdout.write(RUN_USAGE);
-    return Promise.resolve(0);
+    return EX_OK;
   }
   const hint = "try 'moat root run --help'";
   if (values.root === undefined) throw new UsageError('moat root run: --root DIR is required', hint);
@@ -168,8 +169,18 @@ export function runMain(argv: readonly string[], io: Io): Promise<number> {
     if (i <= 0) throw new UsageError(`moat root run: --env wants NAME=VALUE, not '${e}'`, hint);
     env[e.slice(0, i)] = e.slice(i + 1);
   }
-  return runInRoot(
-    { root: posix.resolve(io.cwd, values.root), cmd: command, method, env, ...(values.user === undefined ? {} : { user: values.user }), ...(values.writable === true ? { writable: true } : {}) },
-    io,
-  );
+  // The command is the process's while it runs: our termination signals go to it.
+  let kill: ((sig: NodeJS.Signals) => void) | undefined;
+  const forward = (sig: NodeJS.Signals): void => kill?.(sig);
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, forward);
+  try {
+    return await runInRoot(
+      { root: posix.resolve(io.cwd, values.root), cmd: command, method, env, ...(values.user === undefined ? {} : { user: values.user }), ...(values.writable === true ? { writable: true } : {}) },
+      io,
+      { started: (k) => (kill = k) },
+    );
+  } finally {
+    for (const s of signals) process.removeListener(s, forward);
+  }
 }

@@ -137,7 +137,7 @@ export function defaultEntry(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'moat.js');
 }
 
-export const SEA_USAGE = `usage: moat root sea --out FILE [--entry JS] [--node BINARY] [--strip]
+export const SEA_USAGE = `usage: moat root sea -o FILE [--entry JS] [--node BINARY] [--strip]
 
 Build moat as one executable (a Node single executable application):
 bundle the CLI with esbuild to CommonJS, make the SEA blob with
@@ -145,19 +145,19 @@ node --experimental-sea-config, and inject it into a copy of node with
 postject. Needs a checkout with development dependencies installed.
 Then 'moat root build --root DIR FILE' gives it a root of its own.
 
-  --out FILE      where to write the executable
+  -o, --out FILE  where to write the executable
   --entry JS      the compiled CLI to bundle (default: this moat's bin/moat.js)
   --node BINARY   the node to copy (default: the one running)
   --strip         strip(1) the copy of node before injecting (smaller)
 `;
 
 export async function seaMain(argv: readonly string[], io: Io): Promise<number> {
-  const { values } = parseCommandLine('moat root sea', argv, { out: { type: 'string' }, entry: { type: 'string' }, node: { type: 'string' }, strip: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, false);
+  const { values } = parseCommandLine('moat root sea', argv, { out: { type: 'string', short: 'o' }, entry: { type: 'string' }, node: { type: 'string' }, strip: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, false);
   if (values.help === true) {
     io.stdout.write(SEA_USAGE);
     return 0;
   }
-  if (values.out === undefined) throw new UsageError('moat root sea: --out FILE is required', "try 'moat root sea --help'");
+  if (values.out === undefined) throw new UsageError('moat root sea: -o FILE (--out) is required', "try 'moat root sea --help'");
   const r = await buildSea({ entry: resolve(io.cwd, values.entry ?? defaultEntry()), out: resolve(io.cwd, values.out), ...(values.node === undefined ? {} : { node: values.node }), strip: values.strip === true });
   io.stdout.write(`moat root sea: ${r.out}: ${(r.bytes / 1e6).toFixed(1)} MB (bundle ${(r.bundleBytes / 1e3).toFixed(0)} kB)\n`);
   return 0;

@@ -1,9 +1,9 @@
 // `moat root verify`: drift from the manifest, setuid files, world-writable
 // entries, device nodes. Exit 0 when clean, 1 when something was found.
-import { lstatSync } from 'node:fs';
 import { posix } from 'node:path';
-import { MoatError, UsageError, parseCommandLine, type Io } from '../core/index.js';
+import { UsageError, parseCommandLine, type Io } from '../core/index.js';
 import { loadManifest, shown, verifyRoot } from './manifest.js';
+import { existingRoot } from './root-dir.js';
 
 export const VERIFY_USAGE = `usage: moat root verify --root DIR [--manifest FILE] [--json]
 
@@ -25,14 +25,7 @@ export function verifyMain(argv: readonly string[], io: Io): Promise<number> {
     return Promise.resolve(0);
   }
   if (values.root === undefined) throw new UsageError('moat root verify: --root DIR is required', "try 'moat root verify --help'");
-  const root = posix.resolve(io.cwd, values.root);
-  let st;
-  try {
-    st = lstatSync(root);
-  } catch {
-    throw new MoatError('MOAT_ROOT_NO_ROOT', `${root}: no such directory`);
-  }
-  if (!st.isDirectory()) throw new MoatError('MOAT_ROOT_NO_ROOT', `${root}: not a directory`);
+  const root = existingRoot(posix.resolve(io.cwd, values.root));
   const manifest = values.manifest === undefined ? undefined : loadManifest(posix.resolve(io.cwd, values.manifest));
   const findings = verifyRoot(root, manifest);
   if (values.json === true) io.stdout.write(`${JSON.stringify(findings, null, 1)}\n`);

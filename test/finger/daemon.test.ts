@@ -1,8 +1,8 @@
 // The daemon in-process on loopback ports: both address families, forwarding
 // under its timeout, finger.conf reloading when it changes, names from passwd.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULTS, startDaemon, type FingerDaemon, type FingerSettings } from '../../src/finger/index.js';
@@ -84,6 +84,41 @@ describe('moat finger daemon', () => {
     writeFileSync(conf, 'broken line\n');
     d.reload();
     assert.match((await rawQuery(port, 'new\r\n')).data, /^Login: alice/, 'a bad edit keeps the previous aliases');
+  });
+
+  it('ends a connection past its read deadline, and one whose client will not read the answer past the write deadline', async () => {
+    const big = join(homes?.dir ?? '/', 'big');
+    mkdirSync(big);
+    // Far more than loopback's socket buffers hold, so the write cannot finish while the client does not read.
+    writeFileSync(join(big, '.plan'), `${'x'.repeat(1023)}\n`.repeat(16 * 1024 - 1));
+    const d = await start({ readTimeout: 1, writeTimeout: 1, maxFileSize: 16 * 1024 * 1024 });
+    const port = portOf(d);
+    const t0 = Date.now();
+    // Sends half a line and waits: the read deadline ends it.
+    const slow = await rawQuery(port, 'ali', 5000);
+    assert.equal(slow.closed, true);
+    assert.equal(slow.data, '');
+    assert.ok(Date.now() - t0 < 3000, `read deadline met ${String(Date.now() - t0)} ms late`);
+    // Asks for the big answer and reads none of it: the write deadline ends it.
+    const stalled = connect({ host: '127.0.0.1', port });
+    stalled.pause();
+    const closed = new Promise<number>((r) => stalled.once('close', () => { r(Date.now()); }));
+    stalled.on('error', () => undefined);
+    stalled.write('big\r\n');
+    const t1 = Date.now();
+    for (let i = 0; i < 100 && d.stats().timeouts < 2; i++) await sleep(50);
+    assert.equal(d.stats().timeouts, 2);
+    stalled.resume();
+    assert.ok((await closed) - t1 < 4000);
+    assert.match((await rawQuery(port, 'alice\r\n')).data, /^Login: alice\r\n/, 'still serves');
+  });
+
+  it('--min-uid (Go fingerd -passwd.min-uid) hides homes owned by lower uids', async () => {
+    const owner = statSync(join(homes?.dir ?? '/', 'alice')).uid;
+    const above = await start({ minUid: owner + 1 });
+    assert.equal((await rawQuery(portOf(above), 'alice\r\n')).data, 'finger: alice: no such user.\r\n');
+    const at = await start({ minUid: owner });
+    assert.match((await rawQuery(portOf(at), 'alice\r\n')).data, /^Login: alice\r\n/);
   });
 
   it('shows the full name from --passwd only with --show-name', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadAliases, loadConfigFile, settingsFromArgv, startDaemon } from '../../src/finger/index.js';
+import { loadAliases, settingsFromArgv, startDaemon } from '../../src/finger/index.js';
 import { captureIo } from '../helpers/io.js';
 import { repoRoot } from '../helpers/system.js';
 import { rawQuery } from './finger-fixture.js';
@@ -12,15 +12,15 @@ import { rawQuery } from './finger-fixture.js';
 const ex = (...p: string[]): string => join(repoRoot, 'examples', ...p);
 
 describe('moat finger examples', () => {
-  it('the example config and finger.conf load', () => {
-    assert.equal(loadConfigFile(ex('finger', 'finger.toml'))['run-as-user'], '65534:65534');
+  it('the example config and finger.conf load', async () => {
+    assert.equal((await settingsFromArgv(['--config', ex('finger', 'finger.toml')], { cwd: repoRoot })).settings.runAsUser, '65534:65534');
     assert.equal(loadAliases(ex('finger', 'finger.conf')).size, 0);
     assert.equal(spawnSync('sh', ['-n', ex('finger', 'freebsd-rc.d')]).status, 0);
   });
 
   it('the npm start demo serves the bundled homes', async () => {
     // As `npm start` runs it, but on a free port.
-    const { settings } = settingsFromArgv(['--listen', '127.0.0.1:0', '--homes', 'examples/homes', '--config', 'examples/finger/finger.demo.toml'], { cwd: repoRoot });
+    const { settings } = await settingsFromArgv(['--listen', '127.0.0.1:0', '--homes', 'examples/homes', '--config', 'examples/finger/finger.demo.toml'], { cwd: repoRoot });
     const d = await startDaemon(settings, captureIo());
     try {
       const port = Number((d.addresses[0] ?? '').split(':').pop());

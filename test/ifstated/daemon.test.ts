@@ -3,13 +3,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { Logger } from '../../src/core/index.js';
+import { Logger, UsageError } from '../../src/core/index.js';
 import { main } from '../../src/ifstated/cli.js';
 import { Daemon } from '../../src/ifstated/daemon.js';
 import { captureIo } from '../helpers/io.js';
 import { freePort, startRsyslog } from '../helpers/rsyslog.js';
+import { moatBin } from './netns-lib.js';
 import { haveCommand, needs } from '../helpers/system.js';
 
 function get(port: number, path: string): Promise<{ status: number; body: string }> {
@@ -74,11 +76,15 @@ test('metrics, status line and JSON transition logs from a running daemon', { ti
 
 test('usage: unknown option, unknown subcommand, bad -D, --help fits a screen', async () => {
   await assert.rejects(main(['--bogus'], captureIo()), /unknown option '--bogus'/);
-  await assert.rejects(main(['frobnicate'], captureIo()), /unknown subcommand 'frobnicate'/);
+  // The same words as every tool that uses core's dispatcher.
+  await assert.rejects(main(['frobnicate'], captureIo()), (e: unknown) => e instanceof UsageError && e.message === "moat ifstated: unknown command 'frobnicate'" && e.hint === "try 'moat ifstated --help'");
   await assert.rejects(main(['-n', '-D', 'novalue'], captureIo()), /could not parse macro definition novalue/);
   const io = captureIo();
   assert.equal(await main(['--help'], io), 0);
   assert.ok(io.out().split('\n').length <= 24);
+  const h = captureIo();
+  assert.equal(await main(['help'], h), 0);
+  assert.equal(h.out(), io.out());
 });
 
 test('a missing config file is a clear error', async () => {
@@ -102,6 +108,51 @@ test('transitions reach a real rsyslogd', { timeout: 30_000 }, async (t) => {
     await d.stop();
     await logger.close();
     await syslog.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the CLI daemon: --log-syslog as in finger, SIGHUP reloads, SIGTERM exits 0', { timeout: 30_000 }, async (t) => {
+  if (!needs(t, { rsyslogd: haveCommand('rsyslogd'), ip: haveCommand('ip'), linux: process.platform === 'linux' })) return;
+  const syslog = await startRsyslog();
+  const dir = mkdtempSync(join(tmpdir(), 'moat-ifs-cli-'));
+  const conf = join(dir, 'ifstated.conf');
+  writeFileSync(conf, 'state first {\n\tif lo.link.up\n\t\tset-state second\n}\nstate second {\n\trun "true"\n}\n');
+  const child = spawn(process.execPath, [moatBin, 'ifstated', '-f', conf, '--log-syslog', `tcp://127.0.0.1:${String(syslog.tcpPort)}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
+    resolve(code);
+  }));
+  try {
+    assert.match(await syslog.waitFor(/changing state to second/), /\|ifstated\|/);
+    // The handlers are the CLI's: the daemon re-reads its file on SIGHUP.
+    writeFileSync(conf, 'state only {\n\trun "true"\n}\n');
+    child.kill('SIGHUP');
+    assert.match(await syslog.waitFor(/reloaded; state only/), /\|ifstated\|/);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, err);
+    assert.match(await syslog.waitFor(/exiting on SIGTERM/), /\|ifstated\|/);
+  } finally {
+    child.kill('SIGKILL');
+    await syslog.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Daemon.start changes no process state: no signal handlers', { timeout: 30_000 }, async (t) => {
+  if (!needs(t, { ip: haveCommand('ip'), linux: process.platform === 'linux' })) return;
+  const dir = mkdtempSync(join(tmpdir(), 'moat-ifs-h-'));
+  const conf = join(dir, 'ifstated.conf');
+  writeFileSync(conf, 'state only {\n\trun "true"\n}\n');
+  const signals = ['SIGHUP', 'SIGUSR1', 'SIGTERM', 'SIGINT'] as const;
+  const before = signals.map((s) => process.listenerCount(s));
+  const d = new Daemon({ file: conf, defines: {}, strict: false, inhibit: false, verbose: 0, logger: new Logger({ appName: 'ifstated', stderr: new PassThrough() }), runTimeoutMs: 5000, reconcileMs: 30_000, monitor: 'linux' });
+  try {
+    assert.equal(await d.start(), true);
+    assert.deepEqual(signals.map((s) => process.listenerCount(s)), before);
+  } finally {
+    await d.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { SourceSyntaxError } from '../../src/core/index.js';
 import { parseSpec } from '../../src/core/spec-loader.js';
 import { checkText } from '../../src/ifstated/check.js';
 import { checkConfigText } from '../../src/ifstated/config.js';
@@ -64,8 +65,35 @@ test('nftables: one table replaced atomically, marks per uplink', () => {
 
 test('bad specs: too few uplinks, unknown pinned uplink', () => {
   assert.throws(() => parseSpec(multiwanSchema, spec(1), 's.yaml'), /uplinks: at least 2 uplinks/);
-  const bad = spec(2).replace('uplink: isp2', 'uplink: isp9');
-  assert.throws(() => generateMultiwan(parseSpec(multiwanSchema, bad, 's.yaml'), 's.yaml'), /no uplink named 'isp9'/);
+});
+
+test('multiwan errors carry file:line:col, at the field at fault', async () => {
+  const cases: [string, string, RegExp][] = [
+    ['uplink: isp2', 'uplink: isp9', /^s\.yaml:7:53: pinned\.0\.uplink: no uplink named 'isp9'\n/],
+    ['name: isp2', 'name: isp1', /^s\.yaml:5:13: uplinks\.1\.name: name 'isp1' is used twice\n/],
+    ['interface: em2', 'interface: em1', /^s\.yaml:5:30: uplinks\.1\.interface: em1 is also the interface of uplink isp1\n/],
+    ['lan: { interface: em0', 'lan: { interface: em2', /^s\.yaml:2:19: lan\.interface: em2 is also an uplink's interface\n/],
+  ];
+  for (const [from, to, want] of cases) {
+    const text = spec(2).replace(from, to);
+    assert.throws(
+      () => parseSpec(multiwanSchema, text, 's.yaml'),
+      (e: unknown) => e instanceof SourceSyntaxError && want.test(e.format()),
+      to,
+    );
+  }
+  // Through the command: the message, not an internal error, and exit 65 from runCommand.
+  const dir = mkdtempSync(join(tmpdir(), 'moat-ifs-mwbad-'));
+  try {
+    const f = join(dir, 'bad.yaml');
+    writeFileSync(f, `${spec(2)}defaultRoute: [isp3]\n`);
+    await assert.rejects(main(['multiwan', f], captureIo()), (e: unknown) => e instanceof SourceSyntaxError && e.format().startsWith(`${f}:8:`) && e.message.includes("defaultRoute.0: no uplink named 'isp3'"));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // A spec built in code meets the same rules.
+  const good = parseSpec(multiwanSchema, spec(2), 's.yaml');
+  assert.throws(() => generateMultiwan({ ...good, defaultRoute: ['nope'] }, 's.yaml'), /defaultRoute\.0: no uplink named 'nope'/);
 });
 
 test('moat ifstated multiwan writes the files for the seed example', async () => {
@@ -80,6 +108,17 @@ test('moat ifstated multiwan writes the files for the seed example', async () =>
     const sim = captureIo();
     assert.equal(await main(['simulate', '-f', join(dir, 'ifstated.conf'), join(repoRoot, 'examples', 'ifstated', 'failover.events')], sim), 0, sim.out());
     assert.match(sim.out(), /state up_isp2 -> alldown/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('multiwan --out is the long name of -o, relative to the working directory', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moat-ifs-mw-'));
+  try {
+    const io = captureIo({ cwd: dir });
+    assert.equal(await main(['multiwan', '--out', 'gen', join(repoRoot, 'examples', 'ifstated', 'seed-multiwan.yaml')], io), 0, io.err());
+    assert.match(readFileSync(join(dir, 'gen', 'ifstated.conf'), 'utf8'), /init-state up_isp1_isp2/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -140,10 +140,55 @@ test("the seed's config: a syntax error at line 102 and the state it discards", 
   assert.equal(first?.message, 'syntax error');
   assert.equal(first.hint, 'did you mean `allworking`');
   assert.equal(lineOf(l), 102);
-  // As in OpenBSD, the state with the error is thrown away, so the states
-  // that go to it now name an undeclared state.
-  assert.deepEqual(l.config.states.map((s) => s.name), ['allworking', 'noisp1', 'noisp2']);
-  assert.deepEqual(l.diagnostics.slice(1).map((d) => d.message), ["state 'alldown' not declared", "state 'alldown' not declared"]);
+  // OpenBSD throws the state with the error away, so the states that go to
+  // it would name an undeclared state: moat keeps it declared, and the one
+  // error is the only report.
+  assert.deepEqual(l.config.states.map((s) => s.name), ['allworking', 'noisp1', 'noisp2', 'alldown']);
+  assert.equal(l.config.states[3]?.incomplete, true);
+  assert.deepEqual(l.diagnostics.slice(1), []);
+});
+
+test('after a syntax error in a block, parsing carries on at the next block', () => {
+  const src = [
+    'init-state one',
+    'state one {',
+    '\tif em0.link.down',
+    '\t\tset-state two',
+    '\trun "echo one" bogus',
+    '\tif em1.link.down',
+    '\t\tset-state three',
+    '}',
+    'state two {',
+    '\tif em0.link.up',
+    '\t\tset-state one',
+    '}',
+    'state three {',
+    '\tif em1.link.up {',
+    '\t\tset-state one',
+    '\t}',
+    '}',
+    '',
+  ].join('\n');
+  const l = checkConfigText(src, { file: 'r.conf', interfaceExists: anyInterface });
+  assert.deepEqual(
+    l.diagnostics.map((d, i) => [d.message, lineOf(l, i)]),
+    [['syntax error', 5]],
+  );
+  assert.deepEqual(l.config.states.map((s) => s.name), ['one', 'two', 'three']);
+  // A missing '}' ends at the next `state` line, which is read as a state.
+  const open = checkConfigText('state a {\n\trun "x" y\n\tif e0.link.up\n\t\tset-state b\nstate b {\n\tif e0.link.down\n\t\tset-state a\n}\n', { file: 'o.conf', interfaceExists: anyInterface });
+  assert.deepEqual(open.diagnostics.map((d) => d.message), ['syntax error']);
+  assert.deepEqual(open.config.states.map((s) => s.name), ['a', 'b']);
+});
+
+test("`init-state up` and `set-state down` say that up and down are reserved words", () => {
+  const l = checkConfigText('init-state up\nstate "up" {\n\tif e0.link.down\n\t\tset-state down\n}\nstate "down" {\n\tif e0.link.up\n\t\tset-state "up"\n}\n', { file: 'w.conf', interfaceExists: anyInterface });
+  assert.deepEqual(
+    l.diagnostics.map((d) => `${d.message}; ${d.hint ?? ''}`),
+    ['syntax error: \'up\' is a reserved word; quote it ("up") or choose another name', 'syntax error: \'down\' is a reserved word; quote it ("down") or choose another name'],
+  );
+  // Quoted, they are names (quoted strings are never keywords in parse.y).
+  assert.deepEqual(checkConfigText('init-state "up"\nstate "up" {\n\tif e0.link.down\n\t\tset-state "down"\n}\nstate "down" {\n\tif e0.link.up\n\t\tset-state "up"\n}\n', { file: 'q.conf', interfaceExists: anyInterface }).diagnostics, []);
 });
 
 test("OpenBSD's example configs parse", () => {

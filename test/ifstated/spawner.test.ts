@@ -3,10 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Spawner } from '../../src/ifstated/spawner.js';
+import { loadNative } from '../../src/core/index.js';
+import { Spawner, type SpawnerMode, type SpawnerOptions } from '../../src/ifstated/spawner.js';
 import { haveCommand, needs } from '../helpers/system.js';
 
 const havePerl = haveCommand('perl');
+const haveAddon = loadNative() !== undefined;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -20,13 +22,19 @@ async function waitFor(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !cond(); i++) await sleep(10);
 }
 
-// The same results whether tests go through the perl helper or are started directly.
-for (const perl of [undefined, false] as const) {
-  const mode = perl === false ? 'direct' : 'helper';
+// The same results whether tests are started with posix_spawn (the native
+// addon), through the perl helper, or directly.
+const MODES: readonly { mode: SpawnerMode; options: SpawnerOptions; has: Record<string, boolean> }[] = [
+  { mode: 'posix_spawn', options: {}, has: { 'the native addon (npm run build:native)': haveAddon } },
+  { mode: 'helper', options: { native: false }, has: { perl: havePerl } },
+  { mode: 'direct', options: { native: false, perl: false }, has: {} },
+];
+
+for (const { mode, options, has } of MODES) {
 
   test(`spawner (${mode}): exit status, a missing command, shell syntax`, async (t) => {
-    if (perl === undefined && !needs(t, { perl: havePerl })) return;
-    const s = new Spawner(perl === false ? { perl } : {});
+    if (!needs(t, has)) return;
+    const s = new Spawner(options);
     try {
       assert.equal(s.mode, mode);
       const [ok, three, missing, shell] = await Promise.all([
@@ -38,7 +46,8 @@ for (const perl of [undefined, false] as const) {
       assert.equal(ok.code, 0);
       assert.equal(ok.timedOut, false);
       assert.equal(three.code, 3);
-      assert.notEqual(missing.code, 0);
+      // A command that does not exist: exit 127, as under sh(1), and why.
+      assert.equal(missing.code, 127);
       assert.match(missing.spawnError ?? '', /ENOENT|No such file/);
       assert.equal(shell.code, 4);
     } finally {
@@ -47,9 +56,9 @@ for (const perl of [undefined, false] as const) {
   });
 
   test(`spawner (${mode}): a hung command is killed at its timeout, with what it started`, async (t) => {
-    if (perl === undefined && !needs(t, { perl: havePerl })) return;
+    if (!needs(t, has)) return;
     const dir = mkdtempSync(join(tmpdir(), 'moat-ifs-sp-'));
-    const s = new Spawner(perl === false ? { perl } : {});
+    const s = new Spawner(options);
     try {
       const pidFile = join(dir, 'pid');
       const r = await s.run(`sleep 30 & echo $! > ${pidFile}; sleep 30; wait`, 300).done;
@@ -66,8 +75,8 @@ for (const perl of [undefined, false] as const) {
   });
 
   test(`spawner (${mode}): kill() and close() stop running commands`, async (t) => {
-    if (perl === undefined && !needs(t, { perl: havePerl })) return;
-    const s = new Spawner(perl === false ? { perl } : {});
+    if (!needs(t, has)) return;
+    const s = new Spawner(options);
     const a = s.run('sleep 30', 60_000);
     const killed = await (async () => {
       await waitFor(() => a.pid !== undefined);
@@ -92,7 +101,7 @@ for (const perl of [undefined, false] as const) {
 
 test('spawner: when the helper dies, its commands are killed and reported, and the next run works', async (t) => {
   if (!needs(t, { perl: havePerl })) return;
-  const s = new Spawner();
+  const s = new Spawner({ native: false });
   try {
     const r = s.run('sleep 32', 60_000);
     await waitFor(() => r.pid !== undefined && s.helperPid !== undefined);
@@ -111,7 +120,7 @@ test('spawner: when the helper dies, its commands are killed and reported, and t
 });
 
 test('spawner: a perl that cannot start means commands are started directly', async () => {
-  const s = new Spawner({ perl: '/nonexistent/perl' });
+  const s = new Spawner({ native: false, perl: '/nonexistent/perl' });
   try {
     for (let i = 0; i < 3; i++) {
       const r = await s.run('true', 5000).done;

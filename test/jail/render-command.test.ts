@@ -91,7 +91,7 @@ test('an output path that cannot be a directory is a clear error, not a crash', 
   await writeFile(file, 'x');
   const r = await jail('render', fixture('jail', 'minimal.yaml'), '--out', file);
   assert.equal(r.code, 73);
-  assert.match(r.err, /^moat jail: cannot write under .*plain-file: (Not a directory \(ENOTDIR\)|File exists \(EEXIST\))/);
+  assert.match(r.err, /^moat jail: cannot create .*plain-file\/\S+: (Not a directory \(ENOTDIR\)|\S*plain-file is not a directory)$/m);
   assert.equal(await readFile(file, 'utf8'), 'x');
 });
 
@@ -119,4 +119,30 @@ test('usage errors and help', async () => {
     assert.match(r.out, /^usage: moat jail/);
     assert.ok(r.out.split('\n').length <= 24);
   }
+});
+
+test("a value still holding seed 001's /path/to/ placeholder is a warning at its line, and the render goes on", async () => {
+  const spec = join(dir, 'placeholder.yaml');
+  const minimal = await readFile(fixture('jail', 'minimal.yaml'), 'utf8');
+  await writeFile(spec, `${minimal.replace('install: /usr/local/libexec/echod', 'install: /path/to/compiled/echod # was /path/to/x')}freebsd:\n  # rcDir: /path/to/my/rc.d\n  rcDir: /path/to/my/rc.d\n`);
+  const check = await jail('check', spec);
+  assert.equal(check.code, 0, check.err);
+  assert.equal(
+    check.err,
+    [
+      `${spec}:4:10: warning: install: /path/to/compiled/echod is seed 001's placeholder; give the real path`,
+      'install: /path/to/compiled/echod # was /path/to/x',
+      '         ^^^^^^^^^^^^^^^^^^^^^^^',
+      `${spec}:10:10: warning: freebsd.rcDir: /path/to/my/rc.d is seed 001's placeholder; give the real path`,
+      '  rcDir: /path/to/my/rc.d',
+      '         ^^^^^^^^^^^^^^^^',
+      '',
+    ].join('\n'),
+  );
+  const out = join(dir, 'placeholder-out');
+  const render = await jail('render', '--out', out, spec);
+  assert.equal(render.code, 0, render.err);
+  assert.equal(render.err, check.err);
+  // The placeholder is still rendered: the warning says so, it does not guess.
+  assert.match(await readFile(join(out, 'freebsd', 'rc.conf'), 'utf8'), /^local_startup="\/path\/to\/my\/rc\.d \$local_startup"$/m);
 });

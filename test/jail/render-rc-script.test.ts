@@ -171,7 +171,7 @@ test('zfs-setup.sh creates the datasets, fills the jail, then makes it read-only
   const create = at('zfs create -o setuid=off -o utf8only=on -o atime=off -o devices=off zroot/jails/finger');
   const parent = at('zfs create -o mountpoint=/jails zroot/jails');
   const bin = at('mkdir -m 0755 /jails/finger/srv/finger/bin');
-  const install = at('install -m 0555 /path/to/compiled/fingerd /jails/finger/srv/finger/bin/fingerd');
+  const install = at('install -m 0555 /home/build/fingerd/fingerd /jails/finger/srv/finger/bin/fingerd');
   const readonly = at('zfs set readonly=on zroot/jails/finger');
   const logs = at('zfs create -o mountpoint=none -o exec=off -o devices=off -o setuid=off -o atime=off -o utf8only=on zroot/logs');
   const log = at('zfs create -o mountpoint=/jails/finger/log zroot/logs/finger');
@@ -187,8 +187,8 @@ test('update.sh puts readonly=on back even when the install fails', async (t) =>
   assert.equal(ok.status, 0, ok.stderr);
   assert.deepEqual(ok.calls.map((c) => c.join(' ')), [
     'zfs set readonly=off zroot/jails/finger',
-    'install -v -m 0555 /path/to/compiled/fingerd /jails/finger/srv/finger/bin/fingerd',
-    'install -v -m 0444 /path/to/finger.conf /jails/finger/etc/finger.conf',
+    'install -v -m 0555 /home/build/fingerd/fingerd /jails/finger/srv/finger/bin/fingerd',
+    'install -v -m 0444 /usr/local/etc/finger.conf /jails/finger/etc/finger.conf',
     'zfs set readonly=on zroot/jails/finger',
     'service fingerd restart',
     'service fingerd status',
@@ -198,7 +198,7 @@ test('update.sh puts readonly=on back even when the install fails', async (t) =>
   assert.notEqual(failed.status, 0);
   assert.deepEqual(failed.calls.map((c) => c.join(' ')), [
     'zfs set readonly=off zroot/jails/finger',
-    'install -v -m 0555 /path/to/compiled/fingerd /jails/finger/srv/finger/bin/fingerd',
+    'install -v -m 0555 /home/build/fingerd/fingerd /jails/finger/srv/finger/bin/fingerd',
     'zfs set readonly=on zroot/jails/finger',
   ]);
 });

@@ -2,11 +2,13 @@
 // its port-1079 variant) must reproduce the seed's own command and config
 // lines in substance. The seed text is parsed here, not copied into the test.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { renderSpecFile, type RenderedFile } from '../../src/jail/index.js';
-import { repoRoot, sharedDir } from '../helpers/system.js';
+import { haveCommand, needs, repoRoot, sharedDir } from '../helpers/system.js';
 
 const seedsDir = join(sharedDir, 'seeds');
 const seedName = readdirSync(seedsDir).find((f) => f.startsWith('001_'));
@@ -69,8 +71,34 @@ function rendered(seedLine: string, corpus: string[][]): boolean {
   return corpus.some((have) => want.every((w) => have.some((h) => h === w || (w.endsWith('/') && h.startsWith(w)))));
 }
 
+/**
+ * The examples hold working paths where the seed has placeholders, and say
+ * the seed's words in comments. To compare with the seed line by line, they
+ * are rendered with the seed's own placeholders put back, read from the seed:
+ * the rc.d directory of its local_startup line and the binary it copies.
+ */
+function seedValue(re: RegExp): string {
+  const m = re.exec(seedText);
+  assert.ok(m?.[1] !== undefined, `the seed has no line matching ${String(re)}`);
+  return m[1];
+}
+const seedRcDir = seedValue(/^local_startup="(\S+) \$local_startup"$/m);
+const seedInstall = seedValue(/^cp (\S+) \/jails\/\S+\/bin\//m);
+
 async function renderExample(name: string): Promise<RenderedFile[]> {
-  return (await renderSpecFile(join(repoRoot, 'examples', 'jail', name))).files;
+  const example = readFileSync(join(repoRoot, 'examples', 'jail', name), 'utf8');
+  const withSeedValues = example.replace(/^(\s*rcDir:) .*$/m, `$1 ${seedRcDir}`).replace(/^install: .*$/m, `install: ${seedInstall}`);
+  assert.notEqual(withSeedValues, example);
+  const dir = mkdtempSync(join(tmpdir(), 'moat-jail-seed-'));
+  try {
+    writeFileSync(join(dir, name), withSeedValues);
+    const { files, warnings } = await renderSpecFile(join(dir, name));
+    // The placeholders are reported, and rendering goes on.
+    assert.equal(warnings.length, 2, warnings.join('\n'));
+    return files;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 test("rendering the finger examples reproduces seed 001's own lines", async () => {
@@ -116,5 +144,23 @@ test('the rc.d script sets JID only after rc.subr is sourced', async () => {
     const jid = script.indexOf('\nJID=$(jls -j "$jail_name" jid');
     const run = script.indexOf('\nrun_rc_command "$1"');
     assert.ok(sourced > 0 && sourced < jid && jid < run, name);
+  }
+});
+
+test('the examples as shipped: no placeholders left, and the jail starts at boot', async (t) => {
+  const examples = readdirSync(join(repoRoot, 'examples', 'jail')).filter((n) => n.endsWith('.yaml'));
+  assert.ok(examples.length >= 3, examples.join(' '));
+  for (const name of examples) {
+    const { files, warnings, plan } = await renderSpecFile(join(repoRoot, 'examples', 'jail', name));
+    assert.deepEqual(warnings, [], name);
+    for (const f of files) assert.ok(!f.content.includes('/path/to/'), `${name}: ${f.path} names a placeholder`);
+    const rcConf = files.find((f) => f.path === 'freebsd/rc.conf')?.content ?? '';
+    // rc.conf is sh: read it as rc.subr's load_rc_config does, with a shell.
+    if (!needs(t, { sh: haveCommand('sh') })) return;
+    const script = `eval "$(cat)"; printf "%s|%s|%s" "$jail_enable" "$${plan.service}_enable" "\${local_startup-unset}"`;
+    const r = spawnSync('sh', ['-c', script], { input: rcConf, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    // /usr/local/etc/rc.d is rc(8)'s own: no local_startup line.
+    assert.equal(r.stdout, 'YES|YES|unset', `${name}:\n${rcConf}`);
   }
 });

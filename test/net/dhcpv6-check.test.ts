@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { EX_DATAERR } from '../../src/core/index.js';
 import { main, parseDhcpv6, judgeIa } from '../../src/net/index.js';
 import { captureIo } from '../helpers/io.js';
 import { haveCommand, needs } from '../helpers/system.js';
@@ -143,7 +144,7 @@ test('a sound IA_PD lease passes; Solicits and other UDP are ignored', async () 
 
 test('a capture without DHCPv6 replies is a data error; a damaged one is a clear error', async () => {
   const r = await check('none.pcap', pcap([frame(dhcpv6(7, { t1: 1, t2: 2, preferred: 3, valid: 4 }), 53)]));
-  assert.equal(r.code, 65);
+  assert.equal(r.code, EX_DATAERR);
   assert.match(r.err, /no DHCPv6 Advertise or Reply/);
   const bytes = pcap([frame(dhcpv6(7, { t1: 1, t2: 2, preferred: 3, valid: 4 }))]);
   await assert.rejects(check('cut.pcap', bytes.subarray(0, bytes.length - 10)), (e: unknown) => (e as { code?: string }).code?.startsWith('MOAT_PCAP') === true);

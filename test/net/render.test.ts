@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
-import { SourceSyntaxError } from '../../src/core/index.js';
+import { EX_USAGE, SourceSyntaxError } from '../../src/core/index.js';
 import { main } from '../../src/net/index.js';
 import { captureIo } from '../helpers/io.js';
 import { fixture, haveCommand, needs, repoRoot, sharedDir } from '../helpers/system.js';
@@ -100,15 +100,17 @@ test('rendering the examples reproduces the seed\'s lines for each OS', async ()
   const ob = await render('seed-ob', [guestsSpec, '--os', 'openbsd']);
   const nb = await render('seed-nb', [guestsSpec, '--os', 'netbsd']);
   const vpn = await render('seed-vpn', [vpnSpec, '--os', 'openbsd']);
-  const has = async (file: string, lines: string[]): Promise<void> => {
-    const text = norm(await readFile(file, 'utf8'));
-    for (const l of lines) assert.ok(text.includes(norm(l)), `${file} lacks ${l}`);
+  const has = async (file: string | string[], lines: string[]): Promise<void> => {
+    const files = typeof file === 'string' ? [file] : file;
+    const text = norm((await Promise.all(files.map((f) => readFile(f, 'utf8')))).join('\n'));
+    for (const l of lines) assert.ok(text.includes(norm(l)), `${files.join(' + ')} lacks ${l}`);
   };
-  await has(join(fb, 'fbsd/etc/rc.conf.d/network'), SEED_LINES.freebsd);
+  // rc.conf(5) lines, split between the files rc.d/netif and rc.d/routing read.
+  await has([join(fb, 'fbsd/etc/rc.conf.d/netif'), join(fb, 'fbsd/etc/rc.conf.d/routing')], SEED_LINES.freebsd);
   await has(join(fb, 'dedi/usr/local/etc/bhyve/fbsd.sh'), SEED_LINES.bhyve);
   await has(join(nb, 'nbsd/etc/netstart.local'), SEED_LINES.netbsd);
   await has(join(ob, 'obsd/etc/hostname.vio0'), SEED_LINES.openbsd);
-  await has(join(vpn, 'vpn/etc/pf.conf'), SEED_LINES.pf);
+  await has(join(vpn, 'vpn/etc/pf.moat-vpn.conf'), SEED_LINES.pf);
   await has(join(vpn, 'vpn/etc/ipsec.conf'), SEED_LINES.ipsec);
   await has(join(vpn, 'vpn/etc/npppd/npppd-users'), SEED_LINES.users);
   await has(join(vpn, 'vpn/etc/sysctl.conf'), SEED_LINES.sysctl);
@@ -152,10 +154,15 @@ const FORMS: Record<string, { args: string[]; file: string; patterns: RegExp[] }
     file: 'nbsd/etc/ifconfig.vioif0',
     patterns: [/^inet [\d.]+ netmask 255\.255\.255\.255$/],
   },
-  'FreeBSD rc.conf(5), host route before default': {
+  'FreeBSD rc.conf(5) for rc.d/routing, host route before default': {
     args: ['--os', 'freebsd', '--guest', 'fbsd'],
-    file: 'fbsd/etc/rc.conf.d/network',
-    patterns: [/^[a-z][a-z0-9_]*="[^"]*"$/],
+    file: 'fbsd/etc/rc.conf.d/routing',
+    patterns: [/^(gateway_if|gateway_ip|static_routes|route_gateway|route_default|ipv6_defaultrouter)="[^"]*"$/],
+  },
+  'FreeBSD rc.conf(5) for rc.d/netif': {
+    args: ['--os', 'freebsd', '--guest', 'fbsd'],
+    file: 'fbsd/etc/rc.conf.d/netif',
+    patterns: [/^(ifconfig_[a-z0-9_]+|cloned_interfaces|create_args_[a-z0-9]+)="[^"]*"$/],
   },
 };
 
@@ -208,9 +215,14 @@ test('usage: --help fits a screen, bad options exit 64', async () => {
     assert.equal(await main(argv, io), 0);
     assert.ok(io.out().split('\n').length <= 24, argv.join(' '));
   }
-  await assert.rejects(main(['render', guestsSpec, '--os', 'plan9', '--out', work], captureIo()), (e: unknown) => (e as { exitCode?: number }).exitCode === 64);
-  await assert.rejects(main(['render', guestsSpec, '--bogus'], captureIo()), (e: unknown) => (e as { exitCode?: number }).exitCode === 64);
-  await assert.rejects(main(['frobnicate'], captureIo()), (e: unknown) => (e as { exitCode?: number }).exitCode === 64 && String(e).includes("unknown command 'frobnicate'"));
+  await assert.rejects(main(['render', guestsSpec, '--os', 'plan9', '--out', work], captureIo()), (e: unknown) => (e as { exitCode?: number }).exitCode === EX_USAGE);
+  await assert.rejects(main(['render', guestsSpec, '--bogus'], captureIo()), (e: unknown) => (e as { exitCode?: number }).exitCode === EX_USAGE);
+  // render needs the form; the message lists the four.
+  await assert.rejects(
+    main(['render', guestsSpec, '--os', 'linux', '-o', work], captureIo()),
+    (e: unknown) => (e as { exitCode?: number }).exitCode === EX_USAGE && String(e).includes('--os linux: name the form, one of linux-ifupdown, linux-netplan, linux-networkd, linux-ip'),
+  );
+  await assert.rejects(main(['frobnicate'], captureIo()), (e: unknown) => (e as { exitCode?: number }).exitCode === EX_USAGE && String(e).includes("unknown command 'frobnicate'"));
 });
 
 test('check over the example specs: clean, and a spec with the seed\'s pitfalls fires its rules', async () => {
@@ -236,7 +248,7 @@ test('the rendered rc.conf and scripts are valid sh, and rc.conf expands to the 
     assert.equal(r.status, 0, `${f}: ${r.stderr}`);
   }
   // rc(8) sources rc.conf with sh: after that the route_* values must read as route(8) arguments.
-  const rc = join(out, 'fbsd/etc/rc.conf.d/network');
+  const rc = join(out, 'fbsd/etc/rc.conf.d/routing');
   const r = spawnSync('sh', ['-c', '. "$1" && printf "%s\\n" "$static_routes" "$route_gateway" "$route_default"', 'sh', rc], { encoding: 'utf8', shell: false });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.stdout.split('\n'), ['gateway default', '-host 192.0.2.1 -interface vtnet0', 'default 192.0.2.1', '']);

@@ -28,6 +28,14 @@ describe('moat root command line', () => {
     await assert.rejects(main(['ldd', '--os', 'plan9', '/bin/sh'], captureIo()), /--os is linux or freebsd/);
   });
 
+  it('sea takes -o as the short name of --out, as every command that writes a file', async () => {
+    // Recognised: it wants its argument, where an unknown option would be named.
+    await assert.rejects(main(['sea', '-o'], captureIo()), (e: unknown) => e instanceof UsageError && e.message === "moat root sea: option '-o, --out <value>' needs an argument");
+    const io = captureIo();
+    assert.equal(await main(['sea', '--help'], io), 0);
+    assert.match(io.out(), /^ {2}-o, --out FILE /m);
+  });
+
   it('ldd reports a missing file with EX_NOINPUT and a static file as not dynamic', async () => {
     const io = captureIo();
     assert.equal(await main(['ldd', '/nonexistent/file'], io), 66);

@@ -4,7 +4,8 @@
 // inside a network namespace made for the test.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, it } from 'node:test';
@@ -12,7 +13,9 @@ import { buildSea } from '../../src/root/sea.js';
 import { main } from '../../src/root/index.js';
 import { scanRoot } from '../../src/root/manifest.js';
 import { captureIo } from '../helpers/io.js';
-import { haveCommand, haveNetns, isRoot, needs } from '../helpers/system.js';
+import { haveCommand, haveNetns, isRoot, needs, repoRoot } from '../helpers/system.js';
+import { EX_UNAVAILABLE, loadNative } from '../../src/core/index.js';
+import { freePort } from '../helpers/rsyslog.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const moatJs = join(here, '..', '..', 'bin', 'moat.js');
@@ -77,4 +80,46 @@ it('moat as a Node SEA in a root of its own serves finger to the Debian client',
   // names its main thread "MainThread", so comm is no longer the file name.
   const ps = spawnSync('ps', ['-eo', 'uid,args'], { encoding: 'utf8' }).stdout;
   assert.match(ps, /^\s*65534 \/moat finger --listen 127\.0\.0\.1:79/m, ps);
+});
+
+it('the SEA confines moat finger with the native addon beside it, and without it fails with EX_UNAVAILABLE', { timeout: 60_000 }, async (t) => {
+  if (!needs(t, { root: isRoot, 'the native addon (npm run build:native)': loadNative() !== undefined })) return;
+  // The executable the first test built; built here if that one skipped part-way.
+  const exe = join(work === '' ? (work = mkdtempSync(join('/var/tmp', 'moat-sea-'))) : work, 'moat');
+  if (!existsSync(exe)) await buildSea({ entry: moatJs, out: exe });
+  const dir = mkdtempSync(join(work, 'chroot-'));
+  chmodSync(dir, 0o755);
+  mkdirSync(join(dir, 'home', 'alice'), { recursive: true });
+  writeFileSync(join(dir, 'home', 'alice', '.plan'), 'Alice confined by the single executable.\n');
+  chmodSync(work, 0o755);
+  const args = ['finger', '--chroot', dir, '--homes', '/home', '--run-as-user', '65534:65534'];
+  const env = { ...process.env, MOAT_NATIVE: '' };
+  // No addon beside the executable: a clear refusal naming the build step.
+  rmSync(join(work, 'moat-native.node'), { force: true });
+  const refused = spawnSync(exe, [...args, '--listen', '127.0.0.1:0'], { encoding: 'utf8', env, timeout: 20_000 });
+  assert.equal(refused.status, EX_UNAVAILABLE, refused.stderr);
+  assert.ok(refused.stderr.includes(`${join(work, 'moat-native.node')}: `), refused.stderr);
+  // Beside it: loaded before the chroot, from the executable's directory.
+  copyFileSync(join(repoRoot, 'dist', 'native', 'moat-native.node'), join(work, 'moat-native.node'));
+  const port = await freePort();
+  const child = spawn(exe, [...args, '--listen', `127.0.0.1:${String(port)}`], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  try {
+    let log = '';
+    child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+    for (let i = 0; i < 100 && !log.includes('listening'); i++) await sleep(50);
+    assert.match(log, /listening .*confined="--chroot /, log);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port }, () => s.end('alice\r\n'));
+      let text = '';
+      s.on('data', (c: Buffer) => (text += c.toString()));
+      s.on('end', () => {
+        resolve(text);
+      });
+      s.on('error', reject);
+    });
+    assert.match(reply, /Alice confined by the single executable\./);
+    assert.equal(readlinkSync(`/proc/${String(child.pid)}/root`), dir);
+  } finally {
+    child.kill('SIGTERM');
+  }
 });
