@@ -13,7 +13,7 @@ const USAGE = `usage: ${COMMAND} --addr ADDR... [--no-multicast] [--no-broadcast
   -y DLT           link type: EN10MB, RAW, IPV4, IPV6, NULL, LOOP, LINUX_SLL,
                    LINUX_SLL2, PFLOG, IEEE802_11, IEEE802_11_RADIO, PRISM_HEADER,
                    IEEE802_11_RADIO_AVS, PPI
-  -O               optimize the tenant's filter before splicing
+  -O               do not optimize the tenant's filter (as tcpdump -O)
   -n               do not look up names
   --freebsd        hold the result to FreeBSD's 512-instruction limit
   -d, -dd, -ddd    print as tcpdump -d (default), -dd or -ddd; --json as JSON
@@ -50,7 +50,7 @@ export async function confineMain(argv: readonly string[], io: Io): Promise<numb
   const user: Program =
     expr.trim() === ''
       ? [{ code: 0x06, jt: 0, jf: 0, k: 262144 }]
-      : compileFilter(expr, { linktype, optimize: values.optimize === true, resolveNames: values.numeric !== true });
+      : compileFilter(expr, { linktype, optimize: values.optimize !== true, resolveNames: values.numeric !== true });
   const prog = confine(user, {
     addrs: values.addr,
     multicast: values['no-multicast'] !== true,

@@ -1,6 +1,9 @@
 // `moat bpf filter -r IN -w OUT [-y DLT] [--confine ADDR]... EXPR`: like
 // `tcpdump -r IN -w OUT EXPR`, filtering with the JIT. The filter is compiled
-// per link type as packets arrive (a pcapng file may mix them).
+// per link type as packets arrive (a pcapng file may mix them), always before
+// the output is opened; the output appears only when the run succeeds (or the
+// input turns out damaged part way, when, as with tcpdump, the good packets
+// before the damage are kept), and keeps the input's link type and snaplen.
 import {
   EX_OK,
   MoatError,
@@ -8,6 +11,7 @@ import {
   Progress,
   UsageError,
   captureChunks,
+  errnoReason,
   installStatusLine,
   parseCommandLine,
   type Io,
@@ -15,6 +19,7 @@ import {
 import { compileFilter, linktypeByName, normalizeLinktype } from './compiler/index.js';
 import { confine } from './confine/index.js';
 import type { Program } from './insn.js';
+import { prepareOutput } from './output-file.js';
 import { jitBased, type BasedFilter } from './runtime/index.js';
 
 const COMMAND = 'moat bpf filter';
@@ -22,13 +27,17 @@ const USAGE = `usage: ${COMMAND} -r IN -w OUT [-y DLT] [-O] [-n] [--confine ADDR
   -r IN            capture to read (pcap or pcapng); - for stdin
   -w OUT           pcap file to write; - for stdout
   -y DLT           compile for this link type and keep only its packets
-  -O               optimize the filter (off by default: libpcap's optimizer has known bugs)
+  -O               do not optimize the filter (as tcpdump -O)
   -n               do not look up host, service or protocol names
   --confine ADDR   only pass the jail ADDR's traffic (repeat for more addresses)
   --no-multicast   with --confine: drop multicast too
   --no-broadcast   with --confine: drop broadcast too
-EXPR is a pcap-filter(7) expression; empty passes everything.
+EXPR is a pcap-filter(7) expression; empty passes everything. As with
+tcpdump -r, the netmask is 0 ('ip broadcast' tests the all-ones address).
+OUT is replaced only when the run succeeds (written to a temporary file).
 A progress line shows on a TTY; a summary (packets/s) ends on stderr.
+Exit status: 0 done, 64 bad usage, 65 bad expression or damaged capture,
+66 IN cannot be read, 73 OUT cannot be created.
 `;
 
 export interface FilterSetup {
@@ -47,9 +56,23 @@ export function programFor(setup: FilterSetup, linktype: number, swapped = false
   const user: Program =
     setup.expr.trim() === ''
       ? [{ code: 0x06, jt: 0, jf: 0, k: 262144 }]
-      : compileFilter(setup.expr, { linktype, optimize: setup.optimize, resolveNames: setup.resolveNames, savefile: { swapped } });
+      : compileFilter(setup.expr, {
+          linktype,
+          optimize: setup.optimize,
+          resolveNames: setup.resolveNames,
+          savefile: { swapped },
+          // tcpdump -r compiles with netmask 0 (it has no interface to ask).
+          netmask: 0,
+        });
   if (setup.confine === undefined) return user;
   return confine(user, { ...setup.confine, linktype });
+}
+
+/** tcpdump's words for an input it cannot open: `in.pcap: No such file or directory`. */
+function cannotOpen(input: string, cause: unknown): MoatError {
+  // errnoReason ends with the errno name in parentheses; tcpdump prints strerror(3) alone.
+  const why = errnoReason(cause).replace(/ \(E[A-Z0-9]+\)$/, '');
+  return new MoatError('MOAT_PCAP_OPEN', `${input}: ${why}`, { cause });
 }
 
 export async function filterMain(argv: readonly string[], io: Io): Promise<number> {
@@ -77,9 +100,11 @@ export async function filterMain(argv: readonly string[], io: Io): Promise<numbe
     only = dlt === undefined ? undefined : normalizeLinktype(dlt);
     if (only === undefined) throw new UsageError(`${COMMAND}: unknown link type '${values.linktype}'`, `try '${COMMAND} --help'`);
   }
-  const setup: FilterSetup = { expr: positionals.join(' '), optimize: values.optimize === true, resolveNames: values.numeric !== true };
+  const setup: FilterSetup = { expr: positionals.join(' '), optimize: values.optimize !== true, resolveNames: values.numeric !== true };
   if (values.confine !== undefined) {
     setup.confine = { addrs: values.confine, multicast: values['no-multicast'] !== true, broadcast: values['no-broadcast'] !== true };
+  } else if (values['no-multicast'] === true || values['no-broadcast'] === true) {
+    throw new UsageError(`${COMMAND}: --no-multicast and --no-broadcast need --confine`, `try '${COMMAND} --help'`);
   }
   // Compile once up front for -y, so a bad expression fails before any I/O.
   // Keyed by link type and byte order: a pcapng file may hold sections of both.
@@ -104,8 +129,17 @@ export async function filterMain(argv: readonly string[], io: Io): Promise<numbe
   let written = 0;
   const progress = new Progress({ stream: io.stderr, label: COMMAND, unit: 'packets' });
   const removeStatus = installStatusLine({ command: COMMAND, describe: () => `${String(read)} packets read, ${String(written)} written` });
-  const writer = new PcapWriter(output === '-' ? io.stdout : output);
+  // Opened only once the input's header is read and the filter compiled for
+  // it: a bad expression or a missing input never touches OUT.
+  const out = output === '-' ? undefined : await prepareOutput(output);
+  let writer: PcapWriter | undefined;
+  let header: { linktype: number; snaplen: number } | undefined;
+  // tcpdump -r -w: the output file's header is the input's (pcap_dump_open
+  // takes pcap_datalink and pcap_snapshot of the capture read).
+  const openWriter = (linktype: number): PcapWriter =>
+    new PcapWriter(out === undefined ? io.stdout : out.path, { linktype, snaplen: header?.snaplen ?? 262144 });
   let failure: unknown;
+  let keepOutput = true;
   try {
     for await (const parser of captureChunks(input === '-' ? io.stdin : input)) {
       let drain = false;
@@ -128,21 +162,45 @@ export async function filterMain(argv: readonly string[], io: Io): Promise<numbe
           if (snap === 0) continue;
           // Like libpcap: the filter's result is the snapshot length to keep.
           const keep = snap < c.caplen ? snap : c.caplen;
+          if (writer === undefined) {
+            header = parser.header;
+            writer = openWriter(c.linktype);
+          }
           if (!writer.writeAt(c.linktype, c.tsSec, c.tsFrac, c.tsResolution, keep, c.origlen, buf, c.start, c.offset)) drain = true;
           written++;
         }
+        header ??= parser.header;
       } finally {
         progress.update(read, bytesIn);
       }
-      if (drain) await writer.drain();
+      if (drain) await writer?.drain();
+    }
+    // No packet passed (or none came): the expression must still compile for
+    // the capture's link type, as tcpdump compiles it before reading.
+    if (writer === undefined && header !== undefined) {
+      const lt = only ?? header.linktype;
+      filterFor(lt, false);
+      writer = openWriter(lt);
     }
   } catch (e) {
-    failure = e;
+    failure = e instanceof MoatError && e.code === 'MOAT_PCAP_OPEN' ? cannotOpen(input, e.cause) : e;
+    // A capture damaged part way keeps the packets before the damage, as
+    // tcpdump does; any other failure (the filter, the output) keeps nothing.
+    keepOutput = writer !== undefined && e instanceof MoatError && (e.code === 'MOAT_PCAP_TRUNCATED' || e.code === 'MOAT_PCAP_CORRUPT');
   } finally {
     progress.finish();
     removeStatus();
+  }
+  try {
     // Every good packet before damage is written before the error is reported.
-    await writer.close();
+    if (writer !== undefined) await writer.close();
+  } catch (e) {
+    failure ??= e;
+    keepOutput = false;
+  }
+  if (out !== undefined) {
+    if (keepOutput && writer !== undefined) await out.commit();
+    else await out.abandon();
   }
   if (failure !== undefined) throw failure instanceof Error ? failure : new MoatError('MOAT_BPF_FILTER', 'filtering failed', { cause: failure });
   const secs = Number(process.hrtime.bigint() - started) / 1e9;

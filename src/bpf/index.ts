@@ -10,9 +10,13 @@ export * from './print/index.js';
 export * from './runtime/index.js';
 export * from './confine/index.js';
 
-const USAGE = `usage: moat bpf compile [-O] [-n] [-y DLT] [-s snaplen] [-m netmask] [-d|-dd|-ddd|--json|--explain|--dot] EXPR
-       moat bpf filter -r IN -w OUT [-y DLT] [--confine ADDR]... EXPR
-       moat bpf confine --addr ADDR... [--no-multicast] [--no-broadcast] -y DLT EXPR
+const USAGE = `usage: moat bpf compile [-On] [-y DLT] [-s snaplen] [-m netmask]
+                        [-d | -dd | -ddd | --json | --explain | --dot] EXPR
+       moat bpf filter [-On] -r IN -w OUT [-y DLT]
+                       [--confine ADDR]... [--no-multicast] [--no-broadcast] [EXPR]
+       moat bpf confine [-On] --addr ADDR... -y DLT [--no-multicast] [--no-broadcast]
+                        [--freebsd] [-d | -dd | -ddd | --json] [EXPR]
+-O: do not optimize (as tcpdump -O). 'moat bpf COMMAND --help' explains each option.
 `;
 
 export const main = subcommandMain('bpf', USAGE, { compile: compileMain, filter: filterMain, confine: confineMain });

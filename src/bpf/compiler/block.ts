@@ -6,7 +6,7 @@
 // shape is what makes our unoptimized output match libpcap's `-O` output
 // instruction for instruction.
 import { BPF_JMP, BPF_K } from '../insn.js';
-import type { Fact, ThreadInfo } from './opt-thread.js';
+import type { Fact, ThreadInfo } from './opt-facts.js';
 
 export interface Stmt {
   code: number;

@@ -11,7 +11,7 @@ import { genRelation } from './gen-arith.js';
 import { genId } from './gen-id.js';
 import { genProtoAbbrev } from './gen-link.js';
 import { genOther } from './gen-other.js';
-import { isSupportedLinktype, unsupportedMessage } from './linktypes.js';
+import { UnsupportedLinktypeError, isSupportedLinktype } from './linktypes.js';
 
 export interface Generated {
   root: Block;
@@ -27,7 +27,7 @@ export function generate(src: string, node: Node | null, opts: GenOptions): Gene
     throw e;
   }
   if (node === null) {
-    if (!isSupportedLinktype(opts.linktype)) throw syntaxError(unsupportedMessage(opts.linktype), src, 0, 1);
+    if (!isSupportedLinktype(opts.linktype)) throw new UnsupportedLinktypeError(opts.linktype);
     return { root: g.retBlock(opts.snaplen), noOptimize: false };
   }
   const walk = (n: Node): Block => {
@@ -77,15 +77,13 @@ export function generate(src: string, node: Node | null, opts: GenOptions): Gene
         } catch (e) {
           if (e instanceof GenError) {
             // On a link type we cannot compile for, only link-independent
-            // errors (qualifiers, values) are libpcap's; anything about the
-            // link type itself becomes our refusal of it.
+            // errors (qualifiers, values) are libpcap's; one that libpcap
+            // would not raise on this link type becomes our refusal of it.
             const dlt = opts.linktype;
-            const linky =
-              e.message.includes('not implemented') ||
-              (e.message.includes('supported only on SS7') && [139, 140, 141].includes(dlt)) ||
-              (e.message.includes('supported only on SUNATM') && dlt === 123);
-            const msg = !isSupportedLinktype(opts.linktype) && linky ? unsupportedMessage(opts.linktype) : e.message;
-            throw syntaxError(msg, src, n.span.start, Math.max(1, n.span.end - n.span.start));
+            if (!isSupportedLinktype(dlt) && (e.linktypes === 'any' || e.linktypes?.includes(dlt) === true)) {
+              throw new UnsupportedLinktypeError(dlt);
+            }
+            throw syntaxError(e.message, src, n.span.start, Math.max(1, n.span.end - n.span.start));
           }
           throw e;
         } finally {
@@ -96,7 +94,7 @@ export function generate(src: string, node: Node | null, opts: GenOptions): Gene
   const p = walk(node);
   // An unsupported link type got this far only to report the expression's
   // own errors first, as libpcap would; it is never compiled.
-  if (!isSupportedLinktype(opts.linktype)) throw syntaxError(unsupportedMessage(opts.linktype), src, 0, Math.max(1, src.length));
+  if (!isSupportedLinktype(opts.linktype)) throw new UnsupportedLinktypeError(opts.linktype);
   p.head.stmts = g.prologue(p.head.stmts);
   // finish_parse: on PPI, only 802.11 payloads are understood; the check
   // goes in front of everything, the prologue included.

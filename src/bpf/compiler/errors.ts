@@ -9,14 +9,22 @@ export function syntaxError(message: string, src: string, offset: number, length
   return SourceSyntaxError.at(message, EXPR_FILE, src, offset, length, 'MOAT_BPF_SYNTAX');
 }
 
-/** A semantic error raised during code generation, placed later by the caller. */
+/**
+ * A semantic error raised during code generation, placed later by the caller.
+ * `linktypes`: the link types on which libpcap would have compiled the clause
+ * ('any': whichever it is), i.e. where the error is only that moat bpf does
+ * not compile for the link type; codegen then reports that instead.
+ */
 export class GenError extends Error {
-  constructor(message: string) {
+  readonly linktypes: readonly number[] | 'any' | undefined;
+
+  constructor(message: string, linktypes?: readonly number[] | 'any') {
     super(message);
     this.name = 'GenError';
+    this.linktypes = linktypes;
   }
 }
 
-export function fail(message: string): never {
-  throw new GenError(message);
+export function fail(message: string, linktypes?: readonly number[] | 'any'): never {
+  throw new GenError(message, linktypes);
 }

@@ -142,6 +142,21 @@ function evalArth(g: Gen, e: Arth): Val {
 export function genRelation(g: Gen, code: number, l: Arth, r: Arth, reversed: boolean): Block {
   const a0 = evalArth(g, l);
   const a1 = evalArth(g, r);
+  return relation(g, code, a0, a1, reversed);
+}
+
+/**
+ * `link[0] == 0` (negated if `reversed`): SLIP's direction test as libpcap's
+ * gen_inbound builds it, the right operand first (gcc evaluates the call's
+ * arguments right to left, which fixes the register numbers).
+ */
+export function genLinkByteIsZero(g: Gen, reversed: boolean): Block {
+  const a1 = loadi(g, 0);
+  const a0 = load(g, 'link', loadi(g, 0), 1);
+  return relation(g, BPF_JEQ, a0, a1, reversed);
+}
+
+function relation(g: Gen, code: number, a0: Val, a1: Val, reversed: boolean): Block {
   const s0 = xferToX(g, a1);
   const s1 = xferToA(g, a0);
   let b: Block;

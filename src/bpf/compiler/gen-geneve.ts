@@ -16,14 +16,20 @@ import { DLT } from './linktypes.js';
 const GENEVE_PORT = 6081;
 const ETHERTYPE_TEB = 0x6558; // Transparent Ethernet Bridging: the payload is an Ethernet frame
 
-/** UDP to the Geneve port, version 0 (RFC 8926 §3.4), and the VNI if given. */
-function check(g: Gen, port: (g: Gen, port: number, proto: number, dir: 'dst') => Block, rel: OffRel, vni: number | null): Block {
-  let b0 = port(g, GENEVE_PORT, IPPROTO.UDP, 'dst');
-  const b1 = g.mcmp(rel, 8, BPF_B, 0, 0xc0);
+/**
+ * UDP to `udpPort`, the encapsulation's own header test, and the VNI if
+ * given: Geneve's and VXLAN's VNI are both the upper 24 bits of the
+ * header's second word (RFC 8926 §3.4, RFC 7348 §5).
+ */
+export function udpEncapCheck(
+  g: Gen, port: (g: Gen, port: number, proto: number, dir: 'dst') => Block, rel: OffRel, vni: number | null,
+  udpPort: number, header: (g: Gen, rel: OffRel) => Block,
+): Block {
+  let b0 = port(g, udpPort, IPPROTO.UDP, 'dst');
+  const b1 = header(g, rel);
   genAnd(b0, b1);
   b0 = b1;
   if (vni !== null) {
-    // The VNI is the upper 24 bits of the second word.
     const b2 = g.mcmp(rel, 12, BPF_W, (vni << 8) >>> 0, 0xffffff00);
     genAnd(b0, b2);
     b0 = b2;
@@ -31,9 +37,14 @@ function check(g: Gen, port: (g: Gen, port: number, proto: number, dir: 'dst') =
   return b0;
 }
 
-/** The IPv4 test, leaving the IPv4 header length (+ variable link prefix) in A. */
-function geneve4(g: Gen, vni: number | null): Block {
-  const b0 = check(g, genPort4, 'tran_ipv4', vni);
+/** UDP to the Geneve port, version 0 (RFC 8926 §3.4), and the VNI if given. */
+const check: EncapCheck = (g, port, rel, vni) => udpEncapCheck(g, port, rel, vni, GENEVE_PORT, () => g.mcmp(rel, 8, BPF_B, 0, 0xc0));
+
+export type EncapCheck = (g: Gen, port: (g: Gen, port: number, proto: number, dir: 'dst') => Block, rel: OffRel, vni: number | null) => Block;
+
+/** The IPv4 test, leaving the IPv4 header length (+ variable link prefix) in A. Geneve's and VXLAN's. */
+function encap4(g: Gen, vni: number | null, test: EncapCheck): Block {
+  const b0 = test(g, genPort4, 'tran_ipv4', vni);
   const s = g.loadxIphdrlen();
   s.push(g.stmt(BPF_MISC | BPF_TXA));
   // `jeq x` right after `txa` always holds: a way to attach statements.
@@ -42,9 +53,9 @@ function geneve4(g: Gen, vni: number | null): Block {
   return b1;
 }
 
-/** The IPv6 test, leaving 40 (+ variable link prefix) in A and X. */
-function geneve6(g: Gen, vni: number | null): Block {
-  const b0 = check(g, genPort6, 'tran_ipv6', vni);
+/** The IPv6 test, leaving 40 (+ variable link prefix) in A and X. Geneve's and VXLAN's. */
+function encap6(g: Gen, vni: number | null, test: EncapCheck): Block {
+  const b0 = test(g, genPort6, 'tran_ipv6', vni);
   let s = g.absOffsetVarpart(g.off.linkpl);
   if (s !== null) s.push(g.stmt(BPF_LD | BPF_IMM, 40), g.stmt(BPF_ALU | BPF_ADD | BPF_X));
   else s = [g.stmt(BPF_LD | BPF_IMM, 40)];
@@ -101,12 +112,17 @@ function offsets(g: Gen): Stmt[] {
   return s;
 }
 
-export function genGeneve(g: Gen, vni: number | null): Block {
-  if (vni !== null && vni > 0xffffff) fail(`Geneve VNI ${String(vni)} greater than maximum 16777215`);
-  const b0 = geneve4(g, vni);
-  const b1 = geneve6(g, vni);
+/**
+ * An encapsulation over UDP (gen_geneve, gen_vxlan): its IPv4 or IPv6 test,
+ * then, on an always-true block run when it matched, the statements that
+ * store the inner frame's offsets; what follows is about the inner frame.
+ */
+export function genUdpEncap(g: Gen, name: string, vni: number | null, test: EncapCheck, inner: (g: Gen) => Stmt[]): Block {
+  if (vni !== null && vni > 0xffffff) fail(`${name} VNI ${String(vni)} greater than maximum 16777215`);
+  const b0 = encap4(g, vni, test);
+  const b1 = encap6(g, vni, test);
   genOr(b0, b1);
-  const s = offsets(g);
+  const s = inner(g);
   const t = g.genTrue();
   t.stmts = [...s, ...t.stmts];
   genAnd(b1, t);
@@ -114,8 +130,12 @@ export function genGeneve(g: Gen, vni: number | null): Block {
   return t;
 }
 
+export function genGeneve(g: Gen, vni: number | null): Block {
+  return genUdpEncap(g, 'Geneve', vni, check, offsets);
+}
+
 /**
- * gen_geneve_ll_check: inside Geneve, an Ethernet-only test (MAC
+ * gen_geneve_ll_check (master: gen_encap_ll_check): inside Geneve or VXLAN, an Ethernet-only test (MAC
  * addresses, broadcast, multicast) needs an inner MAC header, that is, a
  * link header that does not start where the payload does.
  */
@@ -126,7 +146,7 @@ export function geneveLinkCheck(g: Gen): Block {
   return b;
 }
 
-/** gen_prevlinkhdr_check: the extra test an encapsulated link header needs (Geneve's), if any. */
+/** gen_prevlinkhdr_check: the extra test an encapsulated link header needs (Geneve's, VXLAN's), if any. */
 export function prevLinkhdrCheck(g: Gen): Block | null {
   return g.isGeneve ? geneveLinkCheck(g) : null;
 }

@@ -19,10 +19,26 @@ export const IPPROTO = {
   FRAGMENT: 44,
 } as const;
 const ETHERMTU = 1500;
+// PPP protocol numbers (RFC 1661 §2, the IANA PPP DLL protocol numbers)
+// for the EtherTypes and SAPs libpcap maps (gencode.c ethertype_to_ppptype);
+// anything else is compared as given.
 const PPP_TYPES: Record<number, number> = {
   [ETHERTYPE.IP]: 0x0021, [ETHERTYPE.IPV6]: 0x0057, [ETHERTYPE.DN]: 0x0027, [ETHERTYPE.ATALK]: 0x0029,
-  [ETHERTYPE.IPX]: 0x002b, [LLCSAP.ISONS]: 0x0023, [LLCSAP.STP]: 0x0031, 0x0600: 0x0025, [ETHERTYPE.MPLS]: 0x0281,
+  [LLCSAP.IPX]: 0x002b, [LLCSAP.ISONS]: 0x0023, [LLCSAP.STP]: 0x0031, 0x0600 /* XNS */: 0x0025,
 };
+/** PPP's protocol number for MPLS unicast (RFC 3032 §4.3). */
+export const PPP_MPLS_UCAST = 0x0281;
+// Van Jacobson compressed and uncompressed TCP/IP (RFC 1144), which BSD/OS PPP also counts as IP.
+const PPP_VJC = 0x002d;
+const PPP_VJNC = 0x002f;
+// ISO/IEC TR 9577 NLPIDs, after Frame Relay's UI control byte 0x03 (RFC 2427 §3).
+export const NLPID = { IP: 0xcc, IPV6: 0x8e, CLNP: 0x81, ESIS: 0x82, ISIS: 0x83 } as const;
+const FR_UI = 0x03;
+
+/** `link proto` on Frame Relay: the UI control byte and the NLPID (libpcap assumes a 2-byte address). */
+export function frelayNlpid(g: Gen, nlpid: number): Block {
+  return g.cmp('linkhdr', 2, BPF_H, (FR_UI << 8) | nlpid);
+}
 const AF_INET = 2;
 const AF_INET6 = 10; // Linux's value: libpcap 1.10.3 compiles its host's AF_INET6.
 
@@ -169,7 +185,13 @@ export function genLinktype(g: Gen, p: number): Block {
     case DLT.LINUX_SLL:
     case DLT.LINUX_SLL2:
       return sllLinktype(g, p);
+    case DLT.C_HDLC:
+      // Cisco HDLC carries EtherTypes, and 0xfefe for OSI.
+      return g.cmp('linktype', 0, BPF_H, p === LLCSAP.ISONS ? (p << 8) | p : p);
+    case DLT.SLIP:
     case DLT.RAW:
+      // No type field: the IP version nibble, at the link header as libpcap
+      // tests it (on SLIP that is the pseudo-header's direction byte).
       if (p === ETHERTYPE.IP) return g.mcmp('linkhdr', 0, BPF_B, 0x40, 0xf0);
       if (p === ETHERTYPE.IPV6) return g.mcmp('linkhdr', 0, BPF_B, 0x60, 0xf0);
       return g.genFalse();
@@ -188,7 +210,31 @@ export function genLinktype(g: Gen, p: number): Block {
       if (p === ETHERTYPE.IPV6) return g.cmp('linkhdr', 1, BPF_B, AF_INET6);
       return g.genFalse();
     case DLT.PPP:
+    case DLT.PPP_SERIAL:
+    case DLT.PPP_ETHER:
       return g.cmp('linktype', 0, BPF_H, PPP_TYPES[p] ?? p);
+    case DLT.PPP_BSDOS:
+      if (p === ETHERTYPE.IP) {
+        let b0 = g.cmp('linktype', 0, BPF_H, PPP_TYPES[p] ?? p);
+        const b1 = g.cmp('linktype', 0, BPF_H, PPP_VJC);
+        genOr(b0, b1);
+        b0 = g.cmp('linktype', 0, BPF_H, PPP_VJNC);
+        genOr(b1, b0);
+        return b0;
+      }
+      return g.cmp('linktype', 0, BPF_H, PPP_TYPES[p] ?? p);
+    case DLT.FRELAY:
+      if (p === ETHERTYPE.IP) return frelayNlpid(g, NLPID.IP);
+      if (p === ETHERTYPE.IPV6) return frelayNlpid(g, NLPID.IPV6);
+      if (p === LLCSAP.ISONS) {
+        const b0 = frelayNlpid(g, NLPID.CLNP);
+        const b1 = frelayNlpid(g, NLPID.ESIS);
+        const b2 = frelayNlpid(g, NLPID.ISIS);
+        genOr(b1, b2);
+        genOr(b0, b2);
+        return b2;
+      }
+      return g.genFalse();
     case DLT.IEEE802_11:
     case DLT.PRISM_HEADER:
     case DLT.IEEE802_11_RADIO:
@@ -202,7 +248,7 @@ export function genLinktype(g: Gen, p: number): Block {
     }
     default:
       if (g.off.linktype.constant >= 0) return g.cmp('linktype', 0, BPF_H, p);
-      return fail(`link-layer type filtering not implemented for DLT_${linktypeName(g.linktype)}`);
+      return fail(`link-layer type filtering not implemented for DLT_${linktypeName(g.linktype)}`, 'any');
   }
 }
 
@@ -246,8 +292,11 @@ export function genProto(g: Gen, v: number, proto: Proto): Block {
     }
     case 'iso': {
       if (v > 255) fail(`ISO protocol ${String(v)} greater than maximum 255`);
+      // Frame Relay: the NLPID is the protocol itself.
+      if (g.linktype === DLT.FRELAY) return frelayNlpid(g, v);
       const b0 = genLinktype(g, LLCSAP.ISONS);
-      const b1 = g.cmp('linkpl_nosnap', 0, BPF_B, v);
+      // Cisco HDLC stuffs a fudge byte in front of OSI payloads.
+      const b1 = g.cmp('linkpl_nosnap', g.linktype === DLT.C_HDLC ? 1 : 0, BPF_B, v);
       genAnd(b0, b1);
       return b1;
     }

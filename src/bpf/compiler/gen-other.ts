@@ -7,11 +7,13 @@ import { genAnd, genNot, genOr, jmp, type Block } from './block.js';
 import { fail } from './errors.js';
 import { PCAP_NETMASK_UNKNOWN, type Gen } from './gen.js';
 import { genEhostop } from './gen-host.js';
-import { ETHERTYPE, genLinktype } from './gen-link.js';
+import { ETHERTYPE, PPP_MPLS_UCAST, genLinktype } from './gen-link.js';
 import { DLT } from './linktypes.js';
 import { dataFrameCheck, p80211Dir, p80211Type, wlanHostop, wlanMulticast } from './gen-80211.js';
 import { is80211 } from './gen-80211-prologue.js';
 import { genGeneve, prevLinkhdrCheck } from './gen-geneve.js';
+import { genLinkByteIsZero } from './gen-arith.js';
+import { genVxlan } from './gen-vxlan.js';
 import { ownTable } from './own-table.js';
 
 type OtherNode = Extract<Node, { t: 'other' }>;
@@ -144,10 +146,11 @@ function mpls(g: Gen, n: OtherNode): Block {
   if (g.labelStackDepth > 0) {
     // Inner label: the previous one must not have had the bottom-of-stack bit.
     b0 = g.mcmp('prevmplshdr', 2, BPF_B, 0, 0x01);
-  } else if (g.linktype === DLT.EN10MB) {
+  } else if (g.linktype === DLT.EN10MB || g.linktype === DLT.C_HDLC) {
     b0 = genLinktype(g, ETHERTYPE.MPLS);
   } else if (g.linktype === DLT.PPP) {
-    b0 = genLinktype(g, ETHERTYPE.MPLS);
+    // Only PPP proper, as in libpcap: not PPP_SERIAL, PPP_ETHER or PPP_BSDOS.
+    b0 = genLinktype(g, PPP_MPLS_UCAST);
   } else {
     return fail(`'mpls' not supported on ${dltName(g)}`);
   }
@@ -235,6 +238,10 @@ function direction(g: Gen, outbound: boolean): Block {
     case DLT.PFLOG:
       // struct pfloghdr dir: PF_IN 1, PF_OUT 2.
       return g.cmp('linkhdr', 60, BPF_B, outbound ? 2 : 1);
+    case DLT.SLIP:
+      // The pseudo-header's first byte: 0 received, 1 sent; libpcap builds
+      // it as the relation `link[0] == 0`.
+      return genLinkByteIsZero(g, outbound);
     default:
       return fail(`not a live capture, '${outbound ? 'outbound' : 'inbound'}' not supported on ${dltName(g)}`);
   }
@@ -259,6 +266,8 @@ export function genOther(g: Gen, n: OtherNode): Block {
     case 'pppoes': return pppoes(g, n);
     case 'geneve':
       return genGeneve(g, n.has ? n.num : null);
+    case 'vxlan':
+      return genVxlan(g, n.has ? n.num : null);
     case 'pf_ifname':
     case 'pf_rset': {
       const kw = n.what === 'pf_ifname' ? 'ifname' : 'ruleset';
@@ -306,9 +315,9 @@ export function genOther(g: Gen, n: OtherNode): Block {
       return llc(g, n);
     case 'fisu': case 'lssu': case 'msu': case 'hfisu': case 'hlssu': case 'hmsu':
     case 'sio': case 'opc': case 'dpc': case 'sls': case 'hsio': case 'hopc': case 'hdpc': case 'hsls':
-      return fail(`'${n.what}' supported only on SS7`);
+      return fail(`'${n.what}' supported only on SS7`, [DLT.MTP2, DLT.MTP2_WITH_PHDR, DLT.MTP3]);
     default:
-      return fail(`'${n.what}' supported only on SUNATM`);
+      return fail(`'${n.what}' supported only on SUNATM`, [DLT.SUNATM]);
   }
 }
 

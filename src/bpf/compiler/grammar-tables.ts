@@ -29,7 +29,7 @@ export const RELOPS: Record<string, { op: number; reversed: boolean }> = ownTabl
   LEQ: { op: BPF_JGT, reversed: true }, '<': { op: BPF_JGE, reversed: true }, NEQ: { op: BPF_JEQ, reversed: true },
 });
 export const NEEDS_NUM = new Set(['LESS', 'GREATER', 'IFINDEX', 'PF_RNR', 'PF_SRNR']);
-export const OPTIONAL_NUM = new Set(['VLAN', 'MPLS', 'PPPOES', 'GENEVE']);
+export const OPTIONAL_NUM = new Set(['VLAN', 'MPLS', 'PPPOES', 'GENEVE', 'VXLAN']);
 export const BARE = new Set(['INBOUND', 'OUTBOUND', 'PPPOED', 'LANE', 'METAC', 'BCC', 'OAMF4EC', 'OAMF4SC', 'SC', 'ILMIC', 'OAM', 'OAMF4',
   'CONNECTMSG', 'METACONNECT', 'FISU', 'LSSU', 'MSU', 'HFISU', 'HLSSU', 'HMSU']);
 

@@ -14,8 +14,6 @@
 // Deliberate departures from 1.10.3, each a bug there, where we do what
 // libpcap master and pcap-filter(7) say:
 //  - `byte N & V` / `byte N | V` load the byte first (1.10.3 tests stale A);
-//  - arithmetic keeps the protocol checks of both operands (1.10.3 drops the
-//    right operand's, so `ip[0] + tcp[0] = 1` loads from non-TCP packets);
 //  - inbound/outbound/ifindex on Ethernet are refused ("not a live capture"),
 //    where 1.10.3 emits Linux-only metadata loads that no savefile has;
 //  - the pflog action names of master's table are all accepted;
@@ -26,8 +24,15 @@
 //    program then reads an unset register); we keep them apart;
 //  - 802.11 `type`/`subtype`/`dir` on PPI are accepted, as in master
 //    (1.10.3 refuses them there though it accepts them on radiotap);
-//  - the 802.11 control subtypes `bar` and `ba` of master are known.
-// `vxlan` is not compiled: 1.10.3 does not have it (a syntax error there).
+//  - the 802.11 control subtypes `bar` and `ba` of master are known;
+//  - `vxlan` is compiled as master compiles it (gen_vxlan; 1.10.3 has no
+//    vxlan), checked against master's accept and apply tests.
+// One departure from every libpcap, master included: arithmetic keeps the
+// protocol checks of both operands. gen_arth in 1.10.3 and in master keeps
+// only the left operand's, so `ip[0] + tcp[0] = 1` loads tcp[0] from UDP
+// packets and from non-first fragments; pcap-filter(7) says `tcp[...]` is
+// only about TCP. We AND in the right operand's checks too (moat-bpf(8),
+// CAVEATS, shows an example).
 // Our optimizer never removes a load that could fall off the packet, so it
 // keeps libpcap's unoptimized verdict on truncated packets where libpcap's
 // optimizer does not.
@@ -44,7 +49,7 @@ import { order } from './opt-blocks.js';
 import { optimizeGraphAgainst } from './optimize.js';
 import { parseFilter } from './parser.js';
 
-export { DLT, linktypeByName, linktypeName, linktypeDescription, normalizeLinktype } from './linktypes.js';
+export { DLT, SUPPORTED_LINKTYPES, UnsupportedLinktypeError, linktypeByName, linktypeName, linktypeDescription, normalizeLinktype } from './linktypes.js';
 export { PCAP_NETMASK_UNKNOWN } from './gen.js';
 export type { Clause } from './block.js';
 export { FileNameDb, type NameDb } from './names.js';
@@ -86,14 +91,37 @@ let defaultNames: NameDb | null = null;
 /** The compiling host's byte order (NULL/LOOP's AF word is in it): fixed for the process. */
 const LITTLE_ENDIAN_HOST = os.endianness() === 'LE';
 
+let overflowMessage: string | null | undefined;
+
+/**
+ * Is this the JavaScript stack running out? V8 gives that RangeError no code
+ * of its own, so the message is compared with the one a recursion without
+ * end gets here (found once, on the first RangeError). Any other RangeError
+ * is a bug and stays one.
+ */
+function isStackOverflow(e: unknown): boolean {
+  if (!(e instanceof RangeError)) return false;
+  if (overflowMessage === undefined) {
+    const deeper = (n: number): number => deeper(n + 1) + 1;
+    try {
+      deeper(0);
+      overflowMessage = null;
+    } catch (probe) {
+      overflowMessage = probe instanceof RangeError ? probe.message : null;
+    }
+  }
+  return e.message === overflowMessage;
+}
+
 /** Compile with per-instruction provenance (for --explain and --dot). */
 export function compileFilterDetailed(expr: string, opts: CompileOptions): CompiledExpression {
   try {
     return compileUnguarded(expr, opts);
   } catch (e) {
-    // A pathologically nested expression exhausts the JavaScript stack:
-    // report it like any bad input (libpcap's parser has a depth limit too).
-    if (e instanceof RangeError) throw syntaxError('expression too complex (nested too deeply)', expr, 0, Math.max(1, expr.length));
+    // Nesting is bounded by the parser (TokenStream.MAX_DEPTH, with the place
+    // it was exceeded); a very long arithmetic chain can still exhaust the
+    // JavaScript stack in code generation: report that like any bad input.
+    if (isStackOverflow(e)) throw syntaxError('expression too complex (nested too deeply)', expr, 0, Math.max(1, expr.length));
     throw e;
   }
 }

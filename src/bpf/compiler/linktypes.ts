@@ -1,13 +1,17 @@
 // Link-layer header types the compiler supports, with the offsets libpcap's
 // init_linktype() gives them (gencode.c). DLT numbers are Linux's
 // (pcap/dlt.h); LINKTYPE_RAW (101), as found in capture files, means DLT_RAW.
+import { MoatError } from '../../core/index.js';
 import { fail } from './errors.js';
 import { ownTable } from './own-table.js';
 
 export const DLT = {
-  PPP: 9, NULL: 0, EN10MB: 1, RAW: 12, LOOP: 108, LINUX_SLL: 113, PFLOG: 117, IEEE802_11: 105,
+  NULL: 0, EN10MB: 1, SLIP: 8, PPP: 9, RAW: 12, PPP_BSDOS: 16, PPP_SERIAL: 50, PPP_ETHER: 51, C_HDLC: 104,
+  FRELAY: 107, LOOP: 108, LINUX_SLL: 113, PFLOG: 117, IEEE802_11: 105,
   PRISM_HEADER: 119, IEEE802_11_RADIO: 127, IEEE802_11_RADIO_AVS: 163, PPI: 192,
   IPV4: 228, IPV6: 229, LINUX_SLL2: 276,
+  // SS7 and SunATM: only named, in the refusal of their keywords on other link types.
+  MTP2_WITH_PHDR: 139, MTP2: 140, MTP3: 141, SUNATM: 123,
 } as const;
 
 // DLT names and values as libpcap 1.10.3 on Linux knows them
@@ -44,7 +48,8 @@ const NAMES: Readonly<Record<string, number>> = ownTable(Object.fromEntries(
 ) as Record<string, number>);
 
 const DESCRIPTIONS: Record<number, string> = {
-  0: 'BSD loopback', 1: 'Ethernet', 12: 'Raw IP', 108: 'OpenBSD loopback', 113: 'Linux cooked v1',
+  0: 'BSD loopback', 1: 'Ethernet', 8: 'SLIP', 9: 'PPP', 12: 'Raw IP', 16: 'BSD/OS PPP', 50: 'PPP over serial',
+  51: 'PPPoE', 104: 'Cisco HDLC', 107: 'Frame Relay', 108: 'OpenBSD loopback', 113: 'Linux cooked v1',
   117: 'OpenBSD pflog file', 105: '802.11', 119: '802.11 plus Prism header', 127: '802.11 plus radiotap header',
   163: '802.11 plus AVS radio information header', 192: 'Per-Packet Information', 228: 'Raw IPv4',
   229: 'Raw IPv6', 276: 'Linux cooked v2',
@@ -67,9 +72,14 @@ export function linktypeDescription(dlt: number): string {
   return DESCRIPTIONS[dlt] ?? `DLT ${String(dlt)}`;
 }
 
+// Capture-file LINKTYPE_ values that mean DLT_RAW (pcap-linktype(7)):
+// LINKTYPE_RAW, and OpenBSD's DLT_RAW number as found in its captures.
+const LINKTYPE_RAW = 101;
+const LINKTYPE_OPENBSD_RAW = 14;
+
 /** Map capture-file LINKTYPE_ values that differ from Linux DLT_ values. */
 export function normalizeLinktype(lt: number): number {
-  if (lt === 101 || lt === 14) return DLT.RAW;
+  if (lt === LINKTYPE_RAW || lt === LINKTYPE_OPENBSD_RAW) return DLT.RAW;
   return lt;
 }
 
@@ -104,6 +114,24 @@ export function initLinktype(dlt: number): LinkOffsets {
       return { linkhdr: off(0), linktype: off(OFFSET_NOT_SET), linkpl: off(0), nl: 0, nlNosnap: 0 };
     case DLT.LINUX_SLL:
       return { linkhdr: off(0), linktype: off(14), linkpl: off(16), nl: 0, nlNosnap: 0 };
+    case DLT.SLIP:
+      // The 16-byte pseudo-header (direction byte, then the compressed
+      // TCP/IP header) of the BSD SLIP driver; no type field.
+      return { linkhdr: off(0), linktype: off(OFFSET_NOT_SET), linkpl: off(16), nl: 0, nlNosnap: 0 };
+    case DLT.PPP:
+    case DLT.PPP_SERIAL:
+    case DLT.C_HDLC:
+      // HDLC-like framing (address, control), then a 2-byte protocol field.
+      return { linkhdr: off(0), linktype: off(2), linkpl: off(4), nl: 0, nlNosnap: 0 };
+    case DLT.PPP_ETHER:
+      // The PPPoE session header without the Ethernet header.
+      return { linkhdr: off(0), linktype: off(6), linkpl: off(8), nl: 0, nlNosnap: 0 };
+    case DLT.PPP_BSDOS:
+      return { linkhdr: off(0), linktype: off(5), linkpl: off(24), nl: 0, nlNosnap: 0 };
+    case DLT.FRELAY:
+      // Q.922 address (2 bytes), then control and NLPID: no EtherType, and,
+      // as in libpcap, the payload offset stays 0 (gencode.c: "XXX").
+      return { linkhdr: off(0), linktype: off(OFFSET_NOT_SET), linkpl: off(0), nl: 0, nlNosnap: 0 };
     case DLT.LINUX_SLL2:
       return { linkhdr: off(0), linktype: off(0), linkpl: off(20), nl: 0, nlNosnap: 0 };
     case DLT.PFLOG:
@@ -127,7 +155,11 @@ export function initLinktype(dlt: number): LinkOffsets {
 
 /** The link types initLinktype() knows (made once: asked on every compile). */
 const SUPPORTED = new Set<number>([DLT.EN10MB, DLT.NULL, DLT.LOOP, DLT.RAW, DLT.IPV4, DLT.IPV6, DLT.LINUX_SLL, DLT.LINUX_SLL2,
-  DLT.PFLOG, DLT.IEEE802_11, DLT.PRISM_HEADER, DLT.IEEE802_11_RADIO, DLT.IEEE802_11_RADIO_AVS, DLT.PPI]);
+  DLT.PFLOG, DLT.IEEE802_11, DLT.PRISM_HEADER, DLT.IEEE802_11_RADIO, DLT.IEEE802_11_RADIO_AVS, DLT.PPI,
+  DLT.SLIP, DLT.PPP, DLT.PPP_SERIAL, DLT.C_HDLC, DLT.FRELAY, DLT.PPP_ETHER, DLT.PPP_BSDOS]);
+
+/** Every link type moat bpf compiles for, in DLT order (for help texts and tests). */
+export const SUPPORTED_LINKTYPES: readonly number[] = [...SUPPORTED].sort((a, b) => a - b);
 
 export function isSupportedLinktype(dlt: number): boolean {
   return SUPPORTED.has(dlt);
@@ -135,6 +167,20 @@ export function isSupportedLinktype(dlt: number): boolean {
 
 export function unsupportedMessage(dlt: number): string {
   return `link-layer type ${linktypeName(dlt)} (${linktypeDescription(dlt)}) is not supported by moat bpf`;
+}
+
+/**
+ * The link type is one moat bpf does not compile for. Not a syntax error:
+ * nothing in the expression is wrong, so there is no caret under it.
+ */
+export class UnsupportedLinktypeError extends MoatError {
+  readonly linktype: number;
+
+  constructor(dlt: number) {
+    super('MOAT_BPF_LINKTYPE', unsupportedMessage(dlt));
+    this.name = 'UnsupportedLinktypeError';
+    this.linktype = dlt;
+  }
 }
 
 /**

@@ -19,6 +19,23 @@ PURE_CODES[BPF_MISC | BPF_TAX] = 1;
 PURE_CODES[BPF_MISC | BPF_TXA] = 1;
 const isPure = (c: number): boolean => c >= 0 && c < 0x10000 && PURE_CODES[c] === 1;
 
+/**
+ * Scratch words (a bit per word) stored only by the graph's entry block, as
+ * the pflog and 802.11 prologues store the link header's length: everywhere
+ * after the entry they hold one value per packet, so loading one is as pure
+ * as loading from the packet. Set by the optimizer for one graph (optimize.ts).
+ */
+let stableMemory = 0;
+
+export function setStableMemory(mask: number): void {
+  stableMemory = mask;
+}
+
+/** `ld M[k]` or `ldx M[k]` of a stable word. */
+function stableLoad(s: Stmt): boolean {
+  return (s.code === (BPF_LD | BPF_MEM) || s.code === (BPF_LDX | BPF_MEM)) && s.k < 16 && ((stableMemory >>> s.k) & 1) === 1;
+}
+
 /** Do these statements compute A purely from the packet (packet loads, constants, ALU, register moves)? */
 export function pureStmts(stmts: readonly Stmt[]): boolean {
   if (stmts.length === 0) return false;
@@ -31,7 +48,7 @@ export function pureStmts(stmts: readonly Stmt[]): boolean {
       }
       continue;
     }
-    if (!isPure(c)) return false;
+    if (!isPure(c) && !stableLoad(s)) return false;
     if (bpfClass(c) === BPF_LDX) xSet = true;
     if ((bpfMode(c) === BPF_IND || c === (BPF_MISC | BPF_TXA)) && !xSet) return false;
   }
@@ -40,21 +57,22 @@ export function pureStmts(stmts: readonly Stmt[]): boolean {
 
 /**
  * Do stmts[from..] compute A from the packet alone (nothing read from A, X
- * or scratch memory before it is set there)? Stores are allowed: they do not
+ * or scratch memory before it is set there, but stable words)? Stores are allowed: they do not
  * change A.
  */
 export function selfContained(stmts: readonly Stmt[], from: number): boolean {
   let aSet = false;
   let xSet = false;
   for (let i = from; i < stmts.length; i++) {
-    const c = stmts[i]?.code ?? -1;
+    const st = stmts[i];
+    const c = st?.code ?? -1;
     const cls = bpfClass(c);
     if (cls === BPF_LD) {
       const mode = bpfMode(c);
-      if (mode === BPF_MEM || (mode === BPF_IND && !xSet)) return false;
+      if ((mode === BPF_MEM && (st === undefined || !stableLoad(st))) || (mode === BPF_IND && !xSet)) return false;
       aSet = true;
     } else if (cls === BPF_LDX) {
-      if (bpfMode(c) === BPF_MEM) return false;
+      if (bpfMode(c) === BPF_MEM && (st === undefined || !stableLoad(st))) return false;
       xSet = true;
     } else if (cls === BPF_ALU) {
       if (!aSet || (bpfSrc(c) === BPF_X && bpfOp(c) !== BPF_NEG && !xSet)) return false;

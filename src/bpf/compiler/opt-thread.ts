@@ -7,33 +7,7 @@ import { BPF_ABS, BPF_IMM, BPF_JMP, BPF_K, BPF_LD, BPF_LEN, bpfClass, bpfMode, b
 import { nextWalk, type Block } from './block.js';
 import { internGeneration } from './opt-intern.js';
 import { constantA, order, pureStmts, readsOnEntry, selfContained, stmtsId, testFrom, testKey } from './opt-blocks.js';
-import { decide, fact, meet, newest, type Facts } from './opt-facts.js';
-
-export type { Fact } from './opt-facts.js';
-
-/**
- * What threading needs to know of a block, made once for its statements and
- * jump (keys()): it is asked on every step, so it is read off one object
- * instead of worked out from the statements each time.
- */
-export interface ThreadInfo {
-  /** The whole block as an interned key, when the block can be skipped (pure and self-contained). */
-  whole: number | null;
-  /** The value its jump tests, as an interned key (see opt-blocks.ts testKey). */
-  test: number | null;
-  /** Its jump is a test of A against k, which decide() may decide. */
-  decidable: boolean;
-  /** Its outcome teaches a fact: a test against k of an A that is not a constant. */
-  learns: boolean;
-  op: number;
-  /** The jump's k, as a signed 32-bit word (see opt-facts.ts). */
-  k: number;
-  /** A is a constant when the jump runs (`ld #constA`, a signed word). */
-  isConst: boolean;
-  constA: number;
-  /** opt-blocks.ts readsOnEntry(): a test may not be skipped into this block. */
-  reads: boolean;
-}
+import { decide, fact, meet, newest, type Facts, type ThreadInfo } from './opt-facts.js';
 
 const emptyFacts = (): Facts => null;
 

@@ -25,6 +25,14 @@ function u16(b: Uint8Array, i: number, le: boolean): number {
   return le ? (b[i] ?? 0) | ((b[i + 1] ?? 0) << 8) : ((b[i] ?? 0) << 8) | (b[i + 1] ?? 0);
 }
 
+/**
+ * libpcap's pcap_adjust_snapshot (savefile.c): the header's snapshot length
+ * unless it is 0 or above INT_MAX. Records are still cut at maxSnaplen.
+ */
+function adjustSnapshot(linktype: number, snaplen: number): number {
+  return snaplen === 0 || snaplen > 0x7fffffff ? maxSnaplen(linktype) : snaplen;
+}
+
 function u32(b: Uint8Array, i: number, le: boolean): number {
   const x = le
     ? (b[i] ?? 0) | ((b[i + 1] ?? 0) << 8) | ((b[i + 2] ?? 0) << 16) | ((b[i + 3] ?? 0) << 24)
@@ -35,6 +43,8 @@ function u32(b: Uint8Array, i: number, le: boolean): number {
 interface Interface {
   linktype: number;
   snaplen: number;
+  /** libpcap's pcap_snapshot() for it: see `header`. */
+  snapshot: number;
   tsResolution: number;
   tsOffset: number;
 }
@@ -63,6 +73,7 @@ export class CaptureParser {
   // classic pcap
   private linktype = 0;
   private snaplen = 0;
+  private snapshot = 0;
   private tsResolution = 1e6;
   private recordHeader = 16;
   /** maxSnaplen(linktype), looked up once per file rather than per record. */
@@ -72,6 +83,18 @@ export class CaptureParser {
   private sawShb = false;
   /** The packet the last successful `step()` reached. */
   readonly cur: CaptureCursor = { linktype: 0, interfaceId: 0, tsSec: 0, tsFrac: 0, tsResolution: 1e6, caplen: 0, origlen: 0, start: 0, offset: 0, swapped: false };
+
+  /**
+   * The capture's link type and snapshot length as libpcap reports them
+   * (pcap_datalink, pcap_snapshot): the pcap file header's, or the first
+   * interface's of a pcapng section; undefined until that header is read.
+   * What `tcpdump -r -w` copies into the file it writes.
+   */
+  get header(): { linktype: number; snaplen: number } | undefined {
+    if (this.format === 'pcap') return { linktype: this.linktype, snaplen: this.snapshot };
+    const first = this.interfaces[0];
+    return first === undefined ? undefined : { linktype: first.linktype, snaplen: first.snapshot };
+  }
 
   /** Add bytes. Bytes already handed out as packet data stay valid. */
   push(chunk: Uint8Array): void {
@@ -192,6 +215,7 @@ export class CaptureParser {
     this.snaplen = u32(b, p + 16, this.le);
     // pcap-linktype(7): the low 26 bits are the link type, the rest FCS flags.
     this.linktype = u32(b, p + 20, this.le) & 0x03ffffff;
+    this.snapshot = adjustSnapshot(this.linktype, this.snaplen);
     const max = maxSnaplen(this.linktype);
     if (this.snaplen === 0 || this.snaplen > max) this.snaplen = max;
     this.maxCaplen = max;
@@ -299,8 +323,9 @@ export class CaptureParser {
     const linktype = u16(b, body, le);
     let snaplen = u32(b, body + 4, le);
     const max = maxSnaplen(linktype);
+    const snapshot = adjustSnapshot(linktype, snaplen);
     if (snaplen === 0 || snaplen > max) snaplen = max;
-    const iface: Interface = { linktype, snaplen, tsResolution: 1e6, tsOffset: 0 };
+    const iface: Interface = { linktype, snaplen, snapshot, tsResolution: 1e6, tsOffset: 0 };
     let o = body + 8;
     const end = body + bodyLen;
     while (o + 4 <= end) {

@@ -16,18 +16,18 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
 }
 
 describe('moat bpf compile', () => {
-  it('prints -d, -dd and -ddd exactly as libpcap 1.10.3 does', async (t) => {
+  it('prints -d, -dd and -ddd exactly as libpcap 1.10.3 does (with -O, unoptimized)', async (t) => {
     if (!needs(t, { 'gcc and libpcap-dev (oracle)': haveOracle() })) return;
     // The last one is long enough to need libpcap's long-jump `ja`s.
     for (const expr of ['tcp port 80', 'ip and (host 10.0.0.1 or multicast or broadcast)', 'ip6 protochain 6', 'vlan 10 and udp', `${'ip and '.repeat(300)}ip`]) {
       for (const level of [1, 2, 3] as const) {
         const flag = `-${'d'.repeat(level)}`;
-        const r = await run(flag, expr);
+        const r = await run('-O', flag, expr);
         assert.equal(r.code, 0);
         assert.equal(r.out, oracleDump(1, expr, level), `${flag} ${expr}`);
       }
     }
-    const raw = await run('-y', 'RAW', '-s', '96', 'udp');
+    const raw = await run('-O', '-y', 'RAW', '-s', '96', 'udp');
     assert.equal(raw.out, oracleDump(12, 'udp', 1, { snaplen: 96 }));
   });
 
@@ -38,10 +38,15 @@ describe('moat bpf compile', () => {
     assert.match(a.out, /^\(000\) ldh {6}\[12\]/);
   });
 
-  it('-O optimizes: shorter, and never longer than the plain program', async () => {
-    const plain = await run('host 1.2.3.4 and tcp port 80');
-    const opt = await run('-O', 'host 1.2.3.4 and tcp port 80');
+  it('optimizes by default and -O turns the optimizer off, as in tcpdump(1)', async () => {
+    const opt = await run('host 1.2.3.4 and tcp port 80');
+    const plain = await run('-O', 'host 1.2.3.4 and tcp port 80');
     assert.ok(opt.out.split('\n').length < plain.out.split('\n').length);
+    // tcpdump refuses an always-false filter only when it optimizes.
+    assert.equal((await run('ip and not ip')).code, 65);
+    assert.equal((await run('-O', 'ip and not ip')).code, 0);
+    const json = await run('--json', 'tcp');
+    assert.equal((JSON.parse(json.out) as { optimized: boolean }).optimized, true);
   });
 
   it('--json gives each instruction with its text and clause', async () => {
@@ -96,5 +101,19 @@ describe('moat bpf compile', () => {
     const b = await run('-m', '255.255.255.0', 'ip broadcast');
     assert.equal(b.code, 0);
     assert.match(b.out, /jeq +#0xff /);
+  });
+
+  it('-m takes a dotted mask or a prefix length and refuses non-contiguous masks', async () => {
+    const dotted = await run('-O', '-m', '255.255.255.0', 'ip broadcast');
+    for (const m of ['24', '255.255.255.0']) assert.equal((await run('-O', '-m', m, 'ip broadcast')).out, dotted.out, m);
+    // /24 has host part 0xff: the test is 'and #0xff', never the 0xffffffe7 that '24' read as a mask gives.
+    assert.match(dotted.out, /and +#0xff\n/);
+    assert.match((await run('-O', '-m', '20', 'ip broadcast')).out, /and +#0xfff\n/);
+    assert.equal((await run('-O', '-m', '0', 'ip broadcast')).out, (await run('-O', 'ip broadcast')).out);
+    for (const bad of ['255.0.255.0', '0.255.255.255', '33', '24.5', 'mask']) {
+      const r = await run('-m', bad, 'ip broadcast');
+      assert.equal(r.code, 64, bad);
+      assert.equal(r.err.split('\n').length, 2, r.err);
+    }
   });
 });

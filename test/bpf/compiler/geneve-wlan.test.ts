@@ -98,7 +98,7 @@ describe('Geneve and 802.11', () => {
     refuse('protochain 6', "'protochain' not supported with variable length headers", DLT.IEEE802_11_RADIO);
     refuse('geneve 16777216', 'Geneve VNI 16777216 greater than maximum 16777215', DLT.EN10MB);
     refuse('geneve and protochain 4', "'protochain' not supported with variable length headers", DLT.EN10MB);
-    refuse('vxlan', 'syntax error', DLT.EN10MB);
+    refuse('vxlan 16777216', 'VXLAN VNI 16777216 greater than maximum', DLT.EN10MB);
   });
 
   it('decides like libpcap 1.10.3 on every 802.11 capture of the shared corpus', async (t) => {

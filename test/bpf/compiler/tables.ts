@@ -42,12 +42,12 @@ export function tables(): Tables {
 
 /** The link types moat bpf compiles for. */
 export const SUPPORTED_DLTS = new Set(['EN10MB', 'RAW', 'IPV4', 'IPV6', 'NULL', 'LOOP', 'LINUX_SLL', 'LINUX_SLL2', 'PFLOG',
-  'IEEE802_11', 'IEEE802_11_RADIO', 'IEEE802_11_RADIO_AVS', 'PRISM_HEADER', 'PPI']);
+  'IEEE802_11', 'IEEE802_11_RADIO', 'IEEE802_11_RADIO_AVS', 'PRISM_HEADER', 'PPI',
+  'SLIP', 'PPP', 'PPP_BSDOS', 'PPP_SERIAL', 'PPP_ETHER', 'C_HDLC', 'FRELAY']);
 
 /**
- * Grammar we do not compile (reported, not silently passed): VXLAN, which
- * libpcap 1.10.3 (the oracle) does not have either, and
- * inbound/outbound/ifindex outside cooked and pflog headers (libpcap
+ * Grammar we do not compile (reported, not silently passed):
+ * inbound/outbound/ifindex outside cooked, SLIP and pflog headers (libpcap
  * 1.10.3 emits Linux-only packet-metadata loads there; master refuses).
  */
-export const UNSUPPORTED = /\bvxlan\b|\binbound\b|\boutbound\b|\bifindex\b/;
+export const UNSUPPORTED = /\binbound\b|\boutbound\b|\bifindex\b/;

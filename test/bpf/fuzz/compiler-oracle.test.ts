@@ -22,8 +22,9 @@ const bpfDir = join(sharedDir, 'bpf');
 const DELIBERATE = new Set(['ip[2:2] - ((ip[0]&0xf)<<2) - ((tcp[12]&0xf0)>>2) != 0']);
 
 // EN10MB, RAW (12, 14, 101), IPV4, IPV6, NULL, LOOP, LINUX_SLL, LINUX_SLL2, PFLOG,
-// and 802.11 with its radio headers: IEEE802_11, PRISM_HEADER, IEEE802_11_RADIO, IEEE802_11_RADIO_AVS, PPI.
-const FIRST_TIER = new Set([1, 12, 14, 101, 228, 229, 0, 108, 113, 276, 117, 105, 119, 127, 163, 192]);
+// 802.11 with its radio headers: IEEE802_11, PRISM_HEADER, IEEE802_11_RADIO, IEEE802_11_RADIO_AVS, PPI,
+// and the serial lines: SLIP, PPP, PPP_BSDOS, PPP_SERIAL, PPP_ETHER, C_HDLC, FRELAY.
+const FIRST_TIER = new Set([1, 12, 14, 101, 228, 229, 0, 108, 113, 276, 117, 105, 119, 127, 163, 192, 8, 9, 16, 50, 51, 104, 107]);
 const WLAN_LINKTYPES = new Set([105, 119, 127, 163, 192]);
 
 /** Geneve (RFC 8926): what follows it is matched against the encapsulated frame. */

@@ -11,6 +11,10 @@
  *                                           pcap_offline_filter result per packet of FILE
  *   oracle bench  FILE ROUNDS EXPR          time pcap_offline_filter over FILE held in memory
  *   oracle benchc DLT ROUNDS EXPR...        time pcap_compile (optimized) per expression
+ *   oracle lengths OPT                      "DLT<TAB>EXPR" lines on stdin: the program's length
+ *                                           per line, or -1 where it does not compile
+ *   oracle programs OPT                     the same, each line the length and then the
+ *                                           instructions ("code jt jf k" each), or -1
  *
  * NETMASK is a 32-bit number (0 = PCAP_NETMASK_UNKNOWN). Errors: message on
  * stderr, exit 2 (compile error) or 1 (anything else).
@@ -125,6 +129,35 @@ int main(int argc, char **argv) {
 			for (size_t i = 0; i < n; i++) accepted += pcap_offline_filter(&prog, &hs[i], ds[i]) != 0;
 		double t = now() - t0;
 		printf("%zu %lu %.9f\n", n * rounds, accepted, t);
+		return 0;
+	}
+	if ((strcmp(mode, "lengths") == 0 || strcmp(mode, "programs") == 0) && argc == 3) {
+		int whole = mode[0] == 'p';
+		static char line[65536];
+		int opt = atoi(argv[2]);
+		while (fgets(line, sizeof line, stdin) != NULL) {
+			char *tab = strchr(line, '\t');
+			size_t len = strlen(line);
+			if (len > 0 && line[len - 1] == '\n') line[len - 1] = '\0';
+			if (tab == NULL) {
+				printf("-1\n");
+				continue;
+			}
+			*tab = '\0';
+			pcap_t *p = pcap_open_dead(atoi(line), 262144);
+			if (pcap_compile(p, &prog, tab + 1, opt, PCAP_NETMASK_UNKNOWN) != 0) {
+				printf("-1\n");
+			} else {
+				printf("%u", prog.bf_len);
+				for (u_int i = 0; whole && i < prog.bf_len; i++) {
+					struct bpf_insn *in = &prog.bf_insns[i];
+					printf(" %u %u %u %u", in->code, in->jt, in->jf, in->k);
+				}
+				printf("\n");
+				pcap_freecode(&prog);
+			}
+			pcap_close(p);
+		}
 		return 0;
 	}
 	if (strcmp(mode, "benchc") == 0 && argc >= 5) {

@@ -113,6 +113,24 @@ export function oracleBench(file: string, rounds: number, expr: string): { packe
   return { packets, accepted, seconds };
 }
 
+/** libpcap's program length for each [DLT, EXPR] (optimized unless `optimize` is false); -1 where it does not compile. One run for all. */
+export function oracleLengths(items: readonly (readonly [number, string])[], optimize = true): number[] {
+  const input = items.map(([dlt, expr]) => `${String(dlt)}\t${expr.replace(/[\t\n]/g, ' ')}\n`).join('');
+  return run(['lengths', optimize ? '1' : '0'], input).trim().split('\n').map(Number);
+}
+
+/** libpcap's program for each [DLT, EXPR] (optimized unless `optimize` is false); null where it does not compile. One run for all. */
+export function oraclePrograms(items: readonly (readonly [number, string])[], optimize = true): (Insn[] | null)[] {
+  const input = items.map(([dlt, expr]) => `${String(dlt)}\t${expr.replace(/[\t\n]/g, ' ')}\n`).join('');
+  return run(['programs', optimize ? '1' : '0'], input).trim().split('\n').map((line) => {
+    const nums = line.split(' ').map(Number);
+    if ((nums[0] ?? -1) < 0) return null;
+    const out: Insn[] = [];
+    for (let i = 1; i + 3 < nums.length; i += 4) out.push({ code: nums[i] ?? 0, jt: nums[i + 1] ?? 0, jf: nums[i + 2] ?? 0, k: nums[i + 3] ?? 0 });
+    return out;
+  });
+}
+
 /** Seconds per pcap_compile (optimized) of each expression; NaN where it does not compile. */
 export function oracleCompileTimes(dlt: number, rounds: number, exprs: readonly string[]): number[] {
   return run(['benchc', String(dlt), String(rounds), ...exprs])

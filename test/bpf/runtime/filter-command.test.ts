@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCaptureBuffer } from '../../../src/core/index.js';
+import { EX_NOINPUT, EX_OK, parseCaptureBuffer, runCommand } from '../../../src/core/index.js';
 import { filterMain } from '../../../src/bpf/filter-command.js';
 import { confineMain } from '../../../src/bpf/confine-command.js';
 import { captureIo } from '../../helpers/io.js';
@@ -33,8 +33,82 @@ describe('moat bpf filter', () => {
       assert.match(io.err(), /packets read, \d+ written in [\d.]+ s \(\d+ packets\/s/);
       const r = spawnSync('tcpdump', ['-r', input, '-w', theirs, expr], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
-      // Headers differ only in the snaplen field; records must be identical.
-      assert.deepEqual(readFileSync(ours).subarray(24), readFileSync(theirs).subarray(24), expr);
+      assert.deepEqual(readFileSync(ours), readFileSync(theirs), expr);
+    }
+  });
+
+  it("keeps the input's snaplen and link type in the output header, as tcpdump -r -w", async (t) => {
+    if (!needs(t, { tcpdump: haveCommand('tcpdump') })) return;
+    // Snaplen 1536 (Ethernet) and 8192 (Cisco HDLC): the header must say so, not 262144.
+    for (const [name, expr] of [['isakmp4500.pcap', 'udp'], ['ISIS_p2p_adjacency.pcap', ''], ['isakmp4500.pcap', 'arp']] as const) {
+      const file = join(pcaps, name);
+      const ours = join(dir, 'hdr-ours.pcap');
+      const theirs = join(dir, 'hdr-theirs.pcap');
+      assert.equal(await filterMain(['-r', file, '-w', ours, ...(expr === '' ? [] : [expr])], captureIo()), 0);
+      const r = spawnSync('tcpdump', ['-r', file, '-w', theirs, ...(expr === '' ? [] : [expr])], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(readFileSync(ours), readFileSync(theirs), `${name} ${expr}`);
+      assert.equal(readFileSync(ours).readUInt32LE(16), readFileSync(file).readUInt32LE(16));
+    }
+  });
+
+  it('never touches the output when the filter is bad or the input missing', async () => {
+    const out = join(dir, 'keep.pcap');
+    writeFileSync(out, 'precious');
+    const sub = mkdtempSync(join(dir, 'atomic-'));
+    const sub_out = join(sub, 'keep.pcap');
+    writeFileSync(sub_out, 'precious');
+    for (const args of [
+      ['-r', input, '-w', sub_out, 'tcp and'],
+      ['-r', input, '-w', sub_out, 'ether proto \\ip and'],
+      ['-r', input, '-w', sub_out, 'host nosuchhost.invalid'],
+      ['-r', join(dir, 'missing.pcap'), '-w', sub_out, 'ip'],
+    ]) {
+      const io = captureIo();
+      const code = await runCommand('moat bpf', () => filterMain(args, io), io);
+      assert.notEqual(code, EX_OK, args.join(' '));
+      assert.equal(readFileSync(sub_out, 'utf8'), 'precious', args.join(' '));
+      // No temporary file is left beside it.
+      assert.deepEqual(readdirSync(sub), ['keep.pcap']);
+    }
+    // A run that succeeds replaces it whole.
+    assert.equal(await filterMain(['-r', input, '-w', sub_out, 'icmp'], captureIo()), 0);
+    assert.ok([...parseCaptureBuffer(readFileSync(sub_out))].length > 0);
+    assert.deepEqual(readdirSync(sub), ['keep.pcap']);
+    // A device is written in place (a rename would replace /dev/null).
+    assert.equal(await filterMain(['-r', input, '-w', '/dev/null', 'icmp'], captureIo()), 0);
+    assert.ok(statSync('/dev/null').isCharacterDevice());
+  });
+
+  it('says a missing input is missing in one line, exit 66 (EX_NOINPUT)', async () => {
+    const io = captureIo({ cwd: dir });
+    const code = await runCommand('moat bpf', () => filterMain(['-r', join(dir, 'in.pcap'), '-w', join(dir, 'o.pcap'), 'ip'], io), io);
+    assert.equal(code, EX_NOINPUT);
+    assert.equal(io.err(), `moat bpf: ${join(dir, 'in.pcap')}: No such file or directory\n`);
+  });
+
+  it("compiles 'ip broadcast' with netmask 0, as tcpdump -r does", async (t) => {
+    if (!needs(t, { tcpdump: haveCommand('tcpdump') })) return;
+    const ours = join(dir, 'bc-ours.pcap');
+    const theirs = join(dir, 'bc-theirs.pcap');
+    // An address of all ones in the host part: with netmask 0, 255.255.255.255 or 0.0.0.0.
+    const file = join(pcaps, 'dhcp-rfc3004.pcap');
+    for (const expr of ['ip broadcast', 'not ip broadcast']) {
+      assert.equal(await filterMain(['-r', file, '-w', ours, expr], captureIo()), 0);
+      const r = spawnSync('tcpdump', ['-r', file, '-w', theirs, expr], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(readFileSync(ours), readFileSync(theirs), expr);
+    }
+    assert.ok([...parseCaptureBuffer(readFileSync(ours))].length < [...parseCaptureBuffer(readFileSync(file))].length);
+  });
+
+  it('optimizes by default; -O gives the same packets unoptimized', async () => {
+    for (const expr of ['icmp or arp', 'host 10.20.30.40 and icmp']) {
+      const a = join(dir, 'opt.pcap');
+      const b = join(dir, 'noopt.pcap');
+      assert.equal(await filterMain(['-r', input, '-w', a, expr], captureIo()), 0);
+      assert.equal(await filterMain(['-O', '-r', input, '-w', b, expr], captureIo()), 0);
+      assert.deepEqual(readFileSync(a), readFileSync(b));
     }
   });
 
@@ -129,6 +203,12 @@ describe('moat bpf filter', () => {
 
   it('gives one-line usage errors', async () => {
     await assert.rejects(filterMain(['tcp'], captureIo()), { code: 'MOAT_USAGE' });
+    // Without --confine there is nothing for them to change: say so rather than ignore them.
+    for (const flag of ['--no-multicast', '--no-broadcast']) {
+      const out = join(dir, 'never.pcap');
+      await assert.rejects(filterMain(['-r', input, '-w', out, flag, 'ip'], captureIo()), { code: 'MOAT_USAGE' });
+      assert.throws(() => statSync(out), { code: 'ENOENT' });
+    }
     await assert.rejects(filterMain(['-r', input, '-w', '-', '--bogus'], captureIo()), { code: 'MOAT_USAGE' });
     const io = captureIo();
     assert.equal(await filterMain(['--help'], io), 0);
@@ -148,9 +228,8 @@ describe('moat bpf confine', () => {
     assert.match(dd.out(), /^\{ 0x30, 0, 0, 0x00000000 \},$/m);
   });
   it('refuses unsupported link types and bad addresses', async () => {
-    // PPP: a link type confinement does not cover (PFLOG and 802.11 it now does); the
-    // empty expression, because the compiler refuses PPP itself.
-    await assert.rejects(confineMain(['--addr', '192.0.2.1', '-y', 'PPP', ''], captureIo()), { code: 'MOAT_BPF_CONFINE_LINKTYPE' });
+    // PPP: a link type the compiler takes but confinement does not cover (PFLOG and 802.11 it does).
+    await assert.rejects(confineMain(['--addr', '192.0.2.1', '-y', 'PPP', 'tcp'], captureIo()), { code: 'MOAT_BPF_CONFINE_LINKTYPE' });
     await assert.rejects(confineMain(['--addr', 'nope', '-y', 'EN10MB', 'tcp'], captureIo()), { code: 'MOAT_BPF_CONFINE_ADDRESS' });
     await assert.rejects(confineMain(['-y', 'EN10MB', 'tcp'], captureIo()), { code: 'MOAT_USAGE' });
   });
