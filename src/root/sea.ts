@@ -51,29 +51,32 @@ function run(cmd: string, args: string[], cwd: string): Promise<void> {
   });
 }
 
-/** Matches `readFileSync(new URL('../../package.json', import.meta.url), 'utf8')`. */
-const PACKAGE_READ = /readFileSync\(\s*new URL\(\s*(['"])\.\.\/\.\.\/package\.json\1\s*,\s*import\.meta\.url\s*\)\s*,\s*(['"])utf8\2\s*\)/g;
+/** Matches `readFileSync(new URL('../…/package.json', import.meta.url), 'utf8')`. */
+const PACKAGE_READ = /readFileSync\(\s*new URL\(\s*(['"])((?:\.\.\/)+)package\.json\1\s*,\s*import\.meta\.url\s*\)\s*,\s*(['"])utf8\3\s*\)/g;
 
 /**
- * The CLI entry reads its version from ../../package.json beside it, through
- * import.meta.url, which a CommonJS bundle does not have and a root does not
- * hold. This esbuild plugin puts the file's text in the bundle instead.
+ * moat reads its version from the package.json of its build (core's
+ * packageVersion), through import.meta.url, which a CommonJS bundle does not
+ * have and a root does not hold. This esbuild plugin puts the file's text in
+ * the bundle instead, wherever a module reads it so.
  */
-function inlinePackageJson(entry: string): import('esbuild').Plugin {
-  const entryPath = resolve(entry);
+function inlinePackageJson(): import('esbuild').Plugin {
   return {
     name: 'moat-inline-package-json',
     setup(build) {
       build.onLoad({ filter: /\.js$/ }, (args) => {
-        if (args.path !== entryPath) return undefined;
         const text = readFileSync(args.path, 'utf8');
-        let pkg: string;
-        try {
-          pkg = readFileSync(join(dirname(args.path), '..', '..', 'package.json'), 'utf8');
-        } catch {
-          return undefined;
-        }
-        return { contents: text.replace(PACKAGE_READ, JSON.stringify(pkg)), loader: 'js' };
+        if (!text.includes('package.json')) return undefined;
+        const missing: string[] = [];
+        const contents = text.replace(PACKAGE_READ, (whole: string, _q: string, up: string) => {
+          try {
+            return JSON.stringify(readFileSync(join(dirname(args.path), up, 'package.json'), 'utf8'));
+          } catch {
+            missing.push(up);
+            return whole;
+          }
+        });
+        return missing.length > 0 || contents === text ? undefined : { contents, loader: 'js' };
       });
     },
   };
@@ -107,7 +110,7 @@ export async function buildSea(opts: SeaOptions): Promise<SeaResult> {
       minifyWhitespace: true,
       minifySyntax: true,
       external: ['esbuild', 'postject'],
-      plugins: [inlinePackageJson(opts.entry)],
+      plugins: [inlinePackageJson()],
     });
     const config = join(work, 'sea-config.json');
     const blob = join(work, 'sea-prep.blob');
