@@ -15,6 +15,7 @@ const TOOLS: Readonly<Record<string, () => Promise<unknown>>> = {
   ifstated: () => import('../src/ifstated/index.js'),
   jail: () => import('../src/jail/index.js'),
   net: () => import('../src/net/index.js'),
+  portal: () => import('../src/portal/index.js'),
   root: () => import('../src/root/index.js'),
 };
 // end of tools
