@@ -1,0 +1,141 @@
+// What the gateway needs from the RADIUS client (src/portal/radius) and the
+// firewall (src/portal/firewall), as interfaces: the daemon wires the real
+// modules in through small adapters, and the session logic depends on these
+// shapes only.
+
+/** What a RADIUS Access-Accept (or a CoA-Request) tells the gateway to enforce. */
+export interface SessionPolicy {
+  /** RFC 2865 §5.27, seconds. */
+  sessionTimeout?: number;
+  /** RFC 2865 §5.28, seconds. */
+  idleTimeout?: number;
+  /** RFC 2869 §5.16, seconds. */
+  interimInterval?: number;
+  /** WISPr-Bandwidth-Max-Up/Down, bit/s. */
+  bandwidthUp?: number;
+  bandwidthDown?: number;
+  /** WISPr-Session-Terminate-Time. */
+  terminateTime?: Date;
+  /** WISPr-Redirection-URL. */
+  redirectionUrl?: string;
+  /** RFC 2865 §5.25 Class, echoed in accounting. */
+  class?: Buffer[];
+  /** ChilliSpot-Max-Input/Output/Total-Octets (with their gigawords), bytes. */
+  maxInputOctets?: bigint;
+  maxOutputOctets?: bigint;
+  maxTotalOctets?: bigint;
+}
+
+export type Credentials =
+  | { kind: 'pap'; userName: string; password: string }
+  | { kind: 'chap'; userName: string; chapId: number; challenge: Buffer; response: Buffer }
+  | { kind: 'mac'; userName: string; password: string };
+
+export interface AuthRequest {
+  credentials: Credentials;
+  /** Calling-Station-Id: the client's MAC, as AA-BB-CC-DD-EE-FF (RFC 3580 §3.21). */
+  callingStationId: string;
+  calledStationId: string;
+  framedIpAddress: string;
+  acctSessionId: string;
+}
+
+export interface AuthResult {
+  accepted: boolean;
+  replyMessage?: string;
+  policy: SessionPolicy;
+}
+
+export type AcctStatus = 'start' | 'interim' | 'stop' | 'on' | 'off';
+
+export interface AcctRequest {
+  statusType: AcctStatus;
+  acctSessionId?: string;
+  userName?: string;
+  callingStationId?: string;
+  framedIpAddress?: string;
+  sessionTime?: number;
+  /** From the client (Acct-Input-*), to the client (Acct-Output-*). */
+  inputOctets?: bigint;
+  outputOctets?: bigint;
+  inputPackets?: bigint;
+  outputPackets?: bigint;
+  /** RFC 2866 §5.10 value. */
+  terminateCause?: number;
+  class?: Buffer[];
+}
+
+export interface Radius {
+  authenticate(req: AuthRequest): Promise<AuthResult>;
+  accounting(req: AcctRequest): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** RFC 5176 requests, as the listener hands them over. */
+export interface DynamicRequest {
+  kind: 'disconnect' | 'coa';
+  acctSessionId?: string;
+  userName?: string;
+  callingStationId?: string;
+  framedIpAddress?: string;
+  policy: SessionPolicy;
+}
+
+export type DynamicAnswer = { ack: true } | { ack: false; errorCause: number };
+
+/** One authorised client in the firewall. */
+export interface ClientKey {
+  ifname: string;
+  /** Lower case, colon separated. */
+  mac: string;
+  ipv4: string;
+}
+
+export interface ClientLimits {
+  bandwidthUp?: number;
+  bandwidthDown?: number;
+  /** Bytes in both directions after which the kernel stops forwarding. */
+  quotaBytes?: bigint;
+}
+
+export interface Counters {
+  /** From the client. */
+  bytesUp: bigint;
+  bytesDown: bigint;
+  packetsUp: bigint;
+  packetsDown: bigint;
+}
+
+export interface Firewall {
+  /** Create or re-create the ruleset, keeping clients already authorised. */
+  setup(): Promise<void>;
+  authorize(client: ClientKey, limits: ClientLimits): Promise<void>;
+  /** Remove the client and flush its connection-tracking entries. */
+  deauthorize(client: ClientKey): Promise<void>;
+  setLimits(client: ClientKey, limits: ClientLimits): Promise<void>;
+  /** Counters of every authorised client, keyed by MAC, in one read. */
+  counters(): Promise<Map<string, Counters>>;
+  /** What the kernel holds now (after a restart). */
+  authorized(): Promise<ClientKey[]>;
+  close(): Promise<void>;
+}
+
+/** RFC 2866 §5.10 Acct-Terminate-Cause values used here. */
+export const TERMINATE_CAUSE = {
+  userRequest: 1,
+  lostCarrier: 2,
+  idleTimeout: 4,
+  sessionTimeout: 5,
+  adminReset: 6,
+  adminReboot: 7,
+  nasRequest: 10,
+} as const;
+
+/** RFC 5176 §3.5 Error-Cause values used here. */
+export const ERROR_CAUSE = {
+  unsupportedAttribute: 401,
+  missingAttribute: 402,
+  invalidRequest: 404,
+  sessionContextNotFound: 503,
+  resourcesUnavailable: 506,
+} as const;
