@@ -1,0 +1,243 @@
+// The nftables backend: applies the ruleset, adds and removes clients as set
+// elements in one batch each, and reads every counter in one `nft -j` call.
+import { isIPv4, isIPv6 } from 'node:net';
+import { MoatError } from '../../core/errors.js';
+import { EX_UNAVAILABLE } from '../../core/exit-codes.js';
+import { checkClient, checkIfname, checkLimits, checkMac, type CheckedClient, type ClientLimits, type FirewallClient } from './client-key.js';
+import type { CommandRunner } from './command-runner.js';
+import { flushConntrack } from './conntrack.js';
+import { FW_NFT, NftBatcher, firstLines } from './nft-batcher.js';
+import {
+  CLIENT_SETS,
+  renderAdd,
+  renderApply,
+  renderChainDeclarations,
+  renderLimits,
+  renderRemoveCounters,
+  renderRemoveLimits,
+  renderRules,
+  renderSetDeclarations,
+  q,
+  type NftRulesetOptions,
+} from './nft-ruleset.js';
+import { parseTableState, type ElementState, type TableState } from './nft-state.js';
+import type { AuthorizedClient, ClientCounters, Firewall, FirewallLogger } from './types.js';
+
+export interface NftFirewallOptions extends NftRulesetOptions {
+  runner: CommandRunner;
+  nft: string;
+  conntrack: string;
+  logger: FirewallLogger | undefined;
+}
+
+export class NftFirewall implements Firewall {
+  private readonly t: string;
+  private readonly batcher: NftBatcher;
+
+  constructor(private readonly o: NftFirewallOptions) {
+    this.t = `inet ${o.table}`;
+    this.batcher = new NftBatcher(o.runner, o.nft);
+  }
+
+  /** nft processes started so far (each one a transaction). */
+  get nftProcesses(): number {
+    return this.batcher.processes;
+  }
+
+  async setup(restore: readonly (FirewallClient & ClientLimits)[] = []): Promise<void> {
+    const before = await this.readState();
+    let applied = false;
+    if (before === undefined || this.compatible(before)) {
+      const err = await this.batcher.runOnce(renderApply(this.o));
+      if (err === undefined) applied = true;
+      else if (before === undefined) throw err;
+      else this.o.logger?.warning('firewall: re-applying in place failed, re-creating the table', { error: err.message });
+    }
+    if (!applied) {
+      // The table is from another layout: re-create it and put every element back, with its counters, in the same transaction.
+      const state = (await this.readState()) ?? before;
+      const script = `add table ${this.t}\ndelete table ${this.t}\n${renderApply(this.o)}${state === undefined ? '' : this.renderRestore(state).join('\n')}\n`;
+      const err = await this.batcher.runOnce(script);
+      if (err !== undefined) throw err;
+    }
+    if (restore.length > 0) {
+      const present = new Set((await this.authorized()).map((c) => `${c.ifname} ${c.mac}`));
+      for (const c of restore) {
+        const k = checkClient(c);
+        if (!present.has(`${k.ifname} ${k.mac}`)) await this.authorize(c, c);
+      }
+    }
+  }
+
+  async authorize(client: FirewallClient, limits: ClientLimits = {}): Promise<void> {
+    const c = checkClient(client);
+    const l = checkLimits(limits);
+    // Remove first so that a repeated login is a new session (counters from zero, new limits); one transaction either way.
+    const lines = [...renderRemoveLimits(this.t, c), ...renderRemoveCounters(this.t, c), ...renderAdd(this.t, c, l), ...renderLimits(this.t, c, l)];
+    await this.batcher.apply(lines.join('\n'));
+  }
+
+  async setLimits(client: FirewallClient, limits: ClientLimits): Promise<void> {
+    const c = checkClient(client);
+    const l = checkLimits(limits);
+    await this.batcher.apply([...renderRemoveLimits(this.t, c), ...renderLimits(this.t, c, l)].join('\n'));
+  }
+
+  async deauthorize(client: FirewallClient): Promise<void> {
+    const c = checkClient(client);
+    await this.batcher.apply([...renderRemoveLimits(this.t, c), ...renderRemoveCounters(this.t, c)].join('\n'));
+    const addrs = [...(c.ipv4 === undefined ? [] : [c.ipv4]), ...c.ipv6];
+    try {
+      await flushConntrack(this.o.runner, this.o.conntrack, addrs);
+    } catch (e) {
+      // The client is already cut off; a failed flush only lets an idle entry age out.
+      this.o.logger?.warning('firewall: conntrack flush failed', { mac: c.mac, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  async counters(): Promise<Map<string, ClientCounters>> {
+    const st = await this.mustReadState();
+    const out = new Map<string, ClientCounters>();
+    const owner = new Map<string, string>(); // "ifname ip" → mac
+    for (const name of ['up4', 'up6']) {
+      for (const e of st.sets.get(name)?.elements ?? []) {
+        const [ifname, mac, ip] = e.key;
+        if (ifname === undefined || mac === undefined || ip === undefined) continue;
+        owner.set(`${ifname} ${ip}`, mac);
+        const c = out.get(mac) ?? { ifname, bytesUp: 0n, bytesDown: 0n, packetsUp: 0n, packetsDown: 0n };
+        c.bytesUp += e.bytes ?? 0n;
+        c.packetsUp += e.packets ?? 0n;
+        out.set(mac, c);
+      }
+    }
+    for (const name of ['down4', 'down6']) {
+      for (const e of st.sets.get(name)?.elements ?? []) {
+        const [ifname, ip] = e.key;
+        const mac = owner.get(`${ifname ?? ''} ${ip ?? ''}`);
+        const c = mac === undefined ? undefined : out.get(mac);
+        if (c === undefined) continue;
+        c.bytesDown += e.bytes ?? 0n;
+        c.packetsDown += e.packets ?? 0n;
+      }
+    }
+    return out;
+  }
+
+  async authorized(): Promise<AuthorizedClient[]> {
+    const st = await this.mustReadState();
+    const byClient = new Map<string, AuthorizedClient>();
+    for (const name of ['up4', 'up6']) {
+      for (const e of st.sets.get(name)?.elements ?? []) {
+        const [ifname, mac, ip] = e.key;
+        if (ifname === undefined || mac === undefined || ip === undefined) continue;
+        const k = `${ifname} ${mac}`;
+        const c = byClient.get(k) ?? { ifname, mac, ipv6: [] };
+        if (name === 'up4') c.ipv4 = ip;
+        else c.ipv6.push(ip);
+        if (e.expiresSec !== undefined) c.expiresSec = Math.min(c.expiresSec ?? Infinity, e.expiresSec);
+        byClient.set(k, c);
+      }
+    }
+    return [...byClient.values()];
+  }
+
+  close(): Promise<void> {
+    // The table stays: authorised clients keep flowing while moat restarts.
+    return Promise.resolve();
+  }
+
+  async teardown(): Promise<void> {
+    const err = await this.batcher.runOnce(`add table ${this.t}\ndelete table ${this.t}\n`);
+    if (err !== undefined) throw err;
+  }
+
+  /** The whole table in one call; undefined when it does not exist. */
+  async readState(): Promise<TableState | undefined> {
+    const r = await this.o.runner.run([this.o.nft, '-j', 'list', 'table', 'inet', this.o.table]);
+    if (r.code !== 0) {
+      if (/No such file or directory/.test(r.stderr)) return undefined;
+      throw new MoatError(FW_NFT, `nft -j list table failed: ${firstLines(r.stderr)}`, { exitCode: EX_UNAVAILABLE });
+    }
+    return parseTableState(r.stdout);
+  }
+
+  private async mustReadState(): Promise<TableState> {
+    const st = await this.readState();
+    if (st === undefined) throw new MoatError(FW_NFT, `table inet ${this.o.table} does not exist (setup not run?)`, { exitCode: EX_UNAVAILABLE });
+    return st;
+  }
+
+  /** Does the kernel's table have the sets this version declares, with the same types? */
+  private compatible(st: TableState): boolean {
+    for (const s of CLIENT_SETS) {
+      const have = st.sets.get(s.name);
+      if (have === undefined) continue; // `add` creates it
+      if (have.type !== s.key || have.map !== s.map || have.counter !== s.counter || !have.flags.includes('timeout')) return false;
+    }
+    const want = new Map([
+      ['prerouting', 'filter prerouting'],
+      ['dstnat', 'nat prerouting'],
+      ['input', 'filter input'],
+      ['forward', 'filter forward'],
+      ['postrouting', 'filter postrouting'],
+      ['srcnat', 'nat postrouting'],
+    ]);
+    for (const [name, info] of st.chains) {
+      const w = want.get(name);
+      const h = info.type === undefined ? undefined : `${info.type} ${info.hook ?? ''}`;
+      if (w !== h) return false;
+    }
+    return true;
+  }
+
+  /** Commands that put back what `st` held: objects, then elements with counters and remaining timeouts. */
+  private renderRestore(st: TableState): string[] {
+    const out: string[] = [];
+    for (const l of st.limits.values()) {
+      if (!safeName(l.name)) continue;
+      out.push(
+        `add limit ${this.t} ${l.name} { rate ${l.inv ? 'over ' : ''}${String(l.rate)} ${l.rateUnit}/${l.per} burst ${String(l.burst)} ${l.burstUnit} }`,
+      );
+    }
+    for (const qo of st.quotas.values()) {
+      if (!safeName(qo.name)) continue;
+      out.push(`add quota ${this.t} ${qo.name} { ${qo.inv ? 'over ' : ''}${String(qo.bytes)} bytes used ${String(qo.used)} bytes }`);
+    }
+    const names = [...CLIENT_SETS.map((s) => s.name), 'garden4', 'garden6'];
+    for (const name of names) {
+      for (const e of st.sets.get(name)?.elements ?? []) {
+        const key = keyText(e);
+        if (key === undefined) continue;
+        if (e.data !== undefined && !safeName(e.data)) continue;
+        const counter = e.packets === undefined || e.bytes === undefined ? '' : ` counter packets ${String(e.packets)} bytes ${String(e.bytes)}`;
+        const timeout = e.expiresSec === undefined ? '' : ` timeout ${String(Math.max(1, Math.ceil(e.expiresSec)))}s`;
+        const data = e.data === undefined ? '' : ` : ${q(e.data)}`;
+        out.push(`add element ${this.t} ${name} { ${key}${counter}${timeout}${data} }`);
+      }
+    }
+    return out;
+  }
+}
+
+function safeName(s: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(s);
+}
+
+/** An element's key as nft input, each part checked again (it came from the kernel, but into a script it goes). */
+function keyText(e: ElementState): string | undefined {
+  try {
+    const parts = e.key.map((p, i) => {
+      if (isIPv4(p) || isIPv6(p)) return p;
+      if (i === 1 && e.key.length === 3) return checkMac(p);
+      if (i === 0 && e.key.length > 1) return q(checkIfname(p));
+      throw new Error('bad part');
+    });
+    return parts.join(' . ');
+  } catch {
+    return undefined;
+  }
+}
+
+// Re-exported for tests that render without a kernel.
+export { renderChainDeclarations, renderRules, renderSetDeclarations };
+export type { CheckedClient };
