@@ -5,6 +5,13 @@ import { checkMain } from './check-command.js';
 
 export { parsePortalConfig, loadPortalConfig, portalConfigSchema, type PortalSettings, type PortalConfigFile } from './portal-config.js';
 export { describeSettings } from './check-command.js';
+export { startPortal, type PortalDaemon, type DaemonOptions } from './daemon.js';
+export { Gateway, type LoginResult } from './gateway.js';
+export { SessionStore } from './session-store.js';
+export { PortalWeb } from './web-server.js';
+export { QueryServer } from './query-server.js';
+export { ask as askDaemon } from './query-command.js';
+export type * from './ports.js';
 
 export const USAGE = `usage: moat portal run [-n] [-f portal.yaml] [--pidfile FILE]
                    [--log-syslog URL] [--log-no-local] [--log-format text|json]
@@ -21,6 +28,8 @@ portal.yaml (a bad file keeps the old one), SIGUSR1/SIGINFO print a status line.
 
 const dispatch = subcommandMain('portal', USAGE, {
   check: checkMain,
+  run: async (argv, io) => (await import('./run-command.js')).runMain(argv, io),
+  query: async (argv, io) => (await import('./query-command.js')).queryMain(argv, io),
 });
 
 /** `moat portal -n -f FILE` is `moat portal check -f FILE`, as `-n` is everywhere in moat. */

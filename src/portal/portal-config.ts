@@ -47,6 +47,18 @@ const schema = z.strictObject({
   interface: z.string().regex(IFNAME, 'must be an interface name such as wlan0'),
   address: cidr4,
   address6: cidr6.optional(),
+  /** The uplink: client IPv4 is masqueraded out of it when given. */
+  wan: z.string().regex(IFNAME, 'must be an interface name such as eth0').optional(),
+  dns: z
+    .strictObject({
+      /** Run dnsmasq (DHCP and DNS) from moat; off when another server does it. */
+      managed: z.boolean().default(true),
+      /** Resolvers dnsmasq asks; default: /etc/resolv.conf. */
+      upstream: z.array(z.string().regex(/^[0-9a-fA-F.:]+(#\d{1,5})?$/, 'must be an address, optionally #port')).max(8).default([]),
+      /** The resolver for clients before login (answers garden and detection names only). */
+      'prelogin-port': port.default(5353),
+    })
+    .prefault({}),
   dhcp: z
     .strictObject({
       /** First and last address handed out; inside `address`'s network. */
