@@ -5,7 +5,7 @@
 // Message-Authenticator first in every request and required on replies by
 // default against CVE-2024-3596, BlastRADIUS).
 import type { Socket, RemoteInfo } from 'node:dgram';
-import { lazyDgram } from '../../core/index.js';
+import { lazyDgram, MoatError } from '../../core/index.js';
 import { radiusError, RADIUS_ERROR } from './errors.js';
 import { CODE, codeName } from './dictionary.js';
 import { decodePacket, type RadiusAttribute, type RadiusPacket } from './packet.js';
@@ -63,8 +63,13 @@ interface Pending {
 
 interface ServerState {
   config: RadiusServer;
-  label: string;
   deadUntil: number;
+}
+
+/** "host:port" (IPv6 in brackets) of a server for one kind of request: how events and results name it. */
+function labelOf(s: RadiusServer, kind: RequestKind): string {
+  const port = kind === 'auth' ? (s.authPort ?? 1812) : (s.acctPort ?? 1813);
+  return s.host.includes(':') ? `[${s.host}]:${String(port)}` : `${s.host}:${String(port)}`;
 }
 
 const ACCESS_REPLIES: ReadonlySet<number> = new Set([CODE.accessAccept, CODE.accessReject, CODE.accessChallenge]);
@@ -97,7 +102,7 @@ export class RadiusClient {
     if (options.calledStationId !== undefined) this.nas.calledStationId = options.calledStationId;
     if (options.locationId !== undefined) this.nas.locationId = options.locationId;
     if (options.locationName !== undefined) this.nas.locationName = options.locationName;
-    this.servers = options.servers.map((s) => ({ config: s, label: s.host, deadUntil: 0 }));
+    this.servers = options.servers.map((s) => ({ config: s, deadUntil: 0 }));
   }
 
   /** Counters since construction; they only grow (outstanding excepted). */
@@ -136,9 +141,17 @@ export class RadiusClient {
     for (const server of order) {
       if (previous !== undefined) {
         this.counters.failovers++;
-        this.emit({ type: 'failover', from: previous.label, to: server.label, kind });
+        this.emit({ type: 'failover', from: labelOf(previous.config, kind), to: labelOf(server.config, kind), kind });
       }
-      const answer = await this.exchange(server, kind, code, build);
+      let answer: Awaited<ReturnType<typeof this.exchange>>;
+      try {
+        answer = await this.exchange(server, kind, code, build);
+      } catch (e) {
+        // A server whose name does not resolve is a server that does not answer: go on to the next.
+        if (!(e instanceof MoatError && e.code === RADIUS_ERROR.config)) throw e;
+        this.emit({ type: 'invalid-response', server: labelOf(server.config, kind), reason: e.message });
+        answer = undefined;
+      }
       if (answer !== undefined) {
         server.deadUntil = 0;
         return answer;
@@ -147,7 +160,7 @@ export class RadiusClient {
       previous = server;
     }
     this.counters.failures++;
-    throw radiusError(RADIUS_ERROR.timeout, `no RADIUS server answered the ${codeName(code)} (${this.servers.map((s) => s.label).join(', ')})`);
+    throw radiusError(RADIUS_ERROR.timeout, `no RADIUS server answered the ${codeName(code)} (${this.servers.map((s) => labelOf(s.config, kind)).join(', ')})`);
   }
 
   /** One server: send, retransmit the same datagram on each timeout, undefined when all tries went unanswered. */
@@ -157,6 +170,7 @@ export class RadiusClient {
     const address = await resolveServer(server.config);
     const port = kind === 'auth' ? (server.config.authPort ?? 1812) : (server.config.acctPort ?? 1813);
     const family = address.includes(':') ? 'udp6' : 'udp4';
+    const label = labelOf(server.config, kind);
     const socket = await this.socket(family);
     const destKey = `${address}|${String(port)}`;
     let ids = this.ids.get(destKey);
@@ -177,7 +191,7 @@ export class RadiusClient {
         if (this.closed) throw radiusError(RADIUS_ERROR.closed, 'RADIUS client is closed');
         if (attempt > 0) {
           this.counters.retransmits++;
-          this.emit({ type: 'retransmit', server: server.label, kind });
+          this.emit({ type: 'retransmit', server: label, kind });
         }
         const reply = await new Promise<{ packet: RadiusPacket; rttMs: number } | undefined>((resolve, reject) => {
           const sentAt = performance.now();
@@ -188,7 +202,7 @@ export class RadiusClient {
           }, this.opts.timeoutMs);
           this.timers.add(timer);
           this.pending.set(key, {
-            requestAuthenticator, secret, kind, server: server.label, sentAt,
+            requestAuthenticator, secret, kind, server: label, sentAt,
             onReply: (packet) => {
               clearTimeout(timer);
               this.timers.delete(timer);
@@ -203,7 +217,7 @@ export class RadiusClient {
           });
           socket.send(wire, port, address, (err) => {
             // A send error (no route, say) counts as an unanswered try.
-            if (err !== null) this.emit({ type: 'invalid-response', server: server.label, reason: `send: ${err.message}` });
+            if (err !== null) this.emit({ type: 'invalid-response', server: label, reason: `send: ${err.message}` });
           });
         });
         this.closeHooks.delete(key);
@@ -211,11 +225,11 @@ export class RadiusClient {
           this.counters.responses++;
           this.counters.rttSumMs += reply.rttMs;
           this.counters.rttCount++;
-          this.emit({ type: 'response', server: server.label, kind, code: reply.packet.code, rttMs: reply.rttMs });
-          return { ...reply, server: server.label };
+          this.emit({ type: 'response', server: label, kind, code: reply.packet.code, rttMs: reply.rttMs });
+          return { ...reply, server: label };
         }
         this.counters.timeouts++;
-        this.emit({ type: 'timeout', server: server.label, kind });
+        this.emit({ type: 'timeout', server: label, kind });
       }
       return undefined;
     } finally {
