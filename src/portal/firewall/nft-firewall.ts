@@ -5,7 +5,7 @@ import { MoatError } from '../../core/errors.js';
 import { EX_UNAVAILABLE } from '../../core/exit-codes.js';
 import { checkClient, checkIfname, checkLimits, checkMac, type CheckedClient, type ClientLimits, type FirewallClient } from './client-key.js';
 import type { CommandRunner } from './command-runner.js';
-import { flushConntrack } from './conntrack.js';
+import { ConntrackFlusher } from './conntrack.js';
 import { FW_NFT, NftBatcher, firstLines } from './nft-batcher.js';
 import {
   CLIENT_SETS,
@@ -33,10 +33,12 @@ export interface NftFirewallOptions extends NftRulesetOptions {
 export class NftFirewall implements Firewall {
   private readonly t: string;
   private readonly batcher: NftBatcher;
+  private readonly flusher: ConntrackFlusher;
 
   constructor(private readonly o: NftFirewallOptions) {
     this.t = `inet ${o.table}`;
     this.batcher = new NftBatcher(o.runner, o.nft);
+    this.flusher = new ConntrackFlusher(o.runner, o.conntrack);
   }
 
   /** nft processes started so far (each one a transaction). */
@@ -88,7 +90,7 @@ export class NftFirewall implements Firewall {
     await this.batcher.apply([...renderRemoveLimits(this.t, c), ...renderRemoveCounters(this.t, c)].join('\n'));
     const addrs = [...(c.ipv4 === undefined ? [] : [c.ipv4]), ...c.ipv6];
     try {
-      await flushConntrack(this.o.runner, this.o.conntrack, addrs);
+      await this.flusher.flush(addrs);
     } catch (e) {
       // The client is already cut off; a failed flush only lets an idle entry age out.
       this.o.logger?.warning('firewall: conntrack flush failed', { mac: c.mac, error: e instanceof Error ? e.message : String(e) });

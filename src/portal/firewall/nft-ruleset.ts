@@ -295,11 +295,14 @@ export function objectName(prefix: 'lu' | 'ld' | 'qu' | 'qd' | 'qt', c: CheckedC
 }
 
 /**
- * A policer's bucket: a tenth of a second of traffic, and at least a few
- * full-size frames, so TCP sees a steady rate rather than bursts of loss.
+ * The policer's extra burst. The kernel's byte-mode bucket already holds one
+ * second of traffic plus the burst (net/netfilter/nft_limit.c: tokens_max =
+ * nsecs * (rate + burst) / rate), so the burst is kept to two full frames:
+ * a larger one only lengthens the line-rate start of each transfer.
  */
 export function burstBytes(rateBytes: number): number {
-  return Math.max(4 * 1514, Math.round(rateBytes / 10));
+  void rateBytes;
+  return 2 * 1514;
 }
 
 /** The nft declaration of one limit/quota object. */
