@@ -2,7 +2,7 @@
 // listener, the web server, the query socket and the metrics, started in
 // that order and stopped in the reverse. Library code: signal handlers are
 // the caller's (run-command.ts).
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { EX_CONFIG, Logger, MoatError, SourceSyntaxError, errorMessage, type Io } from '../core/index.js';
@@ -175,6 +175,8 @@ export async function startPortal(initial: PortalSettings, io: Io, options: Daem
     if (text === dnsmasqText) return;
     for (const d of dnsmasq) await d.stop();
     const dir = s.config.session['state-dir'];
+    // After a kill -9 our dnsmasq children live on, holding the ports.
+    for (const pidFile of ['dnsmasq.pid', 'dnsmasq-prelogin.pid']) await stopOrphan(join(dir, pidFile), dir);
     await writeFile(join(dir, 'dnsmasq.conf'), f.main, { mode: 0o644 });
     await writeFile(join(dir, 'dnsmasq-prelogin.conf'), f.prelogin, { mode: 0o644 });
     dnsmasq = [
@@ -334,5 +336,26 @@ export async function startPortal(initial: PortalSettings, io: Io, options: Daem
     await logger.close();
     if (e instanceof MoatError) throw e;
     throw new MoatError('MOAT_PORTAL_START', `cannot start: ${errorMessage(e)}`, { exitCode: EX_CONFIG, cause: e });
+  }
+}
+
+/** Stop a dnsmasq an earlier run of ours left behind: its pid file is ours and its command line names our state directory. */
+async function stopOrphan(pidFile: string, stateDir: string): Promise<void> {
+  const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  const cmdline = await readFile(`/proc/${String(pid)}/cmdline`, 'utf8').catch(() => '');
+  if (!cmdline.includes('dnsmasq') || !cmdline.includes(stateDir)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
   }
 }

@@ -227,7 +227,15 @@ export class PortalWeb {
       return;
     }
     const original = safeUserUrl(`http://${host}${req.url ?? '/'}`) ?? '';
+    // A redirected connection must not be kept: after login the browser's
+    // next request has to open a new one, which the firewall then forwards.
+    res.setHeader('Connection', 'close');
     const existing = this.o.gateway.store.byMacAddress(client.mac);
+    if (existing?.client.ipv4 === client.ipv4 && original !== '') {
+      // Online already: this request came on a connection opened before the login.
+      redirect(res, original);
+      return;
+    }
     if (existing === undefined && this.o.macAuth !== undefined) {
       const s = await this.o.macAuth(client);
       if (s !== undefined) {
