@@ -38,6 +38,15 @@ export interface FreeradiusOptions {
   replyMessageAuthenticator?: boolean;
   /** Appended to the copy's dictionary file (attributes Debian's dictionaries lack). */
   dictionary?: string;
+  /** Run inside this network namespace (`ip netns exec NS freeradius ...`); ports default to 1812/1813 there. */
+  netns?: string;
+  /** The address freeradius listens on (default 127.0.0.1). */
+  listenAddress?: string;
+  /** clients.conf entries (default: 127.0.0.1 with `secret`). */
+  clients?: { address: string; secret: string }[];
+  /** Fixed ports (default: free ones on 127.0.0.1, or 1812/1813 in a namespace). */
+  authPort?: number;
+  acctPort?: number;
 }
 
 export interface Freeradius {
@@ -56,20 +65,20 @@ export async function freeUdpPort(): Promise<number> {
   const s = createSocket('udp4');
   await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
   const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
+  await new Promise<void>((resolve) => s.close(() => { resolve(); }));
   return port;
 }
 
-function siteConfig(authPort: number, acctPort: number, replyMessageAuthenticator: boolean): string {
+function siteConfig(listen: string, authPort: number, acctPort: number, replyMessageAuthenticator: boolean): string {
   return `server moat_test {
 listen {
 	type = auth
-	ipaddr = 127.0.0.1
+	ipaddr = ${listen}
 	port = ${String(authPort)}
 }
 listen {
 	type = acct
-	ipaddr = 127.0.0.1
+	ipaddr = ${listen}
 	port = ${String(acctPort)}
 }
 authorize {
@@ -160,9 +169,16 @@ export async function startFreeradius(opts: FreeradiusOptions): Promise<Freeradi
     // An Access-Reject now, not after the default second: the tests send many.
     .replace(/^(\s*)reject_delay = .*$/m, '$1reject_delay = 0');
   await writeFile(join(raddb, 'radiusd.conf'), conf);
+  const clients = opts.clients ?? [{ address: '127.0.0.1', secret: opts.secret }];
   await writeFile(
     join(raddb, 'clients.conf'),
-    `client moat_test {\n\tipaddr = 127.0.0.1\n\tsecret = ${opts.secret}\n\trequire_message_authenticator = ${opts.requireMessageAuthenticator === true ? 'yes' : 'no'}\n\tnas_type = other\n}\n`,
+    clients
+      .map(
+        (c, i) =>
+          `client moat_test_${String(i)} {\n\tipaddr = ${c.address}\n\tsecret = ${c.secret}\n` +
+          `\trequire_message_authenticator = ${opts.requireMessageAuthenticator === true ? 'yes' : 'no'}\n\tnas_type = other\n}\n`,
+      )
+      .join(''),
   );
   await writeFile(join(raddb, 'mods-config', 'files', 'authorize'), usersFile(opts.users));
   if (opts.dictionary !== undefined) {
@@ -174,10 +190,18 @@ export async function startFreeradius(opts: FreeradiusOptions): Promise<Freeradi
   await rm(join(raddb, 'mods-enabled', 'eap'), { force: true });
 
   for (let attempt = 0; ; attempt++) {
-    const authPort = await freeUdpPort();
-    const acctPort = await freeUdpPort();
-    await writeFile(join(raddb, 'sites-enabled', 'moat_test'), siteConfig(authPort, acctPort, opts.replyMessageAuthenticator ?? true));
-    const child = spawn('freeradius', ['-X', '-d', raddb], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const inNetns = opts.netns !== undefined;
+    const authPort = opts.authPort ?? (inNetns ? 1812 : await freeUdpPort());
+    const acctPort = opts.acctPort ?? (inNetns ? 1813 : await freeUdpPort());
+    await writeFile(
+      join(raddb, 'sites-enabled', 'moat_test'),
+      siteConfig(opts.listenAddress ?? '127.0.0.1', authPort, acctPort, opts.replyMessageAuthenticator ?? true),
+    );
+    // `ip netns exec` execs freeradius in place, so the child's pid is freeradius' own.
+    const argv = ['-X', '-d', raddb];
+    const child = opts.netns === undefined
+      ? spawn('freeradius', argv, { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('ip', ['netns', 'exec', opts.netns, 'freeradius', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const keep = (b: Buffer): void => {
       out = (out + b.toString('utf8')).slice(-200_000);
@@ -185,7 +209,7 @@ export async function startFreeradius(opts: FreeradiusOptions): Promise<Freeradi
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     const ready = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), 15_000);
+      const timer = setTimeout(() => { resolve(false); }, 15_000);
       const check = (): void => {
         if (out.includes('Ready to process requests')) {
           clearTimeout(timer);
@@ -214,7 +238,7 @@ export async function startFreeradius(opts: FreeradiusOptions): Promise<Freeradi
     }
     await stopChild(child);
     // A port taken between our probe and freeradius' bind: try again with new ones.
-    if (attempt >= 2 || !/Address already in use|Failed binding/i.test(out)) {
+    if (attempt >= 2 || opts.authPort !== undefined || inNetns || !/Address already in use|Failed binding/i.test(out)) {
       await rm(dir, { recursive: true, force: true });
       throw new Error(`freeradius did not start:\n${out.slice(-4000)}`);
     }
