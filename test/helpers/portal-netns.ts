@@ -240,18 +240,29 @@ const srv = net.createServer((s) => {
 srv.listen(Number(port), '::', () => console.log('ready'));
 `;
 
-/** Download from a source server for `seconds`: {ok, bytes, ms, code}. */
+/**
+ * Download from a source server for `seconds`: {ok, bytes, ms, steadyBytes,
+ * steadyMs}. The steady part starts 1.5 s after the first byte, past a
+ * policer's initial bucket.
+ */
 export const TCP_DOWNLOAD = `
 import net from 'node:net';
 const [host, port, seconds] = process.argv.slice(-3);
-const t0 = Date.now();
-let bytes = 0, first = 0;
+let bytes = 0, first = 0, mark = 0, markBytes = 0;
 const s = net.connect({ host, port: Number(port) });
-const done = (r) => { console.log(JSON.stringify({ ...r, bytes, ms: Date.now() - first })); s.destroy(); process.exit(0); };
-s.on('data', (b) => { if (first === 0) first = Date.now(); bytes += b.length; });
+const done = (r) => {
+  const now = Date.now();
+  console.log(JSON.stringify({ ...r, bytes, ms: now - first, steadyBytes: mark ? bytes - markBytes : 0, steadyMs: mark ? now - mark : 0 }));
+  s.destroy(); process.exit(0);
+};
+s.on('data', (b) => {
+  const now = Date.now();
+  if (first === 0) first = now;
+  if (mark === 0 && now - first >= 1500) { mark = now; markBytes = bytes; }
+  bytes += b.length;
+});
 s.on('error', (e) => done({ ok: false, code: e.code }));
 setTimeout(() => done({ ok: true }), Number(seconds) * 1000);
-void t0;
 `;
 
 /** Upload `bytes` to a sink and read its count: {ok, sent, counted, ms}. */

@@ -136,7 +136,7 @@ ${c.extra ?? o.extra ?? ''}`,
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const opts: FreeradiusOptions & { netns: string; listenAddress: string; clients: { address: string; secret: string }[] } = {
+    const opts: FreeradiusOptions = {
       secret: SECRET,
       users: o.users,
       netns: lab.wan,

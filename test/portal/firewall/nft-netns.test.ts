@@ -2,7 +2,10 @@
 // makes (test/helpers/portal-netns.ts): clients behind a gateway namespace
 // that runs moat's table, and a wan namespace with servers.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createFirewall, spawnRunner, type Firewall, type NftFirewall } from '../../../src/portal/firewall/index.js';
@@ -187,16 +190,25 @@ test('nftables firewall in network namespaces', { timeout: 240_000 }, async (t) 
     await t.test('a bandwidth limit holds the rate near 2 Mbit/s, and changes at run time', async () => {
       servers.push(await serveIn(lab.wan, TCP_SOURCE_SERVER, ['5004']));
       await fw.authorize(client0, { bandwidthDown: 2_000_000, bandwidthUp: 2_000_000 });
-      const r = nodeIn<{ bytes: number; ms: number }>(lab.clients[0] ?? '', TCP_DOWNLOAD, [LAB.wanV4, '5004', '5']);
+      type Dl = { bytes: number; ms: number; steadyBytes: number; steadyMs: number };
+      const r = nodeIn<Dl>(lab.clients[0] ?? '', TCP_DOWNLOAD, [LAB.wanV4, '5004', '6']);
       const rate = (r.bytes * 8) / (r.ms / 1000);
-      t.diagnostic(`2 Mbit/s limit: measured ${(rate / 1e6).toFixed(3)} Mbit/s over ${String(r.ms)} ms`);
-      // The issue asks for within 20%; timing on a shared CI machine is noisy, so the test's bound is wider and the figure is reported.
-      assert.ok(rate > 1_400_000 && rate < 2_600_000, `rate ${String(rate)}`);
+      const steady = (r.steadyBytes * 8) / (r.steadyMs / 1000);
+      t.diagnostic(`2 Mbit/s limit: ${(rate / 1e6).toFixed(3)} Mbit/s over ${String(r.ms)} ms, ${(steady / 1e6).toFixed(3)} Mbit/s after the first 1.5 s (payload)`);
+      // The issue asks for within 20%. The kernel's bucket lets one second of traffic through at
+      // line rate first, and CI timing is noisy, so the bounds here are wider; the figures are reported.
+      assert.ok(steady > 1_400_000 && steady < 2_600_000, `steady rate ${String(steady)}`);
+      assert.ok(rate < 3_000_000, `rate ${String(rate)}`);
       await fw.setLimits(client0, { bandwidthDown: 4_000_000 });
-      const r2 = nodeIn<{ bytes: number; ms: number }>(lab.clients[0] ?? '', TCP_DOWNLOAD, [LAB.wanV4, '5004', '4']);
-      const rate2 = (r2.bytes * 8) / (r2.ms / 1000);
-      t.diagnostic(`after setLimits to 4 Mbit/s: measured ${(rate2 / 1e6).toFixed(3)} Mbit/s`);
-      assert.ok(rate2 > rate * 1.4, `rate went from ${String(rate)} to ${String(rate2)}`);
+      const r2 = nodeIn<Dl>(lab.clients[0] ?? '', TCP_DOWNLOAD, [LAB.wanV4, '5004', '5']);
+      const steady2 = (r2.steadyBytes * 8) / (r2.steadyMs / 1000);
+      t.diagnostic(`after setLimits to 4 Mbit/s: ${(steady2 / 1e6).toFixed(3)} Mbit/s after the first 1.5 s`);
+      assert.ok(steady2 > steady * 1.4, `rate went from ${String(steady)} to ${String(steady2)}`);
+      await fw.setLimits(client0, { bandwidthUp: 2_000_000 });
+      const up = nodeIn<{ ok: boolean; ms: number }>(lab.clients[0] ?? '', TCP_UPLOAD, [LAB.wanV4, '5002', '1500000', '20000']);
+      const upRate = (1_500_000 * 8) / (up.ms / 1000);
+      t.diagnostic(`2 Mbit/s upload limit: 1.5 MB in ${String(up.ms)} ms = ${(upRate / 1e6).toFixed(3)} Mbit/s (with the first-second bucket)`);
+      assert.ok(up.ok && upRate > 1_400_000 && upRate < 3_200_000, `upload rate ${String(upRate)}`);
     });
 
     await t.test('a volume quota cuts the client off near its limit', async () => {
@@ -222,6 +234,54 @@ test('nftables firewall in network namespaces', { timeout: 240_000 }, async (t) 
       assert.equal((await fw.counters()).size, 1000);
       await Promise.all(many.slice(0, 50).map((c) => fw.deauthorize(c)));
       assert.equal((await fw.authorized()).length, 950);
+    });
+
+    await t.test('IPv6 (addresses from radvd): before login only the gateway answers; after login the same rules let it through', async (st) => {
+      if (!needs(st, { radvd: haveCommand('radvd') })) return;
+      const dir = mkdtempSync(join(tmpdir(), 'moat-radvd-'));
+      const conf = join(dir, 'radvd.conf');
+      writeFileSync(conf, `interface ${LAB.lan} {\n AdvSendAdvert on;\n MinRtrAdvInterval 3;\n MaxRtrAdvInterval 4;\n prefix fd00:77::/64 {\n  AdvOnLink on;\n  AdvAutonomous on;\n };\n};\n`);
+      const radvd = spawn('ip', lab.inNs(lab.gw, ['radvd', '-n', '-C', conf, '-p', join(dir, 'radvd.pid'), '-m', 'stderr']).slice(1), { stdio: 'ignore' });
+      try {
+        let addr = '';
+        for (let i = 0; i < 100 && addr === ''; i++) {
+          await sleep(100);
+          const out = run(['ip', '-n', lab.clients[2] ?? '', '-6', '-o', 'addr', 'show', 'dev', 'eth0', 'scope', 'global']).stdout;
+          addr = /inet6 (fd00:77:[0-9a-f:]+)\//.exec(out)?.[1] ?? '';
+        }
+        assert.notEqual(addr, '', 'client got an address from the router advertisement');
+        assert.equal(run(lab.inNs(lab.clients[2] ?? '', ['ping', '-6', '-c', '1', '-W', '1', LAB.gwV6])).status, 0, 'gateway answers ping6');
+        assert.equal(run(lab.inNs(lab.clients[2] ?? '', ['ping', '-6', '-c', '1', '-W', '1', LAB.wanV6])).status, 1, 'wan ping6');
+        assert.equal(connect(lab, 2, LAB.wanV6, 5002).ok, false, 'TCP over IPv6 to the wan');
+        assert.equal(udp(lab, 2, LAB.wanV6, 5003), false, 'UDP over IPv6 to the wan');
+        const web = httpGet(lab, 2, LAB.wanV6);
+        assert.match(web.body ?? '', /^portal fd00:77:/, 'IPv6 HTTP lands on the portal too');
+        const c2 = { ifname: LAB.lan, mac: lab.mac(2), ipv4: '10.77.0.12', ipv6: [addr] };
+        await fw.authorize(c2);
+        assert.equal(connect(lab, 2, LAB.wanV6, 5002).ok, true);
+        assert.equal(udp(lab, 2, LAB.wanV6, 5003), true);
+        const n = (await fw.counters()).get(c2.mac);
+        assert.ok(n !== undefined && n.packetsUp > 0n && n.packetsDown > 0n, 'IPv6 traffic is counted');
+        assert.deepEqual((await fw.authorized()).find((c) => c.mac === c2.mac)?.ipv6, [addr]);
+        await fw.deauthorize(c2);
+        assert.equal(connect(lab, 2, LAB.wanV6, 5002).ok, false);
+      } finally {
+        radvd.kill('SIGKILL');
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    await t.test('a table left by another layout is re-created with its clients and counters', async () => {
+      const ns = (argv: string[]): void => void mustRun(lab.inNs(lab.gw, argv));
+      await fw.teardown();
+      // An older layout: up4 without per-element counters, holding one client.
+      ns(['nft', `add table inet ${table}; add set inet ${table} up4 { type ifname . ether_addr . ipv4_addr; flags timeout; }; add element inet ${table} up4 { "${LAB.lan}" . ${client0.mac} . ${client0.ipv4} }`]);
+      const again = make();
+      await again.setup();
+      assert.deepEqual((await again.authorized()).map((c) => c.mac), [client0.mac]);
+      assert.match(run(lab.inNs(lab.gw, ['nft', 'list', 'set', 'inet', table, 'up4'])).stdout, /counter/);
+      assert.equal(connect(lab, 0, LAB.wanV4, 5002).ok, true, 'the kept client is let through');
+      await again.deauthorize(client0);
     });
 
     await t.test('teardown removes the table', async () => {

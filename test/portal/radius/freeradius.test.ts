@@ -211,6 +211,10 @@ describe('RADIUS client against FreeRADIUS (requests must carry a valid Message-
         assert.equal(r.get('User-Name')?.[0], 'alice');
       }
       assert.ok(records.some((r) => r.get('Acct-Status-Type')?.[0] === 'Accounting-On' && r.get('NAS-Identifier')?.[0] === 'moat-test-nas'));
+      await c.accounting({ statusType: 'off' });
+      const off = (await fr.detailRecords()).filter((r) => r.get('Acct-Status-Type')?.[0] === 'Accounting-Off');
+      assert.equal(off.length, 1);
+      assert.equal(off[0]?.get('NAS-IP-Address')?.[0], '127.0.0.1');
     } finally {
       await c.close();
     }
