@@ -120,19 +120,27 @@ export function verifyRequest(buf: Buffer, secret: Buffer): Verification {
   return { authenticator: equal(md5(copy, secret), got), messageAuthenticator: checkMessageAuthenticator(buf, ZERO16, secret) };
 }
 
+/**
+ * RFC 2865 §5.2's keystream: block i is XORed with MD5(secret || c(i-1)),
+ * c(0) being the Request Authenticator and c(i) the hidden (cipher) blocks.
+ */
+function xorChain(data: Buffer, secret: Buffer, requestAuthenticator: Buffer, hiding: boolean): Buffer {
+  const out = Buffer.alloc(data.length);
+  let prev = requestAuthenticator;
+  for (let i = 0; i < data.length; i += 16) {
+    const b = md5(secret, prev);
+    for (let j = 0; j < 16; j++) out[i + j] = (data[i + j] ?? 0) ^ (b[j] ?? 0);
+    prev = (hiding ? out : data).subarray(i, i + 16);
+  }
+  return out;
+}
+
 /** RFC 2865 §5.2: User-Password hidden with the secret and the Request Authenticator. At most 128 octets. */
 export function hidePassword(password: Buffer, secret: Buffer, requestAuthenticator: Buffer): Buffer {
   if (password.length > 128) throw radiusError(RADIUS_ERROR.badAttribute, 'User-Password longer than 128 octets');
   const padded = Buffer.alloc(Math.max(16, Math.ceil(password.length / 16) * 16));
   password.copy(padded);
-  const out = Buffer.alloc(padded.length);
-  let prev = requestAuthenticator;
-  for (let i = 0; i < padded.length; i += 16) {
-    const b = md5(secret, prev);
-    for (let j = 0; j < 16; j++) out[i + j] = (padded[i + j] ?? 0) ^ (b[j] ?? 0);
-    prev = out.subarray(i, i + 16);
-  }
-  return out;
+  return xorChain(padded, secret, requestAuthenticator, true);
 }
 
 /** The inverse of hidePassword (trailing NULs removed). Throws on a length that is not a multiple of 16. */
@@ -140,13 +148,7 @@ export function unhidePassword(hidden: Buffer, secret: Buffer, requestAuthentica
   if (hidden.length === 0 || hidden.length % 16 !== 0 || hidden.length > 128) {
     throw radiusError(RADIUS_ERROR.badAttribute, `hidden User-Password of ${String(hidden.length)} octets`);
   }
-  const out = Buffer.alloc(hidden.length);
-  let prev = requestAuthenticator;
-  for (let i = 0; i < hidden.length; i += 16) {
-    const b = md5(secret, prev);
-    for (let j = 0; j < 16; j++) out[i + j] = (hidden[i + j] ?? 0) ^ (b[j] ?? 0);
-    prev = hidden.subarray(i, i + 16);
-  }
+  const out = xorChain(hidden, secret, requestAuthenticator, false);
   let end = out.length;
   while (end > 0 && out[end - 1] === 0) end--;
   return out.subarray(0, end);
