@@ -15,7 +15,7 @@ export { spawnRunner, FW_EXEC, type CommandRunner, type RunOutput } from './comm
 export { FW_NFT } from './nft-batcher.js';
 export { FW_CONNTRACK } from './conntrack.js';
 export { NftFirewall } from './nft-firewall.js';
-export { PfFirewall, renderPfAnchor, pfArgv, type PfOptions } from './pf-firewall.js';
+export { FW_PFCTL, FW_UNSUPPORTED, PfFirewall, parsePfTableStats, pfArgv, renderPfAnchor, type PfAddressStats, type PfAnchorOptions, type PfFlavour, type PfOptions } from './pf-firewall.js';
 
 export const FW_CONFIG = 'MOAT_PORTAL_FW_CONFIG';
 
@@ -47,6 +47,10 @@ export interface FirewallOptions {
   nft?: string;
   conntrack?: string;
   pfctl?: string;
+  /** PF: OpenBSD (rdr-to/divert-to on pass rules) or FreeBSD (rdr rules); default from the running OS, else openbsd. */
+  pfFlavour?: 'openbsd' | 'freebsd';
+  /** PF on OpenBSD: divert-to 127.0.0.1 for unauthorised HTTP instead of rdr-to. */
+  pfDivert?: boolean;
 }
 
 function configError(message: string): MoatError {
@@ -94,6 +98,9 @@ export function createFirewall(o: FirewallOptions): Firewall {
     logger: o.logger,
     runner: o.runner ?? spawnRunner(),
   };
-  if (o.backend === 'pf') return new PfFirewall({ ...common, pfctl: o.pfctl ?? '/sbin/pfctl' });
+  if (o.backend === 'pf') {
+    const flavour = o.pfFlavour ?? (process.platform === 'freebsd' ? 'freebsd' : 'openbsd');
+    return new PfFirewall({ ...common, flavour, divert: o.pfDivert ?? false, pfctl: o.pfctl ?? '/sbin/pfctl' });
+  }
   return new NftFirewall({ ...common, markBit, nft: o.nft ?? 'nft', conntrack: o.conntrack ?? 'conntrack' });
 }
