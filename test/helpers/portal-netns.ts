@@ -125,7 +125,8 @@ export function makePortalLab(nClients: number): PortalLab {
 
 // ---- small node programs run inside namespaces ------------------------------
 
-/** Run a node program (ES module source) inside `ns`; its stdout is parsed as JSON. */
+/** Run a node program (ES module source) inside `ns`; its stdout is parsed as JSON of the shape the program prints. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the shape its program prints
 export function nodeIn<T>(ns: string, source: string, args: readonly string[] = [], timeoutMs = 30_000): T {
   const r = run(['ip', 'netns', 'exec', ns, process.execPath, '--input-type=module', '-e', source, '--', ...args], timeoutMs);
   if (r.status !== 0) throw new Error(`node in ${ns} failed (${String(r.status)}): ${r.stderr.trim()}`);
@@ -138,15 +139,15 @@ export function serveIn(ns: string, source: string, args: readonly string[] = []
     const c = spawn('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', source, '--', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     c.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    c.stdout.once('data', () => resolve(c));
-    c.once('exit', (code) => reject(new Error(`server in ${ns} exited ${String(code)}: ${err}`)));
+    c.stdout.once('data', () => { resolve(c); });
+    c.once('exit', (code) => { reject(new Error(`server in ${ns} exited ${String(code)}: ${err}`)); });
   });
 }
 
 export function stop(c: ChildProcess | undefined): Promise<void> {
-  if (c === undefined || c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
+  if (c?.exitCode !== null || c.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    c.once('exit', () => resolve());
+    c.once('exit', () => { resolve(); });
     c.kill('SIGKILL');
   });
 }

@@ -78,7 +78,7 @@ const IFNAME = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/;
 const DOMAIN = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const TABLE = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 /** A value that ends up on a dnsmasq config line must not end that line or open a comment. */
-const SAFE_PATH = /^\/[A-Za-z0-9_.\/-]{1,4095}$/;
+const SAFE_PATH = /^\/[A-Za-z0-9_./-]{1,4095}$/;
 
 function ifname(s: string): string {
   if (!IFNAME.test(s)) fail(`bad interface name: ${JSON.stringify(s)}`);

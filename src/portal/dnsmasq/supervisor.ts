@@ -148,7 +148,7 @@ export function superviseDnsmasq(o: SuperviseOptions): DnsmasqSupervisor {
       restartTimer = undefined;
     }
     const c = child;
-    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
+    if (c?.exitCode !== null || c.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       const kill = setTimeout(() => c.kill('SIGKILL'), 5000);
       c.once('exit', () => {
@@ -183,7 +183,7 @@ export function superviseDnsmasq(o: SuperviseOptions): DnsmasqSupervisor {
       await launch();
     },
     get running() {
-      return child !== undefined && child.exitCode === null && child.signalCode === null;
+      return child?.exitCode === null && child.signalCode === null;
     },
     get pid() {
       return child?.pid;

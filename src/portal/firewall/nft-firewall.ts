@@ -157,7 +157,7 @@ export class NftFirewall implements Firewall {
   async readState(): Promise<TableState | undefined> {
     const r = await this.o.runner.run([this.o.nft, '-j', 'list', 'table', 'inet', this.o.table]);
     if (r.code !== 0) {
-      if (/No such file or directory/.test(r.stderr)) return undefined;
+      if (r.stderr.includes('No such file or directory')) return undefined;
       throw new MoatError(FW_NFT, `nft -j list table failed: ${firstLines(r.stderr)}`, { exitCode: EX_UNAVAILABLE });
     }
     return parseTableState(r.stdout);

@@ -84,7 +84,7 @@ export function setDeclaration(s: SetSpec): string {
 }
 
 /** The declarations that hold state (sets, maps, garden sets): `add`ed, never flushed, on a re-apply. */
-export function renderSetDeclarations(o: NftRulesetOptions): string {
+export function renderSetDeclarations(): string {
   let out = '';
   for (const s of CLIENT_SETS) out += setDeclaration(s);
   // Walled garden: dnsmasq adds the addresses its garden names resolve to (dnsmasq(8) --nftset).
@@ -93,7 +93,6 @@ export function renderSetDeclarations(o: NftRulesetOptions): string {
   // Addresses from the configuration: refilled on every apply.
   out += '\tset garden_static4 {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tauto-merge\n\t}\n';
   out += '\tset garden_static6 {\n\t\ttype ipv6_addr\n\t\tflags interval\n\t\tauto-merge\n\t}\n';
-  void o;
   return out;
 }
 
@@ -230,7 +229,7 @@ export function networkOf(addr: string, prefix: number): string {
 export function renderApply(o: NftRulesetOptions): string {
   const t = `inet ${o.table}`;
   let s = `add table ${t}\n`;
-  s += `table ${t} {\n${renderSetDeclarations(o)}${renderChainDeclarations()}}\n`;
+  s += `table ${t} {\n${renderSetDeclarations()}${renderChainDeclarations()}}\n`;
   for (const c of CHAINS) s += `flush chain ${t} ${c}\n`;
   s += `flush set ${t} garden_static4\nflush set ${t} garden_static6\n`;
   if (o.gardenV4.length > 0) s += `add element ${t} garden_static4 { ${o.gardenV4.join(', ')} }\n`;
@@ -300,8 +299,7 @@ export function objectName(prefix: 'lu' | 'ld' | 'qu' | 'qd' | 'qt', c: CheckedC
  * nsecs * (rate + burst) / rate), so the burst is kept to two full frames:
  * a larger one only lengthens the line-rate start of each transfer.
  */
-export function burstBytes(rateBytes: number): number {
-  void rateBytes;
+export function burstBytes(): number {
   return 2 * 1514;
 }
 
@@ -309,7 +307,7 @@ export function burstBytes(rateBytes: number): number {
 export function objectDeclaration(t: string, kind: 'limit' | 'quota', name: string, c: { rateBits?: number; bytes?: bigint }): string {
   if (kind === 'limit') {
     const rate = Math.max(1, Math.round((c.rateBits ?? 8) / 8));
-    return `add limit ${t} ${name} { rate over ${String(rate)} bytes/second burst ${String(burstBytes(rate))} bytes }`;
+    return `add limit ${t} ${name} { rate over ${String(rate)} bytes/second burst ${String(burstBytes())} bytes }`;
   }
   return `add quota ${t} ${name} { over ${String(c.bytes ?? 0n)} bytes }`;
 }

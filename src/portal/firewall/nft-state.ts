@@ -85,7 +85,7 @@ function keyParts(v: unknown): string[] | undefined {
   const o = obj(v);
   if (o === undefined) return undefined;
   const c = o.concat;
-  if (Array.isArray(c) && c.every((x) => typeof x === 'string')) return c as string[];
+  if (Array.isArray(c) && c.every((x) => typeof x === 'string')) return c;
   return undefined;
 }
 

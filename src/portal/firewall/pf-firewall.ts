@@ -90,7 +90,7 @@ export class PfFirewall implements Firewall {
     try {
       this.refuseLimits(checkLimits(limits));
     } catch (e) {
-      return Promise.reject(e);
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
     return Promise.resolve();
   }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createFirewall, spawnRunner, type Firewall, type NftFirewall } from '../../../src/portal/firewall/index.js';
+import { NftFirewall, createFirewall, spawnRunner, type Firewall } from '../../../src/portal/firewall/index.js';
 import {
   HTTP_GET,
   HTTP_SERVER,
@@ -190,7 +190,7 @@ test('nftables firewall in network namespaces', { timeout: 240_000 }, async (t) 
     await t.test('a bandwidth limit holds the rate near 2 Mbit/s, and changes at run time', async () => {
       servers.push(await serveIn(lab.wan, TCP_SOURCE_SERVER, ['5004']));
       await fw.authorize(client0, { bandwidthDown: 2_000_000, bandwidthUp: 2_000_000 });
-      type Dl = { bytes: number; ms: number; steadyBytes: number; steadyMs: number };
+      interface Dl { bytes: number; ms: number; steadyBytes: number; steadyMs: number }
       const r = nodeIn<Dl>(lab.clients[0] ?? '', TCP_DOWNLOAD, [LAB.wanV4, '5004', '6']);
       const rate = (r.bytes * 8) / (r.ms / 1000);
       const steady = (r.steadyBytes * 8) / (r.steadyMs / 1000);
@@ -221,7 +221,8 @@ test('nftables firewall in network namespaces', { timeout: 240_000 }, async (t) 
     });
 
     await t.test('1,000 concurrent logins: all present, in far fewer nft processes; 50 logouts at once', async () => {
-      const nft = fw as NftFirewall;
+      const nft = fw;
+      assert.ok(nft instanceof NftFirewall);
       const p0 = nft.nftProcesses;
       const many = Array.from({ length: 1000 }, (_, i) => ({ ifname: LAB.lan, mac: `02:88:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, ipv4: `10.77.${String(100 + (i >> 8))}.${String(i & 255)}` }));
       const t0 = Date.now();
