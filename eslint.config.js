@@ -1,6 +1,7 @@
 // ESLint flat config: typescript-eslint's strict, type-checked rules over all TypeScript.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import moat from './scripts/eslint-tool-boundary.js';
 
 export default tseslint.config(
   { ignores: ['dist/', 'dist-*/', 'node_modules/', 'bench/results/', 'scripts/', 'eslint.config.js', 'test/fixtures/'] },
@@ -18,6 +19,12 @@ export default tseslint.config(
       '@typescript-eslint/prefer-nullish-coalescing': 'off',
       'no-control-regex': 'off',
     },
+  },
+  {
+    // A tool imports only from itself and core (see scripts/eslint-tool-boundary.js).
+    files: ['src/**/*.ts'],
+    plugins: { moat },
+    rules: { 'moat/tool-boundary': 'error' },
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],

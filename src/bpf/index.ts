@@ -1,5 +1,5 @@
 // moat bpf: the public face. Subcommands live in their own modules.
-import { registerTool, subcommandMain } from '../core/index.js';
+import { subcommandMain } from '../core/index.js';
 import { compileMain } from './compile-command.js';
 import { confineMain } from './confine-command.js';
 import { filterMain } from './filter-command.js';
@@ -16,10 +16,3 @@ const USAGE = `usage: moat bpf compile [-O] [-n] [-y DLT] [-s snaplen] [-m netma
 `;
 
 export const main = subcommandMain('bpf', USAGE, { compile: compileMain, filter: filterMain, confine: confineMain });
-
-registerTool({
-  name: 'bpf',
-  summary: 'pcap-filter compiler, BPF interpreter and JIT, capture filtering, confinement',
-  manPage: 'moat-bpf(8)',
-  main,
-});

@@ -2,7 +2,6 @@ import { constants } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { MoatError } from './errors.js';
-import { EX_CANTCREAT } from './exit-codes.js';
 import { lazyCrypto } from './lazy-builtin.js';
 
 /**
@@ -19,7 +18,7 @@ export async function writeFilesAtomically(
   for (const f of files) {
     const rel = normalize(f.path);
     if (isAbsolute(rel) || rel === '..' || rel.startsWith(`..${sep}`)) {
-      throw new MoatError('MOAT_OUT_PATH', `refusing to write outside ${outDir}: ${f.path}`, { exitCode: EX_CANTCREAT });
+      throw new MoatError('MOAT_OUT_PATH', `refusing to write outside ${outDir}: ${f.path}`);
     }
     const target = join(outDir, rel);
     await mkdir(dirname(target), { recursive: true });

@@ -1,16 +1,18 @@
 import { errorMessage, MoatError, UsageError } from './errors.js';
-import { EX_OK, EX_SOFTWARE, EX_USAGE } from './exit-codes.js';
+import { EX_DATAERR, EX_OK, EX_SOFTWARE, EX_USAGE } from './exit-codes.js';
+import { systemError } from './fs-errors.js';
 import type { Io } from './io.js';
-import { findTool, listTools } from './registry.js';
+import { findTool, type ToolTable } from './registry.js';
 import { SourceSyntaxError } from './syntax-error.js';
 
 export interface CliInfo {
   readonly version: string;
+  /** The tools, from bin/tools.ts. */
+  readonly tools: ToolTable;
 }
 
-/** `moat --help`: every registered tool, one line each. */
-export function topHelp(): string {
-  const tools = listTools();
+/** `moat --help`: every tool in the table, one line each, without loading any. */
+export function topHelp(tools: ToolTable): string {
   const width = Math.max(8, ...tools.map((t) => t.name.length));
   const lines = tools.map((t) => `  ${t.name.padEnd(width)}  ${t.summary}`);
   return [
@@ -32,7 +34,7 @@ export function topHelp(): string {
 export async function runCli(argv: readonly string[], io: Io, info: CliInfo): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-    io.stdout.write(topHelp());
+    io.stdout.write(topHelp(info.tools));
     return first === undefined ? EX_USAGE : EX_OK;
   }
   if (first === '--version' || first === '-V') {
@@ -43,12 +45,12 @@ export async function runCli(argv: readonly string[], io: Io, info: CliInfo): Pr
     io.stderr.write(`moat: unknown option '${first}'; try 'moat --help'\n`);
     return EX_USAGE;
   }
-  const tool = findTool(first);
+  const tool = findTool(info.tools, first);
   if (tool === undefined) {
     io.stderr.write(`moat: unknown tool '${first}'; try 'moat --help'\n`);
     return EX_USAGE;
   }
-  return runCommand(`moat ${first}`, () => tool.main(rest, io), io);
+  return runCommand(`moat ${first}`, async () => (await tool.load())(rest, io), io);
 }
 
 /**
@@ -67,11 +69,13 @@ export async function runCommand(label: string, body: () => Promise<number>, io:
     }
     if (e instanceof SourceSyntaxError) {
       io.stderr.write(`${e.format()}\n`);
-      return 65;
+      return EX_DATAERR;
     }
-    if (e instanceof MoatError) {
-      io.stderr.write(`${label}: ${e.message}\n`);
-      return e.exitCode;
+    // A file or socket error no tool worded: still the user's file, not a bug.
+    const error = e instanceof MoatError ? e : systemError(e);
+    if (error !== undefined) {
+      io.stderr.write(`${label}: ${error.message}\n`);
+      return error.exitCode;
     }
     io.stderr.write(`${label}: internal error: ${errorMessage(e)}\n`);
     if (io.env.MOAT_DEBUG === '1' && e instanceof Error && e.stack !== undefined) io.stderr.write(`${e.stack}\n`);

@@ -1,19 +1,19 @@
-import { EX_SOFTWARE, EX_USAGE } from './exit-codes.js';
+import { exitStatusOf, type ErrorCode } from './error-codes.js';
 
 /**
  * Every error moat raises on purpose carries a stable `code` (like undici's
  * `UND_ERR_*`), so that callers and tests match on the code, never the text.
  */
 export class MoatError extends Error {
-  readonly code: string;
-  /** The sysexits(3) code a command should exit with when this error ends it. */
+  readonly code: ErrorCode;
+  /** The sysexits(3) code a command should exit with when this error ends it: the catalogue's, in error-codes.ts. */
   readonly exitCode: number;
 
-  constructor(code: string, message: string, options?: { cause?: unknown; exitCode?: number }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'MoatError';
     this.code = code;
-    this.exitCode = options?.exitCode ?? EX_SOFTWARE;
+    this.exitCode = exitStatusOf(code);
   }
 }
 
@@ -23,7 +23,7 @@ export class UsageError extends MoatError {
   readonly hint: string;
 
   constructor(message: string, hint = "try 'moat --help'") {
-    super('MOAT_USAGE', message, { exitCode: EX_USAGE });
+    super('MOAT_USAGE', message);
     this.name = 'UsageError';
     this.hint = hint;
   }

@@ -1,6 +1,9 @@
 // The public face of core: what every tool shares.
 export * from './exit-codes.js';
 export * from './errors.js';
+export * from './error-codes.js';
+export * from './fs-errors.js';
+export * from './suggest.js';
 export * from './syntax-error.js';
 export * from './io.js';
 export * from './registry.js';

@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { MoatError, errnoReason } from './errors.js';
-import { EX_NOINPUT } from './exit-codes.js';
-import { SourceSyntaxError } from './syntax-error.js';
+import { knownKeysAt } from './schema-keys.js';
+import { closest } from './suggest.js';
+import { SourceSyntaxError, SourceSyntaxErrors } from './syntax-error.js';
 
 /**
  * Parse YAML text and validate it against a zod schema. Every problem is a
@@ -14,25 +15,52 @@ import { SourceSyntaxError } from './syntax-error.js';
 export function parseSpec<S extends z.ZodType>(schema: S, text: string, file: string): z.infer<S> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const first = doc.errors[0];
-  if (first !== undefined) {
-    const offset = first.pos[0];
-    throw SourceSyntaxError.at(first.message.split('\n')[0] ?? 'YAML error', file, text, offset, 1, 'MOAT_SPEC_YAML');
+  if (doc.errors.length > 0) {
+    throw SourceSyntaxErrors.of(
+      doc.errors.map((e) => SourceSyntaxError.at(e.message.split('\n')[0] ?? 'YAML error', file, text, e.pos[0], 1, 'MOAT_SPEC_YAML')),
+    );
   }
   const value: unknown = doc.toJS({ maxAliasCount: 100 });
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const path = issue?.path.filter((p): p is string | number => typeof p !== 'symbol') ?? [];
-  // An unknown key is reported at the key itself, named in full.
-  const unknownKey = issue?.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
-  const { offset, length } = unknownKey === undefined ? locate(doc, path, text) : locateKey(doc, path, unknownKey);
-  const fullPath = unknownKey === undefined ? path : [...path, unknownKey];
-  const field = fullPath.length === 0 ? '(top level)' : fullPath.map(String).join('.');
-  if (unknownKey !== undefined) {
-    throw SourceSyntaxError.at(`${field}: unknown field`, file, text, offset, length, 'MOAT_SPEC_INVALID');
+  const errors: SourceSyntaxError[] = [];
+  const seen = new Set<string>();
+  const add = (e: SourceSyntaxError): void => {
+    const key = `${String(e.line)}:${String(e.column)}:${e.message}`;
+    if (!seen.has(key)) errors.push(e);
+    seen.add(key);
+  };
+  // A misspelt key also leaves the key it meant missing: that is one mistake,
+  // reported once, at the misspelling.
+  const meant = new Set<string>();
+  const issues = result.error.issues.map((issue) => ({ issue, path: issue.path.filter((p): p is string | number => typeof p !== 'symbol') }));
+  for (const { issue, path } of issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    const known = knownKeysAt(schema, path);
+    for (const key of issue.keys) {
+      const near = closest(key, known);
+      if (near !== undefined && doc.getIn([...path, near], true) === undefined) meant.add(JSON.stringify([...path, near]));
+    }
   }
-  throw SourceSyntaxError.at(`${field}: ${issue?.message ?? 'invalid'}`, file, text, offset, length, 'MOAT_SPEC_INVALID');
+  for (const { issue, path } of issues) {
+    if (issue.code !== 'unrecognized_keys' && meant.has(JSON.stringify(path))) continue;
+    if (issue.code === 'unrecognized_keys') {
+      // Each unknown key at its own line, named in full, with the closest known key.
+      const known = knownKeysAt(schema, path);
+      for (const key of issue.keys) {
+        const { offset, length } = locateKey(doc, path, key);
+        const field = [...path, key].map(String).join('.');
+        const near = closest(key, known);
+        const hint = near === undefined ? '' : `; did you mean '${near}'?`;
+        add(SourceSyntaxError.at(`${field}: unknown field${hint}`, file, text, offset, length, 'MOAT_SPEC_INVALID'));
+      }
+      continue;
+    }
+    const { offset, length } = locate(doc, path, text);
+    const field = path.length === 0 ? '(top level)' : path.map(String).join('.');
+    add(SourceSyntaxError.at(`${field}: ${issue.message}`, file, text, offset, length, 'MOAT_SPEC_INVALID'));
+  }
+  throw SourceSyntaxErrors.of(errors);
 }
 
 /** Read and parse a spec file; a missing file is a clear error, not a stack. */
@@ -42,7 +70,7 @@ export async function loadSpec<S extends z.ZodType>(schema: S, file: string): Pr
     text = await readFile(file, 'utf8');
   } catch (e) {
     const why = errnoReason(e);
-    throw new MoatError('MOAT_SPEC_READ', `cannot read ${file}: ${why}`, { exitCode: EX_NOINPUT, cause: e });
+    throw new MoatError('MOAT_SPEC_READ', `cannot read ${file}: ${why}`, { cause: e });
   }
   return parseSpec(schema, text, file);
 }

@@ -68,3 +68,34 @@ export function lineColumn(source: string, offset: number): { line: number; colu
   }
   return { line, column: end - start + 1 };
 }
+
+/**
+ * Several errors in one file, all reported at once (as a compiler does), so
+ * that fixing a spec takes one run, not one per mistake. It is the first of
+ * them, so code that handles one SourceSyntaxError handles this too; its
+ * `format()` prints every one, in the order of the file.
+ */
+export class SourceSyntaxErrors extends SourceSyntaxError {
+  readonly errors: readonly SourceSyntaxError[];
+
+  constructor(errors: readonly SourceSyntaxError[]) {
+    const sorted = [...errors].sort((a, b) => a.line - b.line || a.column - b.column);
+    const first = sorted[0];
+    if (first === undefined) throw new RangeError('SourceSyntaxErrors needs at least one error');
+    super(first.message, first);
+    this.name = 'SourceSyntaxErrors';
+    this.errors = sorted;
+  }
+
+  /** One error as it is; several as a list and a count. */
+  static of(errors: readonly SourceSyntaxError[]): SourceSyntaxError {
+    const [only, ...more] = errors;
+    if (only !== undefined && more.length === 0) return only;
+    return new SourceSyntaxErrors(errors);
+  }
+
+  override format(): string {
+    const all = this.errors.map((e) => e.format());
+    return `${all.join('\n')}\n${String(this.errors.length)} errors`;
+  }
+}

@@ -1,7 +1,6 @@
 import type { Socket as UdpSocket } from 'node:dgram';
 import type { Socket } from 'node:net';
 import { MoatError } from './errors.js';
-import { EX_USAGE } from './exit-codes.js';
 import { lazyDgram, lazyNet } from './lazy-builtin.js';
 
 /** Where syslog goes: `udp://host:port`, `tcp://host:port` or `unix:///path`. */
@@ -12,7 +11,7 @@ export type SyslogTarget =
 
 /** Parse a `--log-syslog` address. The default port is 514 (RFC 5426 §3.3, RFC 6587 §3). */
 export function parseSyslogTarget(url: string): SyslogTarget {
-  const bad = (why: string) => new MoatError('MOAT_SYSLOG_ADDRESS', `bad syslog address '${url}': ${why}`, { exitCode: EX_USAGE });
+  const bad = (why: string) => new MoatError('MOAT_SYSLOG_ADDRESS', `bad syslog address '${url}': ${why}`);
   const m = /^(udp|tcp|unix):\/\/(.*)$/.exec(url);
   if (!m) throw bad('want udp://host[:port], tcp://host[:port] or unix:///path');
   const kind = m[1];

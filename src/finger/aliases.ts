@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { MoatError, SourceSyntaxError, EX_NOINPUT, errnoReason } from '../core/index.js';
+import { MoatError, SourceSyntaxError, errnoReason } from '../core/index.js';
 import { nameProblem } from './query-parser.js';
 
 /** Where an alias leads: another user's home, or a file the administrator chose. */
@@ -56,7 +56,7 @@ export function loadAliases(file: string): Map<string, AliasTarget> {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const why = errnoReason(e);
-    throw new MoatError('MOAT_FINGER_ALIAS_READ', `cannot read ${file}: ${why}`, { exitCode: EX_NOINPUT, cause: e });
+    throw new MoatError('MOAT_FINGER_ALIAS_READ', `cannot read ${file}: ${why}`, { cause: e });
   }
   return parseAliases(text, file);
 }

@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { EX_NOINPUT, EX_OK, MoatError, UsageError, intOption, parseCommandLine, parseSyslogTarget, type Io } from '../core/index.js';
+import { EX_OK, MoatError, UsageError, intOption, parseCommandLine, parseSyslogTarget, type Io } from '../core/index.js';
 import { parseListenAddress } from './listeners.js';
 import { loadAliases } from './aliases.js';
 import { loadPasswd } from './passwd.js';
@@ -147,7 +147,7 @@ function checkOnly(s: FingerSettings, io: Io): number {
   } catch {
     homes = false;
   }
-  if (!homes) throw new MoatError('MOAT_FINGER_HOMES', `homes directory ${s.homes} is not a directory`, { exitCode: EX_NOINPUT });
+  if (!homes) throw new MoatError('MOAT_FINGER_HOMES', `homes directory ${s.homes} is not a directory`);
   io.stdout.write(
     [
       `listen: ${s.listen.join(' ')}`,

@@ -1,5 +1,5 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import { EX_CONFIG, EX_NOINPUT, EX_NOPERM, Logger, MoatError, errorMessage, installStatusLine, type Io } from '../core/index.js';
+import { Logger, MoatError, errorMessage, installStatusLine, type Io } from '../core/index.js';
 import { loadAliases, type AliasTarget } from './aliases.js';
 import type { FingerSettings } from './finger-config.js';
 import { FileCache } from './file-cache.js';
@@ -40,14 +40,14 @@ export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOpti
   let aliasesKey = s.aliases === undefined ? '' : fileKey(s.aliases);
   let aliases: ReadonlyMap<string, AliasTarget> = s.aliases === undefined ? new Map() : loadAliases(s.aliases);
   let passwd: ReadonlyMap<string, PasswdEntry> = s.passwd === undefined ? new Map() : loadPasswd(s.passwd);
-  if (!statQuiet(s.homes)?.isDirectory()) throw new MoatError('MOAT_FINGER_HOMES', `homes directory ${s.homes} is not a directory`, { exitCode: EX_NOINPUT });
+  if (!statQuiet(s.homes)?.isDirectory()) throw new MoatError('MOAT_FINGER_HOMES', `homes directory ${s.homes} is not a directory`);
 
   // Decide about root before binding anything, so a refusal leaves no trace.
   let identity: Identity | undefined;
   if (s.runAsUser !== undefined) {
     identity = resolveRunAsUser(s.runAsUser);
     if (!runningAsRoot() && process.getuid?.() !== identity.uid) {
-      throw new MoatError('MOAT_FINGER_PRIVS', `--run-as-user ${s.runAsUser} needs root to switch to`, { exitCode: EX_NOPERM });
+      throw new MoatError('MOAT_FINGER_PRIVS', `--run-as-user ${s.runAsUser} needs root to switch to`);
     }
     if (identity.uid === 0 && !s.allowRoot) throw refuseRoot();
   } else if (runningAsRoot() && !s.allowRoot) {
@@ -181,7 +181,7 @@ export async function startDaemon(s: FingerSettings, io: Io, options: DaemonOpti
 }
 
 function refuseRoot(): MoatError {
-  return new MoatError('MOAT_FINGER_ROOT', 'refusing to serve as root: give --run-as-user USER (or uid:gid), or --allow-root', { exitCode: EX_CONFIG });
+  return new MoatError('MOAT_FINGER_ROOT', 'refusing to serve as root: give --run-as-user USER (or uid:gid), or --allow-root');
 }
 
 function statQuiet(path: string): ReturnType<typeof statSync> | undefined {

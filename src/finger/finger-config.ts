@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
-import { EX_NOINPUT, MoatError, SourceSyntaxError, errnoReason } from '../core/index.js';
+import { MoatError, SourceSyntaxError, errnoReason } from '../core/index.js';
 import { parseSpec } from '../core/spec-loader.js';
 
 /** Everything `moat finger` can be told, by flags or by a config file. */
@@ -104,7 +104,7 @@ export function loadConfigFile(file: string): ConfigFile {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const why = errnoReason(e);
-    throw new MoatError('MOAT_FINGER_CONFIG_READ', `cannot read ${file}: ${why}`, { exitCode: EX_NOINPUT, cause: e });
+    throw new MoatError('MOAT_FINGER_CONFIG_READ', `cannot read ${file}: ${why}`, { cause: e });
   }
   return file.endsWith('.toml') ? parseTomlConfig(text, file) : parseSpec(configSchema, text, file);
 }

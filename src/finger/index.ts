@@ -1,7 +1,5 @@
 // moat finger: a hardened RFC 1288 finger service. This is the tool's public
 // face: the library API for embedding and tests, and its CLI registration.
-import { registerTool } from '../core/index.js';
-import { main } from './cli.js';
 
 export { main, settingsFromArgv, USAGE } from './cli.js';
 export { startDaemon, type FingerDaemon, type DaemonOptions } from './daemon.js';
@@ -18,5 +16,3 @@ export { normaliseLegacyFlags } from './legacy-flags.js';
 export { parseListenAddress, inheritedFds } from './listeners.js';
 export { resolveRunAsUser, dropPrivileges } from './privileges.js';
 export { forwardQuery } from './forwarder.js';
-
-registerTool({ name: 'finger', summary: 'a hardened RFC 1288 finger service', manPage: 'moat-finger(8)', main });

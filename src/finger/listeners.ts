@@ -1,5 +1,5 @@
 import { createServer, isIP, type Server, type Socket } from 'node:net';
-import { EX_UNAVAILABLE, EX_USAGE, MoatError, errorMessage } from '../core/index.js';
+import { MoatError, errorMessage } from '../core/index.js';
 
 export interface ListenAddress {
   host: string;
@@ -8,7 +8,7 @@ export interface ListenAddress {
 
 /** Parse `host:port`, `[v6]:port` or `:port` (all IPv4 addresses). */
 export function parseListenAddress(text: string): ListenAddress {
-  const bad = (why: string) => new MoatError('MOAT_FINGER_LISTEN', `bad listen address '${text}': ${why}`, { exitCode: EX_USAGE });
+  const bad = (why: string) => new MoatError('MOAT_FINGER_LISTEN', `bad listen address '${text}': ${why}`);
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
   if (!m) throw bad('want host:port, or [v6]:port');
   const host = m[1] ?? (m[2] === '' || m[2] === undefined ? '0.0.0.0' : m[2]);
@@ -64,7 +64,7 @@ export async function bindAll(addresses: ListenAddress[], fds: number[], onConne
     }
   } catch (e) {
     for (const b of bound) b.server.close();
-    throw new MoatError('MOAT_FINGER_BIND', `cannot listen on ${targets[bound.length]?.label ?? '?'}: ${errorMessage(e)}`, { exitCode: EX_UNAVAILABLE, cause: e });
+    throw new MoatError('MOAT_FINGER_BIND', `cannot listen on ${targets[bound.length]?.label ?? '?'}: ${errorMessage(e)}`, { cause: e });
   }
   return bound;
 }

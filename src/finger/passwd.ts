@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { MoatError, SourceSyntaxError, EX_NOINPUT, errnoReason } from '../core/index.js';
+import { MoatError, SourceSyntaxError, errnoReason } from '../core/index.js';
 
 /** One passwd(5) entry, as far as finger needs it. */
 export interface PasswdEntry {
@@ -48,7 +48,7 @@ export function loadPasswd(file: string): Map<string, PasswdEntry> {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const why = errnoReason(e);
-    throw new MoatError('MOAT_FINGER_PASSWD_READ', `cannot read ${file}: ${why}`, { exitCode: EX_NOINPUT, cause: e });
+    throw new MoatError('MOAT_FINGER_PASSWD_READ', `cannot read ${file}: ${why}`, { cause: e });
   }
   return parsePasswd(text, file);
 }

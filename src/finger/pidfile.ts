@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { EX_CANTCREAT, MoatError, errorMessage } from '../core/index.js';
+import { MoatError, errorMessage } from '../core/index.js';
 
 /**
  * Write our pid. O_NOFOLLOW: a pid directory writable by the service user
@@ -15,7 +15,7 @@ export function writePidfile(path: string, pid = process.pid): void {
       closeSync(fd);
     }
   } catch (e) {
-    throw new MoatError('MOAT_FINGER_PIDFILE', `cannot write pidfile ${path}: ${errorMessage(e)}`, { exitCode: EX_CANTCREAT, cause: e });
+    throw new MoatError('MOAT_FINGER_PIDFILE', `cannot write pidfile ${path}: ${errorMessage(e)}`, { cause: e });
   }
 }
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { EX_CONFIG, EX_NOPERM, EX_NOUSER, MoatError, errorMessage } from '../core/index.js';
+import { MoatError, errorMessage } from '../core/index.js';
 
 export interface Identity {
   uid: number;
@@ -16,23 +16,23 @@ export function resolveRunAsUser(spec: string, passwdFile = '/etc/passwd'): Iden
   if (ids) {
     const uid = Number(ids[1]);
     const gid = Number(ids[2]);
-    if (uid > 0xfffffffe || gid > 0xfffffffe) throw new MoatError('MOAT_FINGER_USER', `--run-as-user ${spec}: id out of range`, { exitCode: EX_CONFIG });
+    if (uid > 0xfffffffe || gid > 0xfffffffe) throw new MoatError('MOAT_FINGER_USER_SPEC', `--run-as-user ${spec}: id out of range`);
     return { uid, gid };
   }
   if (!/^[a-z_][a-z0-9_.-]*\$?$/i.test(spec)) {
-    throw new MoatError('MOAT_FINGER_USER', `--run-as-user '${spec}': want a user name or uid:gid`, { exitCode: EX_CONFIG });
+    throw new MoatError('MOAT_FINGER_USER_SPEC', `--run-as-user '${spec}': want a user name or uid:gid`);
   }
   let text: string;
   try {
     text = readFileSync(passwdFile, 'utf8');
   } catch (e) {
-    throw new MoatError('MOAT_FINGER_USER', `--run-as-user ${spec}: cannot read ${passwdFile} (${errorMessage(e)}); give uid:gid instead`, { exitCode: EX_NOUSER });
+    throw new MoatError('MOAT_FINGER_USER', `--run-as-user ${spec}: cannot read ${passwdFile} (${errorMessage(e)}); give uid:gid instead`);
   }
   for (const line of text.split('\n')) {
     const f = line.split(':');
     if (f[0] === spec && f.length >= 4 && /^\d+$/.test(f[2] ?? '') && /^\d+$/.test(f[3] ?? '')) return { uid: Number(f[2]), gid: Number(f[3]) };
   }
-  throw new MoatError('MOAT_FINGER_USER', `--run-as-user ${spec}: no such user in ${passwdFile}`, { exitCode: EX_NOUSER });
+  throw new MoatError('MOAT_FINGER_USER', `--run-as-user ${spec}: no such user in ${passwdFile}`);
 }
 
 /** Is this process root (effective uid 0)? False where there are no uids. */
@@ -48,14 +48,14 @@ export function runningAsRoot(): boolean {
  */
 export function dropPrivileges(id: Identity): void {
   if (typeof process.setuid !== 'function' || typeof process.setgid !== 'function' || typeof process.setgroups !== 'function') {
-    throw new MoatError('MOAT_FINGER_PRIVS', 'this platform cannot change user', { exitCode: EX_NOPERM });
+    throw new MoatError('MOAT_FINGER_PRIVS', 'this platform cannot change user');
   }
   try {
     process.setgroups([]);
     process.setgid(id.gid);
     process.setuid(id.uid);
   } catch (e) {
-    throw new MoatError('MOAT_FINGER_PRIVS', `cannot drop privileges to ${String(id.uid)}:${String(id.gid)}: ${errorMessage(e)}`, { exitCode: EX_NOPERM, cause: e });
+    throw new MoatError('MOAT_FINGER_PRIVS', `cannot drop privileges to ${String(id.uid)}:${String(id.gid)}: ${errorMessage(e)}`, { cause: e });
   }
   const groups = process.getgroups?.() ?? [];
   const ok =
@@ -64,5 +64,5 @@ export function dropPrivileges(id: Identity): void {
     process.getgid?.() === id.gid &&
     process.getegid?.() === id.gid &&
     groups.every((g) => g === id.gid);
-  if (!ok) throw new MoatError('MOAT_FINGER_PRIVS', 'privilege drop did not hold', { exitCode: EX_NOPERM });
+  if (!ok) throw new MoatError('MOAT_FINGER_PRIVS', 'privilege drop did not hold');
 }

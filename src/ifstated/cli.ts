@@ -7,9 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import {
   EX_CONFIG,
-  EX_NOINPUT,
   EX_OK,
-
   Logger,
   MoatError,
   UsageError,
@@ -17,8 +15,7 @@ import {
   errnoReason,
   parseCommandLine,
   writeFilesAtomically,
-  type Io,
-} from '../core/index.js';
+  type Io } from '../core/index.js';
 import { loadSpec } from '../core/spec-loader.js';
 import { analyse } from './check.js';
 import { checkConfigText, formatDiagnostic, hostInterfaceExists, loadConfigFile } from './config.js';
@@ -66,7 +63,7 @@ async function readText(file: string): Promise<string> {
     return await readFile(file, 'utf8');
   } catch (e) {
     const why = errnoReason(e);
-    throw new MoatError('MOAT_IFSTATED_READ', `cannot read ${file}: ${why}`, { exitCode: EX_NOINPUT, cause: e });
+    throw new MoatError('MOAT_IFSTATED_READ', `cannot read ${file}: ${why}`, { cause: e });
   }
 }
 
@@ -136,7 +133,7 @@ async function graphCommand(argv: readonly string[], io: Io): Promise<number> {
   let text = dot;
   if (wantSvg) {
     const svg = await dotToSvg(dot);
-    if (svg === undefined) throw new MoatError('MOAT_IFSTATED_NO_DOT', 'SVG needs dot(1) from Graphviz, which is not installed; use DOT output', { exitCode: 69 });
+    if (svg === undefined) throw new MoatError('MOAT_IFSTATED_NO_DOT', 'SVG needs dot(1) from Graphviz, which is not installed; use DOT output');
     text = svg;
   }
   if (values.output === undefined) io.stdout.write(text);

@@ -8,10 +8,9 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import { EX_NOINPUT, MoatError, SourceSyntaxError, errnoReason } from '../core/index.js';
+import { MoatError, SourceSyntaxError, closest, errnoReason } from '../core/index.js';
 import { walkActions, terms, type Action, type Config } from './ast.js';
 import { parseConfig, type Diagnostic, type ParseOptions } from './parser.js';
-import { closest } from './suggest.js';
 
 export interface LoadOptions extends ParseOptions {
   /** Does this interface exist here? Default: /sys/class/net on Linux, getifaddrs elsewhere. */
@@ -86,7 +85,7 @@ export async function loadConfigFile(file: string, options: Omit<LoadOptions, 'f
     source = await readFile(file, 'utf8');
   } catch (e) {
     const why = errnoReason(e);
-    throw new MoatError('MOAT_IFSTATED_READ', `cannot read ${file}: ${why}`, { exitCode: EX_NOINPUT, cause: e });
+    throw new MoatError('MOAT_IFSTATED_READ', `cannot read ${file}: ${why}`, { cause: e });
   }
   return checkConfigText(source, { ...options, file });
 }

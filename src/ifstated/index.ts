@@ -1,6 +1,4 @@
 // moat ifstated: OpenBSD's ifstated for Linux and BSD, for multi-WAN failover.
-import { registerTool } from '../core/index.js';
-import { main } from './cli.js';
 
 export { main } from './cli.js';
 export type * from './ast.js';
@@ -17,5 +15,3 @@ export { commandArgv, runCommand } from './command-runner.js';
 export { parseIpMonitorLine, operstateToLink, LinuxLinkMonitor } from './linux-link-monitor.js';
 export { parseIfconfig, parseRouteMonitorLine, BsdLinkMonitor } from './bsd-link-monitor.js';
 export { exprText, exprTree, actionsTree } from './render.js';
-
-registerTool({ name: 'ifstated', summary: 'interface state daemon compatible with OpenBSD ifstated', manPage: 'moat-ifstated(8)', main });

@@ -3,7 +3,7 @@
  * exposition format (version 0.0.4), on GET /metrics only.
  */
 import { createServer, type Server } from 'node:http';
-import { EX_USAGE, MoatError } from '../core/index.js';
+import { MoatError } from '../core/index.js';
 
 export function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -13,7 +13,7 @@ export function parseListen(spec: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+)):(\d{1,5})$/.exec(spec);
   const port = Number(m?.[3]);
   if (m === null || port < 1 || port > 65535) {
-    throw new MoatError('MOAT_IFSTATED_METRICS', `--metrics wants HOST:PORT, not '${spec}'`, { exitCode: EX_USAGE });
+    throw new MoatError('MOAT_IFSTATED_METRICS', `--metrics wants HOST:PORT, not '${spec}'`);
   }
   return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
 }

@@ -6,7 +6,7 @@
  * once per combination and each state loads its file atomically (pfctl -f on
  * one anchor, or nft -f with a table replaced in one transaction).
  */
-import { EX_DATAERR, MoatError } from '../core/index.js';
+import { MoatError } from '../core/index.js';
 import type { MultiwanSpec, Uplink } from './multiwan-spec.js';
 
 export interface GeneratedFile {
@@ -29,22 +29,22 @@ function subsets<T>(items: readonly T[]): T[][] {
 function validate(spec: MultiwanSpec): void {
   const names = new Set<string>();
   for (const u of spec.uplinks) {
-    if (names.has(u.name)) throw new MoatError('MOAT_IFSTATED_SPEC', `uplinks: name '${u.name}' is used twice`, { exitCode: EX_DATAERR });
+    if (names.has(u.name)) throw new MoatError('MOAT_IFSTATED_SPEC', `uplinks: name '${u.name}' is used twice`);
     names.add(u.name);
   }
   const ifs = new Set(spec.uplinks.map((u) => u.interface));
-  if (ifs.size !== spec.uplinks.length) throw new MoatError('MOAT_IFSTATED_SPEC', 'uplinks: two uplinks share an interface', { exitCode: EX_DATAERR });
-  if (ifs.has(spec.lan.interface)) throw new MoatError('MOAT_IFSTATED_SPEC', 'lan.interface is also an uplink', { exitCode: EX_DATAERR });
+  if (ifs.size !== spec.uplinks.length) throw new MoatError('MOAT_IFSTATED_SPEC', 'uplinks: two uplinks share an interface');
+  if (ifs.has(spec.lan.interface)) throw new MoatError('MOAT_IFSTATED_SPEC', 'lan.interface is also an uplink');
   for (const p of spec.pinned) {
-    if (!names.has(p.uplink)) throw new MoatError('MOAT_IFSTATED_SPEC', `pinned ${p.name}: no uplink named '${p.uplink}'`, { exitCode: EX_DATAERR });
+    if (!names.has(p.uplink)) throw new MoatError('MOAT_IFSTATED_SPEC', `pinned ${p.name}: no uplink named '${p.uplink}'`);
   }
   for (const d of spec.defaultRoute ?? []) {
-    if (!names.has(d)) throw new MoatError('MOAT_IFSTATED_SPEC', `defaultRoute: no uplink named '${d}'`, { exitCode: EX_DATAERR });
+    if (!names.has(d)) throw new MoatError('MOAT_IFSTATED_SPEC', `defaultRoute: no uplink named '${d}'`);
   }
   const req = spec.probe.require;
   for (const u of spec.uplinks) {
     const n = (u.probes ?? [u.gateway]).length;
-    if (typeof req === 'number' && req > n) throw new MoatError('MOAT_IFSTATED_SPEC', `probe.require is ${String(req)} but uplink ${u.name} has ${String(n)} probe target(s)`, { exitCode: EX_DATAERR });
+    if (typeof req === 'number' && req > n) throw new MoatError('MOAT_IFSTATED_SPEC', `probe.require is ${String(req)} but uplink ${u.name} has ${String(n)} probe target(s)`);
   }
 }
 

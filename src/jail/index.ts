@@ -1,6 +1,6 @@
 // moat jail: render seed 001's OS-less jail deployment, for FreeBSD and for
 // Linux, from one small spec. The public face: the library API and the CLI.
-import { registerTool, subcommandMain } from '../core/index.js';
+import { subcommandMain } from '../core/index.js';
 import { CHECK_USAGE, checkMain, RENDER_USAGE, renderMain } from './render-command.js';
 
 export { planDeployment, hostPath, type DeploymentPlan, type Variant } from './deployment-plan.js';
@@ -13,5 +13,3 @@ export { systemdQuote, systemdCommandLine } from './systemd-quote.js';
 const USAGE = `${RENDER_USAGE.replace(/\n$/, '')}\n${CHECK_USAGE.replace('usage:', '      ')}`;
 
 export const main = subcommandMain('jail', USAGE, { render: renderMain, check: checkMain });
-
-registerTool({ name: 'jail', summary: 'render an OS-less jail deployment for FreeBSD and Linux', manPage: 'moat-jail(8)', main });

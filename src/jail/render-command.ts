@@ -1,7 +1,7 @@
 // `moat jail render SPEC --out DIR [--os freebsd|linux|all]` and
 // `moat jail check SPEC`: load and validate the spec, render everything in
 // memory, and only then write (render) or say nothing (check).
-import { EX_CANTCREAT, EX_OK, errnoReason, isErrnoException, MoatError, parseCommandLine, UsageError, writeFilesAtomically, type Io } from '../core/index.js';
+import { EX_OK, errnoReason, isErrnoException, MoatError, parseCommandLine, UsageError, writeFilesAtomically, type Io } from '../core/index.js';
 import { loadSpec } from '../core/spec-loader.js';
 import { planDeployment, type DeploymentPlan } from './deployment-plan.js';
 import { renderDeployment, TARGET_OSES, type RenderedFile, type TargetOs } from './render-deployment.js';
@@ -53,7 +53,7 @@ export async function renderMain(argv: readonly string[], io: Io): Promise<numbe
     written = await writeFilesAtomically(values.out, files);
   } catch (e) {
     if (!isErrnoException(e)) throw e;
-    throw new MoatError('MOAT_JAIL_WRITE', `cannot write under ${values.out}: ${errnoReason(e)}${e.path === undefined ? '' : ` (${e.path})`}`, { exitCode: EX_CANTCREAT, cause: e });
+    throw new MoatError('MOAT_JAIL_WRITE', `cannot write under ${values.out}: ${errnoReason(e)}${e.path === undefined ? '' : ` (${e.path})`}`, { cause: e });
   }
   for (const w of written) io.stdout.write(`${w}\n`);
   return EX_OK;

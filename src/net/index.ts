@@ -1,6 +1,6 @@
 // moat net: one network spec rendered to FreeBSD, OpenBSD, NetBSD and Linux,
 // lint rules for seed 000's pitfalls, and a DHCPv6 lease-timer check.
-import { registerTool, subcommandMain } from '../core/index.js';
+import { subcommandMain } from '../core/index.js';
 import { dhcpv6Main } from './dhcpv6-command.js';
 import { checkMain, renderMain } from './render-command.js';
 
@@ -23,6 +23,3 @@ const USAGE = `usage: moat net render SPEC.yaml --os TARGET --out DIR [--release
 `;
 
 export const main = subcommandMain('net', USAGE, { render: renderMain, check: checkMain, 'dhcpv6-check': dhcpv6Main });
-
-
-registerTool({ name: 'net', summary: 'render one network spec for FreeBSD, OpenBSD, NetBSD and Linux; lint it', manPage: 'moat-net(8)', main });

@@ -1,9 +1,7 @@
 // `moat net render` and `moat net check`: the command-line side.
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import {
-  EX_DATAERR, EX_NOINPUT, EX_OK, MoatError, UsageError, errorMessage, parseCommandLine, writeFilesAtomically, type Io,
-} from '../core/index.js';
+import { EX_OK, MoatError, UsageError, errorMessage, parseCommandLine, writeFilesAtomically, type Io } from '../core/index.js';
 import { loadSpec, parseSpec } from '../core/spec-loader.js';
 import { analyze } from './lint-analyze.js';
 import { parseFile } from './lint-parse.js';
@@ -72,12 +70,12 @@ async function readText(io: Io, file: string): Promise<string> {
   const path = resolve(io.cwd, file);
   try {
     const st = await stat(path);
-    if (!st.isFile()) throw new MoatError('MOAT_NET_READ', `${file}: not a regular file`, { exitCode: EX_NOINPUT });
-    if (st.size > MAX_FILE) throw new MoatError('MOAT_NET_READ', `${file}: larger than ${String(MAX_FILE)} bytes`, { exitCode: EX_DATAERR });
+    if (!st.isFile()) throw new MoatError('MOAT_NET_READ', `${file}: not a regular file`);
+    if (st.size > MAX_FILE) throw new MoatError('MOAT_NET_TOO_BIG', `${file}: larger than ${String(MAX_FILE)} bytes`);
     return await readFile(path, 'utf8');
   } catch (e) {
     if (e instanceof MoatError) throw e;
-    throw new MoatError('MOAT_NET_READ', `cannot read ${file}: ${errorMessage(e)}`, { exitCode: EX_NOINPUT, cause: e });
+    throw new MoatError('MOAT_NET_READ', `cannot read ${file}: ${errorMessage(e)}`, { cause: e });
   }
 }
 

@@ -2,7 +2,7 @@
 // named with --guest, whatever their OS), the tunnel with the machine it ends
 // on, the host's hypervisor lines when the host runs that family, and the
 // VPN head-end for OpenBSD and Linux.
-import { MoatError, EX_DATAERR } from '../core/index.js';
+import { MoatError } from '../core/index.js';
 import { CITE } from './citations.js';
 import { renderFreebsdGuest, renderFreebsdHost, freebsdTunnelLines, qemuLine } from './render-freebsd.js';
 import { linuxTunnelCommands, renderLinuxGuest } from './render-linux.js';
@@ -30,7 +30,7 @@ export function renderSpec(spec: NetSpec, options: RenderOptions): RenderResult 
   if (wanted !== undefined) {
     for (const name of wanted) {
       if (!spec.guests.some((g) => g.name === name)) {
-        throw new MoatError('MOAT_NET_NO_GUEST', `no guest named '${name}' in the spec`, { exitCode: EX_DATAERR });
+        throw new MoatError('MOAT_NET_NO_GUEST', `no guest named '${name}' in the spec`);
       }
     }
   }
@@ -47,7 +47,7 @@ export function renderSpec(spec: NetSpec, options: RenderOptions): RenderResult 
   // Jail redirects go in the FreeBSD host's pf.conf; on OpenBSD they join the head-end's.
   if (spec.host?.os === 'freebsd' && family === 'freebsd' && spec.jails.length > 0) files.push(freebsdJailPf(spec));
   if (spec.tunnel?.guest !== undefined && !spec.guests.some((g) => g.name === spec.tunnel?.guest)) {
-    throw new MoatError('MOAT_NET_NO_GUEST', `tunnel.guest names '${spec.tunnel.guest}', which is not a guest`, { exitCode: EX_DATAERR });
+    throw new MoatError('MOAT_NET_NO_GUEST', `tunnel.guest names '${spec.tunnel.guest}', which is not a guest`);
   }
   if (spec.vpn !== undefined) {
     if (family === 'openbsd') files.push(...renderOpenbsdVpn(spec, spec.vpn));
@@ -62,7 +62,6 @@ export function renderSpec(spec: NetSpec, options: RenderOptions): RenderResult 
     throw new MoatError(
       'MOAT_NET_NOTHING',
       `nothing to render for ${target}: no guest runs ${family}, the host does not, and there is no VPN; name guests with --guest`,
-      { exitCode: EX_DATAERR },
     );
   }
   return { files, warnings };

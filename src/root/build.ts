@@ -71,15 +71,15 @@ class Plan {
 
   link(link: string, target: string): void {
     const had = this.links.get(link);
-    if (had !== undefined && had !== target) throw new MoatError('MOAT_ROOT_CONFLICT', `${link}: wanted as a link to both ${had} and ${target}`, { exitCode: 65 });
-    if (this.files.has(link)) throw new MoatError('MOAT_ROOT_CONFLICT', `${link}: wanted as both a file and a link`, { exitCode: 65 });
+    if (had !== undefined && had !== target) throw new MoatError('MOAT_ROOT_WANTED_TWICE', `${link}: wanted as a link to both ${had} and ${target}`);
+    if (this.files.has(link)) throw new MoatError('MOAT_ROOT_WANTED_TWICE', `${link}: wanted as both a file and a link`);
     this.links.set(link, target);
   }
 
   file(item: FileItem): void {
     const had = this.files.get(item.dest);
-    if (had !== undefined && had.srcReal !== item.srcReal) throw new MoatError('MOAT_ROOT_CONFLICT', `${item.dest}: wanted from both ${had.source} and ${item.source}`, { exitCode: 65 });
-    if (this.links.has(item.dest)) throw new MoatError('MOAT_ROOT_CONFLICT', `${item.dest}: wanted as both a file and a link`, { exitCode: 65 });
+    if (had !== undefined && had.srcReal !== item.srcReal) throw new MoatError('MOAT_ROOT_WANTED_TWICE', `${item.dest}: wanted from both ${had.source} and ${item.source}`);
+    if (this.links.has(item.dest)) throw new MoatError('MOAT_ROOT_WANTED_TWICE', `${item.dest}: wanted as both a file and a link`);
     this.files.set(item.dest, item);
   }
 
@@ -103,12 +103,12 @@ function copyConcurrency(): number {
 /** Add a source path (file, symlink chain, or whole directory) to the plan. */
 function planPath(tree: Tree, plan: Plan, src: string, dest: string | undefined): void {
   const r = tree.resolve(src);
-  if (r === undefined) throw new MoatError('MOAT_ROOT_NO_FILE', `${src}: no such file${tree.isHostRoot ? '' : ` in ${tree.top}`}`, { exitCode: 66 });
+  if (r === undefined) throw new MoatError('MOAT_ROOT_NO_FILE', `${src}: no such file${tree.isHostRoot ? '' : ` in ${tree.top}`}`);
   if (dest === undefined) plan.hops(r.hops);
   const to = dest ?? r.path;
   let count = 0;
   const walk = (real: string, d: string): void => {
-    if (++count > MAX_TREE_ENTRIES) throw new MoatError('MOAT_ROOT_TOO_BIG', `${src}: more than ${MAX_TREE_ENTRIES} entries`, { exitCode: 65 });
+    if (++count > MAX_TREE_ENTRIES) throw new MoatError('MOAT_ROOT_TOO_BIG', `${src}: more than ${MAX_TREE_ENTRIES} entries`);
     const st = tree.lstat(real);
     if (st === null) return;
     if (st.isDirectory()) {
@@ -139,12 +139,12 @@ export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport
     try {
       c = resolver.closure(b.src);
     } catch (e) {
-      if (e instanceof NotElfError) throw new MoatError('MOAT_ROOT_NOT_ELF', `${b.src}: not an ELF file; copy scripts and data with --file`, { exitCode: 65 });
+      if (e instanceof NotElfError) throw new MoatError('MOAT_ROOT_NOT_ELF', `${b.src}: not an ELF file; copy scripts and data with --file`);
       throw e;
     }
     if (c.missing.length > 0) {
       const list = c.missing.map((m) => `${m.name} (needed by ${m.neededBy}: ${m.why})`).join('; ');
-      throw new MoatError('MOAT_ROOT_MISSING', `${b.src}: cannot complete its closure: ${list}`, { exitCode: 65 });
+      throw new MoatError('MOAT_ROOT_MISSING', `${b.src}: cannot complete its closure: ${list}`);
     }
     closures.push(c);
     const [main, ...rest] = closureObjects(c);
@@ -156,7 +156,7 @@ export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport
   }
   const warnings: string[] = [];
   if (opts.trace !== undefined && closures[0] !== undefined) {
-    if (!tree.isHostRoot) throw new MoatError('MOAT_ROOT_TRACE', '--trace runs the binary on this host, so it cannot be used with --sysroot', { exitCode: 64 });
+    if (!tree.isHostRoot) throw new MoatError('MOAT_ROOT_TRACE_SYSROOT', '--trace runs the binary on this host, so it cannot be used with --sysroot');
     const first = closures[0].main;
     for (const p of await traceOpens(first.real, opts.trace)) {
       let isLib = false;
@@ -180,9 +180,9 @@ export async function buildRoot(opts: BuildOptions, io: Io): Promise<BuildReport
 
   // Write.
   const root = posix.resolve(io.cwd, opts.root);
-  if (root === '/' || (tree.isHostRoot ? false : posix.resolve(opts.sysroot ?? '/') === root)) throw new MoatError('MOAT_ROOT_BAD_ROOT', `refusing to build into ${root}`, { exitCode: 64 });
+  if (root === '/' || (tree.isHostRoot ? false : posix.resolve(opts.sysroot ?? '/') === root)) throw new MoatError('MOAT_ROOT_REFUSED', `refusing to build into ${root}`);
   mkdirSync(root, { recursive: true, mode: 0o755 });
-  if (!lstatSync(root).isDirectory()) throw new MoatError('MOAT_ROOT_BAD_ROOT', `${root}: not a directory (a symbolic link is refused too)`, { exitCode: 73 });
+  if (!lstatSync(root).isDirectory()) throw new MoatError('MOAT_ROOT_BAD_ROOT', `${root}: not a directory (a symbolic link is refused too)`);
   const writer = new RootWriter(root, opts.keepSetuid === true);
   let symlinks = 0;
   // Links first, shallowest first: a file or link whose path runs through a

@@ -62,12 +62,12 @@ export interface ElfInfo {
 /** Thrown for files that are not ELF at all (scripts, data): callers often just skip these. */
 export class NotElfError extends MoatError {
   constructor(file: string) {
-    super('MOAT_ROOT_NOT_ELF', `${file}: not an ELF file`, { exitCode: 65 });
+    super('MOAT_ROOT_NOT_ELF', `${file}: not an ELF file`);
   }
 }
 
 function bad(file: string, why: string): MoatError {
-  return new MoatError('MOAT_ROOT_BAD_ELF', `${file}: malformed ELF: ${why}`, { exitCode: 65 });
+  return new MoatError('MOAT_ROOT_BAD_ELF', `${file}: malformed ELF: ${why}`);
 }
 
 interface Reader {
@@ -145,7 +145,7 @@ export function readElf(path: string, displayName = path): ElfInfo {
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
-    if (isErrnoException(e) && e.code === 'ELOOP') throw new MoatError('MOAT_ROOT_SYMLINK', `${displayName}: is a symbolic link`, { exitCode: 65 });
+    if (isErrnoException(e) && e.code === 'ELOOP') throw new MoatError('MOAT_ROOT_SYMLINK', `${displayName}: is a symbolic link`);
     throw e;
   }
   try {

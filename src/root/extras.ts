@@ -74,7 +74,7 @@ export function planExtras(items: readonly string[], tree: Tree): Extras {
         if (user === undefined || !USER_RE.test(user)) throw new UsageError(`moat root build: '${arg}' is not a portable user name`, "try 'moat root build --help'");
         let ids = uidText !== undefined && gidText !== undefined ? { uid: Number(uidText), gid: Number(gidText) } : lookupUser(tree, user);
         if (ids !== undefined && (!Number.isInteger(ids.uid) || !Number.isInteger(ids.gid) || ids.uid < 0 || ids.gid < 0 || ids.uid > 0xfffffffe || ids.gid > 0xfffffffe)) ids = undefined;
-        if (ids === undefined) throw new MoatError('MOAT_ROOT_NO_USER', `--with passwd: no user '${user}' in ${tree.top}/etc/passwd; say passwd=${user}:UID:GID`, { exitCode: 67 });
+        if (ids === undefined) throw new MoatError('MOAT_ROOT_NO_USER', `--with passwd: no user '${user}' in ${tree.top}/etc/passwd; say passwd=${user}:UID:GID`);
         const group = ids.gid === 0 ? 'root' : groupName(tree, ids.gid, user);
         const passwd = ['root:x:0:0:root:/:/nonexistent'];
         const groups = ['root:x:0:'];
@@ -100,7 +100,7 @@ export function planExtras(items: readonly string[], tree: Tree): Extras {
       }
       case 'certs': {
         const found = CERT_BUNDLES.filter((p) => tree.resolve(p) !== undefined);
-        if (found.length === 0) throw new MoatError('MOAT_ROOT_NO_CERTS', `--with certs: no CA bundle in ${tree.top} (looked for ${CERT_BUNDLES.join(', ')})`, { exitCode: 66 });
+        if (found.length === 0) throw new MoatError('MOAT_ROOT_NO_CERTS', `--with certs: no CA bundle in ${tree.top} (looked for ${CERT_BUNDLES.join(', ')})`);
         out.copy.push(...found);
         break;
       }

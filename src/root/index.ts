@@ -1,7 +1,5 @@
 // moat root: minimal roots from ELF library closures, and a safe ldd. This is
 // the tool's public face: the library API, and its CLI registration.
-import { registerTool } from '../core/index.js';
-import { main } from './cli.js';
 
 export { main, USAGE } from './cli.js';
 export { readElf, parseElfBuffer, NotElfError, machineName, type ElfInfo } from './elf-reader.js';
@@ -19,5 +17,3 @@ export { dlopenWarnings } from './dlopen-hints.js';
 export { traceOpens, openedPaths } from './trace.js';
 export { runInRoot, runArgv, resolveUser, type RunOptions } from './run-command.js';
 export { buildSea, type SeaOptions, type SeaResult } from './sea.js';
-
-registerTool({ name: 'root', summary: 'minimal roots from ELF library closures; a safe ldd', manPage: 'moat-root(8)', main });

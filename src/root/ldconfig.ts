@@ -42,7 +42,7 @@ export function mayBeReadByLdconfig(dest: string): boolean {
 export function ldconfigUsable(required: boolean): string | undefined {
   const ldconfig = findLdconfig();
   if (ldconfig === undefined || !isRoot()) {
-    if (required) throw new MoatError('MOAT_ROOT_LDCONFIG', 'ldconfig -r needs ldconfig and root privileges', { exitCode: 69 });
+    if (required) throw new MoatError('MOAT_ROOT_LDCONFIG', 'ldconfig -r needs ldconfig and root privileges');
     return undefined;
   }
   return ldconfig;

@@ -40,9 +40,9 @@ export function lddMain(argv: readonly string[], io: Io): Promise<number> {
     io.stdout.write(LDD_USAGE);
     return Promise.resolve(0);
   }
-  if (positionals.length === 0) throw new MoatError('MOAT_USAGE', 'moat root ldd: name at least one FILE', { exitCode: 64 });
+  if (positionals.length === 0) throw new MoatError('MOAT_USAGE', 'moat root ldd: name at least one FILE');
   const os = values.os;
-  if (os !== undefined && os !== 'linux' && os !== 'freebsd') throw new MoatError('MOAT_USAGE', `moat root ldd: --os is linux or freebsd, not '${os}'`, { exitCode: 64 });
+  if (os !== undefined && os !== 'linux' && os !== 'freebsd') throw new MoatError('MOAT_USAGE', `moat root ldd: --os is linux or freebsd, not '${os}'`);
   const tree = new Tree(values.sysroot ?? '/');
   const resolver = new Resolver(tree, os === undefined ? {} : { os });
   let status = 0;

@@ -113,10 +113,10 @@ export function parseManifest(text: string, file: string): Manifest {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new MoatError('MOAT_ROOT_BAD_MANIFEST', `${file}: not JSON: ${e instanceof Error ? e.message : String(e)}`, { exitCode: 65 });
+    throw new MoatError('MOAT_ROOT_BAD_MANIFEST', `${file}: not JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
   const problem = manifestProblem(raw);
-  if (problem !== undefined) throw new MoatError('MOAT_ROOT_BAD_MANIFEST', `${file}: ${problem}`, { exitCode: 65 });
+  if (problem !== undefined) throw new MoatError('MOAT_ROOT_BAD_MANIFEST', `${file}: ${problem}`);
   return raw as Manifest;
 }
 

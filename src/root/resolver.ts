@@ -95,7 +95,7 @@ export class Resolver {
   closure(file: string): Closure {
     const abs = posix.resolve('/', file);
     const r = this.tree.resolve(abs);
-    if (r === undefined) throw new MoatError('MOAT_ROOT_NO_FILE', `${abs}: no such file`, { exitCode: 66 });
+    if (r === undefined) throw new MoatError('MOAT_ROOT_NO_FILE', `${abs}: no such file`);
     const elf = this.elfAt(r.path);
     const main: LoadedObject = { request: file, path: abs, real: r.path, hops: r.hops, elf, loader: undefined, names: new Set([file]) };
     const target = targetOf(elf, this.os);

@@ -27,7 +27,7 @@ const CHUNK = 1 << 20;
 let tmpCounter = 0;
 
 function conflict(path: string, why: string): MoatError {
-  return new MoatError('MOAT_ROOT_CONFLICT', `${path}: ${why}`, { exitCode: 73 });
+  return new MoatError('MOAT_ROOT_CONFLICT', `${path}: ${why}`);
 }
 
 export class RootWriter {
@@ -114,7 +114,7 @@ export class RootWriter {
     const tmpHost = this.tree.host(tmp);
     try {
       const st = await src.stat();
-      if (!st.isFile()) throw new MoatError('MOAT_ROOT_NOT_FILE', `${hostSource}: not a regular file`, { exitCode: 65 });
+      if (!st.isFile()) throw new MoatError('MOAT_ROOT_NOT_FILE', `${hostSource}: not a regular file`);
       let mode = st.mode & 0o7777;
       const strippedBits = this.keepSetuid ? 0 : mode & 0o6000;
       mode &= ~strippedBits;

@@ -51,7 +51,7 @@ export function resolveUser(spec: string): { uid: number; gid: number } {
   if (uid === undefined && u === 'nobody') uid = 65534;
   gid ??= uid === 65534 ? 65534 : uid;
   if (uid === undefined || gid === undefined || !Number.isInteger(uid) || !Number.isInteger(gid)) {
-    throw new MoatError('MOAT_ROOT_NO_USER', `no such user or group: ${spec}`, { exitCode: 67 });
+    throw new MoatError('MOAT_ROOT_NO_USER', `no such user or group: ${spec}`);
   }
   return { uid, gid };
 }
@@ -73,7 +73,7 @@ function have(cmd: string): string | undefined {
 /** The argv that runs opts.cmd inside the root. */
 export function runArgv(opts: RunOptions): string[] {
   const root = posix.resolve(opts.root);
-  if (!lstatSync(root).isDirectory()) throw new MoatError('MOAT_ROOT_NO_ROOT', `${root}: not a directory`, { exitCode: 66 });
+  if (!lstatSync(root).isDirectory()) throw new MoatError('MOAT_ROOT_NO_ROOT', `${root}: not a directory`);
   const { uid, gid } = resolveUser(opts.user ?? 'nobody');
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const bwrap = have('bwrap');
@@ -81,7 +81,7 @@ export function runArgv(opts: RunOptions): string[] {
   let method = opts.method ?? 'auto';
   if (method === 'auto') method = bwrap !== undefined && (setpriv !== undefined || !isRoot) ? 'bwrap' : 'chroot';
   if (method === 'bwrap') {
-    if (bwrap === undefined) throw new MoatError('MOAT_ROOT_NO_BWRAP', 'bwrap is not installed', { exitCode: 69 });
+    if (bwrap === undefined) throw new MoatError('MOAT_ROOT_NO_BWRAP', 'bwrap is not installed');
     const args = [bwrap, '--die-with-parent', '--new-session', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try'];
     const bind = opts.writable === true ? '--bind' : '--ro-bind';
     for (const name of readdirSync(root).sort()) {
@@ -94,12 +94,12 @@ export function runArgv(opts: RunOptions): string[] {
     args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--chdir', '/', '--');
     args.push(...opts.cmd);
     if (!isRoot) return args;
-    if (setpriv === undefined) throw new MoatError('MOAT_ROOT_NO_SETPRIV', 'dropping privileges before bwrap needs setpriv (util-linux)', { exitCode: 69 });
+    if (setpriv === undefined) throw new MoatError('MOAT_ROOT_NO_SETPRIV', 'dropping privileges before bwrap needs setpriv (util-linux)');
     return [setpriv, `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', ...args];
   }
   const chroot = have('chroot');
-  if (chroot === undefined) throw new MoatError('MOAT_ROOT_NO_CHROOT', 'chroot is not installed', { exitCode: 69 });
-  if (!isRoot) throw new MoatError('MOAT_ROOT_NOT_ROOT', 'chroot needs root; install bubblewrap to run without it', { exitCode: 77 });
+  if (chroot === undefined) throw new MoatError('MOAT_ROOT_NO_CHROOT', 'chroot is not installed');
+  if (!isRoot) throw new MoatError('MOAT_ROOT_NOT_ROOT', 'chroot needs root; install bubblewrap to run without it');
   return [chroot, `--userspec=${uid}:${gid}`, `--groups=${gid}`, root, ...opts.cmd];
 }
 
@@ -126,7 +126,7 @@ export function runInRoot(opts: RunOptions, io: Io): Promise<number> {
     };
     child.on('error', (e) => {
       done();
-      reject(new MoatError('MOAT_ROOT_RUN', `${file}: ${e.message}`, { exitCode: 69 }));
+      reject(new MoatError('MOAT_ROOT_RUN', `${file}: ${e.message}`));
     });
     child.on('close', (code, signal) => {
       done();

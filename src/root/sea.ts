@@ -42,11 +42,11 @@ function run(cmd: string, args: string[], cwd: string): Promise<void> {
       if (err.length < 8192) err += c.toString('utf8');
     });
     child.on('error', (e) => {
-      rej(new MoatError('MOAT_ROOT_SEA', `${cmd}: ${e.message}`, { exitCode: 69 }));
+      rej(new MoatError('MOAT_ROOT_SEA', `${cmd}: ${e.message}`));
     });
     child.on('close', (code) => {
       if (code === 0) res();
-      else rej(new MoatError('MOAT_ROOT_SEA', `${[cmd, ...args].join(' ')} failed (${String(code)}): ${err.trim().split('\n').slice(-3).join(' / ')}`, { exitCode: 70 }));
+      else rej(new MoatError('MOAT_ROOT_SEA_BUILD', `${[cmd, ...args].join(' ')} failed (${String(code)}): ${err.trim().split('\n').slice(-3).join(' / ')}`));
     });
   });
 }
@@ -87,7 +87,7 @@ export async function buildSea(opts: SeaOptions): Promise<SeaResult> {
     postject = require.resolve('postject/dist/cli.js');
     esbuild = await import('esbuild');
   } catch {
-    throw new MoatError('MOAT_ROOT_SEA', 'building a single executable needs the esbuild and postject development dependencies (npm ci in a checkout)', { exitCode: 69 });
+    throw new MoatError('MOAT_ROOT_SEA', 'building a single executable needs the esbuild and postject development dependencies (npm ci in a checkout)');
   }
   const work = mkdtempSync(join(tmpdir(), 'moat-sea-'));
   try {

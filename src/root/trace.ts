@@ -46,11 +46,11 @@ export async function traceOpens(binary: string, args: readonly string[], timeou
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       child.on('error', (e) => {
         clearTimeout(timer);
-        reject(new MoatError('MOAT_ROOT_TRACE', `strace: ${e.message}`, { exitCode: 69 }));
+        reject(new MoatError('MOAT_ROOT_TRACE', `strace: ${e.message}`));
       });
       child.on('close', (c) => {
         clearTimeout(timer);
-        if (c === null && err !== '') reject(new MoatError('MOAT_ROOT_TRACE', `strace: ${err.trim()}`, { exitCode: 69 }));
+        if (c === null && err !== '') reject(new MoatError('MOAT_ROOT_TRACE', `strace: ${err.trim()}`));
         else resolve();
       });
     });

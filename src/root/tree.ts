@@ -104,7 +104,7 @@ export class Tree {
       if (c === '.') continue;
       if (c === '..') {
         if (cur.length === 0) {
-          if (!this.isHostRoot) throw new MoatError('MOAT_ROOT_SYMLINK_ESCAPE', `${describe(this, path)}: climbs above the top of ${this.top}`, { exitCode: 65 });
+          if (!this.isHostRoot) throw new MoatError('MOAT_ROOT_SYMLINK_ESCAPE', `${describe(this, path)}: climbs above the top of ${this.top}`);
           continue;
         }
         cur.pop();
@@ -115,7 +115,7 @@ export class Tree {
       if (st === null) return undefined;
       const last = todo.length === 0;
       if (st.isSymbolicLink() && (!last || followLast)) {
-        if (hops.length >= MAX_HOPS) throw new MoatError('MOAT_ROOT_SYMLINK_LOOP', `${describe(this, path)}: too many levels of symbolic links (a loop?)`, { exitCode: 65 });
+        if (hops.length >= MAX_HOPS) throw new MoatError('MOAT_ROOT_SYMLINK_LOOP', `${describe(this, path)}: too many levels of symbolic links (a loop?)`);
         const target = this.readlink(here);
         hops.push({ link: here, target });
         if (target.startsWith('/')) cur.length = 0;

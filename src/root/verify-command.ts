@@ -30,9 +30,9 @@ export function verifyMain(argv: readonly string[], io: Io): Promise<number> {
   try {
     st = lstatSync(root);
   } catch {
-    throw new MoatError('MOAT_ROOT_NO_ROOT', `${root}: no such directory`, { exitCode: 66 });
+    throw new MoatError('MOAT_ROOT_NO_ROOT', `${root}: no such directory`);
   }
-  if (!st.isDirectory()) throw new MoatError('MOAT_ROOT_NO_ROOT', `${root}: not a directory`, { exitCode: 66 });
+  if (!st.isDirectory()) throw new MoatError('MOAT_ROOT_NO_ROOT', `${root}: not a directory`);
   const manifest = values.manifest === undefined ? undefined : loadManifest(posix.resolve(io.cwd, values.manifest));
   const findings = verifyRoot(root, manifest);
   if (values.json === true) io.stdout.write(`${JSON.stringify(findings, null, 1)}\n`);

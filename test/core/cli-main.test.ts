@@ -2,26 +2,23 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { MoatError, parseCommandLine, registerTool, runCli, SourceSyntaxError, intOption, subcommandMain } from '../../src/core/index.js';
+import { MoatError, parseCommandLine, runCli, SourceSyntaxError, intOption, subcommandMain, type CommandMain, type ToolEntry } from '../../src/core/index.js';
+import { TOOLS } from '../../bin/tools.js';
 import { captureIo } from '../helpers/io.js';
 
-registerTool({
-  name: 'zz-echo',
-  summary: 'test tool that echoes its arguments',
-  manPage: 'moat(1)',
-  main: (argv, io) => {
-    const { values, positionals } = parseCommandLine('moat zz-echo', argv, { loud: { type: 'boolean' }, n: { type: 'string' } });
-    const n = intOption('moat zz-echo', 'n', values.n, 1, { min: 1, max: 3 });
-    if (positionals[0] === 'syntax') throw SourceSyntaxError.at('bad token', 'f.conf', 'a b c', 2);
-    if (positionals[0] === 'moat') throw new MoatError('MOAT_TEST', 'it failed', { exitCode: 69 });
-    if (positionals[0] === 'bug') throw new TypeError('oops');
-    const text = positionals.join(' ').repeat(n);
-    io.stdout.write(`${values.loud === true ? text.toUpperCase() : text}\n`);
-    return Promise.resolve(0);
-  },
-});
+const echo: CommandMain = (argv, io) => {
+  const { values, positionals } = parseCommandLine('moat zz-echo', argv, { loud: { type: 'boolean' }, n: { type: 'string' } });
+  const n = intOption('moat zz-echo', 'n', values.n, 1, { min: 1, max: 3 });
+  if (positionals[0] === 'syntax') throw SourceSyntaxError.at('bad token', 'f.conf', 'a b c', 2);
+  if (positionals[0] === 'moat') throw new MoatError('MOAT_ROOT_RUN', 'it failed');
+  if (positionals[0] === 'bug') throw new TypeError('oops');
+  const text = positionals.join(' ').repeat(n);
+  io.stdout.write(`${values.loud === true ? text.toUpperCase() : text}\n`);
+  return Promise.resolve(0);
+};
 
-const info = { version: '9.9.9' };
+const tools: ToolEntry[] = [{ name: 'zz-echo', summary: 'test tool that echoes its arguments', manPage: 'moat(1)', load: () => Promise.resolve(echo) }];
+const info = { version: '9.9.9', tools };
 
 test('moat --help lists every registered tool with its summary', async () => {
   const io = captureIo();
@@ -85,8 +82,7 @@ test('the built CLI exits 64 for an unknown tool and 0 for --help', () => {
   assert.ok(help.stdout.split('\n').length <= 24, 'moat --help fits on one screen');
   // The entry loads only the tool asked for, so --help must still list them all,
   // and each tool must load on its own.
-  const tools = ['bpf', 'finger', 'ifstated', 'jail', 'net', 'root'];
-  for (const name of tools) {
+  for (const { name } of TOOLS) {
     assert.match(help.stdout, new RegExp(`^  ${name} +\\S`, 'm'), `moat --help lists ${name}`);
     const one = spawnSync(process.execPath, [bin, name, '--help'], { encoding: 'utf8' });
     assert.equal(one.status, 0, `moat ${name} --help: ${one.stderr}`);
@@ -98,17 +94,13 @@ test('the built CLI exits 64 for an unknown tool and 0 for --help', () => {
 
 test('a tool with subcommands answers help, a missing command and an unknown one the same way', async () => {
   const calls: string[][] = [];
-  registerTool({
-    name: 'zz-sub',
-    summary: 'test tool with subcommands',
-    manPage: 'moat(1)',
-    main: subcommandMain('zz-sub', 'usage: moat zz-sub go ARGS\n', {
-      go: (argv) => {
-        calls.push([...argv]);
-        return Promise.resolve(0);
-      },
-    }),
+  const sub = subcommandMain('zz-sub', 'usage: moat zz-sub go ARGS\n', {
+    go: (argv) => {
+      calls.push([...argv]);
+      return Promise.resolve(0);
+    },
   });
+  tools.push({ name: 'zz-sub', summary: 'test tool with subcommands', manPage: 'moat(1)', load: () => Promise.resolve(sub) });
   let io = captureIo();
   assert.equal(await runCli(['zz-sub', 'go', 'a', 'b'], io, info), 0);
   assert.deepEqual(calls, [['a', 'b']]);

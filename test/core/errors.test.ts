@@ -26,6 +26,6 @@ test('errnoReason words a system error as strerror(3) does, with its errno name'
   }
   // A code without a table entry is shown as it is; anything else by its message.
   assert.equal(errnoReason(Object.assign(new Error('x'), { code: 'EWEIRD' })), 'EWEIRD');
-  assert.equal(errnoReason(new MoatError('MOAT_X', 'plain message')), 'MOAT_X');
+  assert.equal(errnoReason(new MoatError('MOAT_SYSTEM', 'plain message')), 'MOAT_SYSTEM');
   assert.equal(errnoReason('a string'), 'a string');
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { z } from 'zod';
-import { SourceSyntaxError, writeFilesAtomically } from '../../src/core/index.js';
+import { SourceSyntaxError, SourceSyntaxErrors, writeFilesAtomically } from '../../src/core/index.js';
 import { loadSpec, parseSpec } from '../../src/core/spec-loader.js';
 
 const schema = z.object({
@@ -44,8 +44,25 @@ test('unknown keys and YAML syntax errors are errors with positions', () => {
     assert.equal(e.format(), 's.yaml:3:1: extra: unknown field\nextra: 2\n^^^^^');
     return true;
   });
+  // A near miss names the key it was probably meant to be, nested too.
+  const strict = z.object({ service: z.string(), port: z.number(), mounts: z.array(z.object({ from: z.string(), to: z.string() }).strict()) }).strict();
+  assert.throws(() => parseSpec(strict, 'service: a\nprot: 1\nmounts:\n  - from: /a\n    too: /b\n', 's.yaml'), (e: unknown) => {
+    assert.ok(e instanceof SourceSyntaxErrors);
+    assert.deepEqual(
+      e.errors.map((x) => `${String(x.line)}:${String(x.column)} ${x.message}`),
+      ["2:1 prot: unknown field; did you mean 'port'?", "5:5 mounts.0.too: unknown field; did you mean 'to'?"],
+    );
+    assert.match(e.format(), /\n2 errors$/);
+    return true;
+  });
   assert.throws(() => parseSpec(schema, 'service: [a\n', 's.yaml'), (e: unknown) => e instanceof SourceSyntaxError && e.code === 'MOAT_SPEC_YAML');
   assert.throws(() => parseSpec(schema, 'a: 1\na: 2\n', 's.yaml'), (e: unknown) => e instanceof SourceSyntaxError && e.line === 2);
+  // Two bad values: both are shown, in the order of the file.
+  assert.throws(() => parseSpec(schema, 'port: 0\nservice: A\n', 's.yaml'), (e: unknown) => {
+    assert.ok(e instanceof SourceSyntaxErrors);
+    assert.deepEqual(e.errors.map((x) => x.line), [1, 2]);
+    return true;
+  });
 });
 
 test('a missing spec file is a clear error', async () => {

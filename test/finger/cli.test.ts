@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCli } from '../../src/core/index.js';
-import '../../src/finger/index.js';
+import { TOOLS } from '../../bin/tools.js';
 import { captureIo } from '../helpers/io.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'moat-finger-cli-'));
@@ -13,7 +13,7 @@ after(() => {
 });
 const cli = (args: string[]) => {
   const io = captureIo({ cwd: dir });
-  return runCli(['finger', ...args], io, { version: '0' }).then((code) => ({ code, out: io.out(), err: io.err() }));
+  return runCli(['finger', ...args], io, { version: '0', tools: TOOLS }).then((code) => ({ code, out: io.out(), err: io.err() }));
 };
 
 describe('moat finger command line', () => {

@@ -43,7 +43,15 @@ test('an error names the field with its line and column', () => {
   assert.equal(nested.column, 9);
   assert.match(nested.format(), /^spec\.yaml:9:9: mounts\.0\.to: must be an absolute path/);
   const unknown = specError(`${BASE}\nprot: 80\n`);
-  assert.equal(unknown.format().split('\n')[0], 'spec.yaml:7:1: prot: unknown field');
+  assert.equal(unknown.format().split('\n')[0], "spec.yaml:7:1: prot: unknown field; did you mean 'port'?");
+});
+
+test('a misspelt key is an unknown key at its own line with the closest known key, and every error is shown', () => {
+  const e = specError(`${BASE.replace(/^address:/m, 'adress:')}\nprot: 80\n`);
+  const text = e.format();
+  assert.match(text, /^spec\.yaml:\d+:1: adress: unknown field; did you mean 'address'\?$/m);
+  assert.match(text, /^spec\.yaml:\d+:1: prot: unknown field; did you mean 'port'\?$/m);
+  assert.match(text, /^2 errors$/m);
 });
 
 test('names that reach scripts and config files are strict', () => {
@@ -71,7 +79,7 @@ test('names that reach scripts and config files are strict', () => {
   assert.match(specError(`${BASE}\nmounts:\n  - from: /home\n    to: /log/home\n`).message, /^mounts\.0\.to: /);
   assert.equal(parseSpec(jailSpecSchema, `${BASE}\nlinux:\n  ipAllow: [192.0.2.0/24, "2001:db8::/32", localhost]\n`, 'spec.yaml').linux.ipAllow.length, 3);
   assert.match(specError(`${BASE}\nzfs:\n  jails: "jails/x y"\n`).message, /^zfs\.jails: /);
-  assert.match(specError(`${BASE}\nredirect:\n  port: 1079\n  publicAddress: 192.0.2.3\n  interfaces: ["bce1;"]\n`).message, /^redirect\.interfaces\.0: /);
+  assert.match(specError(`${BASE}\nredirect:\n  port: 1079\n  publicAddress: 192.0.2.3\n  interfaces: ["bce1;"]\n`).format(), /^spec\.yaml:\d+:\d+: redirect\.interfaces\.0: /m);
 });
 
 test('free text refuses newlines and other control characters', () => {

@@ -1,5 +1,5 @@
 // Parsing the --addr values of a jail: IPv4 dotted quads and IPv6 text (RFC 4291 §2.2).
-import { EX_USAGE, MoatError } from '../../core/index.js';
+import { MoatError } from '../../core/index.js';
 import { isIPv4, isIPv6 } from 'node:net';
 
 export interface JailAddresses {
@@ -41,8 +41,8 @@ export function parseJailAddresses(addrs: readonly string[]): JailAddresses {
   for (const a of addrs) {
     if (isIPv4(a)) out.v4.push(v4ToU32(a));
     else if (isIPv6(a) && !a.includes('%')) out.v6.push(parseIPv6(a));
-    else throw new MoatError('MOAT_BPF_CONFINE_ADDRESS', `'${a}' is not an IPv4 or IPv6 address`, { exitCode: EX_USAGE });
+    else throw new MoatError('MOAT_BPF_CONFINE_ADDRESS', `'${a}' is not an IPv4 or IPv6 address`);
   }
-  if (out.v4.length + out.v6.length === 0) throw new MoatError('MOAT_BPF_CONFINE_ADDRESS', 'confinement needs at least one address', { exitCode: EX_USAGE });
+  if (out.v4.length + out.v6.length === 0) throw new MoatError('MOAT_BPF_CONFINE_ADDRESS', 'confinement needs at least one address');
   return out;
 }

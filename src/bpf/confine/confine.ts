@@ -3,7 +3,7 @@
 // it is handed out. Joining filter TEXT instead is unsafe: `len >= 0) or
 // (len >= 0` escapes brackets, and `vlan` in a user's filter shifts the
 // offsets of the jail's tests (pcap-filter(7)); bytecode has neither problem.
-import { EX_DATAERR, MoatError } from '../../core/index.js';
+import { MoatError } from '../../core/index.js';
 import type { Insn, Program } from '../insn.js';
 import { validate } from '../runtime/validator.js';
 import { parseJailAddresses } from './addresses.js';
@@ -53,7 +53,7 @@ export function checkConfined(prog: Program, options: Omit<ConfineOptions, 'free
 export function confine(user: Program, options: ConfineOptions): Insn[] {
   const userProblems = validate(user, { protochain: false });
   if (userProblems[0] !== undefined) {
-    throw new MoatError('MOAT_BPF_CONFINE_INVALID', `the filter cannot be confined: ${userProblems[0].message}`, { exitCode: EX_DATAERR });
+    throw new MoatError('MOAT_BPF_CONFINE_INVALID', `the filter cannot be confined: ${userProblems[0].message}`);
   }
   const link = linkLayer(options.linktype);
   const policy = policyOf(options);
@@ -69,11 +69,11 @@ export function confine(user: Program, options: ConfineOptions): Insn[] {
   ]);
   const proof = checkConfinement(out, link, policy);
   if (!proof.ok) {
-    throw new MoatError('MOAT_BPF_CONFINE_UNPROVEN', `refusing to emit a program the checker cannot prove confined: instruction ${String(proof.index)}: ${proof.reason}`, { exitCode: EX_DATAERR });
+    throw new MoatError('MOAT_BPF_CONFINE_UNPROVEN', `refusing to emit a program the checker cannot prove confined: instruction ${String(proof.index)}: ${proof.reason}`);
   }
   const problems = validate(out, options.freebsd === true ? { freebsd: true } : {});
   if (problems[0] !== undefined) {
-    throw new MoatError('MOAT_BPF_CONFINE_TOO_LONG', `the confined program is not valid: ${problems[0].message}`, { exitCode: EX_DATAERR });
+    throw new MoatError('MOAT_BPF_CONFINE_TOO_LONG', `the confined program is not valid: ${problems[0].message}`);
   }
   return out;
 }

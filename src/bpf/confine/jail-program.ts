@@ -5,7 +5,7 @@
 // trampolines placed next to their node: conditional jumps reach 255 only.
 // Nodes are laid out in a topological order of the tree (which may share
 // subtrees), so every jump goes forward.
-import { EX_DATAERR, MoatError } from '../../core/index.js';
+import { MoatError } from '../../core/index.js';
 import type { Insn } from '../insn.js';
 import type { Cond, Dispatch, LinkLayer, LinkNode } from './link-layers.js';
 import { acceptAlternatives, type ConfinePolicy } from './policy.js';
@@ -86,7 +86,7 @@ class Assembler {
         if (l === undefined) continue;
         const d = where(l) - i - 1;
         if (d < 0 || d > 255) {
-          throw new MoatError('MOAT_BPF_CONFINE_TOO_BIG', 'too many addresses for one confinement program: a jump would exceed 255 instructions', { exitCode: EX_DATAERR });
+          throw new MoatError('MOAT_BPF_CONFINE_TOO_BIG', 'too many addresses for one confinement program: a jump would exceed 255 instructions');
         }
         out[f] = d;
       }

@@ -8,7 +8,7 @@
 // packet: a `compute` node evaluates a few straight-line instructions and
 // keeps the result in M[slot]; fields after it are addressed relative to that
 // slot (`base`), and the jail loads them with `ldx M[slot]; ld [x + off]`.
-import { EX_USAGE, MoatError } from '../../core/index.js';
+import { MoatError } from '../../core/index.js';
 import type { Insn } from '../insn.js';
 import { ieee80211Layer, pflogLayer } from './link-layers-var.js';
 
@@ -152,6 +152,6 @@ export function linkLayer(linktype: number): LinkLayer {
     case 192:
       return ieee80211Layer(linktype);
     default:
-      throw new MoatError('MOAT_BPF_CONFINE_LINKTYPE', `confinement does not support link type ${String(linktype)}; supported: ${SUPPORTED}`, { exitCode: EX_USAGE });
+      throw new MoatError('MOAT_BPF_CONFINE_LINKTYPE', `confinement does not support link type ${String(linktype)}; supported: ${SUPPORTED}`);
   }
 }

@@ -3,7 +3,7 @@
 // zero, shifts below 32, scratch indices below 16, jumps inside the program
 // and forward only, no M[k] read before a write on every path
 // (check_load_and_stores), and a `ret` at the end.
-import { EX_DATAERR, MoatError } from '../../core/index.js';
+import { MoatError } from '../../core/index.js';
 import { BPF_MEMWORDS, type Program } from '../insn.js';
 
 export interface ValidateOptions {
@@ -90,7 +90,7 @@ export function validate(prog: Program, options: ValidateOptions = {}): Validati
 /** Throw a MoatError naming the first broken rule. */
 export function assertValid(prog: Program, options: ValidateOptions = {}): void {
   const [first] = validate(prog, options);
-  if (first !== undefined) throw new MoatError(first.rule, first.message, { exitCode: EX_DATAERR });
+  if (first !== undefined) throw new MoatError(first.rule, first.message);
 }
 
 function memRead(code: number): boolean {

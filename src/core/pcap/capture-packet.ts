@@ -1,5 +1,4 @@
 // What a capture reader yields and a writer takes, whatever the file format.
-import { EX_DATAERR } from '../exit-codes.js';
 import { MoatError } from '../errors.js';
 
 export interface CapturePacket {
@@ -30,9 +29,9 @@ export interface CapturePacket {
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
 export function truncatedError(offset: number, what: string): MoatError {
-  return new MoatError('MOAT_PCAP_TRUNCATED', `capture truncated at byte offset ${String(offset)}: ${what}`, { exitCode: EX_DATAERR });
+  return new MoatError('MOAT_PCAP_TRUNCATED', `capture truncated at byte offset ${String(offset)}: ${what}`);
 }
 
 export function corruptError(offset: number, what: string): MoatError {
-  return new MoatError('MOAT_PCAP_CORRUPT', `capture corrupt at byte offset ${String(offset)}: ${what}`, { exitCode: EX_DATAERR });
+  return new MoatError('MOAT_PCAP_CORRUPT', `capture corrupt at byte offset ${String(offset)}: ${what}`);
 }

@@ -1,7 +1,6 @@
 // Reading whole captures: from memory, a file or a stream, in constant memory.
 import { open } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { EX_NOINPUT } from '../exit-codes.js';
 import { MoatError, errorMessage } from '../errors.js';
 import { CaptureParser } from './capture-parser.js';
 import type { CapturePacket } from './capture-packet.js';
@@ -32,7 +31,7 @@ export async function* captureChunks(source: string | NodeJS.ReadableStream): As
   const parser = new CaptureParser();
   if (typeof source === 'string') {
     const fh = await open(source, constants.O_RDONLY).catch((e: unknown) => {
-      throw new MoatError('MOAT_PCAP_OPEN', `${source}: ${errorMessage(e)}`, { exitCode: EX_NOINPUT, cause: e });
+      throw new MoatError('MOAT_PCAP_OPEN', `${source}: ${errorMessage(e)}`, { cause: e });
     });
     // Read ahead: the next chunk is read (on libuv's thread pool) while the
     // caller filters this one, so reading and parsing overlap instead of taking

@@ -1,6 +1,5 @@
 // Writing classic pcap (pcap-savefile(5)), to a file or a stream, buffered.
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
-import { EX_CANTCREAT, EX_DATAERR } from '../exit-codes.js';
 import { MoatError, errorMessage } from '../errors.js';
 import type { CapturePacket } from './capture-packet.js';
 
@@ -39,7 +38,7 @@ export class PcapWriter {
         const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
         this.sink = { kind: 'fd', fd: openSync(target, flags, 0o644) };
       } catch (e) {
-        throw new MoatError('MOAT_PCAP_CREATE', `${target}: ${errorMessage(e)}`, { exitCode: EX_CANTCREAT, cause: e });
+        throw new MoatError('MOAT_PCAP_CREATE', `${target}: ${errorMessage(e)}`, { cause: e });
       }
     } else {
       this.sink = { kind: 'stream', stream: target };
@@ -73,7 +72,7 @@ export class PcapWriter {
     if (this.closed) throw new MoatError('MOAT_PCAP_CLOSED', 'write after close');
     if (!this.headerWritten) this.writeHeader(linktype);
     if (linktype !== this.linktype) {
-      throw new MoatError('MOAT_PCAP_LINKTYPE', `packet at byte offset ${String(offset)} has link type ${String(linktype)}, but the output file has ${String(this.linktype)}; classic pcap holds one link type`, { exitCode: EX_DATAERR });
+      throw new MoatError('MOAT_PCAP_LINKTYPE', `packet at byte offset ${String(offset)} has link type ${String(linktype)}, but the output file has ${String(this.linktype)}; classic pcap holds one link type`);
     }
     const need = 16 + caplen;
     if (this.used + need > this.buf.length) {
