@@ -1,9 +1,7 @@
 // The stable error codes of moat's RADIUS code. Callers (the daemon, its
-// metrics, the tests) match on these, never on the message text.
-import { MoatError, EX_CONFIG, EX_DATAERR, EX_UNAVAILABLE } from '../../core/index.js';
-
-/** sysexits(3) EX_TEMPFAIL: try again later (core has no constant for it). */
-const EX_TEMPFAIL = 75;
+// metrics, the tests) match on these, never on the message text; their exit
+// statuses are in core's catalogue (src/core/error-codes.ts).
+import { MoatError } from '../../core/index.js';
 
 export const RADIUS_ERROR = {
   /** A datagram that is not a RADIUS packet: bad length, truncated attribute, noise. */
@@ -14,7 +12,7 @@ export const RADIUS_ERROR = {
   tooLong: 'MOAT_PORTAL_RADIUS_TOO_LONG',
   /** A request authenticator, response authenticator or Message-Authenticator did not verify. */
   badAuthenticator: 'MOAT_PORTAL_RADIUS_BAD_AUTHENTICATOR',
-  /** A reply without the Message-Authenticator we require (RFC 2869 §5.14, BlastRADIUS). */
+  /** A request without the Message-Authenticator its peer must send (RFC 2869 §5.14, BlastRADIUS). */
   missingMessageAuthenticator: 'MOAT_PORTAL_RADIUS_MISSING_MESSAGE_AUTHENTICATOR',
   /** A datagram from an address that is not a configured server or client. */
   unknownPeer: 'MOAT_PORTAL_RADIUS_UNKNOWN_PEER',
@@ -34,22 +32,7 @@ export const RADIUS_ERROR = {
 
 export type RadiusErrorCode = (typeof RADIUS_ERROR)[keyof typeof RADIUS_ERROR];
 
-const EXIT: Readonly<Record<RadiusErrorCode, number>> = {
-  MOAT_PORTAL_RADIUS_MALFORMED: EX_DATAERR,
-  MOAT_PORTAL_RADIUS_BAD_ATTRIBUTE: EX_DATAERR,
-  MOAT_PORTAL_RADIUS_TOO_LONG: EX_DATAERR,
-  MOAT_PORTAL_RADIUS_BAD_AUTHENTICATOR: EX_DATAERR,
-  MOAT_PORTAL_RADIUS_MISSING_MESSAGE_AUTHENTICATOR: EX_DATAERR,
-  MOAT_PORTAL_RADIUS_UNKNOWN_PEER: EX_DATAERR,
-  MOAT_PORTAL_RADIUS_UNEXPECTED_CODE: EX_DATAERR,
-  MOAT_PORTAL_RADIUS_TIMEOUT: EX_UNAVAILABLE,
-  MOAT_PORTAL_RADIUS_BUSY: EX_TEMPFAIL,
-  MOAT_PORTAL_RADIUS_CLOSED: EX_UNAVAILABLE,
-  MOAT_PORTAL_RADIUS_CONFIG: EX_CONFIG,
-  MOAT_PORTAL_RADIUS_BIND: EX_UNAVAILABLE,
-};
-
-/** A MoatError with one of the RADIUS codes and the exit status that goes with it. */
+/** A MoatError with one of the RADIUS codes. */
 export function radiusError(code: RadiusErrorCode, message: string, cause?: unknown): MoatError {
-  return new MoatError(code, message, cause === undefined ? { exitCode: EXIT[code] } : { exitCode: EXIT[code], cause });
+  return new MoatError(code, message, cause === undefined ? undefined : { cause });
 }
