@@ -10,7 +10,6 @@
 // (dnsmasq(8) --nftset), so only the gateway's own resolver opens the garden.
 import { isIPv4, isIPv6 } from 'node:net';
 import { MoatError } from '../../core/errors.js';
-import { EX_CONFIG } from '../../core/exit-codes.js';
 
 export const DNSMASQ_CONFIG = 'MOAT_PORTAL_DNSMASQ_CONFIG';
 
@@ -71,7 +70,7 @@ export interface PreloginDnsmasqOptions extends DnsmasqCommon {
 }
 
 function fail(message: string): never {
-  throw new MoatError(DNSMASQ_CONFIG, message, { exitCode: EX_CONFIG });
+  throw new MoatError(DNSMASQ_CONFIG, message);
 }
 
 const IFNAME = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/;

@@ -4,7 +4,6 @@
 // log lines are kept in a bounded ring for status and error messages.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { MoatError } from '../../core/errors.js';
-import { EX_UNAVAILABLE } from '../../core/exit-codes.js';
 
 export const DNSMASQ_START = 'MOAT_PORTAL_DNSMASQ_START';
 export const DNSMASQ_EXEC = 'MOAT_PORTAL_DNSMASQ_EXEC';
@@ -83,7 +82,7 @@ export function superviseDnsmasq(o: SuperviseOptions): DnsmasqSupervisor {
       const timer = setTimeout(() => {
         if (ready) return;
         c.kill('SIGKILL');
-        reject(new MoatError(DNSMASQ_START, `${name} did not start within ${String(o.startTimeoutMs ?? 10_000)} ms: ${ring.slice(-3).join(' | ')}`, { exitCode: EX_UNAVAILABLE }));
+        reject(new MoatError(DNSMASQ_START, `${name} did not start within ${String(o.startTimeoutMs ?? 10_000)} ms: ${ring.slice(-3).join(' | ')}`));
       }, o.startTimeoutMs ?? 10_000);
       const onData = (b: Buffer): void => {
         partial += b.toString('utf8');
@@ -106,14 +105,14 @@ export function superviseDnsmasq(o: SuperviseOptions): DnsmasqSupervisor {
       c.stderr.on('data', onData);
       c.on('error', (e) => {
         clearTimeout(timer);
-        if (!ready) reject(new MoatError(DNSMASQ_EXEC, `cannot run ${cmd}: ${e.message}`, { cause: e, exitCode: EX_UNAVAILABLE }));
+        if (!ready) reject(new MoatError(DNSMASQ_EXEC, `cannot run ${cmd}: ${e.message}`, { cause: e }));
       });
       c.on('exit', (code, signal) => {
         clearTimeout(timer);
         if (child === c) child = undefined;
         const how = signal === null ? `exit ${String(code)}` : `signal ${signal}`;
         if (!ready) {
-          reject(new MoatError(DNSMASQ_START, `${name} failed to start (${how}): ${ring.slice(-3).join(' | ')}`, { exitCode: EX_UNAVAILABLE }));
+          reject(new MoatError(DNSMASQ_START, `${name} failed to start (${how}): ${ring.slice(-3).join(' | ')}`));
           return;
         }
         if (!wanted) return;

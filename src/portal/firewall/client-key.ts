@@ -4,7 +4,6 @@
 // hostname, an HTTP header) can reach those languages unchecked.
 import { isIPv4, isIPv6 } from 'node:net';
 import { MoatError } from '../../core/errors.js';
-import { EX_DATAERR } from '../../core/exit-codes.js';
 
 /** A client as the daemon knows it. */
 export interface FirewallClient {
@@ -46,7 +45,7 @@ const MAC = /^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$/i;
 export const FW_BAD_CLIENT = 'MOAT_PORTAL_FW_BAD_CLIENT';
 
 function bad(message: string): MoatError {
-  return new MoatError(FW_BAD_CLIENT, message, { exitCode: EX_DATAERR });
+  return new MoatError(FW_BAD_CLIENT, message);
 }
 
 export function checkIfname(name: string): string {

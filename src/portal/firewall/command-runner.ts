@@ -2,7 +2,6 @@
 // input on stdin; every run bounded in time and in output.
 import { spawn } from 'node:child_process';
 import { MoatError } from '../../core/errors.js';
-import { EX_UNAVAILABLE } from '../../core/exit-codes.js';
 
 export interface RunOutput {
   code: number | null;
@@ -57,12 +56,12 @@ export function spawnRunner(opts: SpawnRunnerOptions = {}): CommandRunner {
         });
         child.on('error', (e) => {
           clearTimeout(timer);
-          reject(new MoatError(FW_EXEC, `cannot run ${cmd}: ${e.message}`, { cause: e, exitCode: EX_UNAVAILABLE }));
+          reject(new MoatError(FW_EXEC, `cannot run ${cmd}: ${e.message}`, { cause: e }));
         });
         child.on('close', (code) => {
           clearTimeout(timer);
           if (overrun !== undefined) {
-            reject(new MoatError(FW_EXEC, `${full.join(' ')}: ${overrun}`, { exitCode: EX_UNAVAILABLE }));
+            reject(new MoatError(FW_EXEC, `${full.join(' ')}: ${overrun}`));
             return;
           }
           resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });

@@ -2,7 +2,6 @@
 // (conntrack(8) -D), so no connection, and no NAT binding, outlives a logout.
 import { isIPv6 } from 'node:net';
 import { MoatError } from '../../core/errors.js';
-import { EX_UNAVAILABLE } from '../../core/exit-codes.js';
 import type { CommandRunner } from './command-runner.js';
 
 export const FW_CONNTRACK = 'MOAT_PORTAL_FW_CONNTRACK';
@@ -33,7 +32,7 @@ export class ConntrackFlusher {
   async flush(addresses: readonly string[]): Promise<void> {
     const results = await Promise.all(addresses.map((a) => this.one(a)));
     const bad = results.find((r) => r !== undefined);
-    if (bad !== undefined) throw new MoatError(FW_CONNTRACK, `conntrack -D failed: ${bad}`, { exitCode: EX_UNAVAILABLE });
+    if (bad !== undefined) throw new MoatError(FW_CONNTRACK, `conntrack -D failed: ${bad}`);
   }
 
   private async one(address: string): Promise<string | undefined> {

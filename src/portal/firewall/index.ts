@@ -1,7 +1,6 @@
 // moat portal's firewall: nftables on Linux, PF on FreeBSD/OpenBSD.
 import { isIPv4, isIPv6 } from 'node:net';
 import { MoatError } from '../../core/errors.js';
-import { EX_CONFIG } from '../../core/exit-codes.js';
 import { checkIfname, checkIpv4, checkIpv6 } from './client-key.js';
 import { spawnRunner, type CommandRunner } from './command-runner.js';
 import { NftFirewall } from './nft-firewall.js';
@@ -54,7 +53,7 @@ export interface FirewallOptions {
 }
 
 function configError(message: string): MoatError {
-  return new MoatError(FW_CONFIG, message, { exitCode: EX_CONFIG });
+  return new MoatError(FW_CONFIG, message);
 }
 
 /** Split garden entries into v4 and v6, each checked. */

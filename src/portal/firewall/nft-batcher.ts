@@ -6,7 +6,6 @@
 // If a combined batch fails, its parts are retried one by one, so one bad
 // change cannot fail the others.
 import { MoatError } from '../../core/errors.js';
-import { EX_UNAVAILABLE } from '../../core/exit-codes.js';
 import type { CommandRunner } from './command-runner.js';
 
 export const FW_NFT = 'MOAT_PORTAL_FW_NFT';
@@ -67,9 +66,9 @@ export class NftBatcher {
     try {
       const r = await this.runner.run([this.nft, '-f', '-'], script);
       if (r.code === 0) return undefined;
-      return new MoatError(FW_NFT, `nft failed: ${firstLines(r.stderr)}`, { exitCode: EX_UNAVAILABLE });
+      return new MoatError(FW_NFT, `nft failed: ${firstLines(r.stderr)}`);
     } catch (e) {
-      return e instanceof MoatError ? e : new MoatError(FW_NFT, String(e), { exitCode: EX_UNAVAILABLE });
+      return e instanceof MoatError ? e : new MoatError(FW_NFT, String(e));
     }
   }
 }

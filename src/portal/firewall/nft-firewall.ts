@@ -2,7 +2,6 @@
 // elements in one batch each, and reads every counter in one `nft -j` call.
 import { isIPv4, isIPv6 } from 'node:net';
 import { MoatError } from '../../core/errors.js';
-import { EX_UNAVAILABLE } from '../../core/exit-codes.js';
 import { checkClient, checkIfname, checkLimits, checkMac, type CheckedClient, type ClientLimits, type FirewallClient } from './client-key.js';
 import type { CommandRunner } from './command-runner.js';
 import { ConntrackFlusher } from './conntrack.js';
@@ -158,14 +157,14 @@ export class NftFirewall implements Firewall {
     const r = await this.o.runner.run([this.o.nft, '-j', 'list', 'table', 'inet', this.o.table]);
     if (r.code !== 0) {
       if (r.stderr.includes('No such file or directory')) return undefined;
-      throw new MoatError(FW_NFT, `nft -j list table failed: ${firstLines(r.stderr)}`, { exitCode: EX_UNAVAILABLE });
+      throw new MoatError(FW_NFT, `nft -j list table failed: ${firstLines(r.stderr)}`);
     }
     return parseTableState(r.stdout);
   }
 
   private async mustReadState(): Promise<TableState> {
     const st = await this.readState();
-    if (st === undefined) throw new MoatError(FW_NFT, `table inet ${this.o.table} does not exist (setup not run?)`, { exitCode: EX_UNAVAILABLE });
+    if (st === undefined) throw new MoatError(FW_NFT, `table inet ${this.o.table} does not exist (setup not run?)`);
     return st;
   }
 

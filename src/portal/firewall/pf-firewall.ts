@@ -2,7 +2,6 @@
 // Every command is an argv array; the anchor goes in on stdin.
 import { isIPv6 } from 'node:net';
 import { MoatError } from '../../core/errors.js';
-import { EX_UNAVAILABLE } from '../../core/exit-codes.js';
 import { checkClient, checkLimits, type ClientLimits, type FirewallClient } from './client-key.js';
 import type { CommandRunner } from './command-runner.js';
 import { PF_AUTH_TABLE, renderPfAnchor, type PfAnchorOptions, type PfFlavour } from './pf-anchor.js';
@@ -44,7 +43,7 @@ export class PfFirewall implements Firewall {
 
   private async pfctl(argv: string[], input?: string): Promise<string> {
     const r = await this.o.runner.run(argv, input);
-    if (r.code !== 0) throw new MoatError(FW_PFCTL, `${argv.join(' ')}: ${r.stderr.trim().slice(0, 500)}`, { exitCode: EX_UNAVAILABLE });
+    if (r.code !== 0) throw new MoatError(FW_PFCTL, `${argv.join(' ')}: ${r.stderr.trim().slice(0, 500)}`);
     return r.stdout;
   }
 
@@ -142,9 +141,7 @@ export class PfFirewall implements Firewall {
 
   private refuseLimits(l: ClientLimits): void {
     if (l.bandwidthUp !== undefined || l.bandwidthDown !== undefined || l.quotaBytes !== undefined || l.quotaUp !== undefined || l.quotaDown !== undefined) {
-      throw new MoatError(FW_UNSUPPORTED, 'PF backend: per-client rates and quotas are not enforced by PF (the daemon enforces quotas from the counters)', {
-        exitCode: EX_UNAVAILABLE,
-      });
+      throw new MoatError(FW_UNSUPPORTED, 'PF backend: per-client rates and quotas are not enforced by PF (the daemon enforces quotas from the counters)');
     }
   }
 }
