@@ -54,6 +54,12 @@ export interface CoaListenerOptions {
   nasIdentifier?: string;
   handlerTimeoutMs?: number;
   maxInFlight?: number;
+  /**
+   * Seconds an Event-Timestamp may differ from our clock (default 300, RFC 5176's
+   * replay protection); a request outside it is dropped. 0 turns the check off.
+   * Requests without Event-Timestamp are not affected.
+   */
+  eventTimestampWindowS?: number;
   onEvent?: (e: CoaEvent) => void;
 }
 
@@ -95,6 +101,7 @@ export async function startCoaListener(opts: CoaListenerOptions, handler: CoaHan
   }
   const handlerTimeoutMs = opts.handlerTimeoutMs ?? 5000;
   const maxInFlight = opts.maxInFlight ?? 256;
+  const windowS = opts.eventTimestampWindowS ?? 300;
   const stats: CoaListenerStats = { received: 0, dropped: 0, acks: 0, naks: 0, duplicates: 0 };
   // Replies already sent (or being worked out: undefined), by peer + identifier + authenticator.
   const recent = new Map<string, { at: number; reply: Buffer | undefined }>();
@@ -193,6 +200,14 @@ export async function startCoaListener(opts: CoaListenerOptions, handler: CoaHan
       drop(peer, RADIUS_ERROR.missingMessageAuthenticator, 'request without Message-Authenticator'); return;
     }
     const now = Date.now();
+    const stamp = request.attributes.find((a) => a.type === 55 && a.vendor === undefined);
+    if (stamp !== undefined && windowS > 0) {
+      const skew = stamp.value.length === 4 ? Math.abs(now / 1000 - stamp.value.readUInt32BE(0)) : Infinity;
+      if (skew > windowS) {
+        drop(peer, RADIUS_ERROR.replay, `Event-Timestamp ${String(Math.round(skew))} s away from our clock`);
+        return;
+      }
+    }
     const dupKey = `${peer}|${String(request.identifier)}|${request.authenticator.toString('hex')}`;
     const seen = recent.get(dupKey);
     if (seen !== undefined && now - seen.at < DUPLICATE_MS) {

@@ -28,6 +28,8 @@ export const RADIUS_ERROR = {
   config: 'MOAT_PORTAL_RADIUS_CONFIG',
   /** The socket could not be bound. */
   bind: 'MOAT_PORTAL_RADIUS_BIND',
+  /** A request whose Event-Timestamp is outside the accepted window (RFC 5176 replay protection). */
+  replay: 'MOAT_PORTAL_RADIUS_REPLAY',
 } as const;
 
 export type RadiusErrorCode = (typeof RADIUS_ERROR)[keyof typeof RADIUS_ERROR];

@@ -107,6 +107,16 @@ describe('CoA listener decisions', () => {
     });
   });
 
+  it('drops a request whose Event-Timestamp is outside the window (replay), answers one inside it', async () => {
+    await withListener({}, () => Promise.resolve({ ack: true }), async (port, events) => {
+      const old = await exchange('udp4', '127.0.0.1', port, request(CODE.disconnectRequest, 8, [attr('User-Name', 'u'), attr('Event-Timestamp', new Date(Date.now() - 3600_000))]));
+      assert.equal(old, undefined);
+      assert.ok(events.some((e) => e.type === 'drop' && e.code === RADIUS_ERROR.replay));
+      const fresh = await exchange('udp4', '127.0.0.1', port, request(CODE.disconnectRequest, 9, [attr('User-Name', 'u'), attr('Event-Timestamp', new Date())]));
+      assert.equal(decodePacket(fresh ?? Buffer.alloc(20)).code, CODE.disconnectAck);
+    });
+  });
+
   it('listens on IPv6 and hands over an IPv6 session address', async () => {
     let seen: string | undefined;
     await withListener({ host: '::1' }, (req) => {
