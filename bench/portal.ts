@@ -167,7 +167,7 @@ export default function portalBench(): Benchmark {
         setup: async () => {
           const lab = makePortalLab(1);
           const dir = mkdtempSync(join(tmpdir(), 'moat-portal-bench-'));
-          const opts: FreeradiusOptions & { netns: string; listenAddress: string; clients: { address: string; secret: string }[] } = {
+          const opts: FreeradiusOptions = {
             secret: SECRET,
             users: [{ name: 'bench', password: 'bench-pass' }],
             netns: lab.wan,

@@ -3,7 +3,7 @@
 // touching the firewall, dnsmasq or the network.
 import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
-import { EX_NOINPUT, EX_OK, MoatError, UsageError, errnoReason, parseCommandLine, type Io } from '../core/index.js';
+import { EX_OK, MoatError, UsageError, errnoReason, parseCommandLine, type Io } from '../core/index.js';
 import { loadPortalConfig, type PortalSettings } from './portal-config.js';
 
 export const CHECK_USAGE = `usage: moat portal check -f portal.yaml\n`;
@@ -21,7 +21,7 @@ export function checkFiles(s: PortalSettings): void {
     try {
       accessSync(path, constants.R_OK);
     } catch (e) {
-      throw new MoatError('MOAT_PORTAL_CONFIG_FILE', `${s.file}: ${what}: cannot read ${path}: ${errnoReason(e)}`, { exitCode: EX_NOINPUT });
+      throw new MoatError('MOAT_PORTAL_CONFIG_FILE', `${s.file}: ${what}: cannot read ${path}: ${errnoReason(e)}`);
     }
   }
 }

@@ -5,7 +5,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
-import { EX_CONFIG, Logger, MoatError, SourceSyntaxError, errorMessage, type Io } from '../core/index.js';
+import { Logger, MoatError, SourceSyntaxError, errorMessage, type Io } from '../core/index.js';
 import { superviseDnsmasq, renderDnsmasqConfig, renderPreloginDnsmasqConfig, type DnsmasqSupervisor } from './dnsmasq/index.js';
 import { createFirewall } from './firewall/index.js';
 import { RadiusClient, startCoaListener, type CoaListener } from './radius/index.js';
@@ -335,7 +335,7 @@ export async function startPortal(initial: PortalSettings, io: Io, options: Daem
     await radiusClient.close().catch(() => undefined);
     await logger.close();
     if (e instanceof MoatError) throw e;
-    throw new MoatError('MOAT_PORTAL_START', `cannot start: ${errorMessage(e)}`, { exitCode: EX_CONFIG, cause: e });
+    throw new MoatError('MOAT_PORTAL_START', `cannot start: ${errorMessage(e)}`, { cause: e });
   }
 }
 

@@ -50,8 +50,10 @@ export class Gateway {
     try {
       const existing = this.o.store.byMacAddress(client.mac);
       if (existing !== undefined) {
-        if (existing.client.ipv4 === client.ipv4 && existing.client.ifname === client.ifname) return { ok: true, session: existing };
-        await this.logout(existing, TERMINATE_CAUSE.lostCarrier);
+        const same = existing.client.ipv4 === client.ipv4 && existing.client.ifname === client.ifname;
+        if (same && existing.userName === credentials.userName) return { ok: true, session: existing };
+        // Another user on this device, or the device with a new address: the old session ends first.
+        await this.logout(existing, same ? TERMINATE_CAUSE.userRequest : TERMINATE_CAUSE.lostCarrier);
       }
       const acctSessionId = newSessionId(this.now());
       const started = performance.now();
@@ -65,7 +67,7 @@ export class Gateway {
           acctSessionId,
         });
       } catch (e) {
-        const timeout = e instanceof MoatError && e.code === 'MOAT_PORTAL_RADIUS_TIMEOUT';
+        const timeout = isRadiusTimeout(e);
         if (timeout) this.o.metrics.radiusTimeouts++;
         else this.o.metrics.radiusErrors++;
         this.o.logger.warning('RADIUS authentication failed', { mac: client.mac, user: credentials.userName, error: errorMessage(e) });
@@ -236,7 +238,7 @@ export class Gateway {
       this.o.metrics.acctRequests++;
       this.o.metrics.observeRtt('acct', performance.now() - started);
     } catch (e) {
-      if (e instanceof MoatError && e.code === 'MOAT_PORTAL_RADIUS_TIMEOUT') this.o.metrics.radiusTimeouts++;
+      if (isRadiusTimeout(e)) this.o.metrics.radiusTimeouts++;
       else this.o.metrics.radiusErrors++;
       this.o.logger.warning(`Accounting-${statusType} failed`, { id: s.id, error: errorMessage(e) });
     }
@@ -250,4 +252,11 @@ function limitsOf(p: SessionPolicy): { bandwidthUp?: number; bandwidthDown?: num
     ...(p.bandwidthDown === undefined ? {} : { bandwidthDown: p.bandwidthDown }),
     ...(q === undefined ? {} : { quotaBytes: q }),
   };
+}
+
+/** R's client rejects with this code when no server answered (src/portal/radius/errors.ts). */
+function isRadiusTimeout(e: unknown): boolean {
+  if (!(e instanceof MoatError)) return false;
+  const code: string = e.code;
+  return code === 'MOAT_PORTAL_RADIUS_TIMEOUT';
 }

@@ -1,6 +1,6 @@
 // moat portal: a captive portal for hotspots with RADIUS, on nftables (and
 // PF). The public face: the library API and the CLI registration.
-import { registerTool, subcommandMain, type CommandMain } from '../core/index.js';
+import { subcommandMain, type CommandMain } from '../core/index.js';
 import { checkMain } from './check-command.js';
 
 export { parsePortalConfig, loadPortalConfig, portalConfigSchema, type PortalSettings, type PortalConfigFile } from './portal-config.js';
@@ -34,5 +34,3 @@ const dispatch = subcommandMain('portal', USAGE, {
 
 /** `moat portal -n -f FILE` is `moat portal check -f FILE`, as `-n` is everywhere in moat. */
 export const main: CommandMain = (argv, io) => (argv[0] === '-n' ? checkMain(argv.slice(1), io) : dispatch(argv, io));
-
-registerTool({ name: 'portal', summary: 'a captive portal with RADIUS, on nftables and PF', manPage: 'moat-portal(8)', main });

@@ -1,6 +1,6 @@
 // `moat portal query`: send one request to the daemon's socket, print the answer.
 import { connect } from 'node:net';
-import { EX_FAIL, EX_OK, EX_UNAVAILABLE, MoatError, UsageError, errnoReason, parseCommandLine, type Io } from '../core/index.js';
+import { EX_FAIL, EX_OK, MoatError, UsageError, errnoReason, parseCommandLine, type Io } from '../core/index.js';
 import { loadPortalConfig } from './portal-config.js';
 
 const COMMANDS = new Set(['list', 'show', 'logout', 'authorize', 'garden']);
@@ -26,7 +26,7 @@ export function ask(socket: string, req: { cmd: string; args: string[] }, timeou
     let buf = '';
     const timer = setTimeout(() => {
       sock.destroy();
-      reject(new MoatError('MOAT_PORTAL_QUERY_TIMEOUT', `no answer on ${socket}`, { exitCode: EX_UNAVAILABLE }));
+      reject(new MoatError('MOAT_PORTAL_QUERY_TIMEOUT', `no answer on ${socket}`));
     }, timeoutMs);
     sock.on('connect', () => sock.write(`${JSON.stringify(req)}\n`));
     sock.on('data', (c: Buffer) => {
@@ -35,7 +35,7 @@ export function ask(socket: string, req: { cmd: string; args: string[] }, timeou
     });
     sock.on('error', (e) => {
       clearTimeout(timer);
-      reject(new MoatError('MOAT_PORTAL_QUERY_CONNECT', `cannot reach the daemon at ${socket}: ${errnoReason(e)}`, { exitCode: EX_UNAVAILABLE, cause: e }));
+      reject(new MoatError('MOAT_PORTAL_QUERY_CONNECT', `cannot reach the daemon at ${socket}: ${errnoReason(e)}`, { cause: e }));
     });
     sock.on('end', () => {
       clearTimeout(timer);
@@ -43,7 +43,7 @@ export function ask(socket: string, req: { cmd: string; args: string[] }, timeou
         const a = JSON.parse(buf) as { ok?: unknown; text?: unknown };
         resolve({ ok: a.ok === true, text: typeof a.text === 'string' ? a.text : '' });
       } catch {
-        reject(new MoatError('MOAT_PORTAL_QUERY_ANSWER', `bad answer from ${socket}`, { exitCode: EX_UNAVAILABLE }));
+        reject(new MoatError('MOAT_PORTAL_QUERY_ANSWER', `bad answer from ${socket}`));
       }
     });
   });

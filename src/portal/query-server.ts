@@ -4,7 +4,7 @@
 import { chmod, chown, lstat, readFile, unlink } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { isIPv4 } from 'node:net';
-import { EX_CONFIG, MoatError, errnoReason, errorMessage, isErrnoException, type Logger } from '../core/index.js';
+import { MoatError, errnoReason, errorMessage, isErrnoException, type Logger } from '../core/index.js';
 import type { ClientLookup } from './client-lookup.js';
 import type { Gateway } from './gateway.js';
 import type { PortalSettings } from './portal-config.js';
@@ -35,7 +35,7 @@ export class QueryServer {
     try {
       const st = await lstat(path);
       // Only a socket left by an earlier run is removed; anything else is not ours.
-      if (!st.isSocket()) throw new MoatError('MOAT_PORTAL_QUERY_SOCKET', `${path} exists and is not a socket`, { exitCode: EX_CONFIG });
+      if (!st.isSocket()) throw new MoatError('MOAT_PORTAL_QUERY_SOCKET', `${path} exists and is not a socket`);
       await unlink(path);
     } catch (e) {
       if (!(isErrnoException(e) && e.code === 'ENOENT')) throw e;
@@ -46,7 +46,7 @@ export class QueryServer {
     server.maxConnections = 32;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e) => {
-        reject(new MoatError('MOAT_PORTAL_QUERY_SOCKET', `cannot listen on ${path}: ${errnoReason(e)}`, { exitCode: EX_CONFIG, cause: e }));
+        reject(new MoatError('MOAT_PORTAL_QUERY_SOCKET', `cannot listen on ${path}: ${errnoReason(e)}`, { cause: e }));
       });
       server.listen(path, () => {
         resolve();
@@ -189,5 +189,5 @@ async function groupId(name: string): Promise<number> {
     const [n, , gid] = line.split(':');
     if (n === name && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
   }
-  throw new MoatError('MOAT_PORTAL_QUERY_GROUP', `no group '${name}' in /etc/group`, { exitCode: EX_CONFIG });
+  throw new MoatError('MOAT_PORTAL_QUERY_GROUP', `no group '${name}' in /etc/group`);
 }

@@ -5,7 +5,7 @@
 // change that arrives while one write is under way goes out in the next.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EX_CANTCREAT, EX_DATAERR, MoatError, errnoReason, isErrnoException, writeFilesAtomically } from '../core/index.js';
+import { MoatError, errnoReason, isErrnoException, writeFilesAtomically } from '../core/index.js';
 import type { Counters, SessionPolicy } from './ports.js';
 import type { Session } from './session.js';
 
@@ -60,13 +60,13 @@ export class SessionStore {
       text = await readFile(path, 'utf8');
     } catch (e) {
       if (isErrnoException(e) && e.code === 'ENOENT') return 0;
-      throw new MoatError('MOAT_PORTAL_STATE_READ', `cannot read ${path}: ${errnoReason(e)}`, { exitCode: EX_CANTCREAT, cause: e });
+      throw new MoatError('MOAT_PORTAL_STATE_READ', `cannot read ${path}: ${errnoReason(e)}`, { cause: e });
     }
     let sessions: Session[];
     try {
       sessions = decode(JSON.parse(text) as unknown);
     } catch (e) {
-      throw new MoatError('MOAT_PORTAL_STATE_BAD', `${path}: not a session journal: ${e instanceof Error ? e.message : String(e)}`, { exitCode: EX_DATAERR });
+      throw new MoatError('MOAT_PORTAL_STATE_BAD', `${path}: not a session journal: ${e instanceof Error ? e.message : String(e)}`);
     }
     this.byMac.clear();
     for (const s of sessions) this.byMac.set(s.client.mac, s);

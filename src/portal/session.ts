@@ -98,10 +98,20 @@ export function endCause(s: Session, now: number, d: Defaults): number | undefin
   if (idle > 0 && now - s.lastActivity >= idle * 1000) return TERMINATE_CAUSE.idleTimeout;
   const t = s.totals;
   // Octets in RADIUS are the NAS's view: input is what the client sent.
-  if (p.maxInputOctets !== undefined && t.bytesUp >= p.maxInputOctets) return TERMINATE_CAUSE.nasRequest;
-  if (p.maxOutputOctets !== undefined && t.bytesDown >= p.maxOutputOctets) return TERMINATE_CAUSE.nasRequest;
-  if (p.maxTotalOctets !== undefined && t.bytesUp + t.bytesDown >= p.maxTotalOctets) return TERMINATE_CAUSE.nasRequest;
+  // The kernel's quota stops forwarding at the limit, and the packet that
+  // would cross it is dropped uncounted, so the counters stop a little
+  // short: within a margin of the limit the session is over.
+  const reached = (used: bigint, limit: bigint | undefined): boolean => limit !== undefined && used >= limit - quotaMargin(limit);
+  if (reached(t.bytesUp, p.maxInputOctets) || reached(t.bytesDown, p.maxOutputOctets) || reached(t.bytesUp + t.bytesDown, p.maxTotalOctets)) {
+    return TERMINATE_CAUSE.nasRequest;
+  }
   return undefined;
+}
+
+/** 1% of a quota, at most 64 KiB: a few full-size packets. */
+export function quotaMargin(limit: bigint): bigint {
+  const pct = limit / 100n;
+  return pct < 65536n ? pct : 65536n;
 }
 
 /** Is an Interim-Update due (RFC 2869 §5.16)? */

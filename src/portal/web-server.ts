@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import { EX_CONFIG, MoatError, errnoReason, type Logger } from '../core/index.js';
+import { MoatError, errnoReason, type Logger } from '../core/index.js';
 import type { ClientLookup } from './client-lookup.js';
 import type { Gateway } from './gateway.js';
 import { type JsonContext, jsonLogoff, jsonLogon, jsonStatus, jsonp, captiveApi } from './json-interface.js';
@@ -73,7 +73,7 @@ export class PortalWeb {
         cert = readFileSync(c.cert);
         key = readFileSync(c.key);
       } catch (e) {
-        throw new MoatError('MOAT_PORTAL_TLS', `cannot read the TLS certificate or key: ${errnoReason(e)}`, { exitCode: EX_CONFIG });
+        throw new MoatError('MOAT_PORTAL_TLS', `cannot read the TLS certificate or key: ${errnoReason(e)}`);
       }
       const https = createHttpsServer({ cert, key, maxHeaderSize: 8192 }, (req, res) => {
         void this.handle(req, res, true);

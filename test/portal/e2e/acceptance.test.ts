@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { freeradiusRequirements } from '../../helpers/freeradius.js';
 import { LAB, TCP_DOWNLOAD, TCP_SINK_SERVER, TCP_SOURCE_SERVER, UDP_ECHO_SERVER, TCP_CONNECT, UDP_PING, nodeIn, serveIn } from '../../helpers/portal-netns.js';
 import { haveCommand, haveNetns, needs } from '../../helpers/system.js';
-import { SECRET, SLOW_DOWNLOAD, makeE2eLab, resultOf, sleep, until, type E2eLab } from './portal-lab.js';
+import { DOWNLOAD_PROGRESS, SECRET, SLOW_DOWNLOAD, makeE2eLab, progress, resultOf, sleep, until, type E2eLab } from './portal-lab.js';
 
 const requirements = {
   ...freeradiusRequirements(),
@@ -53,6 +53,11 @@ after(async () => {
 
 function tcpToWan(i: number, limit = 1500): { ok: boolean; code?: string } {
   return nodeIn(lab().lab.clients[i] ?? '', TCP_CONNECT, [LAB.wanV4, String(WAN_TCP), String(limit)]);
+}
+
+/** The gateway's table, for failure messages. */
+function nftState(): string {
+  return lab().in(lab().lab.gw, ['nft', 'list', 'table', 'inet', 'moat_e2e']).stdout;
 }
 
 function ping(i: number, to: string): boolean {
@@ -180,15 +185,16 @@ test('5: Disconnect-Request ends the session and its download; CoA changes the b
   assert.match(unknown.out, /Disconnect-NAK/);
   assert.match(unknown.out, /Error-Cause = Session-Context-Not-Found/);
 
-  const dl = lab().background(0, TCP_DOWNLOAD, [LAB.wanV4, String(WAN_SOURCE), '8']);
-  const result = resultOf(dl);
-  await sleep(1500);
-  const t0 = Date.now();
+  const bytes = progress(lab().background(0, DOWNLOAD_PROGRESS, [LAB.wanV4, String(WAN_SOURCE), '8']));
+  await sleep(2000);
+  const before = bytes();
+  assert.ok(before > 100_000, `the download runs: ${String(before)} bytes`);
   const dis = radclient('disconnect', `Acct-Session-Id = "${id}"`);
   assert.match(dis.out, /Disconnect-ACK/, dis.out);
-  const r = await result;
-  assert.equal(r.ok, false, `the download should have been cut: ${JSON.stringify(r)}`);
-  assert.ok(Date.now() - t0 < 6000);
+  await sleep(1000);
+  const cut = bytes();
+  await sleep(2000);
+  assert.equal(bytes(), cut, `the download goes on after the Disconnect: ${String(cut)} then ${String(bytes())} bytes`);
   assert.equal(tcpToWan(0).ok, false);
   assert.ok(await until(async () => (await sessionsFor('alice')).some((x) => one(x, 'Acct-Session-Id') === id && one(x, 'Acct-Terminate-Cause') === 'Admin-Reset'), 5000));
 });
@@ -248,17 +254,19 @@ test('4: Session-Timeout and Idle-Timeout end sessions with the matching cause; 
   assert.equal(q.clientState, 1);
   const cut = await resultOf(lab().background(0, TCP_DOWNLOAD, [LAB.wanV4, String(WAN_SOURCE), '5']));
   assert.ok(Number(cut.bytes) > 1_500_000 && Number(cut.bytes) < 2_200_000, `quota of 2,000,000 octets let ${String(cut.bytes)} bytes through`);
-  await until(() => !lab().query('list').stdout.includes('dave'), 5000);
+  assert.ok(await until(() => !lab().query('list').stdout.includes(' dave '), 5000), `dave still online:\n${lab().query('list').stdout}`);
+  const daveStop = (await sessionsFor('dave')).find((x) => one(x, 'Acct-Status-Type') === 'Stop');
+  assert.equal(daveStop && one(daveStop, 'Acct-Terminate-Cause'), 'NAS-Request');
 
   const s = jsonLogon(0, 'erin', 'slow-user');
   assert.equal(s.clientState, 1);
   const slow = await resultOf(lab().background(0, TCP_DOWNLOAD, [LAB.wanV4, String(WAN_SOURCE), '5']));
   const mbit = (Number(slow.bytes) * 8) / (Number(slow.ms) / 1000) / 1e6;
-  assert.ok(Math.abs(mbit - 2) / 2 < 0.2, `measured ${mbit.toFixed(2)} Mbit/s`);
+  assert.ok(Math.abs(mbit - 2) / 2 < 0.2, `measured ${mbit.toFixed(2)} Mbit/s ${JSON.stringify(slow)}\n${nftState()}`);
   lab().query('logout', '02:77:00:00:00:10');
 });
 
-test('6: a client copying the MAC or the IP of an authorised client gets nothing', (t) => {
+test('6: a client copying the MAC or the IP of an authorised client gets nothing', async (t) => {
   if (!needs(t, requirements)) return;
   const login = jsonLogon(0, 'alice', 'wonderland');
   assert.equal(login.clientState, 1);
@@ -273,6 +281,9 @@ test('6: a client copying the MAC or the IP of an authorised client gets nothing
   lab().in(c1, ['ip', 'link', 'set', 'eth0', 'address', '02:77:00:00:00:11']);
   lab().lab.addressClient(1, ip0);
   assert.equal(tcpToWan(1).ok, false, 'IP copy');
-  assert.equal(tcpToWan(0).ok, true, 'the real client is still online');
+  // The copy also took the gateway's ARP entry for that address; once it is gone the real client is served again.
+  lab().in(c1, ['ip', 'addr', 'flush', 'dev', 'eth0']);
+  lab().in(lab().lab.gw, ['ip', 'neigh', 'flush', 'dev', LAB.lan]);
+  assert.ok(await until(() => tcpToWan(0, 500).ok, 5000), 'the real client is online again');
   lab().query('logout', '02:77:00:00:00:10');
 });

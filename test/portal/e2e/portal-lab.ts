@@ -41,6 +41,38 @@ req.on('error', (e) => done({ ok: false, code: e.code }));
 req.setTimeout(Number(limit), () => { req.destroy(); done({ ok: false, code: 'TIMEOUT' }); });
 `;
 
+/** Download from a TCP source, printing the bytes so far every 250 ms as `{t, bytes}` lines. */
+export const DOWNLOAD_PROGRESS = `
+import net from 'node:net';
+const [host, port, seconds] = process.argv.slice(-3);
+let bytes = 0;
+const t0 = Date.now();
+const s = net.connect({ host, port: Number(port) });
+s.on('data', (b) => { bytes += b.length; });
+s.on('error', (e) => { console.log(JSON.stringify({ t: Date.now() - t0, bytes, code: e.code })); });
+setInterval(() => console.log(JSON.stringify({ t: Date.now() - t0, bytes })), 250);
+setTimeout(() => { s.destroy(); process.exit(0); }, Number(seconds) * 1000);
+`;
+
+/** Follow a DOWNLOAD_PROGRESS child: the last byte count it reported. */
+export function progress(c: ChildProcess): () => number {
+  let last = 0;
+  let buf = '';
+  c.stdout?.on('data', (b: Buffer) => {
+    buf += b.toString();
+    const lines = buf.split('\n');
+    buf = lines.pop() ?? '';
+    for (const l of lines) {
+      try {
+        last = (JSON.parse(l) as { bytes: number }).bytes;
+      } catch {
+        // not ours
+      }
+    }
+  });
+  return () => last;
+}
+
 export interface LabOptions {
   clients: number;
   users: FreeradiusUser[];
