@@ -1,6 +1,5 @@
 // moat portal's firewall: nftables on Linux, PF on FreeBSD/OpenBSD.
-import { isIPv4, isIPv6 } from 'node:net';
-import { MoatError } from '../../core/errors.js';
+import { configError, splitGarden } from './garden.js';
 import { checkIfname, checkIpv4, checkIpv6 } from './client-key.js';
 import { spawnRunner, type CommandRunner } from './command-runner.js';
 import { NftFirewall } from './nft-firewall.js';
@@ -16,7 +15,7 @@ export { FW_CONNTRACK } from './conntrack.js';
 export { NftFirewall } from './nft-firewall.js';
 export { FW_PFCTL, FW_UNSUPPORTED, PfFirewall, parsePfTableStats, pfArgv, renderPfAnchor, type PfAddressStats, type PfAnchorOptions, type PfFlavour, type PfOptions } from './pf-firewall.js';
 
-export const FW_CONFIG = 'MOAT_PORTAL_FW_CONFIG';
+export { FW_CONFIG, splitGarden } from './garden.js';
 
 export interface FirewallOptions {
   backend: 'nft' | 'pf';
@@ -52,23 +51,6 @@ export interface FirewallOptions {
   pfDivert?: boolean;
 }
 
-function configError(message: string): MoatError {
-  return new MoatError(FW_CONFIG, message);
-}
-
-/** Split garden entries into v4 and v6, each checked. */
-export function splitGarden(list: readonly string[]): { v4: string[]; v6: string[] } {
-  const v4: string[] = [];
-  const v6: string[] = [];
-  for (const entry of list) {
-    const [addr = '', bits, extra] = entry.split('/');
-    if (extra !== undefined) throw configError(`bad garden address: ${JSON.stringify(entry)}`);
-    const max = isIPv4(addr) ? 32 : isIPv6(addr) ? 128 : -1;
-    if (max < 0 || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > max))) throw configError(`bad garden address: ${JSON.stringify(entry)}`);
-    (max === 32 ? v4 : v6).push(max === 32 ? entry : entry.toLowerCase());
-  }
-  return { v4, v6 };
-}
 
 export function createFirewall(o: FirewallOptions): Firewall {
   const port = (p: number, what: string): number => {

@@ -19,6 +19,7 @@ import {
   q,
   type NftRulesetOptions,
 } from './nft-ruleset.js';
+import { splitGarden } from './garden.js';
 import { parseTableState, type ElementState, type TableState } from './nft-state.js';
 import type { AuthorizedClient, ClientCounters, Firewall, FirewallLogger } from './types.js';
 
@@ -33,6 +34,8 @@ export class NftFirewall implements Firewall {
   private readonly t: string;
   private readonly batcher: NftBatcher;
   private readonly flusher: ConntrackFlusher;
+  /** Garden entries added at run time; setup() refills the static garden sets with the configuration's and these. */
+  private readonly extraGarden = new Set<string>();
 
   constructor(private readonly o: NftFirewallOptions) {
     this.t = `inet ${o.table}`;
@@ -47,9 +50,11 @@ export class NftFirewall implements Firewall {
 
   async setup(restore: readonly (FirewallClient & ClientLimits)[] = []): Promise<void> {
     const before = await this.readState();
+    const garden = splitGarden([...this.o.gardenV4, ...this.o.gardenV6, ...this.extraGarden]);
+    const opts = { ...this.o, gardenV4: garden.v4, gardenV6: garden.v6 };
     let applied = false;
     if (before === undefined || this.compatible(before)) {
-      const err = await this.batcher.runOnce(renderApply(this.o));
+      const err = await this.batcher.runOnce(renderApply(opts));
       if (err === undefined) applied = true;
       else if (before === undefined) throw err;
       else this.o.logger?.warning('firewall: re-applying in place failed, re-creating the table', { error: err.message });
@@ -57,7 +62,7 @@ export class NftFirewall implements Firewall {
     if (!applied) {
       // The table is from another layout: re-create it and put every element back, with its counters, in the same transaction.
       const state = (await this.readState()) ?? before;
-      const script = `add table ${this.t}\ndelete table ${this.t}\n${renderApply(this.o)}${state === undefined ? '' : this.renderRestore(state).join('\n')}\n`;
+      const script = `add table ${this.t}\ndelete table ${this.t}\n${renderApply(opts)}${state === undefined ? '' : this.renderRestore(state).join('\n')}\n`;
       const err = await this.batcher.runOnce(script);
       if (err !== undefined) throw err;
     }
@@ -94,6 +99,25 @@ export class NftFirewall implements Firewall {
       // The client is already cut off; a failed flush only lets an idle entry age out.
       this.o.logger?.warning('firewall: conntrack flush failed', { mac: c.mac, error: e instanceof Error ? e.message : String(e) });
     }
+  }
+
+  async gardenAdd(entry: string): Promise<void> {
+    const { v4, v6 } = splitGarden([entry]);
+    const set = v4.length > 0 ? 'garden_static4' : 'garden_static6';
+    const e = v4[0] ?? v6[0] ?? '';
+    await this.batcher.apply(`add element ${this.t} ${set} { ${e} }`);
+    this.extraGarden.add(e);
+  }
+
+  async gardenDel(entry: string): Promise<void> {
+    const { v4, v6 } = splitGarden([entry]);
+    const set = v4.length > 0 ? 'garden_static4' : 'garden_static6';
+    const e = v4[0] ?? v6[0] ?? '';
+    this.extraGarden.delete(e);
+    // Not add-then-delete as for clients: nft 1.0.6 merges intervals on the add and then fails the delete.
+    // An entry that is not there is what was asked for.
+    const err = await this.batcher.runOnce(`delete element ${this.t} ${set} { ${e} }`);
+    if (err !== undefined && !/No such file or directory|element does not exist/.test(err.message)) throw err;
   }
 
   async counters(): Promise<Map<string, ClientCounters>> {

@@ -4,7 +4,8 @@ import { isIPv6 } from 'node:net';
 import { MoatError } from '../../core/errors.js';
 import { checkClient, checkLimits, type ClientLimits, type FirewallClient } from './client-key.js';
 import type { CommandRunner } from './command-runner.js';
-import { PF_AUTH_TABLE, renderPfAnchor, type PfAnchorOptions, type PfFlavour } from './pf-anchor.js';
+import { splitGarden } from './garden.js';
+import { PF_AUTH_TABLE, PF_GARDEN_TABLE, renderPfAnchor, type PfAnchorOptions, type PfFlavour } from './pf-anchor.js';
 import { parsePfTableStats } from './pf-stats.js';
 import type { AuthorizedClient, ClientCounters, Firewall, FirewallLogger } from './types.js';
 
@@ -33,6 +34,8 @@ export const pfArgv = {
   killFrom: (pfctl: string, addr: string): string[] => [pfctl, '-k', addr],
   killTo: (pfctl: string, addr: string): string[] => [pfctl, '-k', isIPv6(addr) ? '::/0' : '0.0.0.0/0', '-k', addr],
   flush: (pfctl: string, anchor: string): string[] => [pfctl, '-a', anchor, '-F', 'all'],
+  gardenAdd: (pfctl: string, anchor: string, addrs: readonly string[]): string[] => [pfctl, '-a', anchor, '-t', PF_GARDEN_TABLE, '-T', 'add', ...addrs],
+  gardenDel: (pfctl: string, anchor: string, addrs: readonly string[]): string[] => [pfctl, '-a', anchor, '-t', PF_GARDEN_TABLE, '-T', 'delete', ...addrs],
 };
 
 export class PfFirewall implements Firewall {
@@ -92,6 +95,16 @@ export class PfFirewall implements Firewall {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
     return Promise.resolve();
+  }
+
+  async gardenAdd(entry: string): Promise<void> {
+    const { v4, v6 } = splitGarden([entry]);
+    await this.pfctl(pfArgv.gardenAdd(this.o.pfctl, this.o.table, [...v4, ...v6]));
+  }
+
+  async gardenDel(entry: string): Promise<void> {
+    const { v4, v6 } = splitGarden([entry]);
+    await this.pfctl(pfArgv.gardenDel(this.o.pfctl, this.o.table, [...v4, ...v6]));
   }
 
   async counters(): Promise<Map<string, ClientCounters>> {

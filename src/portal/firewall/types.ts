@@ -37,6 +37,9 @@ export interface Firewall {
   /** Every authorised client's counters, keyed by MAC, from one read. */
   counters(): Promise<Map<string, ClientCounters>>;
   authorized(): Promise<AuthorizedClient[]>;
+  /** Open the walled garden to an address or network (a.b.c.d[/n], IPv6[/n]) at run time, in one change. */
+  gardenAdd(entry: string): Promise<void>;
+  gardenDel(entry: string): Promise<void>;
   /** Leaves the kernel state in place. */
   close(): Promise<void>;
   /** Removes moat's table/anchor and every client in it. */

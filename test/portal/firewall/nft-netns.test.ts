@@ -272,6 +272,19 @@ test('nftables firewall in network namespaces', { timeout: 240_000 }, async (t) 
       }
     });
 
+    await t.test('the garden opens to an address at run time, keeps it over a re-apply, and closes again', async () => {
+      assert.match(httpGet(lab, 2, LAB.wanV4).body ?? '', /^portal /);
+      await fw.gardenAdd(`${LAB.wanV4}/32`);
+      assert.match(httpGet(lab, 2, LAB.wanV4).body ?? '', /^wan /, 'garden address reached before login');
+      assert.equal(connect(lab, 2, LAB.wanV4, 5002).ok, true);
+      await fw.setup();
+      assert.match(httpGet(lab, 2, LAB.wanV4).body ?? '', /^wan /, 'still open after setup() again');
+      await fw.gardenDel(`${LAB.wanV4}/32`);
+      await fw.gardenDel(`${LAB.wanV4}/32`); // twice: no error
+      assert.match(httpGet(lab, 2, LAB.wanV4).body ?? '', /^portal /);
+      await assert.rejects(fw.gardenAdd('example.org'), /bad garden address/);
+    });
+
     await t.test('a table left by another layout is re-created with its clients and counters', async () => {
       const ns = (argv: string[]): void => void mustRun(lab.inNs(lab.gw, argv));
       await fw.teardown();

@@ -72,6 +72,8 @@ test('login, counters, logout and teardown issue exactly these pfctl command lin
   await fw.authorize(client);
   const counters = await fw.counters();
   await fw.deauthorize(client);
+  await fw.gardenAdd('203.0.113.0/24');
+  await fw.gardenDel('2001:db8:2::1');
   await fw.teardown();
   const lines = r.calls.map((c) => c.argv.join(' ') + (c.stdin === undefined ? '' : ' < anchor')).join('\n');
   golden('pfctl-calls.txt', `${lines}\n`);
