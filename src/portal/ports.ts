@@ -104,6 +104,8 @@ export interface Counters {
   bytesDown: bigint;
   packetsUp: bigint;
   packetsDown: bigint;
+  /** The kernel's volume quota for this client is used up (the firewall stopped forwarding). */
+  quotaExhausted?: boolean;
 }
 
 export interface Firewall {

@@ -19,6 +19,8 @@ export interface Session {
   totals: Counters;
   /** What the kernel said last time; a smaller reading means the element was re-created. */
   lastKernel: Counters;
+  /** The kernel has stopped forwarding at the volume quota. */
+  quotaExhausted?: boolean;
   lastActivity: number;
   lastInterim: number;
   /** Accounting-Start went out (or was handed to the client); never sent twice. */
@@ -73,7 +75,8 @@ export function observe(s: Session, kernel: Counters, now: number): void {
   const delta = shrank ? kernel : sub(kernel, s.lastKernel);
   if (delta.packetsUp > 0n || delta.bytesUp > 0n) s.lastActivity = now;
   s.totals = add(s.totals, delta);
-  s.lastKernel = kernel;
+  s.lastKernel = { bytesUp: kernel.bytesUp, bytesDown: kernel.bytesDown, packetsUp: kernel.packetsUp, packetsDown: kernel.packetsDown };
+  if (kernel.quotaExhausted === true) s.quotaExhausted = true;
 }
 
 /** Seconds online (RFC 2866 §5.7 Acct-Session-Time). */
@@ -102,7 +105,7 @@ export function endCause(s: Session, now: number, d: Defaults): number | undefin
   // would cross it is dropped uncounted, so the counters stop a little
   // short: within a margin of the limit the session is over.
   const reached = (used: bigint, limit: bigint | undefined): boolean => limit !== undefined && used >= limit - quotaMargin(limit);
-  if (reached(t.bytesUp, p.maxInputOctets) || reached(t.bytesDown, p.maxOutputOctets) || reached(t.bytesUp + t.bytesDown, p.maxTotalOctets)) {
+  if (s.quotaExhausted === true || reached(t.bytesUp, p.maxInputOctets) || reached(t.bytesDown, p.maxOutputOctets) || reached(t.bytesUp + t.bytesDown, p.maxTotalOctets)) {
     return TERMINATE_CAUSE.nasRequest;
   }
   return undefined;

@@ -235,6 +235,24 @@ test('9: a MAC-authenticated client is online without seeing the page', async (t
   assert.match(lab().query('list').stdout, /02:77:00:00:00:12 \S+ pass \S+ mac 02-77-00-00-00-12 /);
 });
 
+test('metrics on a local port, and a status line on SIGUSR1', async (t) => {
+  if (!needs(t, requirements)) return;
+  const src = `
+import http from 'node:http';
+http.get('http://127.0.0.1:9120/metrics', (res) => { let b = ''; res.on('data', (c) => (b += c)); res.on('end', () => console.log(JSON.stringify({ type: res.headers['content-type'], body: b }))); });`;
+  const m: { type: string; body: string } = nodeIn(lab().lab.gw, src);
+  assert.match(m.type, /^text\/plain; version=0\.0\.4/);
+  assert.match(m.body, /^moat_portal_sessions \d+$/m);
+  assert.match(m.body, /^moat_portal_logins_total\{result="accepted"\} [1-9]\d*$/m);
+  assert.match(m.body, /^moat_portal_logins_total\{result="rejected"\} [1-9]\d*$/m);
+  assert.match(m.body, /^moat_portal_radius_rtt_seconds_count\{type="auth"\} [1-9]\d*$/m);
+  assert.match(m.body, /^moat_portal_bytes_total\{direction="down"\} \d+$/m);
+  process.kill(lab().daemonPid ?? 0, 'SIGUSR1');
+  assert.ok(await until(() => /moat portal\[\d+\]: \d+ online, \d+ logins accepted, \d+ rejected, \d+ RADIUS timeouts, dnsmasq up; [\d.]+u [\d.]+s [\d.]+MB rss/.test(lab().log()), 3000), lab().log().slice(-2000));
+  // No password or secret in the daemon's log, after all those logins.
+  assert.doesNotMatch(lab().log(), /wonderland|not-her-password|quota-user|testing123456/);
+});
+
 test('4: Session-Timeout and Idle-Timeout end sessions with the matching cause; a quota cuts near its limit; 2 Mbit/s within 20%', async (t) => {
   if (!needs(t, requirements)) return;
   for (const [user, password, cause] of [['bob', 'builder', 'Session-Timeout'], ['carol', 'idle-user', 'Idle-Timeout']] as const) {
@@ -284,6 +302,8 @@ test('6: a client copying the MAC or the IP of an authorised client gets nothing
   // The copy also took the gateway's ARP entry for that address; once it is gone the real client is served again.
   lab().in(c1, ['ip', 'addr', 'flush', 'dev', 'eth0']);
   lab().in(lab().lab.gw, ['ip', 'neigh', 'flush', 'dev', LAB.lan]);
-  assert.ok(await until(() => tcpToWan(0, 500).ok, 5000), 'the real client is online again');
+  const back = await until(() => tcpToWan(0, 500).ok, 5000);
+  const g = lab().lab.gw;
+  assert.ok(back, `the real client is online again: ${JSON.stringify(tcpToWan(0))}\n${lab().in(g, ['ip', 'neigh']).stdout}\n${lab().in(g, ['bridge', 'fdb', 'show', 'br', LAB.lan]).stdout}\n${lab().query('list').stdout}\n${nftState()}`);
   lab().query('logout', '02:77:00:00:00:10');
 });
