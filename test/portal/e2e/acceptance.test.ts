@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { freeradiusRequirements } from '../../helpers/freeradius.js';
-import { LAB, TCP_DOWNLOAD, TCP_SINK_SERVER, TCP_SOURCE_SERVER, UDP_ECHO_SERVER, TCP_CONNECT, UDP_PING, nodeIn, serveIn } from '../../helpers/portal-netns.js';
+import { DNS_QUERY, LAB, TCP_DOWNLOAD, TCP_SINK_SERVER, TCP_SOURCE_SERVER, UDP_ECHO_SERVER, TCP_CONNECT, UDP_PING, nodeIn, serveIn } from '../../helpers/portal-netns.js';
 import { haveCommand, haveNetns, needs } from '../../helpers/system.js';
 import { DOWNLOAD_PROGRESS, SECRET, SLOW_DOWNLOAD, makeE2eLab, progress, resultOf, sleep, until, type E2eLab } from './portal-lab.js';
 
@@ -104,6 +104,36 @@ test('1: DHCP lease with option 114; before login TCP, UDP and ICMP to the wan f
   assert.equal(tcpToWan(0).ok, false, 'TCP to the wan fails');
   const udp: { ok: boolean } = nodeIn(lab().lab.clients[0] ?? '', UDP_PING, [LAB.wanV4, String(WAN_UDP), '1500']);
   assert.equal(udp.ok, false, 'UDP to the wan fails');
+});
+
+/** A resolver in the wan that answers every TXT question (what a DNS tunnel needs). */
+const TXT_SERVER = `
+import dgram from 'node:dgram';
+const s = dgram.createSocket('udp4');
+s.on('message', (q, r) => {
+  if (q.length < 12) return;
+  let i = 12;
+  while (i < q.length && q[i] !== 0) i += q[i] + 1;
+  const question = q.subarray(12, i + 5);
+  const head = Buffer.from([q[0], q[1], 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
+  const txt = Buffer.from('tunnel');
+  const answer = Buffer.concat([Buffer.from([0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60, 0, txt.length + 1, txt.length]), txt]);
+  s.send(Buffer.concat([head, question, answer]), r.port, r.address);
+});
+s.bind(53, '${LAB.wanV4}', () => console.log('ready'));
+`;
+
+test('6: before login a TXT query to an outside resolver gets nothing; after login it is answered', async (t) => {
+  if (!needs(t, requirements)) return;
+  await serveIn(lab().lab.wan, TXT_SERVER);
+  const c0 = lab().lab.clients[0] ?? '';
+  const before: { ok: boolean; answers?: string[][] } = nodeIn(c0, DNS_QUERY, [LAB.wanV4, 'x.tunnel.example', 'TXT']);
+  assert.equal(before.ok, false, JSON.stringify(before));
+  const login = jsonLogon(0, 'alice', 'wonderland');
+  assert.equal(login.clientState, 1);
+  const after: { ok: boolean; answers?: string[][] } = nodeIn(c0, DNS_QUERY, [LAB.wanV4, 'x.tunnel.example', 'TXT']);
+  assert.deepEqual(after, { ok: true, answers: [['tunnel']] });
+  assert.equal(lab().query('logout', '02:77:00:00:00:10').status, 0);
 });
 
 test('2: chromium logs in on the built-in page (CHAP, then PAP after a SIGHUP reload) and lands on the URL it asked for; a wrong password opens nothing', async (t) => {
