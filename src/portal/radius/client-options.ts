@@ -29,8 +29,10 @@ export interface RadiusClientOptions {
   bindAddress6?: string;
   /** How long a server that did not answer is tried last (default 30 s). */
   deadTimeMs?: number;
-  /** Requests that may wait for an identifier per server when 256 are outstanding (default 1024). */
+  /** Requests that may wait for an identifier when maxSockets × 256 are outstanding to one server (default 1024). */
   maxOutstanding?: number;
+  /** Sockets (source ports) per address family, 256 Identifiers per server each (default 8). */
+  maxSockets?: number;
   /** WISPr-Location-ID / -Name sent in every request. */
   locationId?: string;
   locationName?: string;
@@ -63,6 +65,7 @@ export function validateClientOptions(o: RadiusClientOptions): void {
   positive(o.retries, 'retries', 0, 20);
   positive(o.deadTimeMs, 'deadTimeMs', 0, 86_400_000);
   positive(o.maxOutstanding, 'maxOutstanding', 0, 1_000_000);
+  positive(o.maxSockets, 'maxSockets', 1, 64);
 }
 
 const resolved = new WeakMap<RadiusServer, Promise<string>>();

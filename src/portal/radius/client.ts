@@ -4,13 +4,13 @@
 // and replies verified before they are believed (RFC 2865 §3; RFC 2869 §5.14
 // Message-Authenticator first in every request and required on replies by
 // default against CVE-2024-3596, BlastRADIUS).
-import type { Socket, RemoteInfo } from 'node:dgram';
-import { lazyDgram, MoatError } from '../../core/index.js';
+import type { RemoteInfo } from 'node:dgram';
+import { MoatError } from '../../core/index.js';
 import { radiusError, RADIUS_ERROR } from './errors.js';
 import { CODE, codeName } from './dictionary.js';
 import { decodePacket, type RadiusAttribute, type RadiusPacket } from './packet.js';
 import { messageAuthenticatorPlaceholder, randomAuthenticator, signRequest, verifyResponse } from './authenticator.js';
-import { IdAllocator } from './id-allocator.js';
+import { SocketPool } from './socket-pool.js';
 import { getText } from './attributes.js';
 import { mapPolicy, type SessionPolicy } from './policy.js';
 import { resolveServer, validateClientOptions, type RadiusClientOptions, type RadiusServer } from './client-options.js';
@@ -75,11 +75,10 @@ function labelOf(s: RadiusServer, kind: RequestKind): string {
 const ACCESS_REPLIES: ReadonlySet<number> = new Set([CODE.accessAccept, CODE.accessReject, CODE.accessChallenge]);
 
 export class RadiusClient {
-  private readonly opts: Required<Pick<RadiusClientOptions, 'timeoutMs' | 'retries' | 'requireMessageAuthenticator' | 'deadTimeMs' | 'maxOutstanding'>>;
+  private readonly opts: Required<Pick<RadiusClientOptions, 'timeoutMs' | 'retries' | 'requireMessageAuthenticator' | 'deadTimeMs' | 'maxOutstanding' | 'maxSockets'>>;
   private readonly nas: NasIdentity;
   private readonly servers: ServerState[];
-  private readonly sockets = new Map<'udp4' | 'udp6', Socket>();
-  private readonly ids = new Map<string, IdAllocator>();
+  private readonly pools = new Map<'udp4' | 'udp6', SocketPool>();
   private readonly pending = new Map<string, Pending>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly counters: RadiusClientStats = {
@@ -95,6 +94,7 @@ export class RadiusClient {
       requireMessageAuthenticator: options.requireMessageAuthenticator ?? true,
       deadTimeMs: options.deadTimeMs ?? 30_000,
       maxOutstanding: options.maxOutstanding ?? 1024,
+      maxSockets: options.maxSockets ?? 8,
     };
     this.nas = { nasIdentifier: options.nasIdentifier };
     if (options.nasIpAddress !== undefined) this.nas.nasIpAddress = options.nasIpAddress;
@@ -171,18 +171,15 @@ export class RadiusClient {
     const port = kind === 'auth' ? (server.config.authPort ?? 1812) : (server.config.acctPort ?? 1813);
     const family = address.includes(':') ? 'udp6' : 'udp4';
     const label = labelOf(server.config, kind);
-    const socket = await this.socket(family);
+    const pool = this.pool(family);
     const destKey = `${address}|${String(port)}`;
-    let ids = this.ids.get(destKey);
-    if (ids === undefined) {
-      ids = new IdAllocator(this.opts.maxOutstanding);
-      this.ids.set(destKey, ids);
-    }
-    const identifier = await ids.acquire();
+    const lease = await pool.acquire(destKey);
+    const { identifier } = lease;
     const secret = Buffer.from(server.config.secret, 'utf8');
     const authenticator = code === CODE.accessRequest ? randomAuthenticator() : Buffer.alloc(16);
-    const key = `${destKey}|${String(identifier)}`;
+    const key = `${String(lease.slot)}|${destKey}|${String(identifier)}`;
     try {
+      const socket = await pool.socketOf(lease);
       // BlastRADIUS: Message-Authenticator first in every request.
       const attributes = [messageAuthenticatorPlaceholder(), ...build(secret, authenticator)];
       const wire = signRequest({ code, identifier, authenticator, attributes }, secret);
@@ -235,33 +232,33 @@ export class RadiusClient {
     } finally {
       this.pending.delete(key);
       this.closeHooks.delete(key);
-      ids.release(identifier);
+      lease.release();
     }
   }
 
   private readonly closeHooks = new Map<string, (e: Error) => void>();
 
-  private async socket(family: 'udp4' | 'udp6'): Promise<Socket> {
-    const existing = this.sockets.get(family);
-    if (existing !== undefined) return existing;
-    const s = lazyDgram().createSocket({ type: family });
-    this.sockets.set(family, s);
-    s.on('message', (msg, rinfo) => { this.onMessage(msg, rinfo); });
-    // A socket error must never take the process down; the request simply times out.
-    s.on('error', (err) => { this.emit({ type: 'invalid-response', server: '', reason: `socket: ${err.message}` }); });
-    const bindAddress = family === 'udp4' ? this.options.bindAddress : this.options.bindAddress6;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => { reject(radiusError(RADIUS_ERROR.bind, `cannot bind RADIUS client socket: ${err.message}`, err)); };
-      s.once('error', onError);
-      s.bind(bindAddress === undefined ? {} : { address: bindAddress }, () => {
-        s.off('error', onError);
-        resolve();
-      });
-    });
-    return s;
+  private pool(family: 'udp4' | 'udp6'): SocketPool {
+    let p = this.pools.get(family);
+    if (p === undefined) {
+      p = new SocketPool(
+        family,
+        family === 'udp4' ? this.options.bindAddress : this.options.bindAddress6,
+        this.opts.maxSockets,
+        this.opts.maxOutstanding,
+        (slot, msg, rinfo) => {
+          this.onMessage(slot, msg, rinfo);
+        },
+        (err) => {
+          this.emit({ type: 'invalid-response', server: '', reason: `socket: ${err.message}` });
+        },
+      );
+      this.pools.set(family, p);
+    }
+    return p;
   }
 
-  private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
+  private onMessage(slot: number, msg: Buffer, rinfo: RemoteInfo): void {
     const invalid = (reason: string, server = `${rinfo.address}:${String(rinfo.port)}`): void => {
       this.counters.invalidResponses++;
       this.emit({ type: 'invalid-response', server, reason });
@@ -273,7 +270,7 @@ export class RadiusClient {
       invalid(e instanceof Error ? e.message : String(e));
       return;
     }
-    const p = this.pending.get(`${rinfo.address}|${String(rinfo.port)}|${String(packet.identifier)}`);
+    const p = this.pending.get(`${String(slot)}|${rinfo.address}|${String(rinfo.port)}|${String(packet.identifier)}`);
     if (p === undefined) {
       invalid(`no request outstanding with identifier ${String(packet.identifier)}`);
       return;
@@ -314,12 +311,11 @@ export class RadiusClient {
     const e = radiusError(RADIUS_ERROR.closed, 'RADIUS client closed');
     for (const hook of [...this.closeHooks.values()]) hook(e);
     this.closeHooks.clear();
-    for (const ids of this.ids.values()) ids.rejectWaiters(e);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.pending.clear();
-    const closing = [...this.sockets.values()].map((s) => new Promise<void>((resolve) => s.close(() => { resolve(); })));
-    this.sockets.clear();
+    const closing = [...this.pools.values()].map((p) => p.close());
+    this.pools.clear();
     return Promise.all(closing).then(() => undefined);
   }
 }

@@ -8,7 +8,9 @@ import { createSocket, type RemoteInfo } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { needs } from '../../helpers/system.js';
 import { freeradiusRequirements, freeUdpPort, startFreeradius } from '../../helpers/freeradius.js';
-import { RadiusClient, type RadiusClientEvent } from '../../../src/portal/radius/index.js';
+import {
+  RadiusClient, CODE, decodePacket, messageAuthenticatorPlaceholder, signResponse, type RadiusClientEvent,
+} from '../../../src/portal/radius/index.js';
 
 const SECRET = `fo-${randomBytes(4).toString('hex')}`;
 const USERS = [{ name: 'carol', password: 'c4rol' }];
@@ -116,6 +118,80 @@ describe('RADIUS client retransmission and failover', () => {
       await first.stop();
       await second.stop();
     }
+  });
+
+  it('300 requests at once on a fresh client: every one is answered by freeradius', async (t) => {
+    if (!needs(t, freeradiusRequirements())) return;
+    const fr = await startFreeradius({ secret: SECRET, users: USERS });
+    const c = new RadiusClient({
+      servers: [{ host: '127.0.0.1', authPort: fr.authPort, acctPort: fr.acctPort, secret: SECRET }],
+      // freeradius' receive buffer drops part of such a burst (RcvbufErrors): the retransmissions recover them.
+      nasIdentifier: 'moat-test', timeoutMs: 1000, retries: 3,
+    });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 300 }, () => c.authenticate(pap).then((r) => r.accepted)),
+      );
+      assert.equal(results.filter(Boolean).length, 300);
+      const s = c.stats();
+      assert.equal(s.responses, 300);
+      assert.equal(s.outstanding, 0);
+    } finally {
+      await c.close();
+      await fr.stop();
+    }
+  });
+
+  it('more than 256 requests outstanding to one server go out on a second source port, never two with one (port, Identifier)', async () => {
+    const srv = createSocket({ type: 'udp4', recvBufferSize: 1 << 20 });
+    // Requests by (source port, Identifier); retransmissions of one request share its key.
+    const held = new Map<string, { msg: Buffer; rinfo: RemoteInfo }>();
+    let answering = false;
+    await new Promise<void>((resolve) => srv.bind(0, '127.0.0.1', resolve));
+    const N = 300;
+    const answer = (msg: Buffer, rinfo: RemoteInfo): void => {
+      const req = decodePacket(msg);
+      const reply = signResponse(
+        { code: CODE.accessAccept, identifier: req.identifier, authenticator: req.authenticator, attributes: [messageAuthenticatorPlaceholder()] },
+        req.authenticator, Buffer.from(SECRET),
+      );
+      srv.send(reply, rinfo.port, rinfo.address);
+    };
+    srv.on('message', (msg, rinfo) => {
+      const key = `${String(rinfo.port)}/${String(msg[1])}`;
+      const old = held.get(key);
+      // The same key with another datagram would be an Identifier reused while outstanding.
+      assert.ok(old === undefined || old.msg.equals(msg), `identifier ${key} reused while outstanding`);
+      held.set(key, { msg, rinfo });
+      if (answering) answer(msg, rinfo);
+      else if (held.size === N) {
+        // All N outstanding at once: now answer every one.
+        answering = true;
+        for (const h of held.values()) answer(h.msg, h.rinfo);
+      }
+    });
+    const c = new RadiusClient({ servers: [{ host: '127.0.0.1', authPort: srv.address().port, secret: SECRET }], nasIdentifier: 'n', timeoutMs: 1000, retries: 4 });
+    try {
+      const results = await Promise.all(Array.from({ length: N }, () => c.authenticate(pap)));
+      assert.ok(results.every((r) => r.accepted));
+      assert.equal(held.size, N);
+      assert.equal(new Set([...held.values()].map((h) => h.rinfo.port)).size, 2);
+    } finally {
+      await c.close();
+      await new Promise<void>((resolve) => { srv.close(() => { resolve(); }); });
+    }
+  });
+
+  it('past maxSockets × 256 outstanding and maxOutstanding waiting, a request is refused with MOAT_PORTAL_RADIUS_BUSY', async () => {
+    const c = new RadiusClient({
+      servers: [{ host: '127.0.0.1', authPort: await freeUdpPort(), secret: SECRET }], nasIdentifier: 'n', timeoutMs: 2000, retries: 0, maxSockets: 1, maxOutstanding: 2,
+    });
+    const all = Array.from({ length: 259 }, () => c.authenticate(pap).then(() => 'ok', (e: unknown) => (e as { code?: string }).code));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await c.close();
+    const codes = await Promise.all(all);
+    assert.equal(codes.filter((x) => x === 'MOAT_PORTAL_RADIUS_BUSY').length, 1);
+    assert.equal(codes.filter((x) => x === 'MOAT_PORTAL_RADIUS_CLOSED').length, 258);
   });
 
   it('rejects with MOAT_PORTAL_RADIUS_TIMEOUT when no server answers, after every try to every server', async () => {
