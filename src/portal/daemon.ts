@@ -69,7 +69,7 @@ function makeRadius(s: PortalSettings, metrics: PortalMetrics): { radius: Radius
   return { radius, client };
 }
 
-function makeFirewall(s: PortalSettings, logger: Logger): Firewall & { teardown(): Promise<void> } {
+function makeFirewall(s: PortalSettings, logger: Logger): Firewall & { teardown(): Promise<void>; gardenAdd(a: string): Promise<void>; gardenDel(a: string): Promise<void> } {
   const c = s.config;
   const fw = createFirewall({
     backend: c.firewall.backend,
@@ -94,6 +94,8 @@ function makeFirewall(s: PortalSettings, logger: Logger): Firewall & { teardown(
     authorized: async () => (await fw.authorized()).flatMap((a) => (a.ipv4 === undefined ? [] : [{ ifname: a.ifname, mac: a.mac, ipv4: a.ipv4 }])),
     close: () => fw.close(),
     teardown: () => fw.teardown(),
+    gardenAdd: (a) => fw.gardenAdd(a),
+    gardenDel: (a) => fw.gardenDel(a),
   };
 }
 
@@ -221,7 +223,13 @@ export async function startPortal(initial: PortalSettings, io: Io, options: Daem
     const bound = await web.listen();
     cleanups.push(() => web.close());
 
-    const query = new QueryServer({ gateway, lookup, logger, settings: () => settings });
+    const query = new QueryServer({
+      gateway,
+      lookup,
+      logger,
+      settings: () => settings,
+      garden: { add: (a) => firewall.gardenAdd(a), del: (a) => firewall.gardenDel(a) },
+    });
     await query.listen(c0.query.socket, c0.query.group);
     cleanups.push(() => query.close());
 

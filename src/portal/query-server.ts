@@ -129,6 +129,7 @@ export class QueryServer {
         if ((a0 !== 'add' && a0 !== 'del') || a1 === undefined) return { ok: false, text: 'garden [add|del ADDRESS]' };
         if (this.o.garden === undefined) return { ok: false, text: 'garden add/del is not supported by this firewall backend' };
         await (a0 === 'add' ? this.o.garden.add(a1) : this.o.garden.del(a1));
+        this.o.logger.notice(`garden ${a0}`, { address: a1 });
         return { ok: true, text: `${a1} ${a0 === 'add' ? 'added to' : 'removed from'} the garden\n` };
       }
       default:

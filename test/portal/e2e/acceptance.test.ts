@@ -106,6 +106,16 @@ test('1: DHCP lease with option 114; before login TCP, UDP and ICMP to the wan f
   assert.equal(udp.ok, false, 'UDP to the wan fails');
 });
 
+test('query garden add/del opens and closes an address before login', (t) => {
+  if (!needs(t, requirements)) return;
+  assert.equal(tcpToWan(0).ok, false);
+  const add = lab().query('garden', 'add', LAB.wanV4);
+  assert.equal(add.status, 0, add.stderr);
+  assert.equal(tcpToWan(0).ok, true, 'the garden address is open before login');
+  assert.equal(lab().query('garden', 'del', LAB.wanV4).status, 0);
+  assert.equal(tcpToWan(0).ok, false, 'and closed again');
+});
+
 /** A resolver in the wan that answers every TXT question (what a DNS tunnel needs). */
 const TXT_SERVER = `
 import dgram from 'node:dgram';
