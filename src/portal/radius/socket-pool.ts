@@ -71,7 +71,7 @@ export class SocketPool {
     if (s === undefined) return undefined;
     let ids = s.ids.get(dest);
     if (ids === undefined) {
-      ids = new IdAllocator(0);
+      ids = new IdAllocator();
       s.ids.set(dest, ids);
     }
     const identifier = ids.tryAcquire();

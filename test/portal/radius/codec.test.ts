@@ -138,21 +138,19 @@ describe('requests and policy', () => {
 });
 
 describe('IdAllocator', () => {
-  it('hands out 256 distinct identifiers, queues a bounded number of waiters, refuses the rest', async () => {
-    const ids = new IdAllocator(1, 250);
+  it('hands out 256 distinct identifiers, then none until one is freed, round-robin', () => {
+    const ids = new IdAllocator(250);
     const got = new Set<number>();
     for (let i = 0; i < 256; i++) got.add(ids.tryAcquire() ?? -1);
     assert.equal(got.size, 256);
     assert.ok(!got.has(-1));
     assert.equal(ids.tryAcquire(), undefined);
-    const waiting = ids.acquire();
-    await assert.rejects(ids.acquire(), code(RADIUS_ERROR.busy));
     ids.release(17);
-    assert.equal(await waiting, 17);
-    ids.release(18);
+    ids.release(17);
     assert.equal(ids.outstanding, 255);
+    assert.equal(ids.tryAcquire(), 17);
     // Round-robin: a freed identifier is not the next one handed out while others are free.
-    const fresh = new IdAllocator(0, 0);
+    const fresh = new IdAllocator(0);
     const a = fresh.tryAcquire();
     fresh.release(a ?? 0);
     assert.equal(fresh.tryAcquire(), 1);
