@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFreeradius, type Freeradius, type FreeradiusOptions } from '../test/helpers/freeradius.js';
-import { LAB, TCP_DOWNLOAD, TCP_SOURCE_SERVER, makePortalLab, nodeIn, run, serveIn, stop, type PortalLab } from '../test/helpers/portal-netns.js';
+import { LAB, TCP_DOWNLOAD, TCP_SOURCE_SERVER, makePortalLab, run, serveIn, stop, type PortalLab } from '../test/helpers/portal-netns.js';
 import type { Benchmark, Figures } from './harness.js';
 
 const SECRET = 'benchsecret123';
@@ -40,12 +40,38 @@ attempt();
 setTimeout(() => { console.log(JSON.stringify({ ms: -1 })); process.exit(0); }, 10000);
 `;
 
+/** `moat portal query logout MAC`, as a child whose output is JSON. */
+const LOGOUT = `
+import { execFileSync } from 'node:child_process';
+const [moat, sock, mac] = process.argv.slice(-3);
+try { execFileSync(process.execPath, [moat, 'portal', 'query', '-S', sock, 'logout', mac]); } catch {}
+console.log('{}');
+`;
+
 interface World {
   lab: PortalLab;
   radius: Freeradius;
   dir: string;
   servers: ChildProcess[];
   daemon?: ChildProcess | undefined;
+}
+
+/**
+ * nodeIn, but without blocking the event loop: freeradius -X writes its log
+ * into a pipe this process must keep draining, or it stops answering.
+ */
+function nodeInAsync<T>(ns: string, source: string, args: readonly string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const c = spawn('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', source, '--', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    c.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    c.once('exit', (code) => {
+      if (code === 0) resolve(JSON.parse(out) as T);
+      else reject(new Error(`node in ${ns} failed: ${err}`));
+    });
+  });
 }
 
 function config(dir: string): string {
@@ -129,17 +155,17 @@ async function loginLatency(w: World, present: number): Promise<Figures> {
   const c = w.lab.clients[0] ?? '';
   const times: number[] = [];
   for (let i = 0; i < LOGINS; i++) {
-    const r: { ms: number } = nodeIn(c, LOGIN_PROBE, [LAB.gwV4, LAB.wanV4, '9002']);
+    const r = await nodeInAsync<{ ms: number }>(c, LOGIN_PROBE, [LAB.gwV4, LAB.wanV4, '9002']);
     times.push(r.ms);
-    run(['ip', 'netns', 'exec', w.lab.gw, process.execPath, MOAT, 'portal', 'query', '-S', join(w.dir, 'q.sock'), 'logout', w.lab.mac(0)]);
+    await nodeInAsync(w.lab.gw, LOGOUT, [MOAT, join(w.dir, 'q.sock'), w.lab.mac(0)]);
   }
   await stopDaemon(w);
   const ok = times.filter((t) => t >= 0).sort((a, b) => a - b);
   return { [`login p50 ms (${String(present)})`]: percentile(ok, 50), [`login p99 ms (${String(present)})`]: percentile(ok, 99), [`login failures (${String(present)})`]: times.length - ok.length };
 }
 
-function download(w: World): number {
-  const r: { bytes: number; ms: number } = nodeIn(w.lab.clients[0] ?? '', TCP_DOWNLOAD, [LAB.wanV4, '9002', '3'], 20_000);
+async function download(w: World): Promise<number> {
+  const r = await nodeInAsync<{ bytes: number; ms: number }>(w.lab.clients[0] ?? '', TCP_DOWNLOAD, [LAB.wanV4, '9002', '3']);
   return (r.bytes * 8) / (r.ms / 1000) / 1e6;
 }
 
@@ -185,8 +211,8 @@ export default function portalBench(): Benchmark {
           for (const n of [1, 100, 1000]) Object.assign(figures, await loginLatency(x, n));
           // Forwarding and idle cost, with 1000 sessions online plus ours.
           x.daemon = await startDaemon(x, 1000);
-          nodeIn(x.lab.clients[0] ?? '', LOGIN_PROBE, [LAB.gwV4, LAB.wanV4, '9002']);
-          figures['forward Mbit/s'] = download(x);
+          await nodeInAsync(x.lab.clients[0] ?? '', LOGIN_PROBE, [LAB.gwV4, LAB.wanV4, '9002']);
+          figures['forward Mbit/s'] = await download(x);
           const pid = x.daemon.pid ?? 0;
           const a = procStat(pid);
           await new Promise((r) => setTimeout(r, 15_000));
@@ -208,7 +234,7 @@ export default function portalBench(): Benchmark {
       {
         // The same namespaces with no portal: plain forwarding.
         name: 'no portal',
-        run: () => Promise.resolve({ 'forward Mbit/s': download(world()) }),
+        run: async () => ({ 'forward Mbit/s': await download(world()) }),
       },
     ],
   };
