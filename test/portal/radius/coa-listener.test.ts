@@ -35,7 +35,7 @@ async function exchange(family: 'udp4' | 'udp6', host: string, port: number, wir
 }
 
 async function withListener(
-  opts: { host?: string; requireMa?: boolean; handlerTimeoutMs?: number },
+  opts: { host?: string; requireMa?: boolean; handlerTimeoutMs?: number; maxInFlight?: number },
   handler: CoaHandler,
   body: (port: number, events: CoaEvent[]) => Promise<void>,
 ): Promise<void> {
@@ -44,7 +44,7 @@ async function withListener(
   const l = await startCoaListener(
     {
       host, port: 0, clients: [{ address: host, secret: SECRET, requireMessageAuthenticator: opts.requireMa ?? false }],
-      handlerTimeoutMs: opts.handlerTimeoutMs ?? 5000, onEvent: (e) => events.push(e),
+      handlerTimeoutMs: opts.handlerTimeoutMs ?? 5000, maxInFlight: opts.maxInFlight ?? 256, onEvent: (e) => events.push(e),
     },
     handler,
   );
@@ -89,6 +89,21 @@ describe('CoA listener decisions', () => {
       assert.equal(errorCause(thrown), 506);
       const slow = await exchange('udp4', '127.0.0.1', port, request(CODE.coaRequest, 4, [attr('Acct-Session-Id', 'A')]));
       assert.equal(errorCause(slow), 506);
+    });
+  });
+
+  it('NAKs 506 when maxInFlight requests are already with the handler', async () => {
+    const slow: CoaHandler = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return { ack: true };
+    };
+    await withListener({ maxInFlight: 1 }, slow, async (port) => {
+      const [first, second] = await Promise.all([
+        exchange('udp4', '127.0.0.1', port, request(CODE.disconnectRequest, 10, [attr('User-Name', 'a')]), 1000),
+        new Promise((resolve) => setTimeout(resolve, 50)).then(() => exchange('udp4', '127.0.0.1', port, request(CODE.disconnectRequest, 11, [attr('User-Name', 'b')]), 1000)),
+      ]);
+      assert.equal(decodePacket(first ?? Buffer.alloc(20)).code, CODE.disconnectAck);
+      assert.equal(errorCause(second), 506);
     });
   });
 
