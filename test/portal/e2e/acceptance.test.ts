@@ -94,9 +94,9 @@ function radclient(kind: 'disconnect' | 'coa', attrs: string, secret = SECRET): 
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
-test('1: DHCP lease with option 114; before login TCP, UDP and ICMP to the wan fail; the gateway answers pings', (t) => {
+test('1: DHCP lease with option 114; before login TCP, UDP and ICMP to the wan fail; the gateway answers pings', async (t) => {
   if (!needs(t, requirements)) return;
-  const { ip, lease } = lab().dhcp(0);
+  const { ip, lease } = await lab().dhcp(0);
   assert.match(ip, /^10\.77\.0\.\d+$/);
   assert.match(lease, /option captive-portal-url "https:\/\/portal\.lab:4990\/api";/);
   assert.equal(ping(0, LAB.gwV4), true, 'the gateway answers pings');
@@ -148,13 +148,13 @@ test('6: before login a TXT query to an outside resolver gets nothing; after log
 
 test('2: chromium logs in on the built-in page (CHAP, then PAP after a SIGHUP reload) and lands on the URL it asked for; a wrong password opens nothing', async (t) => {
   if (!needs(t, requirements)) return;
-  const wrong = lab().browser(0, { url: 'http://198.51.100.2/first?x=1', user: 'alice', password: 'not-her-password' });
+  const wrong = await lab().browser(0, { url: 'http://198.51.100.2/first?x=1', user: 'alice', password: 'not-her-password' });
   assert.equal(wrong.hasForm, true, JSON.stringify(wrong));
   assert.match(String(wrong.loginUrl), /^http:\/\/portal\.lab:3990\/login\?res=notyet&/);
   assert.match(String(wrong.text), /Login failed|reject/i);
   assert.equal(tcpToWan(0).ok, false);
 
-  const chap = lab().browser(0, { url: 'http://198.51.100.2/first?x=1', user: 'alice', password: 'wonderland' });
+  const chap = await lab().browser(0, { url: 'http://198.51.100.2/first?x=1', user: 'alice', password: 'wonderland' });
   assert.equal(chap.finalUrl, 'http://198.51.100.2/first?x=1', JSON.stringify(chap));
   assert.match(String(chap.text), /wan page \/first\?x=1/);
   assert.equal(tcpToWan(0).ok, true);
@@ -164,7 +164,7 @@ test('2: chromium logs in on the built-in page (CHAP, then PAP after a SIGHUP re
   lab().writeConfig({ method: 'pap' });
   process.kill(lab().daemonPid ?? 0, 'SIGHUP');
   assert.ok(await until(() => lab().log().includes('reloaded file='), 5000), lab().log());
-  const pap = lab().browser(0, { url: 'http://198.51.100.2/second', user: 'alice', password: 'wonderland' });
+  const pap = await lab().browser(0, { url: 'http://198.51.100.2/second', user: 'alice', password: 'wonderland' });
   assert.equal(pap.finalUrl, 'http://198.51.100.2/second', JSON.stringify(pap));
   assert.equal(tcpToWan(0).ok, true);
   const records = await sessionsFor('alice');
@@ -269,7 +269,7 @@ test('9: a MAC-authenticated client is online without seeing the page', async (t
   lab().writeConfig({ method: 'pap', extra: 'mac-auth:\n  enabled: true\n' });
   process.kill(lab().daemonPid ?? 0, 'SIGHUP');
   assert.ok(await until(() => (lab().log().match(/reloaded file=/g) ?? []).length >= 2, 5000));
-  const { ip } = lab().dhcp(2);
+  const { ip } = await lab().dhcp(2);
   assert.match(ip, /^10\.77\.0\./);
   assert.ok(await until(() => tcpToWan(2, 500).ok, 15_000), `no MAC login:\n${lab().log()}`);
   assert.match(lab().query('list').stdout, /02:77:00:00:00:12 \S+ pass \S+ mac 02-77-00-00-00-12 /);

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFreeradius, type Freeradius, type FreeradiusOptions, type FreeradiusUser } from '../../helpers/freeradius.js';
-import { LAB, makePortalLab, mustRun, run, serveIn, stop, type PortalLab, type Run } from '../../helpers/portal-netns.js';
+import { LAB, makePortalLab, run, serveIn, stop, type PortalLab, type Run } from '../../helpers/portal-netns.js';
 import { repoRoot } from '../../helpers/system.js';
 
 export const SECRET = 'testing123456';
@@ -96,8 +96,8 @@ export interface E2eLab {
   writeConfig(o: { method?: 'pap' | 'chap'; extra?: string }): void;
   query(...args: string[]): Run;
   /** dhclient in client i: its address and the lease file's text. */
-  dhcp(i: number): { ip: string; lease: string };
-  browser(i: number, spec: { url: string; user?: string; password?: string }): Record<string, unknown>;
+  dhcp(i: number): Promise<{ ip: string; lease: string }>;
+  browser(i: number, spec: { url: string; user?: string; password?: string }): Promise<Record<string, unknown>>;
   /** A node program in a client namespace, in the background. */
   background(i: number, source: string, args: string[]): ChildProcess;
   in(ns: string, argv: string[], timeoutMs?: number): Run;
@@ -236,18 +236,19 @@ ${c.extra ?? o.extra ?? ''}`,
       daemon = undefined;
     },
     query: (...args) => run(lab.inNs(lab.gw, [process.execPath, MOAT, 'portal', 'query', '-S', join(dir, 'query.sock'), ...args])),
-    dhcp(i) {
+    async dhcp(i) {
       const ns = lab.clients[i] ?? '';
       const conf = join(dir, 'dhclient.conf');
       writeFileSync(conf, 'option captive-portal-url code 114 = text;\nrequest subnet-mask, broadcast-address, routers, domain-name-servers, captive-portal-url;\n');
       const leaseFile = join(dir, `c${String(i)}.leases`);
-      mustRun(lab.inNs(ns, ['dhclient', '-1', '-cf', conf, '-lf', leaseFile, '-pf', join(dir, `c${String(i)}.pid`), 'eth0']), 40_000);
+      const r = await runAsync(lab.inNs(ns, ['dhclient', '-1', '-cf', conf, '-lf', leaseFile, '-pf', join(dir, `c${String(i)}.pid`), 'eth0']), 40_000);
+      if (r.status !== 0) throw new Error(`dhclient failed: ${r.stderr}`);
       const lease = readFileSync(leaseFile, 'utf8');
       const ip = /fixed-address (\S+);/.exec(lease)?.[1] ?? '';
       return { ip, lease };
     },
-    browser(i, spec) {
-      const res = run(lab.inNs(lab.clients[i] ?? '', [process.execPath, DRIVER, JSON.stringify(spec)]), 60_000);
+    async browser(i, spec) {
+      const res = await runAsync(lab.inNs(lab.clients[i] ?? '', [process.execPath, DRIVER, JSON.stringify(spec)]), 60_000);
       if (res.status !== 0) throw new Error(`browser driver failed: ${res.stderr}`);
       return JSON.parse(res.stdout) as Record<string, unknown>;
     },
@@ -260,6 +261,24 @@ ${c.extra ?? o.extra ?? ''}`,
     destroy,
   };
   return self;
+}
+
+/**
+ * Run a command without blocking the event loop: freeradius -X logs into a
+ * pipe this process drains, and stops answering when it fills.
+ */
+export function runAsync(argv: readonly string[], timeoutMs: number): Promise<Run> {
+  const [cmd = 'false', ...args] = argv;
+  return new Promise((resolve) => {
+    const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    c.once('close', (code) => {
+      resolve({ status: code ?? -1, stdout, stderr });
+    });
+  });
 }
 
 /** The JSON line a background node program prints when it ends. */
