@@ -13,7 +13,10 @@ export interface SessionPolicy {
   idleTimeout?: number;
   /** RFC 2869 §5.16, seconds (as sent; RFC 2869 says it SHOULD NOT be below 60, the caller may clamp). */
   interimInterval?: number;
-  /** WISPr-Bandwidth-Max-Up/Down (bit/s), else ChilliSpot-Bandwidth-Max-Up/Down (kbit/s) × 1000: bit/s. */
+  /**
+   * bit/s: ChilliSpot-Bandwidth-Max-Up/Down (kbit/s) × 1000 when present, else
+   * WISPr-Bandwidth-Max-Up/Down (bit/s); CoovaChilli reads them in that precedence.
+   */
   bandwidthUp?: number;
   bandwidthDown?: number;
   /** WISPr-Session-Terminate-Time (ISO 8601; without a zone, local time as CoovaChilli reads it). */
@@ -53,9 +56,9 @@ export function mapPolicy(attrs: readonly RadiusAttribute[]): SessionPolicy {
   const interim = getInteger(attrs, 'Acct-Interim-Interval');
   if (interim !== undefined) p.interimInterval = interim;
   const kbit = (n: number | undefined): number | undefined => (n === undefined ? undefined : n * 1000);
-  const up = getInteger(attrs, 'WISPr-Bandwidth-Max-Up') ?? kbit(getInteger(attrs, 'ChilliSpot-Bandwidth-Max-Up'));
+  const up = kbit(getInteger(attrs, 'ChilliSpot-Bandwidth-Max-Up')) ?? getInteger(attrs, 'WISPr-Bandwidth-Max-Up');
   if (up !== undefined) p.bandwidthUp = up;
-  const down = getInteger(attrs, 'WISPr-Bandwidth-Max-Down') ?? kbit(getInteger(attrs, 'ChilliSpot-Bandwidth-Max-Down'));
+  const down = kbit(getInteger(attrs, 'ChilliSpot-Bandwidth-Max-Down')) ?? getInteger(attrs, 'WISPr-Bandwidth-Max-Down');
   if (down !== undefined) p.bandwidthDown = down;
   const terminate = getText(attrs, 'WISPr-Session-Terminate-Time');
   if (terminate !== undefined) {

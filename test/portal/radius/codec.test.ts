@@ -127,9 +127,10 @@ describe('requests and policy', () => {
     assert.match(getText(on, 'Acct-Session-Id') ?? '', /^[0-9A-F]{16}$/);
   });
 
-  it('maps ChilliSpot bandwidth (kbit/s) when WISPr (bit/s) is absent, and WISPr wins when both are there', () => {
+  it('maps ChilliSpot bandwidth (kbit/s) and WISPr (bit/s) to bit/s; ChilliSpot wins when both are there, as in CoovaChilli', () => {
     assert.deepEqual(mapPolicy([attr('ChilliSpot-Bandwidth-Max-Up', 512), attr('ChilliSpot-Bandwidth-Max-Down', 2048)]), { bandwidthUp: 512_000, bandwidthDown: 2_048_000 });
-    assert.deepEqual(mapPolicy([attr('ChilliSpot-Bandwidth-Max-Up', 512), attr('WISPr-Bandwidth-Max-Up', 100)]), { bandwidthUp: 100 });
+    assert.deepEqual(mapPolicy([attr('WISPr-Bandwidth-Max-Up', 100)]), { bandwidthUp: 100 });
+    assert.deepEqual(mapPolicy([attr('WISPr-Bandwidth-Max-Up', 100), attr('ChilliSpot-Bandwidth-Max-Up', 512)]), { bandwidthUp: 512_000 });
     assert.deepEqual(mapPolicy([attr('ChilliSpot-Max-Output-Gigawords', 1)]), { maxOutputOctets: 1n << 32n });
     assert.deepEqual(mapPolicy([attr('Class', 'a'), attr('Class', 'b')]), { class: [Buffer.from('a'), Buffer.from('b')] });
     assert.throws(() => mapPolicy([attr('WISPr-Session-Terminate-Time', 'tomorrow')]), code(RADIUS_ERROR.badAttribute));
