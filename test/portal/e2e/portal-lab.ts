@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFreeradius, type Freeradius, type FreeradiusOptions, type FreeradiusUser } from '../../helpers/freeradius.js';
-import { LAB, makePortalLab, run, serveIn, stop, type PortalLab, type Run } from '../../helpers/portal-netns.js';
+import { LAB, makePortalLab, mustRun, run, serveIn, stop, type PortalLab, type Run } from '../../helpers/portal-netns.js';
 import { repoRoot } from '../../helpers/system.js';
 
 export const SECRET = 'testing123456';
@@ -73,8 +73,15 @@ export function progress(c: ChildProcess): () => number {
   return () => last;
 }
 
+/** A second gateway's link into the first lab's wan namespace (acceptance 8). */
+export const SECOND = { gwV4: '198.51.101.1', wanV4: '198.51.101.2', wanIf: 'wan1' } as const;
+
 export interface LabOptions {
   clients: number;
+  /** NAS-Identifier (default e2e-gw-1). */
+  nasId?: string;
+  /** Use this lab's freeradius: the new gateway gets a link into its wan namespace. */
+  shareRadiusOf?: E2eLab;
   users: FreeradiusUser[];
   /** Extra portal.yaml text (top-level sections other than the ones written here). */
   extra?: string;
@@ -115,7 +122,7 @@ export async function makeE2eLab(o: LabOptions): Promise<E2eLab> {
   const writeConfig = (c: { method?: 'pap' | 'chap'; extra?: string }): void => {
     writeFileSync(
       configFile,
-      `nas-id: e2e-gw-1
+      `nas-id: ${o.nasId ?? 'e2e-gw-1'}
 interface: ${LAB.lan}
 address: ${LAB.gwV4}/${String(LAB.prefixV4)}
 wan: ${LAB.wanIf}
@@ -133,7 +140,7 @@ radius:
   method: ${c.method ?? 'chap'}
   coa:
     clients:
-      - address: ${LAB.wanV4}
+      - address: ${o.shareRadiusOf === undefined ? LAB.wanV4 : SECOND.wanV4}
         secret: ${SECRET}
 web:
   hostname: portal.lab
@@ -152,7 +159,7 @@ ${c.extra ?? o.extra ?? ''}`,
   const destroy = async (): Promise<void> => {
     if (daemon !== undefined) await stop(daemon);
     for (const c of children) await stop(c);
-    await radius?.stop();
+    if (o.shareRadiusOf === undefined) await radius?.stop();
     // Whatever still runs in our namespaces was started by this lab (dhclient, dnsmasq).
     for (const ns of [lab.gw, lab.wan, ...lab.clients]) {
       for (const pid of run(['ip', 'netns', 'pids', ns]).stdout.split('\n').filter((p) => /^\d+$/.test(p))) {
@@ -173,9 +180,24 @@ ${c.extra ?? o.extra ?? ''}`,
       users: o.users,
       netns: lab.wan,
       listenAddress: LAB.wanV4,
-      clients: [{ address: LAB.gwWanV4, secret: SECRET }],
+      clients: [
+        { address: LAB.gwWanV4, secret: SECRET },
+        { address: SECOND.gwV4, secret: SECRET },
+      ],
     };
-    radius = await startFreeradius(opts);
+    const other = o.shareRadiusOf;
+    if (other === undefined) radius = await startFreeradius(opts);
+    else {
+      // gw ── wan1 ══ eth1 ── the first lab's wan; RADIUS and CoA cross it.
+      radius = other.radius;
+      const w = other.lab.wan;
+      mustRun(['ip', 'link', 'add', SECOND.wanIf, 'netns', lab.gw, 'type', 'veth', 'peer', 'name', 'eth1', 'netns', w]);
+      mustRun(['ip', '-n', lab.gw, 'addr', 'add', `${SECOND.gwV4}/24`, 'dev', SECOND.wanIf]);
+      mustRun(['ip', '-n', lab.gw, 'link', 'set', SECOND.wanIf, 'up']);
+      mustRun(['ip', '-n', lab.gw, 'route', 'add', `${LAB.wanV4}/32`, 'via', SECOND.wanV4]);
+      mustRun(['ip', '-n', w, 'addr', 'add', `${SECOND.wanV4}/24`, 'dev', 'eth1']);
+      mustRun(['ip', '-n', w, 'link', 'set', 'eth1', 'up']);
+    }
     children.push(await serveIn(lab.wan, WAN_HTTP));
     writeConfig({});
     for (const ns of lab.clients) {
