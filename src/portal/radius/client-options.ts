@@ -1,6 +1,6 @@
 // The RADIUS client's options, checked once, and server address resolution.
 import { radiusError, RADIUS_ERROR } from './errors.js';
-import { parseIpv4, parseIpv6 } from './ip-address.js';
+import { formatIpv6, parseIpv4, parseIpv6 } from './ip-address.js';
 import type { RadiusClientEvent } from './client.js';
 
 export interface RadiusServer {
@@ -72,7 +72,10 @@ const resolved = new WeakMap<RadiusServer, Promise<string>>();
 
 /** The server's address: the literal, or its host name looked up once. */
 export function resolveServer(s: RadiusServer): Promise<string> {
-  if (parseIpv4(s.host) !== undefined || parseIpv6(s.host) !== undefined) return Promise.resolve(s.host);
+  if (parseIpv4(s.host) !== undefined) return Promise.resolve(s.host);
+  // In the form the kernel reports a reply's source in, so replies match.
+  const v6 = parseIpv6(s.host);
+  if (v6 !== undefined) return Promise.resolve(formatIpv6(v6));
   let p = resolved.get(s);
   if (p === undefined) {
     p = import('node:dns').then((dns) => dns.promises.lookup(s.host)).then(

@@ -92,6 +92,7 @@ export class SocketPool {
 
   /** Hand free Identifiers to the requests waiting for `dest`. */
   private wake(dest: string): void {
+    if (this.closed) return;
     const list = this.waiters.get(dest);
     while (list !== undefined && list.length > 0) {
       const lease = this.tryAny(dest);

@@ -221,3 +221,24 @@ describe('RADIUS client retransmission and failover', () => {
     await assert.rejects(p, { code: 'MOAT_PORTAL_RADIUS_CLOSED' });
   });
 });
+
+describe('RADIUS client over IPv6', () => {
+  it('talks to a server given as a long-form IPv6 address and matches its replies', async () => {
+    const srv = createSocket('udp6');
+    await new Promise<void>((resolve) => srv.bind(0, '::1', resolve));
+    srv.on('message', (msg, rinfo) => {
+      const req = decodePacket(msg);
+      srv.send(signResponse({ code: CODE.accessReject, identifier: req.identifier, authenticator: req.authenticator, attributes: [messageAuthenticatorPlaceholder()] },
+        req.authenticator, Buffer.from(SECRET)), rinfo.port, rinfo.address);
+    });
+    const c = new RadiusClient({ servers: [{ host: '0:0:0:0:0:0:0:1', authPort: srv.address().port, secret: SECRET }], nasIdentifier: 'n', timeoutMs: 500, retries: 0 });
+    try {
+      const r = await c.authenticate(pap);
+      assert.equal(r.accepted, false);
+      assert.equal(r.server, `[0:0:0:0:0:0:0:1]:${String(srv.address().port)}`);
+    } finally {
+      await c.close();
+      await new Promise<void>((resolve) => { srv.close(() => { resolve(); }); });
+    }
+  });
+});
