@@ -69,6 +69,11 @@ export function checkIpv6(a: string): string {
   return a.toLowerCase();
 }
 
+/** Part of a client's object names: `<mac hex>_<ifname>` (nft names allow letters, digits and _). */
+export function clientId(mac: string, ifname: string): string {
+  return `${mac.replace(/:/g, '')}_${ifname.replace(/[.-]/g, '_')}`;
+}
+
 export function checkClient(c: FirewallClient): CheckedClient {
   const ifname = checkIfname(c.ifname);
   const mac = checkMac(c.mac);
@@ -76,7 +81,7 @@ export function checkClient(c: FirewallClient): CheckedClient {
   const ipv6 = (c.ipv6 ?? []).map(checkIpv6);
   if (ipv4 === undefined && ipv6.length === 0) throw bad(`client ${mac} has no address`);
   if (ipv6.length > 64) throw bad(`client ${mac} has more than 64 IPv6 addresses`);
-  return { ifname, mac, ipv4, ipv6: [...new Set(ipv6)], id: `${mac.replace(/:/g, '')}_${ifname.replace(/[.-]/g, '_')}` };
+  return { ifname, mac, ipv4, ipv6: [...new Set(ipv6)], id: clientId(mac, ifname) };
 }
 
 /** Largest rate we accept: 100 Gbit/s. */

@@ -2,7 +2,7 @@
 // elements in one batch each, and reads every counter in one `nft -j` call.
 import { isIPv4, isIPv6 } from 'node:net';
 import { MoatError } from '../../core/errors.js';
-import { checkClient, checkIfname, checkLimits, checkMac, type CheckedClient, type ClientLimits, type FirewallClient } from './client-key.js';
+import { checkClient, checkIfname, checkLimits, checkMac, clientId, type CheckedClient, type ClientLimits, type FirewallClient } from './client-key.js';
 import type { CommandRunner } from './command-runner.js';
 import { ConntrackFlusher } from './conntrack.js';
 import { FW_NFT, NftBatcher, firstLines } from './nft-batcher.js';
@@ -34,6 +34,13 @@ export class NftFirewall implements Firewall {
   private readonly t: string;
   private readonly batcher: NftBatcher;
   private readonly flusher: ConntrackFlusher;
+  /**
+   * Clients whose elements, or limit/quota objects, may be in the kernel (by id),
+   * learnt from setup()'s read and kept since: a first login, the common case,
+   * then needs no removal commands and its batch is just its elements.
+   */
+  private readonly mayHaveElements = new Set<string>();
+  private readonly mayHaveLimits = new Set<string>();
   /** Garden entries added at run time; setup() refills the static garden sets with the configuration's and these. */
   private readonly extraGarden = new Set<string>();
 
@@ -50,6 +57,7 @@ export class NftFirewall implements Firewall {
 
   async setup(restore: readonly (FirewallClient & ClientLimits)[] = []): Promise<void> {
     const before = await this.readState();
+    if (before !== undefined) this.learn(before);
     const garden = splitGarden([...this.o.gardenV4, ...this.o.gardenV6, ...this.extraGarden]);
     const opts = { ...this.o, gardenV4: garden.v4, gardenV6: garden.v6 };
     let applied = false;
@@ -79,19 +87,29 @@ export class NftFirewall implements Firewall {
     const c = checkClient(client);
     const l = checkLimits(limits);
     // Remove first so that a repeated login is a new session (counters from zero, new limits); one transaction either way.
-    const lines = [...renderRemoveLimits(this.t, c), ...renderRemoveCounters(this.t, c), ...renderAdd(this.t, c, l), ...renderLimits(this.t, c, l)];
+    const lines = [
+      ...(this.mayHaveLimits.has(c.id) ? renderRemoveLimits(this.t, c) : []),
+      ...(this.mayHaveElements.has(c.id) ? renderRemoveCounters(this.t, c) : []),
+      ...renderAdd(this.t, c, l),
+      ...renderLimits(this.t, c, l),
+    ];
+    this.mayHaveElements.add(c.id);
+    if (hasLimits(l)) this.mayHaveLimits.add(c.id);
     await this.batcher.apply(lines.join('\n'));
   }
 
   async setLimits(client: FirewallClient, limits: ClientLimits): Promise<void> {
     const c = checkClient(client);
     const l = checkLimits(limits);
+    if (hasLimits(l)) this.mayHaveLimits.add(c.id);
     await this.batcher.apply([...renderRemoveLimits(this.t, c), ...renderLimits(this.t, c, l)].join('\n'));
   }
 
   async deauthorize(client: FirewallClient): Promise<void> {
     const c = checkClient(client);
     await this.batcher.apply([...renderRemoveLimits(this.t, c), ...renderRemoveCounters(this.t, c)].join('\n'));
+    this.mayHaveElements.delete(c.id);
+    this.mayHaveLimits.delete(c.id);
     const addrs = [...(c.ipv4 === undefined ? [] : [c.ipv4]), ...c.ipv6];
     try {
       await this.flusher.flush(addrs);
@@ -192,6 +210,18 @@ export class NftFirewall implements Firewall {
     return st;
   }
 
+  /** Note which clients the kernel holds elements or objects for. */
+  private learn(st: TableState): void {
+    for (const name of ['up4', 'up6']) {
+      for (const e of st.sets.get(name)?.elements ?? []) {
+        const [ifname, mac] = e.key;
+        if (ifname !== undefined && mac !== undefined) this.mayHaveElements.add(clientId(mac, ifname));
+      }
+    }
+    for (const name of [...st.limits.keys(), ...st.quotas.keys()]) this.mayHaveLimits.add(name.slice(3));
+    // Map entries whose object is gone cannot exist; entries naming an object are covered by the object's id.
+  }
+
   /** Does the kernel's table have the sets this version declares, with the same types? */
   private compatible(st: TableState): boolean {
     for (const s of CLIENT_SETS) {
@@ -266,3 +296,7 @@ function keyText(e: ElementState): string | undefined {
 // Re-exported for tests that render without a kernel.
 export { renderChainDeclarations, renderRules, renderSetDeclarations };
 export type { CheckedClient };
+
+function hasLimits(l: ClientLimits): boolean {
+  return l.bandwidthUp !== undefined || l.bandwidthDown !== undefined || l.quotaBytes !== undefined || l.quotaUp !== undefined || l.quotaDown !== undefined;
+}
