@@ -11,7 +11,7 @@ import { decodePacket, type RadiusAttribute, type RadiusPacket } from './packet.
 import { signResponse, verifyRequest } from './authenticator.js';
 import { attr, getText } from './attributes.js';
 import { hasSessionIdentification, mapPolicy, unsupportedAttributes, type SessionPolicy } from './policy.js';
-import { parseIpv4, parseIpv6 } from './ip-address.js';
+import { formatIpv6, parseIpv4, parseIpv6 } from './ip-address.js';
 import { isErrnoException, MoatError } from '../../core/index.js';
 
 export interface DynamicRequest {
@@ -84,8 +84,11 @@ export type CoaHandler = (req: DynamicRequest) => Promise<DynamicAnswer>;
 const DUPLICATE_MS = 10_000;
 const MAX_REMEMBERED = 4096;
 
+/** One spelling per address: IPv4-mapped IPv6 as IPv4, IPv6 in RFC 5952 form (as the kernel reports a sender). */
 function normalizeAddress(a: string): string {
-  return a.startsWith('::ffff:') && parseIpv4(a.slice(7)) !== undefined ? a.slice(7) : a;
+  if (a.startsWith('::ffff:') && parseIpv4(a.slice(7)) !== undefined) return a.slice(7);
+  const v6 = parseIpv6(a);
+  return v6 === undefined ? a : formatIpv6(v6);
 }
 
 /** Start listening. Rejects with MOAT_PORTAL_RADIUS_CONFIG or MOAT_PORTAL_RADIUS_BIND. */

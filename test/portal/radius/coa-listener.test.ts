@@ -43,7 +43,7 @@ async function withListener(
   const host = opts.host ?? '127.0.0.1';
   const l = await startCoaListener(
     {
-      host, port: 0, clients: [{ address: host, secret: SECRET, requireMessageAuthenticator: opts.requireMa ?? false }],
+      host, port: 0, clients: [{ address: host === '::1' ? '0:0::1' : host, secret: SECRET, requireMessageAuthenticator: opts.requireMa ?? false }],
       handlerTimeoutMs: opts.handlerTimeoutMs ?? 5000, maxInFlight: opts.maxInFlight ?? 256, onEvent: (e) => events.push(e),
     },
     handler,
