@@ -3,66 +3,15 @@
 // modules in through small adapters, and the session logic depends on these
 // shapes only.
 
-/** What a RADIUS Access-Accept (or a CoA-Request) tells the gateway to enforce. */
-export interface SessionPolicy {
-  /** RFC 2865 §5.27, seconds. */
-  sessionTimeout?: number;
-  /** RFC 2865 §5.28, seconds. */
-  idleTimeout?: number;
-  /** RFC 2869 §5.16, seconds. */
-  interimInterval?: number;
-  /** WISPr-Bandwidth-Max-Up/Down, bit/s. */
-  bandwidthUp?: number;
-  bandwidthDown?: number;
-  /** WISPr-Session-Terminate-Time. */
-  terminateTime?: Date;
-  /** WISPr-Redirection-URL. */
-  redirectionUrl?: string;
-  /** RFC 2865 §5.25 Class, echoed in accounting. */
-  class?: Buffer[];
-  /** ChilliSpot-Max-Input/Output/Total-Octets (with their gigawords), bytes. */
-  maxInputOctets?: bigint;
-  maxOutputOctets?: bigint;
-  maxTotalOctets?: bigint;
-}
+// The RADIUS request and policy shapes are the radius module's own.
+import type { AcctRequest, AuthRequest, SessionPolicy } from './radius/index.js';
 
-export type Credentials =
-  | { kind: 'pap'; userName: string; password: string }
-  | { kind: 'chap'; userName: string; chapId: number; challenge: Buffer; response: Buffer }
-  | { kind: 'mac'; userName: string; password: string };
-
-export interface AuthRequest {
-  credentials: Credentials;
-  /** Calling-Station-Id: the client's MAC, as AA-BB-CC-DD-EE-FF (RFC 3580 §3.21). */
-  callingStationId: string;
-  calledStationId: string;
-  framedIpAddress: string;
-  acctSessionId: string;
-}
+export type { AcctRequest, AcctStatus, AuthRequest, Credentials, SessionPolicy } from './radius/index.js';
 
 export interface AuthResult {
   accepted: boolean;
   replyMessage?: string;
   policy: SessionPolicy;
-}
-
-export type AcctStatus = 'start' | 'interim' | 'stop' | 'on' | 'off';
-
-export interface AcctRequest {
-  statusType: AcctStatus;
-  acctSessionId?: string;
-  userName?: string;
-  callingStationId?: string;
-  framedIpAddress?: string;
-  sessionTime?: number;
-  /** From the client (Acct-Input-*), to the client (Acct-Output-*). */
-  inputOctets?: bigint;
-  outputOctets?: bigint;
-  inputPackets?: bigint;
-  outputPackets?: bigint;
-  /** RFC 2866 §5.10 value. */
-  terminateCause?: number;
-  class?: Buffer[];
 }
 
 export interface Radius {
