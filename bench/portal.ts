@@ -78,11 +78,12 @@ function config(dir: string): string {
   return `nas-id: bench-gw
 interface: ${LAB.lan}
 address: ${LAB.gwV4}/24
-wan: ${LAB.wanIf}
 dns:
   managed: false
 radius:
   servers: [{ host: ${LAB.wanV4}, secret: ${SECRET} }]
+web:
+  login-rate: 1000
 session:
   state-dir: ${join(dir, 'state')}
   interim-interval: 60
