@@ -127,6 +127,26 @@ describe('CoA/Disconnect listener against radclient', () => {
   });
 });
 
+describe('CoA/Disconnect listener: Event-Timestamp from radclient', () => {
+  it('a Disconnect-Request stamped an hour ago is dropped (replay), one stamped now is answered', async (t) => {
+    if (!needs(t, freeradiusRequirements())) return;
+    const events: CoaEvent[] = [];
+    const l = await startCoaListener({ host: '127.0.0.1', port: 0, clients: [{ address: '127.0.0.1', secret: SECRET }], onEvent: (e) => events.push(e) }, () =>
+      Promise.resolve({ ack: true }),
+    );
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      const old = await radclient(['-x', '-t', '0.5', '-r', '1', `127.0.0.1:${String(l.port)}`, 'disconnect', SECRET], `Acct-Session-Id = "x", Event-Timestamp = ${String(now - 3600)}\n`);
+      assert.doesNotMatch(old.stdout, /Received/);
+      assert.ok(events.some((e) => e.type === 'drop' && e.code === 'MOAT_PORTAL_RADIUS_REPLAY'));
+      const fresh = await radclient(['-x', '-t', '2', '-r', '1', `127.0.0.1:${String(l.port)}`, 'disconnect', SECRET], `Acct-Session-Id = "x", Event-Timestamp = ${String(now)}\n`);
+      assert.match(fresh.stdout, /Received Disconnect-ACK/, fresh.stdout + fresh.stderr);
+    } finally {
+      await l.close();
+    }
+  });
+});
+
 describe('CoA/Disconnect listener: unknown peers', () => {
   it('a request from an address that is not a configured client gets no answer', async (t) => {
     if (!needs(t, freeradiusRequirements())) return;
