@@ -275,6 +275,22 @@ test('9: a MAC-authenticated client is online without seeing the page', async (t
   assert.match(lab().query('list').stdout, /02:77:00:00:00:12 \S+ pass \S+ mac 02-77-00-00-00-12 /);
 });
 
+test('SIGHUP with a bad portal.yaml keeps the running configuration', async (t) => {
+  if (!needs(t, requirements)) return;
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const good = readFileSync(lab().configFile, 'utf8');
+  writeFileSync(lab().configFile, good.replace('address: 10.77.0.1/24', 'address: 10.77.0.1/99'));
+  const failed = (lab().log().match(/reload failed/g) ?? []).length;
+  process.kill(lab().daemonPid ?? 0, 'SIGHUP');
+  assert.ok(await until(() => (lab().log().match(/reload failed/g) ?? []).length > failed, 5000), lab().log().slice(-1000));
+  assert.match(lab().log(), /reload failed; keeping the running configuration error="[^"]*portal\.yaml:3:10: address: must be an IPv4 address/);
+  // Still serving, with the old settings (MAC authentication on, from the last good reload).
+  const login = jsonLogon(0, 'alice', 'wonderland');
+  assert.equal(login.clientState, 1);
+  assert.equal(lab().query('logout', '02:77:00:00:00:10').status, 0);
+  writeFileSync(lab().configFile, good);
+});
+
 test('metrics on a local port, and a status line on SIGUSR1', async (t) => {
   if (!needs(t, requirements)) return;
   const src = `
