@@ -153,7 +153,10 @@ export class Gateway {
         interims.push(s);
       }
     }
-    await this.o.store.save();
+    // Written when accounting reports something: a journal that lags the
+    // kernel loses nothing, as the next reading after a restart carries every
+    // byte since the totals and kernel readings it holds (saved together).
+    if (interims.length > 0) await this.o.store.save();
     for (const [s, cause] of ending) await this.logout(s, cause);
     await Promise.all(interims.map((s) => this.account(s, 'interim')));
   }
