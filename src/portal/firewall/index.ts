@@ -44,6 +44,9 @@ export interface FirewallOptions {
   runner?: CommandRunner;
   nft?: string;
   conntrack?: string;
+  /** nftables: pin each authorised address to its MAC in the neighbour table (ip neigh ... nud permanent); default true. */
+  pinNeighbours?: boolean;
+  ip?: string;
   pfctl?: string;
   /** PF: OpenBSD (rdr-to/divert-to on pass rules) or FreeBSD (rdr rules); default from the running OS, else openbsd. */
   pfFlavour?: 'openbsd' | 'freebsd';
@@ -83,5 +86,5 @@ export function createFirewall(o: FirewallOptions): Firewall {
     const flavour = o.pfFlavour ?? (process.platform === 'freebsd' ? 'freebsd' : 'openbsd');
     return new PfFirewall({ ...common, flavour, divert: o.pfDivert ?? false, pfctl: o.pfctl ?? '/sbin/pfctl' });
   }
-  return new NftFirewall({ ...common, markBit, nft: o.nft ?? 'nft', conntrack: o.conntrack ?? 'conntrack' });
+  return new NftFirewall({ ...common, markBit, nft: o.nft ?? 'nft', conntrack: o.conntrack ?? 'conntrack', ip: o.pinNeighbours === false ? undefined : (o.ip ?? 'ip') });
 }

@@ -24,9 +24,11 @@ export class NftBatcher {
 
   constructor(
     private readonly runner: CommandRunner,
-    private readonly nft: string,
+    nft: string,
     /** Most changes in one process; bounds the script size. */
     private readonly maxBatch = 512,
+    /** The program's argv; default `nft -f -`. */
+    private readonly argv: readonly string[] = [nft, '-f', '-'],
   ) {}
 
   /** Apply `script` (nft commands, one a line) in a transaction, with whatever else is queued. */
@@ -64,9 +66,9 @@ export class NftBatcher {
   async runOnce(script: string): Promise<MoatError | undefined> {
     this.processes++;
     try {
-      const r = await this.runner.run([this.nft, '-f', '-'], script);
+      const r = await this.runner.run(this.argv, script);
       if (r.code === 0) return undefined;
-      return new MoatError(FW_NFT, `nft failed: ${firstLines(r.stderr)}`);
+      return new MoatError(FW_NFT, `${this.argv[0] ?? 'nft'} failed: ${firstLines(r.stderr)}`);
     } catch (e) {
       return e instanceof MoatError ? e : new MoatError(FW_NFT, String(e));
     }

@@ -5,6 +5,7 @@ import { MoatError } from '../../core/errors.js';
 import { checkClient, checkIfname, checkLimits, checkMac, clientId, type CheckedClient, type ClientLimits, type FirewallClient } from './client-key.js';
 import type { CommandRunner } from './command-runner.js';
 import { ConntrackFlusher } from './conntrack.js';
+import { ipBatchArgv, pinLine, unpinLine } from './neighbours.js';
 import { FW_NFT, NftBatcher, firstLines } from './nft-batcher.js';
 import {
   CLIENT_SETS,
@@ -27,6 +28,8 @@ export interface NftFirewallOptions extends NftRulesetOptions {
   runner: CommandRunner;
   nft: string;
   conntrack: string;
+  /** ip(8) for pinning neighbour entries; undefined: do not pin. */
+  ip: string | undefined;
   logger: FirewallLogger | undefined;
 }
 
@@ -34,6 +37,7 @@ export class NftFirewall implements Firewall {
   private readonly t: string;
   private readonly batcher: NftBatcher;
   private readonly flusher: ConntrackFlusher;
+  private readonly neigh: NftBatcher | undefined;
   /**
    * Clients whose elements, or limit/quota objects, may be in the kernel (by id),
    * learnt from setup()'s read and kept since: a first login, the common case,
@@ -48,6 +52,7 @@ export class NftFirewall implements Firewall {
     this.t = `inet ${o.table}`;
     this.batcher = new NftBatcher(o.runner, o.nft);
     this.flusher = new ConntrackFlusher(o.runner, o.conntrack);
+    this.neigh = o.ip === undefined ? undefined : new NftBatcher(o.runner, o.ip, 512, ipBatchArgv(o.ip));
   }
 
   /** nft processes started so far (each one a transaction). */
@@ -96,6 +101,14 @@ export class NftFirewall implements Firewall {
     this.mayHaveElements.add(c.id);
     if (hasLimits(l)) this.mayHaveLimits.add(c.id);
     await this.batcher.apply(lines.join('\n'));
+    // After the batch, so forwarding starts without waiting for it.
+    if (this.neigh !== undefined) {
+      try {
+        await this.neigh.apply(addressesOf(c).map((a) => pinLine(a, c.mac, c.ifname)).join('\n'));
+      } catch (e) {
+        this.o.logger?.warning('firewall: cannot pin the neighbour entry', { mac: c.mac, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
   }
 
   async setLimits(client: FirewallClient, limits: ClientLimits): Promise<void> {
@@ -110,7 +123,9 @@ export class NftFirewall implements Firewall {
     await this.batcher.apply([...renderRemoveLimits(this.t, c), ...renderRemoveCounters(this.t, c)].join('\n'));
     this.mayHaveElements.delete(c.id);
     this.mayHaveLimits.delete(c.id);
-    const addrs = [...(c.ipv4 === undefined ? [] : [c.ipv4]), ...c.ipv6];
+    const addrs = addressesOf(c);
+    // An entry that is not there is fine: -force goes on, and the error is not ours to report.
+    await this.neigh?.apply(addrs.map((a) => unpinLine(a, c.ifname)).join('\n')).catch(() => undefined);
     try {
       await this.flusher.flush(addrs);
     } catch (e) {
@@ -167,7 +182,10 @@ export class NftFirewall implements Firewall {
   }
 
   async authorized(): Promise<AuthorizedClient[]> {
-    const st = await this.mustReadState();
+    return this.listClients(await this.mustReadState());
+  }
+
+  private listClients(st: TableState): AuthorizedClient[] {
     const byClient = new Map<string, AuthorizedClient>();
     for (const name of ['up4', 'up6']) {
       for (const e of st.sets.get(name)?.elements ?? []) {
@@ -190,6 +208,12 @@ export class NftFirewall implements Firewall {
   }
 
   async teardown(): Promise<void> {
+    if (this.neigh !== undefined) {
+      const st = await this.readState();
+      const lines: string[] = [];
+      for (const c of st === undefined ? [] : this.listClients(st)) for (const a of [...(c.ipv4 === undefined ? [] : [c.ipv4]), ...c.ipv6]) lines.push(unpinLine(a, c.ifname));
+      if (lines.length > 0) await this.neigh.apply(lines.join('\n')).catch(() => undefined);
+    }
     const err = await this.batcher.runOnce(`add table ${this.t}\ndelete table ${this.t}\n`);
     if (err !== undefined) throw err;
   }
@@ -299,4 +323,8 @@ export type { CheckedClient };
 
 function hasLimits(l: ClientLimits): boolean {
   return l.bandwidthUp !== undefined || l.bandwidthDown !== undefined || l.quotaBytes !== undefined || l.quotaUp !== undefined || l.quotaDown !== undefined;
+}
+
+function addressesOf(c: CheckedClient): string[] {
+  return [...(c.ipv4 === undefined ? [] : [c.ipv4]), ...c.ipv6];
 }

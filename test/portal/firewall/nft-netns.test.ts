@@ -132,6 +132,10 @@ test('nftables firewall in network namespaces', { timeout: 240_000 }, async (t) 
       mustRun(['ip', '-n', lab.clients[1] ?? '', 'addr', 'add', '10.77.0.10/32', 'dev', 'eth0']);
       const ipCopy = nodeIn<Connect>(lab.clients[1] ?? '', TCP_CONNECT.replace("net.connect({ host,", "net.connect({ localAddress: '10.77.0.10', host,"), [LAB.wanV4, '5002', '2000']);
       assert.equal(ipCopy.ok, false, 'IP copy connects');
+      // The copy answered ARP for the address, but the gateway's entry stays pinned to the real client's MAC.
+      run(lab.inNs(lab.clients[1] ?? '', ['ping', '-c', '1', '-W', '1', '-I', '10.77.0.10', LAB.gwV4]));
+      const neigh = run(lab.inNs(lab.gw, ['ip', 'neigh', 'show', '10.77.0.10', 'dev', LAB.lan])).stdout;
+      assert.match(neigh, new RegExp(`lladdr ${client0.mac} PERMANENT`), neigh);
       mustRun(['ip', '-n', lab.clients[1] ?? '', 'addr', 'del', '10.77.0.10/32', 'dev', 'eth0']);
       mustRun(['ip', '-n', lab.clients[2] ?? '', 'link', 'set', 'eth0', 'address', client0.mac]);
       try {
@@ -185,6 +189,7 @@ test('nftables firewall in network namespaces', { timeout: 240_000 }, async (t) 
       assert.doesNotMatch(ct.stdout, /dport=5001/, 'conntrack entry of the stream is gone');
       assert.equal(connect(lab, 0, LAB.wanV4, 5002).ok, false);
       assert.deepEqual(await fw.authorized(), []);
+      assert.doesNotMatch(run(lab.inNs(lab.gw, ['ip', 'neigh', 'show', client0.ipv4, 'dev', LAB.lan])).stdout, /PERMANENT/, 'the pin is gone');
     });
 
     await t.test('a bandwidth limit holds the rate near 2 Mbit/s, and changes at run time', async () => {
@@ -301,6 +306,7 @@ test('nftables firewall in network namespaces', { timeout: 240_000 }, async (t) 
     await t.test('teardown removes the table', async () => {
       await fw.teardown();
       assert.notEqual(run(lab.inNs(lab.gw, ['nft', 'list', 'table', 'inet', table])).status, 0);
+      assert.doesNotMatch(run(lab.inNs(lab.gw, ['ip', 'neigh', 'show', 'dev', LAB.lan])).stdout, /PERMANENT/, 'no pinned neighbour is left');
       assert.equal(connect(lab, 2, LAB.wanV4, 5002).ok, true, 'with no table the lab forwards');
     });
   } finally {
