@@ -168,6 +168,14 @@ export class NftFirewall implements Firewall {
         out.set(mac, c);
       }
     }
+    for (const [mac, c] of out) {
+      const id = clientId(mac, c.ifname);
+      for (const prefix of ['qt_', 'qu_', 'qd_']) {
+        const qo = st.quotas.get(`${prefix}${id}`);
+        // nft_quota: an "over" quota matches once the bytes it has seen reach its limit.
+        if (qo !== undefined && qo.used >= qo.bytes) c.quotaExhausted = true;
+      }
+    }
     for (const name of ['down4', 'down6']) {
       for (const e of st.sets.get(name)?.elements ?? []) {
         const [ifname, ip] = e.key;

@@ -9,6 +9,8 @@ export interface ClientCounters {
   bytesDown: bigint;
   packetsUp: bigint;
   packetsDown: bigint;
+  /** nftables: one of the client's quota objects is used up, so the kernel forwards nothing more (its counters may stop up to a GSO packet, ~64 KiB, short of the quota). */
+  quotaExhausted?: boolean;
 }
 
 export interface AuthorizedClient {

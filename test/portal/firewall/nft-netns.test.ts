@@ -218,10 +218,14 @@ test('nftables firewall in network namespaces', { timeout: 240_000 }, async (t) 
 
     await t.test('a volume quota cuts the client off near its limit', async () => {
       await fw.authorize(client0, { quotaBytes: 3_000_000n });
+      assert.equal((await fw.counters()).get(client0.mac)?.quotaExhausted, undefined, 'not used up yet');
       const r = nodeIn<{ bytes: number }>(lab.clients[0] ?? '', TCP_DOWNLOAD, [LAB.wanV4, '5004', '3']);
       t.diagnostic(`3,000,000-byte quota: ${String(r.bytes)} bytes received`);
       assert.ok(r.bytes > 2_500_000 && r.bytes <= 3_000_000, `received ${String(r.bytes)}`);
       assert.equal(connect(lab, 0, LAB.wanV4, 5002).ok, false, 'nothing more after the quota');
+      const n = (await fw.counters()).get(client0.mac);
+      assert.equal(n?.quotaExhausted, true, 'counters() says the kernel stopped it');
+      t.diagnostic(`quota used up: counters say ${String(n.bytesUp + n.bytesDown)} bytes (IP) for a 3,000,000-byte quota`);
       await fw.deauthorize(client0);
     });
 
