@@ -135,8 +135,11 @@ export function renderRules(o: NftRulesetOptions): string[] {
   // dstnat: unauthorised DNS goes to the pre-login resolver, HTTP to the portal.
   add('dstnat', `iifname != ${lan} return`);
   add('dstnat', `meta mark & ${auth} == ${auth} return`);
-  add('dstnat', `udp dport 53 redirect to :${String(o.preloginDnsPort)}`);
-  add('dstnat', `tcp dport 53 redirect to :${String(o.preloginDnsPort)}`);
+  // dnat to the gateway's own address, not redirect: the pre-login resolver listens there, whichever address the interface lists first.
+  const pre = String(o.preloginDnsPort);
+  add('dstnat', `meta nfproto ipv4 meta l4proto { tcp, udp } th dport 53 dnat ip to ${o.gatewayV4}:${pre}`);
+  if (o.gatewayV6 !== undefined) add('dstnat', `meta nfproto ipv6 meta l4proto { tcp, udp } th dport 53 dnat ip6 to [${o.gatewayV6}]:${pre}`);
+  else add('dstnat', `meta nfproto ipv6 meta l4proto { tcp, udp } th dport 53 redirect to :${pre}`);
   add('dstnat', 'ip daddr @garden4 return');
   add('dstnat', 'ip daddr @garden_static4 return');
   add('dstnat', 'ip6 daddr @garden6 return');
