@@ -293,6 +293,10 @@ test('SIGHUP with a bad portal.yaml keeps the running configuration', async (t) 
 
 test('metrics on a local port, and a status line on SIGUSR1', async (t) => {
   if (!needs(t, requirements)) return;
+  // Counters start with the process (item 7 restarted it): a reject and a login of our own.
+  assert.equal(jsonLogon(0, 'alice', 'metrics-wrong-pw').clientState, 0);
+  assert.equal(jsonLogon(0, 'alice', 'wonderland').clientState, 1);
+  assert.equal(lab().query('logout', '02:77:00:00:00:10').status, 0);
   const src = `
 import http from 'node:http';
 http.get('http://127.0.0.1:9120/metrics', (res) => { let b = ''; res.on('data', (c) => (b += c)); res.on('end', () => console.log(JSON.stringify({ type: res.headers['content-type'], body: b }))); });`;
@@ -306,7 +310,7 @@ http.get('http://127.0.0.1:9120/metrics', (res) => { let b = ''; res.on('data', 
   process.kill(lab().daemonPid ?? 0, 'SIGUSR1');
   assert.ok(await until(() => /moat portal\[\d+\]: \d+ online, \d+ logins accepted, \d+ rejected, \d+ RADIUS timeouts, dnsmasq up; [\d.]+u [\d.]+s [\d.]+MB rss/.test(lab().log()), 3000), lab().log().slice(-2000));
   // No password or secret in the daemon's log, after all those logins.
-  assert.doesNotMatch(lab().log(), /wonderland|not-her-password|quota-user|testing123456/);
+  assert.doesNotMatch(lab().log(), /wonderland|not-her-password|metrics-wrong-pw|quota-user|testing123456/);
 });
 
 test('4: Session-Timeout and Idle-Timeout end sessions with the matching cause; a quota cuts near its limit; 2 Mbit/s within 20%', async (t) => {
