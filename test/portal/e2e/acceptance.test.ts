@@ -367,3 +367,18 @@ test('6: a client copying the MAC or the IP of an authorised client gets nothing
   assert.ok(back, `the real client is online again: ${JSON.stringify(tcpToWan(0))}\n${lab().in(g, ['ip', 'neigh']).stdout}\n${lab().in(g, ['bridge', 'fdb', 'show', 'br', LAB.lan]).stdout}\n${lab().query('list').stdout}\n${nftState()}`);
   lab().query('logout', '02:77:00:00:00:10');
 });
+
+test('a trusted MAC is online without RADIUS', async (t) => {
+  if (!needs(t, requirements)) return;
+  lab().writeConfig({ method: 'pap', extra: 'mac-auth:\n  trusted: [02-77-00-00-00-11]\n' });
+  const reloads = (lab().log().match(/reloaded file=/g) ?? []).length;
+  process.kill(lab().daemonPid ?? 0, 'SIGHUP');
+  assert.ok(await until(() => (lab().log().match(/reloaded file=/g) ?? []).length > reloads, 5000));
+  const c1 = lab().lab.clients[1] ?? '';
+  lab().in(c1, ['ip', 'addr', 'flush', 'dev', 'eth0']);
+  lab().in(c1, ['ip', 'link', 'set', 'eth0', 'address', '02:77:00:00:00:11']);
+  const { ip } = await lab().dhcp(1);
+  assert.match(ip, /^10\.77\.0\./);
+  assert.ok(await until(() => tcpToWan(1, 500).ok, 15_000), `trusted MAC not let through:\n${lab().query('list').stdout}`);
+  assert.match(lab().query('list').stdout, /^02:77:00:00:00:11 \S+ pass \S+ trusted 02-77-00-00-00-11 /m);
+});
