@@ -66,6 +66,31 @@ export class ClientLookup {
     return list.filter((n) => n.ifname === this.ifname);
   }
 
+  /**
+   * The global IPv6 addresses this MAC uses on the interface, from the
+   * kernel's neighbour table (`ip -6 -j neigh`): link-local ones are not
+   * forwarded anyway. Linux only; elsewhere none.
+   */
+  async ipv6Of(mac: string): Promise<string[]> {
+    if (process.platform !== 'linux') return [];
+    const text = await run('ip', ['-6', '-j', 'neigh', 'show', 'dev', this.ifname]);
+    let list: unknown;
+    try {
+      list = JSON.parse(text === '' ? '[]' : text);
+    } catch {
+      return [];
+    }
+    if (!Array.isArray(list)) return [];
+    const out: string[] = [];
+    for (const n of list as { dst?: unknown; lladdr?: unknown; state?: unknown }[]) {
+      const states = Array.isArray(n.state) ? n.state.map(String) : [];
+      if (typeof n.dst !== 'string' || String(n.lladdr).toLowerCase() !== mac) continue;
+      if (/^fe[89ab]/i.test(n.dst) || states.includes('FAILED') || states.includes('INCOMPLETE')) continue;
+      if (out.length < 16) out.push(n.dst.toLowerCase());
+    }
+    return out;
+  }
+
   async lookup(ip: string): Promise<ClientKey | undefined> {
     const plain = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
     if (!isIPv4(plain)) return undefined;

@@ -91,7 +91,8 @@ function makeFirewall(s: PortalSettings, logger: Logger): Firewall & { teardown(
     deauthorize: (k) => fw.deauthorize(k),
     setLimits: (k, l) => fw.setLimits(k, l),
     counters: () => fw.counters(),
-    authorized: async () => (await fw.authorized()).flatMap((a) => (a.ipv4 === undefined ? [] : [{ ifname: a.ifname, mac: a.mac, ipv4: a.ipv4 }])),
+    authorized: async () =>
+      (await fw.authorized()).flatMap((a) => (a.ipv4 === undefined ? [] : [{ ifname: a.ifname, mac: a.mac, ipv4: a.ipv4, ...(a.ipv6.length === 0 ? {} : { ipv6: a.ipv6 }) }])),
     close: () => fw.close(),
     teardown: () => fw.teardown(),
     gardenAdd: (a) => fw.gardenAdd(a),
@@ -159,7 +160,17 @@ export async function startPortal(initial: PortalSettings, io: Io, options: Daem
     idleTimeout: s.config.session['idle-timeout'],
     interimInterval: s.config.session['interim-interval'],
   });
-  const gateway = new Gateway({ radius: radiusProxy, firewall, store, logger, metrics, defaults: defaultsOf(settings), calledStationId: c0['nas-id'] });
+  const lookup = new ClientLookup(c0.interface, join(stateDir, 'dnsmasq.leases'));
+  const gateway = new Gateway({
+    radius: radiusProxy,
+    firewall,
+    store,
+    logger,
+    metrics,
+    defaults: defaultsOf(settings),
+    calledStationId: c0['nas-id'],
+    ...(settings.gateway6 === undefined ? {} : { ipv6Of: (mac: string) => lookup.ipv6Of(mac) }),
+  });
   const reconciled = await gateway.restore();
   logger.info('sessions restored', { journal: restored, ...reconciled });
   // RFC 2866 §5.1 Accounting-On says the NAS starts afresh; servers then close
@@ -167,8 +178,6 @@ export async function startPortal(initial: PortalSettings, io: Io, options: Daem
   if (restored === 0) void radius.accounting({ statusType: 'on' }).catch((e: unknown) => { logger.warning('Accounting-On failed', { error: errorMessage(e) }); });
 
   const cleanups: (() => Promise<void>)[] = [];
-  const files = dnsmasqFiles(settings);
-  const lookup = new ClientLookup(c0.interface, files.leaseFile);
   let dnsmasq: DnsmasqSupervisor[] = [];
   let dnsmasqText = '';
   const startDnsmasq = async (s: PortalSettings): Promise<void> => {

@@ -17,6 +17,8 @@ export interface GatewayOptions {
   /** Called-Station-Id: CoovaChilli sends the LAN interface's MAC; we send the NAS-Identifier's name. */
   calledStationId: string;
   now?: () => number;
+  /** The client's global IPv6 addresses, authorised with its IPv4 address (when the gateway has IPv6). */
+  ipv6Of?: (mac: string) => Promise<string[]>;
 }
 
 export type LoginResult = { ok: true; session: Session } | { ok: false; reason: 'rejected' | 'timeout' | 'error'; replyMessage?: string };
@@ -97,8 +99,10 @@ export class Gateway {
     return this.open(client, userName, kind, {}, newSessionId(this.now()));
   }
 
-  private async open(client: ClientKey, userName: string, kind: SessionKind, policy: SessionPolicy, id: string): Promise<Session> {
+  private async open(key: ClientKey, userName: string, kind: SessionKind, policy: SessionPolicy, id: string): Promise<Session> {
     const now = this.now();
+    const ipv6 = this.o.ipv6Of === undefined ? [] : await this.o.ipv6Of(key.mac).catch(() => []);
+    const client: ClientKey = ipv6.length === 0 ? key : { ...key, ipv6 };
     // The kernel first: the login is done when traffic flows.
     await this.o.firewall.authorize(client, limitsOf(policy));
     const session: Session = { ...newSession({ client, userName, kind, policy, now }), id };

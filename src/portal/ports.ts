@@ -38,6 +38,8 @@ export interface ClientKey {
   /** Lower case, colon separated. */
   mac: string;
   ipv4: string;
+  /** The client's global IPv6 addresses the gateway knew at login; they share the session. */
+  ipv6?: string[];
 }
 
 export interface ClientLimits {

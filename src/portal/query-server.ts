@@ -161,6 +161,7 @@ function showLines(s: Session, g: Gateway): string {
   const kv: [string, string | number | bigint | undefined][] = [
     ['mac', s.client.mac],
     ['ip', s.client.ipv4],
+    ['ipv6', s.client.ipv6?.join(',')],
     ['interface', s.client.ifname],
     ['session-id', s.id],
     ['user', s.userName],

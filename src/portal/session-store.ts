@@ -153,7 +153,12 @@ function decode(j: unknown): Session[] {
     if (typeof r.id !== 'string' || typeof c.mac !== 'string' || typeof c.ipv4 !== 'string' || typeof c.ifname !== 'string') throw new Error('a session lacks id or client');
     return {
       id: r.id,
-      client: { ifname: c.ifname, mac: c.mac, ipv4: c.ipv4 },
+      client: {
+        ifname: c.ifname,
+        mac: c.mac,
+        ipv4: c.ipv4,
+        ...(Array.isArray(c.ipv6) && c.ipv6.length > 0 ? { ipv6: c.ipv6.map(String) } : {}),
+      },
       userName: String(r.userName),
       kind: (['radius', 'mac', 'trusted', 'admin'].includes(String(r.kind)) ? r.kind : 'radius') as Session['kind'],
       startedAt: Number(r.startedAt),

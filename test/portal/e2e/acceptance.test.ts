@@ -2,6 +2,8 @@
 // client and Debian's chromium, `moat portal run` in the gateway namespace
 // with dnsmasq and nftables, freeradius and servers in the wan namespace.
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { freeradiusRequirements } from '../../helpers/freeradius.js';
 import { DNS_QUERY, LAB, TCP_DOWNLOAD, TCP_SINK_SERVER, TCP_SOURCE_SERVER, UDP_ECHO_SERVER, TCP_CONNECT, UDP_PING, nodeIn, serveIn } from '../../helpers/portal-netns.js';
@@ -277,7 +279,6 @@ test('9: a MAC-authenticated client is online without seeing the page', async (t
 
 test('SIGHUP with a bad portal.yaml keeps the running configuration', async (t) => {
   if (!needs(t, requirements)) return;
-  const { readFileSync, writeFileSync } = await import('node:fs');
   const good = readFileSync(lab().configFile, 'utf8');
   writeFileSync(lab().configFile, good.replace('address: 10.77.0.1/24', 'address: 10.77.0.1/99'));
   const failed = (lab().log().match(/reload failed/g) ?? []).length;
@@ -366,6 +367,27 @@ test('6: a client copying the MAC or the IP of an authorised client gets nothing
   const g = lab().lab.gw;
   assert.ok(back, `the real client is online again: ${JSON.stringify(tcpToWan(0))}\n${lab().in(g, ['ip', 'neigh']).stdout}\n${lab().in(g, ['bridge', 'fdb', 'show', 'br', LAB.lan]).stdout}\n${lab().query('list').stdout}\n${nftState()}`);
   lab().query('logout', '02:77:00:00:00:10');
+});
+
+test("6: IPv6 (radvd on the gateway): nothing before login; after it the session's IPv6 address is let through", async (t) => {
+  if (!needs(t, { ...requirements, 'radvd (apt-get install radvd)': haveCommand('radvd') })) return;
+  const conf = join(lab().dir, 'radvd.conf');
+  writeFileSync(conf, `interface ${LAB.lan} {\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n  MaxRtrAdvInterval 4;\n  prefix fd00:77::/64 {\n    AdvOnLink on;\n    AdvAutonomous on;\n  };\n};\n`);
+  lab().spawnIn(lab().lab.gw, ['radvd', '-n', '-C', conf, '-p', join(lab().dir, 'radvd.pid'), '-m', 'stderr']);
+  const c0 = lab().lab.clients[0] ?? '';
+  lab().query('logout', '02:77:00:00:00:10');
+  const v6 = (): string => /inet6 (fd00:77:\S+)\/64 scope global/.exec(lab().in(c0, ['ip', '-6', 'addr', 'show', 'dev', 'eth0']).stdout)?.[1] ?? '';
+  assert.ok(await until(() => v6() !== '', 15_000), 'no SLAAC address from radvd');
+  const tcp6 = (limit = 1500): { ok: boolean } => nodeIn(c0, TCP_CONNECT, [LAB.wanV6, String(WAN_TCP), String(limit)]);
+  assert.equal(tcp6().ok, false, 'IPv6 to the wan before login');
+  // The gateway learns the address when the client talks to it (ICMPv6 to the gateway is allowed before login).
+  lab().in(c0, ['ping', '-6', '-c', '1', '-W', '1', LAB.gwV6]);
+  const login = jsonLogon(0, 'alice', 'wonderland');
+  assert.equal(login.clientState, 1);
+  assert.match(lab().query('show', '02:77:00:00:00:10').stdout, new RegExp(`^ipv6=${v6()}$`, 'm'));
+  assert.ok(await until(() => tcp6(500).ok, 5000), `IPv6 after login:\n${nftState()}`);
+  assert.equal(lab().query('logout', '02:77:00:00:00:10').status, 0);
+  assert.equal(tcp6().ok, false, 'IPv6 after logout');
 });
 
 test('a trusted MAC is online without RADIUS', async (t) => {

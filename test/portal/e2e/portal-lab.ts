@@ -105,6 +105,8 @@ export interface E2eLab {
   /** dhclient in client i: its address and the lease file's text. */
   dhcp(i: number): Promise<{ ip: string; lease: string }>;
   browser(i: number, spec: { url: string; user?: string; password?: string }): Promise<Record<string, unknown>>;
+  /** A program in a namespace, in the background, stopped with the lab. */
+  spawnIn(ns: string, argv: string[]): ChildProcess;
   /** A node program in a client namespace, in the background. */
   background(i: number, source: string, args: string[]): ChildProcess;
   in(ns: string, argv: string[], timeoutMs?: number): Run;
@@ -125,6 +127,7 @@ export async function makeE2eLab(o: LabOptions): Promise<E2eLab> {
       `nas-id: ${o.nasId ?? 'e2e-gw-1'}
 interface: ${LAB.lan}
 address: ${LAB.gwV4}/${String(LAB.prefixV4)}
+address6: ${LAB.gwV6}/64
 wan: ${LAB.wanIf}
 dhcp:
   range: [10.77.0.50, 10.77.0.99]
@@ -273,6 +276,11 @@ ${c.extra ?? o.extra ?? ''}`,
       const res = await runAsync(lab.inNs(lab.clients[i] ?? '', [process.execPath, DRIVER, JSON.stringify(spec)]), 60_000);
       if (res.status !== 0) throw new Error(`browser driver failed: ${res.stderr}`);
       return JSON.parse(res.stdout) as Record<string, unknown>;
+    },
+    spawnIn(ns, argv) {
+      const c = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(c);
+      return c;
     },
     background(i, source, args) {
       const c = spawn('ip', ['netns', 'exec', lab.clients[i] ?? '', process.execPath, '--input-type=module', '-e', source, '--', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
