@@ -37,6 +37,12 @@ export const TOOLS: ToolTable = [
     load: async () => (await import('../src/net/index.js')).main,
   },
   {
+    name: 'portal',
+    summary: 'a captive portal with RADIUS on nftables and PF',
+    manPage: 'moat-portal(8)',
+    load: async () => (await import('../src/portal/index.js')).main,
+  },
+  {
     name: 'root',
     summary: 'minimal roots from ELF library closures; a safe ldd',
     manPage: 'moat-root(8)',

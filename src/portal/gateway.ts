@@ -1,0 +1,269 @@
+// The gateway's session logic: login and logout, the accounting loop, RFC 5176
+// requests and the reconciliation after a restart. It drives the RADIUS
+// client and the firewall through the interfaces in ports.ts.
+import { MoatError, errorMessage, type Logger } from '../core/index.js';
+import type { PortalMetrics } from './metrics.js';
+import { ERROR_CAUSE, TERMINATE_CAUSE, type ClientKey, type Credentials, type DynamicAnswer, type DynamicRequest, type Firewall, type Radius, type SessionPolicy } from './ports.js';
+import { endCause, interimDue, kernelQuota, newSession, newSessionId, observe, sessionTime, type Defaults, type Session, type SessionKind } from './session.js';
+import type { SessionStore } from './session-store.js';
+
+export interface GatewayOptions {
+  radius: Radius;
+  firewall: Firewall;
+  store: SessionStore;
+  logger: Logger;
+  metrics: PortalMetrics;
+  defaults: Defaults;
+  /** Called-Station-Id: CoovaChilli sends the LAN interface's MAC; we send the NAS-Identifier's name. */
+  calledStationId: string;
+  now?: () => number;
+  /** The client's global IPv6 addresses, authorised with its IPv4 address (when the gateway has IPv6). */
+  ipv6Of?: (mac: string) => Promise<string[]>;
+}
+
+export type LoginResult = { ok: true; session: Session } | { ok: false; reason: 'rejected' | 'timeout' | 'error'; replyMessage?: string };
+
+/** RFC 3580 §3.21: Calling-Station-Id is the MAC in IEEE 802 form, upper-case, hyphens. */
+export function stationId(mac: string): string {
+  return mac.toUpperCase().replace(/:/g, '-');
+}
+
+export class Gateway {
+  private readonly o: GatewayOptions;
+  private readonly now: () => number;
+  /** Clients with a login under way: a second one for the same MAC waits its turn. */
+  private readonly busy = new Set<string>();
+  defaults: Defaults;
+
+  constructor(options: GatewayOptions) {
+    this.o = options;
+    this.now = options.now ?? Date.now;
+    this.defaults = options.defaults;
+  }
+
+  get store(): SessionStore {
+    return this.o.store;
+  }
+
+  /** Ask RADIUS; on Accept put the client in the firewall and start accounting. */
+  async login(client: ClientKey, credentials: Credentials, kind: SessionKind = 'radius'): Promise<LoginResult> {
+    if (this.busy.has(client.mac)) return { ok: false, reason: 'error', replyMessage: 'a login for this device is under way' };
+    this.busy.add(client.mac);
+    try {
+      const existing = this.o.store.byMacAddress(client.mac);
+      if (existing !== undefined) {
+        const same = existing.client.ipv4 === client.ipv4 && existing.client.ifname === client.ifname;
+        if (same && existing.userName === credentials.userName) return { ok: true, session: existing };
+        // Another user on this device, or the device with a new address: the old session ends first.
+        await this.logout(existing, same ? TERMINATE_CAUSE.userRequest : TERMINATE_CAUSE.lostCarrier);
+      }
+      const acctSessionId = newSessionId(this.now());
+      const started = performance.now();
+      let result;
+      try {
+        result = await this.o.radius.authenticate({
+          credentials,
+          callingStationId: stationId(client.mac),
+          calledStationId: this.o.calledStationId,
+          framedIpAddress: client.ipv4,
+          acctSessionId,
+        });
+      } catch (e) {
+        const timeout = isRadiusTimeout(e);
+        if (timeout) this.o.metrics.radiusTimeouts++;
+        else this.o.metrics.radiusErrors++;
+        this.o.logger.warning('RADIUS authentication failed', { mac: client.mac, user: credentials.userName, error: errorMessage(e) });
+        return { ok: false, reason: timeout ? 'timeout' : 'error' };
+      }
+      this.o.metrics.observeRtt('auth', performance.now() - started);
+      if (!result.accepted) {
+        this.o.metrics.loginsRejected++;
+        this.o.logger.notice('login rejected', { mac: client.mac, ip: client.ipv4, user: credentials.userName, method: credentials.kind });
+        return result.replyMessage === undefined ? { ok: false, reason: 'rejected' } : { ok: false, reason: 'rejected', replyMessage: result.replyMessage };
+      }
+      const session = await this.open(client, credentials.userName, kind, result.policy, acctSessionId);
+      this.o.metrics.loginsAccepted++;
+      return { ok: true, session };
+    } finally {
+      this.busy.delete(client.mac);
+    }
+  }
+
+  /** Online without RADIUS authentication: trusted MACs and `query authorize`. */
+  async authorizeLocal(client: ClientKey, userName: string, kind: 'trusted' | 'admin'): Promise<Session> {
+    const existing = this.o.store.byMacAddress(client.mac);
+    if (existing !== undefined) {
+      if (existing.client.ipv4 === client.ipv4) return existing;
+      await this.logout(existing, TERMINATE_CAUSE.lostCarrier);
+    }
+    return this.open(client, userName, kind, {}, newSessionId(this.now()));
+  }
+
+  private async open(key: ClientKey, userName: string, kind: SessionKind, policy: SessionPolicy, id: string): Promise<Session> {
+    const now = this.now();
+    const ipv6 = this.o.ipv6Of === undefined ? [] : await this.o.ipv6Of(key.mac).catch(() => []);
+    const client: ClientKey = ipv6.length === 0 ? key : { ...key, ipv6 };
+    // The kernel first: the login is done when traffic flows.
+    await this.o.firewall.authorize(client, limitsOf(policy));
+    const session: Session = { ...newSession({ client, userName, kind, policy, now }), id };
+    const kernel = (await this.o.firewall.counters()).get(client.mac);
+    if (kernel !== undefined) session.lastKernel = kernel;
+    // Marked before it is sent and written before the Start goes out: after a
+    // crash a restart never sends a second Start for this session.
+    session.startSent = true;
+    this.o.store.put(session);
+    await this.o.store.save();
+    this.o.logger.info('session started', { id, mac: client.mac, ip: client.ipv4, user: userName, kind });
+    void this.account(session, 'start');
+    return session;
+  }
+
+  /** End a session: out of the firewall (connections flushed), Accounting-Stop, forgotten. */
+  async logout(session: Session, cause: number): Promise<void> {
+    if (this.o.store.byMacAddress(session.client.mac) !== session) return;
+    this.o.store.remove(session);
+    try {
+      const kernel = (await this.o.firewall.counters()).get(session.client.mac);
+      if (kernel !== undefined) observe(session, kernel, this.now());
+    } catch (e) {
+      this.o.logger.warning('cannot read counters', { error: errorMessage(e) });
+    }
+    try {
+      await this.o.firewall.deauthorize(session.client);
+    } catch (e) {
+      this.o.logger.error('cannot remove client from the firewall', { mac: session.client.mac, error: errorMessage(e) });
+    }
+    await this.o.store.save();
+    this.o.metrics.ended(cause);
+    this.o.logger.info('session ended', { id: session.id, mac: session.client.mac, user: session.userName, cause, seconds: sessionTime(session, this.now()) });
+    await this.account(session, 'stop', cause);
+  }
+
+  /** One pass of the accounting loop: counters, limits, interim updates. */
+  async tick(): Promise<void> {
+    const sessions = this.o.store.all();
+    if (sessions.length === 0) return;
+    const counters = await this.o.firewall.counters();
+    const now = this.now();
+    const ending: [Session, number][] = [];
+    const interims: Session[] = [];
+    for (const s of sessions) {
+      const k = counters.get(s.client.mac);
+      if (k !== undefined) observe(s, k, now);
+      const cause = endCause(s, now, this.defaults);
+      if (cause !== undefined) ending.push([s, cause]);
+      else if (interimDue(s, now, this.defaults)) {
+        s.lastInterim = now;
+        interims.push(s);
+      }
+    }
+    // Written when accounting reports something: a journal that lags the
+    // kernel loses nothing, as the next reading after a restart carries every
+    // byte since the totals and kernel readings it holds (saved together).
+    if (interims.length > 0) await this.o.store.save();
+    for (const [s, cause] of ending) await this.logout(s, cause);
+    await Promise.all(interims.map((s) => this.account(s, 'interim')));
+  }
+
+  /** RFC 5176: find the session the request names; Disconnect ends it, CoA changes it. */
+  async dynamic(req: DynamicRequest): Promise<DynamicAnswer> {
+    this.o.metrics.coaRequests++;
+    const s = this.find(req);
+    if (s === undefined) return { ack: false, errorCause: ERROR_CAUSE.sessionContextNotFound };
+    if (req.kind === 'disconnect') {
+      await this.logout(s, TERMINATE_CAUSE.adminReset);
+      return { ack: true };
+    }
+    s.policy = { ...s.policy, ...req.policy };
+    try {
+      await this.o.firewall.setLimits(s.client, limitsOf(s.policy));
+    } catch (e) {
+      this.o.logger.error('CoA: cannot change limits', { id: s.id, error: errorMessage(e) });
+      return { ack: false, errorCause: ERROR_CAUSE.resourcesUnavailable };
+    }
+    await this.o.store.save();
+    this.o.logger.info('CoA applied', { id: s.id, mac: s.client.mac });
+    return { ack: true };
+  }
+
+  private find(req: DynamicRequest): Session | undefined {
+    const all = this.o.store.all();
+    const matches = all.filter(
+      (s) =>
+        (req.acctSessionId === undefined || s.id === req.acctSessionId) &&
+        (req.userName === undefined || s.userName === req.userName) &&
+        (req.callingStationId === undefined || stationId(s.client.mac) === req.callingStationId.toUpperCase().replace(/:/g, '-')) &&
+        (req.framedIpAddress === undefined || s.client.ipv4 === req.framedIpAddress),
+    );
+    const named = req.acctSessionId !== undefined || req.userName !== undefined || req.callingStationId !== undefined || req.framedIpAddress !== undefined;
+    return named && matches.length === 1 ? matches[0] : undefined;
+  }
+
+  /**
+   * After a start: the journal and the kernel agree on who is online. A
+   * session the kernel lost (firewall reload, reboot) is put back; an element
+   * without a session (a crash between the two writes) is removed.
+   */
+  async restore(): Promise<{ kept: number; readded: number; dropped: number }> {
+    const inKernel = await this.o.firewall.authorized();
+    const seen = new Set(inKernel.map((c) => `${c.ifname}|${c.mac}|${c.ipv4}`));
+    let readded = 0;
+    let dropped = 0;
+    for (const s of this.o.store.all()) {
+      if (!seen.has(`${s.client.ifname}|${s.client.mac}|${s.client.ipv4}`)) {
+        await this.o.firewall.authorize(s.client, limitsOf(s.policy));
+        readded++;
+      }
+    }
+    for (const c of inKernel) {
+      const s = this.o.store.byMacAddress(c.mac);
+      if (s?.client.ipv4 !== c.ipv4 || s.client.ifname !== c.ifname) {
+        await this.o.firewall.deauthorize(c);
+        dropped++;
+      }
+    }
+    return { kept: this.o.store.size - readded, readded, dropped };
+  }
+
+  private async account(s: Session, statusType: 'start' | 'interim' | 'stop', terminateCause?: number): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.o.radius.accounting({
+        statusType,
+        acctSessionId: s.id,
+        userName: s.userName,
+        callingStationId: stationId(s.client.mac),
+        framedIpAddress: s.client.ipv4,
+        sessionTime: sessionTime(s, this.now()),
+        inputOctets: s.totals.bytesUp,
+        outputOctets: s.totals.bytesDown,
+        inputPackets: s.totals.packetsUp,
+        outputPackets: s.totals.packetsDown,
+        ...(terminateCause === undefined ? {} : { terminateCause }),
+        ...(s.policy.class === undefined ? {} : { class: s.policy.class }),
+      });
+      this.o.metrics.acctRequests++;
+      this.o.metrics.observeRtt('acct', performance.now() - started);
+    } catch (e) {
+      if (isRadiusTimeout(e)) this.o.metrics.radiusTimeouts++;
+      else this.o.metrics.radiusErrors++;
+      this.o.logger.warning(`Accounting-${statusType} failed`, { id: s.id, error: errorMessage(e) });
+    }
+  }
+}
+
+function limitsOf(p: SessionPolicy): { bandwidthUp?: number; bandwidthDown?: number; quotaBytes?: bigint } {
+  const q = kernelQuota(p);
+  return {
+    ...(p.bandwidthUp === undefined ? {} : { bandwidthUp: p.bandwidthUp }),
+    ...(p.bandwidthDown === undefined ? {} : { bandwidthDown: p.bandwidthDown }),
+    ...(q === undefined ? {} : { quotaBytes: q }),
+  };
+}
+
+/** R's client rejects with this code when no server answered (src/portal/radius/errors.ts). */
+function isRadiusTimeout(e: unknown): boolean {
+  if (!(e instanceof MoatError)) return false;
+  const code: string = e.code;
+  return code === 'MOAT_PORTAL_RADIUS_TIMEOUT';
+}

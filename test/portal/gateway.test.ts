@@ -1,0 +1,156 @@
+// The session logic with an in-memory firewall and a recording RADIUS peer;
+// the end-to-end tests (test/portal/e2e) run the same logic against nft and freeradius.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Logger } from '../../src/core/index.js';
+import { Gateway } from '../../src/portal/gateway.js';
+import { PortalMetrics } from '../../src/portal/metrics.js';
+import type { AuthRequest, AuthResult, ClientKey } from '../../src/portal/ports.js';
+import { MemoryFirewall, RecordingRadius } from './memory-peers.js';
+import { SessionStore } from '../../src/portal/session-store.js';
+
+const alice: ClientKey = { ifname: 'veth0', mac: '02:00:00:00:00:01', ipv4: '10.1.0.10' };
+
+function setup(dir: string, fw: MemoryFirewall, radius: RecordingRadius, clock: { t: number }) {
+  const store = new SessionStore(dir);
+  const gw = new Gateway({
+    radius,
+    firewall: fw,
+    store,
+    logger: new Logger({ appName: 'test' }),
+    metrics: new PortalMetrics(),
+    defaults: { sessionTimeout: 0, idleTimeout: 0, interimInterval: 60 },
+    calledStationId: 'gw1',
+    now: () => clock.t,
+  });
+  return { store, gw };
+}
+
+const accept = (policy: AuthResult['policy'] = {}) => (r: AuthRequest): AuthResult =>
+  r.credentials.kind === 'pap' && r.credentials.password === 'right' ? { accepted: true, policy } : { accepted: false, policy: {}, replyMessage: 'no' };
+
+test('login, interim, restart after a crash, logout: one Start, same id, counters only grow', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moat-portal-gw-'));
+  t.after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const fw = new MemoryFirewall();
+  const radius = new RecordingRadius(accept());
+  const clock = { t: 1_700_000_000_000 };
+  const a = setup(dir, fw, radius, clock);
+
+  const bad = await a.gw.login(alice, { kind: 'pap', userName: 'alice', password: 'wrong' });
+  assert.equal(bad.ok, false);
+  assert.equal(fw.clients.size, 0);
+
+  const r = await a.gw.login(alice, { kind: 'pap', userName: 'alice', password: 'right' });
+  assert.ok(r.ok);
+  assert.equal(radius.auth[1]?.callingStationId, '02-00-00-00-00-01');
+  assert.ok(fw.clients.has(alice.mac));
+  await new Promise((res) => setImmediate(res));
+  assert.deepEqual(radius.acct.map((x) => x.statusType), ['start']);
+  const id = r.session.id;
+  assert.equal(radius.acct[0]?.acctSessionId, id);
+  // The journal has the session, and no secret or password.
+  const journal = readFileSync(join(dir, 'sessions.json'), 'utf8');
+  assert.match(journal, new RegExp(id));
+  assert.doesNotMatch(journal, /right/);
+
+  fw.traffic(alice.mac, 1000n, 5000n);
+  clock.t += 61_000;
+  await a.gw.tick();
+  const interim = radius.acct.at(-1);
+  assert.equal(interim?.statusType, 'interim');
+  assert.equal(interim.inputOctets, 1000n);
+  assert.equal(interim.outputOctets, 5000n);
+  assert.equal(interim.sessionTime, 61);
+
+  // "kill -9": a new store and gateway read the journal; the kernel kept the element.
+  fw.traffic(alice.mac, 10n, 20n);
+  await a.gw.tick();
+  const b = setup(dir, fw, radius, clock);
+  assert.equal(await b.store.load(), 1);
+  assert.deepEqual(await b.gw.restore(), { kept: 1, readded: 0, dropped: 0 });
+  // A firewall reload re-creates the element with zeroed counters: totals still grow.
+  const before = radius.acct.length;
+  clock.t += 1000;
+  await b.gw.tick();
+  assert.equal(radius.acct.length, before);
+  await fw.authorize(alice, {});
+  fw.traffic(alice.mac, 7n, 7n);
+  clock.t += 61_000;
+  await b.gw.tick();
+  const after = radius.acct.slice(before);
+  assert.deepEqual(after.map((x) => x.statusType), ['interim']);
+  const next = after[0];
+  assert.ok(next);
+  assert.equal(next.acctSessionId, id);
+  assert.equal(next.inputOctets, 1000n + 10n + 7n);
+  assert.equal(next.outputOctets, 5000n + 20n + 7n);
+
+  const s = b.store.byMacAddress(alice.mac);
+  assert.ok(s);
+  await b.gw.logout(s, 1);
+  assert.equal(fw.clients.size, 0);
+  const stop = radius.acct.at(-1);
+  assert.equal(stop?.statusType, 'stop');
+  assert.equal(stop.terminateCause, 1);
+  assert.equal(radius.acct.filter((x) => x.statusType === 'start').length, 1);
+  const c = setup(dir, fw, radius, clock);
+  assert.equal(await c.store.load(), 0);
+});
+
+test('session timeout, idle timeout and quotas end sessions with the matching cause', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moat-portal-gw-'));
+  t.after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const fw = new MemoryFirewall();
+  const clock = { t: 1_700_000_000_000 };
+  const cases: [AuthResult['policy'], (mac: string) => void, number][] = [
+    [{ sessionTimeout: 30 }, () => undefined, 5],
+    [{ idleTimeout: 20 }, () => undefined, 4],
+    [{ maxTotalOctets: 1000n }, (mac) => {
+      fw.traffic(mac, 600n, 600n);
+    }, 10],
+    [{ terminateTime: new Date(clock.t + 10_000) }, () => undefined, 5],
+  ];
+  for (const [policy, act, cause] of cases) {
+    const radius = new RecordingRadius(accept(policy));
+    const { gw } = setup(dir, fw, radius, clock);
+    const r = await gw.login(alice, { kind: 'pap', userName: 'alice', password: 'right' });
+    assert.ok(r.ok);
+    act(alice.mac);
+    clock.t += 10_000;
+    await gw.tick();
+    if (policy.terminateTime === undefined && policy.maxTotalOctets === undefined) {
+      assert.ok(fw.clients.has(alice.mac), `still online after 10 s with ${JSON.stringify(policy)}`);
+      clock.t += 25_000;
+      await gw.tick();
+    }
+    assert.equal(fw.clients.has(alice.mac), false, JSON.stringify(policy, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)));
+    assert.equal(radius.acct.at(-1)?.terminateCause, cause);
+  }
+});
+
+test('RFC 5176: disconnect by session id, CoA changes limits, unknown session is NAK 503', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moat-portal-gw-'));
+  t.after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const fw = new MemoryFirewall();
+  const radius = new RecordingRadius(accept({ bandwidthDown: 2_000_000 }));
+  const { gw } = setup(dir, fw, radius, { t: 1_700_000_000_000 });
+  const r = await gw.login(alice, { kind: 'pap', userName: 'alice', password: 'right' });
+  assert.ok(r.ok);
+  assert.equal(fw.clients.get(alice.mac)?.limits.bandwidthDown, 2_000_000);
+  assert.deepEqual(await gw.dynamic({ kind: 'coa', acctSessionId: 'nope', policy: {} }), { ack: false, errorCause: 503 });
+  assert.deepEqual(await gw.dynamic({ kind: 'coa', userName: 'alice', policy: { bandwidthDown: 1_000_000 } }), { ack: true });
+  assert.equal(fw.clients.get(alice.mac)?.limits.bandwidthDown, 1_000_000);
+  assert.deepEqual(await gw.dynamic({ kind: 'disconnect', acctSessionId: r.session.id, policy: {} }), { ack: true });
+  assert.equal(fw.clients.size, 0);
+  assert.equal(radius.acct.at(-1)?.terminateCause, 6);
+});
