@@ -4,7 +4,7 @@
 // shapes only.
 
 // The RADIUS request and policy shapes are the radius module's own.
-import type { AcctRequest, AuthRequest, SessionPolicy } from './radius/index.js';
+import type { AcctRequest, AuthRequest, DynamicRequest as RadiusDynamicRequest, SessionPolicy } from './radius/index.js';
 
 export type { AcctRequest, AcctStatus, AuthRequest, Credentials, SessionPolicy } from './radius/index.js';
 
@@ -20,17 +20,10 @@ export interface Radius {
   close(): Promise<void>;
 }
 
-/** RFC 5176 requests, as the listener hands them over. */
-export interface DynamicRequest {
-  kind: 'disconnect' | 'coa';
-  acctSessionId?: string;
-  userName?: string;
-  callingStationId?: string;
-  framedIpAddress?: string;
-  policy: SessionPolicy;
-}
+/** RFC 5176 requests, as much of the listener's as the gateway uses to find and change a session. */
+export type DynamicRequest = Pick<RadiusDynamicRequest, 'kind' | 'acctSessionId' | 'userName' | 'callingStationId' | 'framedIpAddress' | 'policy'>;
 
-export type DynamicAnswer = { ack: true } | { ack: false; errorCause: number };
+export type { DynamicAnswer } from './radius/index.js';
 
 /** One authorised client in the firewall. */
 export interface ClientKey {
