@@ -19,8 +19,7 @@ import { bytesRemaining, secondsRemaining, sessionTime, type Session } from './s
 import { TERMINATE_CAUSE } from './ports.js';
 import { Challenges, chapResponse, decodeUamPassword, pageChallenge, safeUserUrl, signedUrl, verifyUrl, type Signer, type UamParams } from './uam.js';
 import { randomBytes } from 'node:crypto';
-
-const MAX_BODY = 8192;
+import { BodyError, readForm, redirect, send } from './http-reply.js';
 
 export interface WebOptions {
   settings: PortalSettings;
@@ -420,37 +419,4 @@ function signerOf(s: PortalSettings): Signer {
   const secret = s.config.web['uam-secret'];
   // Without a uam-secret only the built-in page reads the signature: a per-start key will do.
   return { mode: s.config.web.md, secret: secret === undefined ? randomBytes(32) : Buffer.from(secret), lifetimeSeconds: s.config.web['md-lifetime'] };
-}
-
-function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...headers });
-  res.end(res.req.method === 'HEAD' ? undefined : body);
-}
-
-function redirect(res: ServerResponse, location: string): void {
-  // 302 as CoovaChilli does; the body helps clients that do not follow it.
-  const body = `<!DOCTYPE html><html><head><title>Redirect</title></head><body><a href="${location.replace(/[&<>"']/g, (c) => `&#${String(c.charCodeAt(0))};`)}">Continue</a></body></html>\n`;
-  send(res, 302, 'text/html; charset=utf-8', body, { Location: location });
-}
-
-class BodyError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') throw new BodyError(415, 'form data expected');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) throw new BodyError(413, 'request too large');
-    chunks.push(c);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }

@@ -16,19 +16,11 @@
 // object maps keyed like the sets (nft(8) "STATEFUL OBJECTS", "MAPS"), so one
 // client's rate can change (CoA) without touching any rule.
 import type { CheckedClient, ClientLimits } from './client-key.js';
+import type { PortalNetwork } from './types.js';
 
-export interface NftRulesetOptions {
+export interface NftRulesetOptions extends PortalNetwork {
   table: string;
-  lanInterface: string;
-  gatewayV4: string;
   prefixV4: number;
-  gatewayV6: string | undefined;
-  webPort: number;
-  httpsPort: number;
-  dnsPort: number;
-  preloginDnsPort: number;
-  gardenV4: readonly string[];
-  gardenV6: readonly string[];
   wanInterface: string | undefined;
   markBit: number;
 }

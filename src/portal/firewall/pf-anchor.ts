@@ -14,20 +14,13 @@
 // the session is bound to interface + IP (not MAC), and per-client rates and
 // quotas are not enforced by PF (the daemon enforces quotas from counters).
 
+import type { PortalNetwork } from './types.js';
+
 export type PfFlavour = 'openbsd' | 'freebsd';
 
-export interface PfAnchorOptions {
+export interface PfAnchorOptions extends PortalNetwork {
   flavour: PfFlavour;
   anchor: string;
-  lanInterface: string;
-  gatewayV4: string;
-  gatewayV6: string | undefined;
-  webPort: number;
-  httpsPort: number;
-  dnsPort: number;
-  preloginDnsPort: number;
-  gardenV4: readonly string[];
-  gardenV6: readonly string[];
   /** OpenBSD only: hand unauthorised HTTP to the portal with divert-to (the server sees the original destination) instead of rdr-to. */
   divert: boolean;
 }

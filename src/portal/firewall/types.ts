@@ -1,6 +1,19 @@
 // The firewall's public shapes, shared by the nftables and PF backends.
 import type { ClientLimits, FirewallClient } from './client-key.js';
 
+/** Where the portal sits and what it serves: what both backends' rulesets are rendered from. */
+export interface PortalNetwork {
+  lanInterface: string;
+  gatewayV4: string;
+  gatewayV6: string | undefined;
+  webPort: number;
+  httpsPort: number;
+  dnsPort: number;
+  preloginDnsPort: number;
+  gardenV4: readonly string[];
+  gardenV6: readonly string[];
+}
+
 export interface ClientCounters {
   ifname: string;
   /** From the client (RFC 2866 Acct-Input-Octets). */
