@@ -9,6 +9,7 @@ import { ipBatchArgv, pinLine, unpinLine } from './neighbours.js';
 import { FW_NFT, NftBatcher, firstLines } from './nft-batcher.js';
 import {
   CLIENT_SETS,
+  endedBit,
   renderAdd,
   renderApply,
   renderChainDeclarations,
@@ -31,6 +32,8 @@ export interface NftFirewallOptions extends NftRulesetOptions {
   /** ip(8) for pinning neighbour entries; undefined: do not pin. */
   ip: string | undefined;
   logger: FirewallLogger | undefined;
+  /** How long the conntrack entries of an ended session stay (marked ended) before they are deleted; default 10 s. */
+  conntrackGraceMs?: number;
 }
 
 export class NftFirewall implements Firewall {
@@ -51,7 +54,9 @@ export class NftFirewall implements Firewall {
   constructor(private readonly o: NftFirewallOptions) {
     this.t = `inet ${o.table}`;
     this.batcher = new NftBatcher(o.runner, o.nft);
-    this.flusher = new ConntrackFlusher(o.runner, o.conntrack);
+    this.flusher = new ConntrackFlusher(o.runner, o.conntrack, { auth: o.markBit, ended: endedBit(o.markBit) }, o.conntrackGraceMs, 4, (message) => {
+      o.logger?.warning('firewall: conntrack -D failed', { error: message });
+    });
     this.neigh = o.ip === undefined ? undefined : new NftBatcher(o.runner, o.ip, 512, ipBatchArgv(o.ip));
   }
 
@@ -127,10 +132,10 @@ export class NftFirewall implements Firewall {
     // An entry that is not there is fine: -force goes on, and the error is not ours to report.
     await this.neigh?.apply(addrs.map((a) => unpinLine(a, c.ifname)).join('\n')).catch(() => undefined);
     try {
-      await this.flusher.flush(addrs);
+      await this.flusher.end(addrs);
     } catch (e) {
-      // The client is already cut off; a failed flush only lets an idle entry age out.
-      this.o.logger?.warning('firewall: conntrack flush failed', { mac: c.mac, error: e instanceof Error ? e.message : String(e) });
+      // The client is already cut off; a failed update only means no resets: idle entries age out.
+      this.o.logger?.warning('firewall: conntrack update failed', { mac: c.mac, error: e instanceof Error ? e.message : String(e) });
     }
   }
 
@@ -212,6 +217,7 @@ export class NftFirewall implements Firewall {
 
   close(): Promise<void> {
     // The table stays: authorised clients keep flowing while moat restarts.
+    this.flusher.close();
     return Promise.resolve();
   }
 

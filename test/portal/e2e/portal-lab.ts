@@ -86,6 +86,10 @@ export interface LabOptions {
   /** Extra portal.yaml text (top-level sections other than the ones written here). */
   extra?: string;
   session?: string;
+  /** A throwaway CA and a certificate for the portal's name (openssl), so the HTTPS server runs. */
+  tls?: boolean;
+  /** log.syslog of portal.yaml (unix:///path reaches across namespaces). */
+  syslog?: string;
 }
 
 export interface E2eLab {
@@ -93,9 +97,11 @@ export interface E2eLab {
   readonly radius: Freeradius;
   readonly dir: string;
   readonly configFile: string;
+  /** The CA that signed the portal's certificate (with `tls`). */
+  readonly caFile: string | undefined;
   /** The daemon's stderr so far. */
   log(): string;
-  startDaemon(): Promise<void>;
+  startDaemon(extraArgs?: readonly string[]): Promise<void>;
   /** SIGKILL: no cleanup at all, as after a crash. */
   killDaemon(): Promise<void>;
   stopDaemon(): Promise<void>;
@@ -114,8 +120,15 @@ export interface E2eLab {
 }
 
 export async function makeE2eLab(o: LabOptions): Promise<E2eLab> {
-  const lab = makePortalLab(o.clients);
   const dir = mkdtempSync(join(tmpdir(), `moat-portal-e2e-${String(process.pid)}-`));
+  let tls: { ca: string; cert: string; key: string } | undefined;
+  try {
+    tls = o.tls === true ? makeCertificate(dir, 'portal.lab', LAB.gwV4) : undefined;
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const lab = makePortalLab(o.clients);
   const children: ChildProcess[] = [];
   let radius: Freeradius | undefined;
   let daemon: ChildProcess | undefined;
@@ -148,7 +161,7 @@ radius:
 web:
   hostname: portal.lab
   login-rate: 20
-session:
+${tls === undefined ? '' : `  cert: ${tls.cert}\n  key: ${tls.key}\n`}session:
   state-dir: ${join(dir, 'state')}
   check-interval: 1
 ${o.session ?? ''}firewall:
@@ -156,7 +169,7 @@ ${o.session ?? ''}firewall:
 query:
   socket: ${join(dir, 'query.sock')}
 metrics: 127.0.0.1:9120
-${c.extra ?? o.extra ?? ''}`,
+${o.syslog === undefined ? '' : `log:\n  syslog: ${o.syslog}\n`}${c.extra ?? o.extra ?? ''}`,
     );
   };
   const destroy = async (): Promise<void> => {
@@ -218,13 +231,14 @@ ${c.extra ?? o.extra ?? ''}`,
     radius: r,
     dir,
     configFile,
+    caFile: tls?.ca,
     log: () => log,
     get daemonPid() {
       return daemon?.pid;
     },
     writeConfig,
-    async startDaemon() {
-      const child = spawn('ip', ['netns', 'exec', lab.gw, process.execPath, MOAT, 'portal', 'run', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    async startDaemon(extraArgs = []) {
+      const child = spawn('ip', ['netns', 'exec', lab.gw, process.execPath, MOAT, 'portal', 'run', '-f', configFile, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
       daemon = child;
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -291,6 +305,20 @@ ${c.extra ?? o.extra ?? ''}`,
     destroy,
   };
   return self;
+}
+
+/**
+ * A throwaway CA (EC P-256, two days) and a server certificate for `name` and
+ * `ip` signed by it, made with openssl(1) in `dir`.
+ */
+export function makeCertificate(dir: string, name: string, ip: string): { ca: string; cert: string; key: string } {
+  const f = (n: string): string => join(dir, n);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  mustRun(['openssl', 'req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=moat test CA']);
+  mustRun(['openssl', 'req', ...ec, '-keyout', f('portal.key'), '-out', f('portal.csr'), '-subj', `/CN=${name}`]);
+  writeFileSync(f('portal.ext'), `subjectAltName=DNS:${name},IP:${ip}\nextendedKeyUsage=serverAuth\n`);
+  mustRun(['openssl', 'x509', '-req', '-in', f('portal.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('portal.ext'), '-out', f('portal.pem')]);
+  return { ca: f('ca.pem'), cert: f('portal.pem'), key: f('portal.key') };
 }
 
 /**
