@@ -139,6 +139,36 @@ export class Gateway {
     await this.account(session, 'stop', cause);
   }
 
+  /**
+   * Addresses clients started using after login (IPv6 privacy and SLAAC
+   * addresses, seen in the neighbour table with the client's MAC on its
+   * interface) join their sessions: same counters' owner, same limits, and
+   * they leave with the session. `seen`: MAC → global IPv6 addresses.
+   */
+  async adoptAddresses(ifname: string, seen: ReadonlyMap<string, readonly string[]>): Promise<number> {
+    let added = 0;
+    for (const s of this.o.store.all()) {
+      if (s.client.ifname !== ifname) continue;
+      const have = new Set(s.client.ipv6 ?? []);
+      const fresh = (seen.get(s.client.mac) ?? []).filter((a) => !have.has(a)).slice(0, Math.max(0, MAX_IPV6 - have.size));
+      if (fresh.length === 0) continue;
+      // The session holds them before the firewall does: a logout meanwhile removes them too (its batch follows this one).
+      const before = s.client;
+      s.client = { ...s.client, ipv6: [...have, ...fresh] };
+      try {
+        await this.o.firewall.addAddresses({ ifname: s.client.ifname, mac: s.client.mac, ipv6: fresh }, limitsOf(s.policy));
+      } catch (e) {
+        s.client = before;
+        this.o.logger.warning('cannot add addresses to the session', { id: s.id, mac: s.client.mac, error: errorMessage(e) });
+        continue;
+      }
+      added += fresh.length;
+      this.o.logger.info('address added to session', { id: s.id, mac: s.client.mac, ipv6: fresh.join(',') });
+    }
+    if (added > 0) await this.o.store.save();
+    return added;
+  }
+
   /** One pass of the accounting loop: counters, limits, interim updates. */
   async tick(): Promise<void> {
     const sessions = this.o.store.all();
@@ -251,6 +281,9 @@ export class Gateway {
     }
   }
 }
+
+/** At most this many IPv6 addresses per session (the firewall takes 64). */
+const MAX_IPV6 = 16;
 
 function limitsOf(p: SessionPolicy): { bandwidthUp?: number; bandwidthDown?: number; quotaBytes?: bigint } {
   const q = kernelQuota(p);

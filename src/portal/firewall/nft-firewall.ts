@@ -14,6 +14,7 @@ import {
   renderApply,
   renderChainDeclarations,
   renderLimits,
+  renderMapEntries,
   renderRemoveCounters,
   renderRemoveLimits,
   renderRules,
@@ -113,6 +114,18 @@ export class NftFirewall implements Firewall {
       } catch (e) {
         this.o.logger?.warning('firewall: cannot pin the neighbour entry', { mac: c.mac, error: e instanceof Error ? e.message : String(e) });
       }
+    }
+  }
+
+  async addAddresses(client: FirewallClient, limits: ClientLimits): Promise<void> {
+    const c = checkClient(client);
+    const l = checkLimits(limits);
+    // The client's limit and quota objects exist already: only the new keys go into the maps, pointing at them.
+    await this.batcher.apply([...renderAdd(this.t, c, l), ...renderMapEntries(this.t, c, l)].join('\n'));
+    if (this.neigh !== undefined) {
+      await this.neigh.apply(addressesOf(c).map((a) => pinLine(a, c.mac, c.ifname)).join('\n')).catch((e: unknown) => {
+        this.o.logger?.warning('firewall: cannot pin the neighbour entry', { mac: c.mac, error: e instanceof Error ? e.message : String(e) });
+      });
     }
   }
 

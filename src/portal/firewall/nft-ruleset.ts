@@ -372,10 +372,13 @@ export function renderRemoveCounters(t: string, c: CheckedClient): string[] {
 
 /** Commands that install a client's limit/quota objects and their map entries. */
 export function renderLimits(t: string, c: CheckedClient, l: ClientLimits): string[] {
-  const out = [...limitObjects(t, c, l).values()];
+  return [...limitObjects(t, c, l).values(), ...renderMapEntries(t, c, l)];
+}
+
+/** The map entries alone, for objects that exist (addresses added to a session). */
+export function renderMapEntries(t: string, c: CheckedClient, l: ClientLimits): string[] {
   const timeout = l.timeoutSec === undefined ? '' : ` timeout ${String(l.timeoutSec)}s`;
-  for (const k of objectKeys(c, l)) out.push(`add element ${t} ${k.map} { ${k.key}${timeout} : ${q(k.obj)} }`);
-  return out;
+  return objectKeys(c, l).map((k) => `add element ${t} ${k.map} { ${k.key}${timeout} : ${q(k.obj)} }`);
 }
 
 /** Commands that add a client's counting elements (counters from zero, or from `restore`). */

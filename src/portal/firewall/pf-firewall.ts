@@ -76,6 +76,14 @@ export class PfFirewall implements Firewall {
     for (const a of addrs) this.owners.set(a, { ifname: c.ifname, mac: c.mac });
   }
 
+  async addAddresses(client: FirewallClient, limits: ClientLimits): Promise<void> {
+    const c = checkClient(client);
+    this.refuseLimits(checkLimits(limits));
+    const addrs = this.addressesOf(c);
+    await this.pfctl(pfArgv.add(this.o.pfctl, this.o.table, addrs));
+    for (const a of addrs) this.owners.set(a, { ifname: c.ifname, mac: c.mac });
+  }
+
   async deauthorize(client: FirewallClient): Promise<void> {
     const c = checkClient(client);
     const addrs = this.addressesOf(c);

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFreeradius, type Freeradius, type FreeradiusOptions, type FreeradiusUser } from '../../helpers/freeradius.js';
-import { LAB, makePortalLab, mustRun, run, serveIn, stop, type PortalLab, type Run } from '../../helpers/portal-netns.js';
+import { LAB, makePortalLab, mustRun, nodeIn, run, serveIn, stop, type PortalLab, type Run } from '../../helpers/portal-netns.js';
 import { repoRoot } from '../../helpers/system.js';
 
 export const SECRET = 'testing123456';
@@ -305,6 +305,30 @@ ${o.syslog === undefined ? '' : `log:\n  syslog: ${o.syslog}\n`}${c.extra ?? o.e
     destroy,
   };
   return self;
+}
+
+/** Log client i in through the JSON interface (as an external page's script would). */
+export function jsonLogon(e: E2eLab, i: number, user: string, password: string): { clientState: number; session?: { sessionId: string }; message?: string } {
+  const src = `
+import http from 'node:http';
+const [u, p] = process.argv.slice(-2);
+http.get({ host: '${LAB.gwV4}', port: 3990, path: '/json/logon?username=' + encodeURIComponent(u) + '&password=' + encodeURIComponent(p) }, (res) => {
+  let b = ''; res.on('data', (c) => (b += c)); res.on('end', () => { console.log(b.trim()); });
+});`;
+  return nodeIn(e.lab.clients[i] ?? '', src, [user, password]);
+}
+
+/** radvd(8) on the gateway's client side, announcing fd00:77::/64 for SLAAC every few seconds. */
+export function startRadvd(e: E2eLab): void {
+  const conf = join(e.dir, 'radvd.conf');
+  writeFileSync(conf, `interface ${LAB.lan} {\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n  MaxRtrAdvInterval 4;\n  prefix fd00:77::/64 {\n    AdvOnLink on;\n    AdvAutonomous on;\n  };\n};\n`);
+  e.spawnIn(e.lab.gw, ['radvd', '-n', '-C', conf, '-p', join(e.dir, 'radvd.pid'), '-m', 'stderr']);
+}
+
+/** radclient(1) in the wan namespace sends a Disconnect- or CoA-Request to the gateway. */
+export function radclient(e: E2eLab, kind: 'disconnect' | 'coa', attrs: string, secret = SECRET): { status: number; out: string } {
+  const r = e.in(e.lab.wan, ['sh', '-c', `printf '%s\\n' "$1" | radclient -x -t 2 -r 1 "$2" "$3" "$4"`, 'sh', attrs, `${LAB.gwWanV4}:3799`, kind, secret], 20_000);
+  return { status: r.status, out: r.stdout + r.stderr };
 }
 
 /**
