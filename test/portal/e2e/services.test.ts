@@ -3,7 +3,7 @@
 // resets for a client's connections when RADIUS disconnects it, and IPv6
 // addresses a client starts using after login joining its session.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { freeradiusRequirements } from '../../helpers/freeradius.js';
@@ -197,6 +197,12 @@ test('syslog: the daemon logs to rsyslog, and no password or secret reaches a lo
   // A rejected login and a CoA with a wrong secret, on top of the logins above.
   assert.equal(jsonLogon(lab(), 0, 'alice', 'not-her-password').clientState, 0);
   radclient(lab(), 'coa', 'Acct-Session-Id = "none"', 'a-wrong-secret-0451');
+  // A reload with a file broken on the secret's own line: the error is logged, the line is not.
+  const good = readFileSync(lab().configFile, 'utf8');
+  writeFileSync(lab().configFile, good.replace(`secret: ${SECRET}`, `secret: "${SECRET}`));
+  process.kill(lab().daemonPid ?? 0, 'SIGHUP');
+  await s.waitFor(/reload failed/);
+  writeFileSync(lab().configFile, good);
   await s.waitFor(/session started/);
   await s.waitFor(/session ended/);
   const lines = await s.lines();
