@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { Logger, MoatError, SourceSyntaxError, errorMessage, type Io } from '../core/index.js';
 import { superviseDnsmasq, renderDnsmasqConfig, renderPreloginDnsmasqConfig, type DnsmasqSupervisor } from './dnsmasq/index.js';
-import { createFirewall } from './firewall/index.js';
+import { createFirewall, pfGardenDnsTable } from './firewall/index.js';
 import { RadiusClient, startCoaListener, type CoaListener } from './radius/index.js';
 import { ClientLookup } from './client-lookup.js';
 import { Gateway, stationId } from './gateway.js';
@@ -113,6 +113,7 @@ function dnsmasqFiles(s: PortalSettings): { main: string; prelogin: string; leas
     upstream: c.dns.upstream,
     gardenDomains: c.garden.domains,
     table: c.firewall.table,
+    ...(c.firewall.backend === 'pf' ? { pfTable: pfGardenDnsTable(c.firewall.table) } : {}),
     portalHostname: c.web.hostname,
   };
   return {

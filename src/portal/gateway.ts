@@ -81,7 +81,16 @@ export class Gateway {
         this.o.logger.notice('login rejected', { mac: client.mac, ip: client.ipv4, user: credentials.userName, method: credentials.kind });
         return result.replyMessage === undefined ? { ok: false, reason: 'rejected' } : { ok: false, reason: 'rejected', replyMessage: result.replyMessage };
       }
-      const session = await this.open(client, credentials.userName, kind, result.policy, acctSessionId);
+      let session: Session;
+      try {
+        session = await this.open(client, credentials.userName, kind, result.policy, acctSessionId);
+      } catch (e) {
+        // RADIUS said yes to limits this firewall cannot enforce (a bandwidth under PF): refused, not let through unlimited.
+        if (!isUnsupported(e)) throw e;
+        this.o.metrics.loginsRejected++;
+        this.o.logger.warning('login refused: the firewall cannot enforce the session', { mac: client.mac, user: credentials.userName, error: errorMessage(e) });
+        return { ok: false, reason: 'error', replyMessage: 'This network cannot apply the limits of your account; ask its operator.' };
+      }
       this.o.metrics.loginsAccepted++;
       return { ok: true, session };
     } finally {
@@ -204,9 +213,10 @@ export class Gateway {
       await this.logout(s, TERMINATE_CAUSE.adminReset);
       return { ack: true };
     }
-    s.policy = { ...s.policy, ...req.policy };
+    const policy = { ...s.policy, ...req.policy };
     try {
-      await this.o.firewall.setLimits(s.client, limitsOf(s.policy));
+      await this.o.firewall.setLimits(s.client, limitsOf(policy));
+      s.policy = policy;
     } catch (e) {
       this.o.logger.error('CoA: cannot change limits', { id: s.id, error: errorMessage(e) });
       return { ack: false, errorCause: ERROR_CAUSE.resourcesUnavailable };
@@ -292,6 +302,13 @@ function limitsOf(p: SessionPolicy): { bandwidthUp?: number; bandwidthDown?: num
     ...(p.bandwidthDown === undefined ? {} : { bandwidthDown: p.bandwidthDown }),
     ...(q === undefined ? {} : { quotaBytes: q }),
   };
+}
+
+/** The firewall cannot enforce what RADIUS asked for (src/portal/firewall/pf-firewall.ts). */
+function isUnsupported(e: unknown): boolean {
+  if (!(e instanceof MoatError)) return false;
+  const code: string = e.code;
+  return code === 'MOAT_PORTAL_FW_UNSUPPORTED';
 }
 
 /** R's client rejects with this code when no server answered (src/portal/radius/errors.ts). */

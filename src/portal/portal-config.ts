@@ -170,6 +170,8 @@ export const portalConfigSchema = schema.superRefine((c, ctx) => {
   if (c.web['login-url'] !== undefined && c.web['uam-secret'] === undefined) {
     ctx.addIssue({ code: 'custom', path: ['web', 'login-url'], message: 'an external login page needs uam-secret' });
   }
+  // PF: the garden names' table is `<table>_dns`, within PF_TABLE_NAME_SIZE (31 characters).
+  if (c.firewall.backend === 'pf' && c.firewall.table.length > 27) ctx.addIssue({ code: 'custom', path: ['firewall', 'table'], message: 'with the pf backend, at most 27 characters' });
   if (c.web.port === c.web['https-port']) ctx.addIssue({ code: 'custom', path: ['web', 'https-port'], message: 'must differ from web.port' });
   if (c.dhcp !== undefined) {
     const [lo, hi] = c.dhcp.range;

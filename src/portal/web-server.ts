@@ -277,7 +277,7 @@ export class PortalWeb {
     }
     const r = await this.o.gateway.login(client, credentials);
     if (r.ok) return r;
-    const message = r.reason === 'rejected' ? (r.replyMessage ?? 'Login failed: wrong user name or password.') : 'The authentication server did not answer; try again.';
+    const message = r.replyMessage ?? (r.reason === 'rejected' ? 'Login failed: wrong user name or password.' : 'The authentication server did not answer; try again.');
     return { ok: false, message, status: r.reason === 'rejected' ? 401 : 503 };
   }
 

@@ -39,6 +39,8 @@ export interface DnsmasqCommon {
   gardenDomains?: readonly string[];
   /** moat's nftables table; the sets are garden4 and garden6. */
   table: string;
+  /** PF instead of nftables: the main-ruleset PF table for garden names' addresses (dnsmasq(8) --ipset, which fills PF tables on FreeBSD and OpenBSD). */
+  pfTable?: string | undefined;
   /** The portal's name, answered with the gateway's addresses by both instances. */
   portalHostname?: string | undefined;
   pidFile?: string | undefined;
@@ -76,6 +78,8 @@ function fail(message: string): never {
 const IFNAME = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/;
 const DOMAIN = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const TABLE = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
+/** PF_TABLE_NAME_SIZE is 32 with the NUL. */
+const PF_TABLE = /^[A-Za-z][A-Za-z0-9_]{0,30}$/;
 /** A value that ends up on a dnsmasq config line must not end that line or open a comment. */
 const SAFE_PATH = /^\/[A-Za-z0-9_./-]{1,4095}$/;
 
@@ -140,9 +144,10 @@ function common(o: DnsmasqCommon, lines: string[]): void {
   const g6 = o.gatewayV6 === undefined ? undefined : v6(o.gatewayV6, 'gateway IPv6 address');
   if (o.portalHostname !== undefined) lines.push(`host-record=${domain(o.portalHostname)},${g}${g6 === undefined ? '' : `,${g6}`}`);
   const garden = (o.gardenDomains ?? []).map(domain);
-  if (garden.length > 0) {
-    // dnsmasq(8) --nftset: 4#/6# keep A and AAAA answers in their own set.
-    for (const d of garden) lines.push(`nftset=/${d}/4#inet#${o.table}#garden4,6#inet#${o.table}#garden6`);
+  if (o.pfTable !== undefined && !PF_TABLE.test(o.pfTable)) fail(`bad PF table name: ${JSON.stringify(o.pfTable)}`);
+  for (const d of garden) {
+    // dnsmasq(8) --nftset: 4#/6# keep A and AAAA answers in their own set. --ipset on a BSD: one PF table holds both families.
+    lines.push(o.pfTable === undefined ? `nftset=/${d}/4#inet#${o.table}#garden4,6#inet#${o.table}#garden6` : `ipset=/${d}/${o.pfTable}`);
   }
 }
 

@@ -13,7 +13,7 @@ export { spawnRunner, FW_EXEC, type CommandRunner, type RunOutput } from './comm
 export { FW_NFT } from './nft-batcher.js';
 export { FW_CONNTRACK } from './conntrack.js';
 export { NftFirewall } from './nft-firewall.js';
-export { FW_PFCTL, FW_UNSUPPORTED, PfFirewall, parsePfTableStats, pfArgv, renderPfAnchor, type PfAddressStats, type PfAnchorOptions, type PfFlavour, type PfOptions } from './pf-firewall.js';
+export { FW_PFCTL, FW_UNSUPPORTED, PfFirewall, parsePfTableStats, pfGardenDnsTable, pfArgv, renderPfAnchor, type PfAddressStats, type PfAnchorOptions, type PfFlavour, type PfOptions } from './pf-firewall.js';
 
 export { FW_CONFIG, splitGarden } from './garden.js';
 
