@@ -4,18 +4,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { freeradiusRequirements } from '../../helpers/freeradius.js';
 import { DNS_QUERY, LAB, TCP_DOWNLOAD, TCP_SINK_SERVER, TCP_SOURCE_SERVER, UDP_ECHO_SERVER, TCP_CONNECT, UDP_PING, nodeIn, serveIn } from '../../helpers/portal-netns.js';
-import { haveCommand, haveNetns, needs } from '../../helpers/system.js';
-import { DOWNLOAD_PROGRESS, SECRET, SLOW_DOWNLOAD, jsonLogon as labJsonLogon, makeE2eLab, progress, radclient as labRadclient, resultOf, sleep, startRadvd, until, type E2eLab } from './portal-lab.js';
+import { haveCommand, needs } from '../../helpers/system.js';
+import { DOWNLOAD_PROGRESS, SECRET, SLOW_DOWNLOAD, jsonLogon as labJsonLogon, labRequirements, makeE2eLab, progress, radclient as labRadclient, resultOf, sleep, startRadvd, until, type E2eLab } from './portal-lab.js';
 
 const requirements = {
-  ...freeradiusRequirements(),
-  'network namespaces (root, iproute2)': haveNetns(),
-  'nft (apt-get install nftables)': haveCommand('nft'),
-  'dnsmasq (apt-get install dnsmasq)': haveCommand('dnsmasq'),
-  'dhclient (apt-get install isc-dhcp-client)': haveCommand('dhclient'),
-  'conntrack (apt-get install conntrack)': haveCommand('conntrack'),
+  ...labRequirements(),
   'chromium (apt-get install chromium)': haveCommand('/usr/bin/chromium'),
 };
 

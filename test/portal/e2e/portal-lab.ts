@@ -6,11 +6,23 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFreeradius, type Freeradius, type FreeradiusOptions, type FreeradiusUser } from '../../helpers/freeradius.js';
+import { freeradiusRequirements, startFreeradius, type Freeradius, type FreeradiusOptions, type FreeradiusUser } from '../../helpers/freeradius.js';
 import { LAB, makePortalLab, mustRun, nodeIn, run, serveIn, stop, type PortalLab, type Run } from '../../helpers/portal-netns.js';
-import { repoRoot } from '../../helpers/system.js';
+import { haveCommand, haveNetns, repoRoot } from '../../helpers/system.js';
 
 export const SECRET = 'testing123456';
+
+/** What every lab needs (for needs()): freeradius, namespaces, nft, dnsmasq, a DHCP client, conntrack. */
+export function labRequirements(): Record<string, boolean> {
+  return {
+    ...freeradiusRequirements(),
+    'network namespaces (root, iproute2)': haveNetns(),
+    'nft (apt-get install nftables)': haveCommand('nft'),
+    'dnsmasq (apt-get install dnsmasq)': haveCommand('dnsmasq'),
+    'dhclient (apt-get install isc-dhcp-client)': haveCommand('dhclient'),
+    'conntrack (apt-get install conntrack)': haveCommand('conntrack'),
+  };
+}
 const MOAT = join(repoRoot, 'dist', 'bin', 'moat.js');
 const DRIVER = join(repoRoot, 'dist', 'test', 'portal', 'e2e', 'browser-driver.js');
 

@@ -6,19 +6,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { freeradiusRequirements } from '../../helpers/freeradius.js';
 import { LAB, TCP_CONNECT, TCP_SOURCE_SERVER, nodeIn, serveIn } from '../../helpers/portal-netns.js';
 import { startRsyslog, type Rsyslog } from '../../helpers/rsyslog.js';
-import { haveCommand, haveNetns, needs } from '../../helpers/system.js';
-import { SECRET, jsonLogon, makeE2eLab, radclient, sleep, startRadvd, until, type E2eLab } from './portal-lab.js';
+import { haveCommand, needs } from '../../helpers/system.js';
+import { SECRET, jsonLogon, labRequirements, makeE2eLab, radclient, sleep, startRadvd, until, type E2eLab } from './portal-lab.js';
 
 const requirements = {
-  ...freeradiusRequirements(),
-  'network namespaces (root, iproute2)': haveNetns(),
-  'nft (apt-get install nftables)': haveCommand('nft'),
-  'dnsmasq (apt-get install dnsmasq)': haveCommand('dnsmasq'),
-  'dhclient (apt-get install isc-dhcp-client)': haveCommand('dhclient'),
-  'conntrack (apt-get install conntrack)': haveCommand('conntrack'),
+  ...labRequirements(),
   'openssl (apt-get install openssl)': haveCommand('openssl'),
   'rsyslogd (apt-get install rsyslog)': haveCommand('rsyslogd'),
   'radvd (apt-get install radvd)': haveCommand('radvd'),
