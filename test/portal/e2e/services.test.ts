@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { LAB, TCP_CONNECT, TCP_SOURCE_SERVER, nodeIn, serveIn } from '../../helpers/portal-netns.js';
+import { DELAYED_SOURCE, IDLE_WATCH, LAB, TCP_CONNECT, TCP_SOURCE_SERVER, nodeIn, serveIn } from '../../helpers/portal-netns.js';
 import { startRsyslog, type Rsyslog } from '../../helpers/rsyslog.js';
 import { haveCommand, needs } from '../../helpers/system.js';
 import { SECRET, jsonLogon, labRequirements, makeE2eLab, radclient, sleep, startRadvd, until, type E2eLab } from './portal-lab.js';
@@ -24,6 +24,7 @@ const USERS = [
   { name: 'bob', password: 'builder' },
 ];
 const WAN_SOURCE = 9102;
+const WAN_DELAYED = 9103;
 const MAC0 = '02:77:00:00:00:10';
 
 let e: E2eLab | undefined;
@@ -144,6 +145,26 @@ test('Disconnect-Request: the running download on the client fails with ECONNRES
   assert.ok(r.bytes > 100_000, `the download ran: ${out}`);
   assert.equal(r.code, 'ECONNRESET', out);
   assert.ok(r.at - cutAt < 2000, `reset ${String(r.at - cutAt)} ms after the Disconnect-Request was sent`);
+  t.diagnostic(`the client's download was reset ${String(r.at - cutAt)} ms after radclient sent the Disconnect-Request`);
+});
+
+test('Disconnect-Request during an idle connection (masqueraded): the far end\'s next segment resets the client, and the far end is reset too', async (t) => {
+  if (!needs(t, requirements)) return;
+  const source = await serveIn(lab().lab.wan, DELAYED_SOURCE, [String(WAN_DELAYED), '2500']);
+  let serverSaid = '';
+  source.stdout?.on('data', (b: Buffer) => (serverSaid += b.toString()));
+  const login = jsonLogon(lab(), 0, 'bob', 'builder');
+  assert.equal(login.clientState, 1);
+  const watch = lab().background(0, IDLE_WATCH, [LAB.wanV4, String(WAN_DELAYED), '8000']);
+  let out = '';
+  watch.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  const ended = new Promise((resolve) => watch.once('exit', resolve));
+  assert.ok(await until(() => out.includes('ready'), 3000), 'connected');
+  const dis = radclient(lab(), 'disconnect', `Acct-Session-Id = "${login.session?.sessionId ?? ''}"`);
+  assert.match(dis.out, /Disconnect-ACK/, dis.out);
+  await ended;
+  assert.deepEqual(JSON.parse(out.trim().split('\n').at(-1) ?? '{}'), { bytes: 0, code: 'ECONNRESET' }, out);
+  assert.ok(await until(() => /"ended":"(ECONNRESET|EPIPE)"/.test(serverSaid), 3000), `the far end: ${serverSaid}`);
 });
 
 test('an IPv6 address the client starts using after login joins its session (same MAC), and leaves with it', async (t) => {

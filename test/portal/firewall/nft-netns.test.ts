@@ -10,7 +10,9 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NftFirewall, createFirewall, spawnRunner, type Firewall } from '../../../src/portal/firewall/index.js';
 import {
+  DELAYED_SOURCE,
   HTTP_GET,
+  IDLE_WATCH,
   HTTP_SERVER,
   LAB,
   TCP_CONNECT,
@@ -186,6 +188,7 @@ test('nftables firewall in network namespaces', { timeout: 240_000 }, async (t) 
       // The client's socket is reset, promptly, not left waiting for data that never comes.
       assert.equal(r.code, 'ECONNRESET', `${JSON.stringify(r)} ${serverSaid}`);
       assert.ok(r.at - cutAt < 1000, `the reset came ${String(r.at - cutAt)} ms after the cut`);
+      t.diagnostic(`deauthorize to the client's ECONNRESET: ${String(r.at - cutAt)} ms`);
       // The far end's socket is dead too.
       for (let i = 0; i < 20 && !/ECONNRESET|EPIPE/.test(serverSaid); i++) await sleep(100);
       assert.match(serverSaid, /ECONNRESET|EPIPE/);
@@ -195,6 +198,24 @@ test('nftables firewall in network namespaces', { timeout: 240_000 }, async (t) 
       assert.equal(connect(lab, 0, LAB.wanV4, 5002).ok, false);
       assert.deepEqual(await fw.authorized(), []);
       assert.doesNotMatch(run(lab.inNs(lab.gw, ['ip', 'neigh', 'show', client0.ipv4, 'dev', LAB.lan])).stdout, /PERMANENT/, 'the pin is gone');
+    });
+
+    await t.test('an idle connection of an ended session: the far end\'s next segment resets the client, and the client\'s reset reaches the far end', async () => {
+      await fw.authorize(client0);
+      servers.push(await serveIn(lab.wan, DELAYED_SOURCE, ['5005', '1500']));
+      let serverSaid = '';
+      servers.at(-1)?.stdout?.on('data', (b: Buffer) => (serverSaid += b.toString()));
+      // The client connects and then only listens: after the logout it sends nothing until something reaches it.
+      const watch = await serveIn(lab.clients[0] ?? '', IDLE_WATCH, [LAB.wanV4, '5005', '5000']);
+      let report = '';
+      watch.stdout?.on('data', (b: Buffer) => (report += b.toString()));
+      const exited = new Promise((resolve) => watch.once('exit', resolve));
+      await fw.deauthorize(client0);
+      await exited;
+      const r = JSON.parse(report.trim().split('\n').at(-1) ?? '{}') as { bytes: number; code: string };
+      assert.deepEqual(r, { bytes: 0, code: 'ECONNRESET' }, `no data after the logout, and a reset: ${report}`);
+      for (let i = 0; i < 30 && !/ECONNRESET|EPIPE/.test(serverSaid); i++) await sleep(100);
+      assert.match(serverSaid, /"ended":"(ECONNRESET|EPIPE)"/);
     });
 
     await t.test('a bandwidth limit holds the rate near 2 Mbit/s, and changes at run time', async () => {
@@ -348,3 +369,4 @@ async function waitFor(f: () => boolean, ms: number): Promise<boolean> {
   }
   return f();
 }
+
