@@ -124,6 +124,7 @@ function dnsmasqFiles(s: PortalSettings): { main: string; prelogin: string; leas
       ...(c.dhcp === undefined ? {} : { leaseTime: c.dhcp['lease-time'] }),
       leaseFile,
       captiveApiUrl: apiUrl,
+      ipv6: c.dhcp?.ipv6 === true,
       pidFile: join(dir, 'dnsmasq.pid'),
     }),
     prelogin: renderPreloginDnsmasqConfig({ ...common, port: c.dns['prelogin-port'], pidFile: join(dir, 'dnsmasq-prelogin.pid') }),

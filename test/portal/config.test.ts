@@ -107,3 +107,9 @@ test('with the pf backend the table name leaves room for <table>_dns (PF_TABLE_N
   // nftables names may be longer.
   assert.equal(parsePortalConfig(`${MINIMAL}firewall:\n  table: ${'t'.repeat(30)}\n`, 'p.yaml').config.firewall.backend, 'nft');
 });
+
+test('dhcp.ipv6 needs address6', () => {
+  const text = `${MINIMAL}dhcp:\n  range: [10.1.0.10, 10.1.0.20]\n  ipv6: true\n`;
+  assert.throws(() => parsePortalConfig(text, 'p.yaml'), (e: unknown) => e instanceof Error && e.message === 'dhcp.ipv6: needs address6');
+  assert.equal(parsePortalConfig(`${text}address6: fd00:1::1/64\n`, 'p.yaml').config.dhcp?.ipv6, true);
+});

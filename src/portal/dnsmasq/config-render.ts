@@ -54,8 +54,10 @@ export interface MainDnsmasqOptions extends DnsmasqCommon {
   prefixV4?: number;
   leaseTime?: number;
   leaseFile: string;
-  /** RFC 8908 API URI, sent as DHCP option 114 (RFC 8910 §2.1). */
+  /** RFC 8908 API URI, sent as DHCP option 114 (RFC 8910 §2.1), and as DHCPv6 option 103 (§2.2) with `ipv6`. */
   captiveApiUrl: string;
+  /** Router advertisements for the interface's /64 and stateless DHCPv6 (needs gatewayV6). */
+  ipv6?: boolean;
   /** Local domain handed out (option 15) and answered locally. */
   domain?: string | undefined;
   /** Default 53. */
@@ -180,6 +182,15 @@ export function renderDnsmasqConfig(o: MainDnsmasqOptions): string {
     lines.push(`dhcp-option=114,"${checkCaptiveUrl(o.captiveApiUrl)}"`);
   } else {
     checkCaptiveUrl(o.captiveApiUrl);
+  }
+  if (o.ipv6 === true) {
+    if (o.gatewayV6 === undefined) fail('IPv6 router advertisements need the gateway IPv6 address');
+    // dnsmasq(8) --enable-ra, --dhcp-range=::,constructor:IF,ra-stateless: SLAAC on the interface's
+    // prefixes, with the O flag, so clients ask DHCPv6 (Information-Request, RFC 8415 §18.2.6) for the rest.
+    lines.push('enable-ra', `dhcp-range=::,constructor:${ifn},ra-stateless,${String(o.leaseTime ?? 3600)}s`);
+    lines.push(`dhcp-option=option6:dns-server,[${v6(o.gatewayV6, 'gateway IPv6 address')}]`);
+    // RFC 8910 §2.2: DHCPv6 option 103, the same URI. No router-advertisement option 37 (§2.3): dnsmasq has none.
+    lines.push(`dhcp-option=option6:103,"${checkCaptiveUrl(o.captiveApiUrl)}"`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -118,7 +118,8 @@ export interface E2eLab {
   killDaemon(): Promise<void>;
   stopDaemon(): Promise<void>;
   readonly daemonPid: number | undefined;
-  writeConfig(o: { method?: 'pap' | 'chap'; extra?: string }): void;
+  /** `dhcp6`: dnsmasq also sends router advertisements and answers stateless DHCPv6 (dhcp.ipv6). */
+  writeConfig(o: { method?: 'pap' | 'chap'; extra?: string; dhcp6?: boolean }): void;
   query(...args: string[]): Run;
   /** dhclient in client i: its address and the lease file's text. */
   dhcp(i: number): Promise<{ ip: string; lease: string }>;
@@ -146,7 +147,7 @@ export async function makeE2eLab(o: LabOptions): Promise<E2eLab> {
   let daemon: ChildProcess | undefined;
   let log = '';
   const configFile = join(dir, 'portal.yaml');
-  const writeConfig = (c: { method?: 'pap' | 'chap'; extra?: string }): void => {
+  const writeConfig = (c: { method?: 'pap' | 'chap'; extra?: string; dhcp6?: boolean }): void => {
     writeFileSync(
       configFile,
       `nas-id: ${o.nasId ?? 'e2e-gw-1'}
@@ -157,7 +158,7 @@ wan: ${LAB.wanIf}
 dhcp:
   range: [10.77.0.50, 10.77.0.99]
   lease-time: 600
-dns:
+${c.dhcp6 === true ? '  ipv6: true\n' : ''}dns:
   upstream: [${LAB.wanV4}]
 radius:
   servers:

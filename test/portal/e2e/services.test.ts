@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { DELAYED_SOURCE, IDLE_WATCH, LAB, TCP_CONNECT, TCP_SOURCE_SERVER, nodeIn, serveIn } from '../../helpers/portal-netns.js';
 import { startRsyslog, type Rsyslog } from '../../helpers/rsyslog.js';
 import { haveCommand, needs } from '../../helpers/system.js';
-import { SECRET, jsonLogon, labRequirements, makeE2eLab, radclient, sleep, startRadvd, until, type E2eLab } from './portal-lab.js';
+import { SECRET, jsonLogon, labRequirements, makeE2eLab, radclient, runAsync, sleep, startRadvd, until, type E2eLab } from './portal-lab.js';
 
 const requirements = {
   ...labRequirements(),
@@ -226,6 +226,37 @@ test('syslog: the daemon logs to rsyslog, and no password or secret reaches a lo
     for (const secret of [...PASSWORDS, SECRET, 'a-wrong-secret-0451']) assert.ok(!l.includes(secret), `a secret in syslog: ${l}`);
   }
   for (const secret of [...PASSWORDS, SECRET, 'a-wrong-secret-0451']) assert.ok(!lab().log().includes(secret), `a secret on stderr: ${secret}`);
+});
+
+test('dhcp.ipv6: dnsmasq announces the prefix and answers stateless DHCPv6 with RFC 8910 option 103 (the API URL) and the DNS server', async (t) => {
+  if (!needs(t, requirements)) return;
+  const reloads = (lab().log().match(/reloaded file=/g) ?? []).length;
+  lab().writeConfig({ dhcp6: true });
+  process.kill(lab().daemonPid ?? 0, 'SIGHUP');
+  assert.ok(await until(() => (lab().log().match(/reloaded file=/g) ?? []).length > reloads, 5000), lab().log().slice(-1500));
+  const conf = join(lab().dir, 'dhclient6.conf');
+  writeFileSync(conf, 'option dhcp6.captive-portal code 103 = string;\nalso request dhcp6.captive-portal;\n');
+  // With -S dhclient keeps no lease: what it got reaches its script as new_* variables, which this one writes down.
+  const got = join(lab().dir, 'dhcp6.env');
+  const script = join(lab().dir, 'dhclient6-script');
+  writeFileSync(script, `#!/bin/sh\nenv | grep '^new_dhcp6_' >> ${got}\n`, { mode: 0o755 });
+  const c0 = lab().lab.clients[0] ?? '';
+  // -S: stateless, an Information-Request (RFC 8415 §18.2.6).
+  const r = await runAsync(lab().lab.inNs(c0, ['dhclient', '-6', '-S', '-1', '-v', '-cf', conf, '-sf', script, '-lf', join(lab().dir, 'c0.leases6'), '-pf', join(lab().dir, 'c0.pid6'), 'eth0']), 40_000);
+  assert.equal(r.status, 0, r.stderr);
+  const env = readFileSync(got, 'utf8');
+  assert.match(env, /^new_dhcp6_captive_portal=https:\/\/portal\.lab:4990\/api$/m, env);
+  assert.match(env, /^new_dhcp6_name_servers=fd00:77::1$/m, env);
+
+  // The router advertisements are dnsmasq's: with radvd (started above) gone, a client that asks gets a prefix again.
+  const radvdPid = Number(readFileSync(join(lab().dir, 'radvd.pid'), 'utf8').trim());
+  process.kill(radvdPid, 'SIGTERM');
+  assert.ok(await until(() => !existsSync(`/proc/${String(radvdPid)}`), 5000), 'radvd stopped');
+  lab().in(c0, ['ip', '-6', 'addr', 'flush', 'dev', 'eth0', 'scope', 'global']);
+  lab().in(c0, ['ip', 'link', 'set', 'eth0', 'down']);
+  lab().in(c0, ['ip', 'link', 'set', 'eth0', 'up']);
+  const slaac = (): boolean => /inet6 fd00:77:\S+\/64 scope global/.test(lab().in(c0, ['ip', '-6', 'addr', 'show', 'dev', 'eth0']).stdout);
+  assert.ok(await until(slaac, 15_000), `no SLAAC address from dnsmasq's router advertisements:\n${lab().in(c0, ['ip', '-6', 'addr']).stdout}`);
 });
 
 test('--pidfile holds the daemon pid while it runs and is removed when it stops', async (t) => {
