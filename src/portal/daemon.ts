@@ -281,7 +281,7 @@ export async function startPortal(initial: PortalSettings, io: Io, options: Daem
     const scan = setInterval(() => {
       const m = settings.config['mac-auth'];
       const macScan = m.enabled || m.trusted.length > 0;
-      const v6Scan = settings.gateway6 !== undefined && store.size > 0;
+      const v6Scan = settings.gateway6 !== undefined && settings.config.session['adopt-ipv6'] && store.size > 0;
       if (scanning || (!macScan && !v6Scan)) return;
       scanning = true;
       void (async () => {

@@ -122,6 +122,8 @@ const schema = z.strictObject({
       'idle-timeout': seconds(30 * 86400).default(0),
       /** Crash-safe session journal lives here. */
       'state-dir': absPath.default('/var/db/moat-portal'),
+      /** IPv6 addresses a client starts using after login (privacy, SLAAC) join its session, found by its MAC. */
+      'adopt-ipv6': z.boolean().default(true),
       /** Accounting loop tick: counters read, idle and quotas checked. */
       'check-interval': seconds(300).min(1).default(10),
     })
