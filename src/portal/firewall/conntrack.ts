@@ -37,6 +37,11 @@ export function conntrackDeleteArgv(conntrack: string, address: string, m: Connt
   return [conntrack, '-D', '-f', family(address), '-s', address, '--mark', `${String(m.ended)}/${String(m.ended)}`];
 }
 
+/** The argv that deletes every entry still marked ended, of any address: what a crash left before its deletions ran. */
+export function conntrackSweepArgv(conntrack: string, fam: 'ipv4' | 'ipv6', m: ConntrackMarks): string[] {
+  return [conntrack, '-D', '-f', fam, '--mark', `${String(m.ended)}/${String(m.ended)}`];
+}
+
 /**
  * Runs conntrack(8) a few at a time: each call walks the whole table, and a
  * mass logout must not start thousands of processes at once.
@@ -70,6 +75,13 @@ export class ConntrackFlusher {
     this.later.add(timer);
     const bad = results.find((r) => r !== undefined);
     if (bad !== undefined) throw new MoatError(FW_CONNTRACK, `conntrack -U failed: ${bad}`);
+  }
+
+  /** Delete every entry marked ended (at start: a daemon killed within the grace time left some). */
+  async sweep(): Promise<void> {
+    const r = await Promise.all((['ipv4', 'ipv6'] as const).map((f) => this.one(conntrackSweepArgv(this.conntrack, f, this.marks))));
+    const bad = r.find((x) => x !== undefined);
+    if (bad !== undefined) throw new MoatError(FW_CONNTRACK, `conntrack -D failed: ${bad}`);
   }
 
   /** Forget the pending deletions (the marked entries stay dead and age out). */

@@ -85,6 +85,9 @@ export class NftFirewall implements Firewall {
       const err = await this.batcher.runOnce(script);
       if (err !== undefined) throw err;
     }
+    await this.flusher.sweep().catch((e: unknown) => {
+      this.o.logger?.warning('firewall: cannot delete the conntrack entries of ended sessions', { error: e instanceof Error ? e.message : String(e) });
+    });
     if (restore.length > 0) {
       const present = new Set((await this.authorized()).map((c) => `${c.ifname} ${c.mac}`));
       for (const c of restore) {

@@ -62,20 +62,20 @@ test('nftables firewall in network namespaces', { timeout: 240_000 }, async (t) 
   const servers: ChildProcess[] = [];
   const table = `moat_t${String(process.pid)}`;
   const runner = spawnRunner({ prefix: ['ip', 'netns', 'exec', lab.gw] });
-  const make = (): Firewall =>
-    createFirewall({
-      backend: 'nft',
-      table,
-      lanInterface: LAB.lan,
-      gatewayV4: LAB.gwV4,
-      prefixV4: LAB.prefixV4,
-      gatewayV6: LAB.gwV6,
-      webPort: WEB_PORT,
-      httpsPort: HTTPS_PORT,
-      preloginDnsPort: 5353,
-      conntrackGraceMs: 1500,
-      runner,
-    });
+  const options = {
+    backend: 'nft' as const,
+    table,
+    lanInterface: LAB.lan,
+    gatewayV4: LAB.gwV4,
+    prefixV4: LAB.prefixV4,
+    gatewayV6: LAB.gwV6,
+    webPort: WEB_PORT,
+    httpsPort: HTTPS_PORT,
+    preloginDnsPort: 5353,
+    conntrackGraceMs: 1500,
+    runner,
+  };
+  const make = (): Firewall => createFirewall(options);
   try {
     lab.addressClient(0, '10.77.0.10');
     lab.addressClient(1, '10.77.0.11');
@@ -216,6 +216,21 @@ test('nftables firewall in network namespaces', { timeout: 240_000 }, async (t) 
       assert.deepEqual(r, { bytes: 0, code: 'ECONNRESET' }, `no data after the logout, and a reset: ${report}`);
       for (let i = 0; i < 30 && !/ECONNRESET|EPIPE/.test(serverSaid); i++) await sleep(100);
       assert.match(serverSaid, /"ended":"(ECONNRESET|EPIPE)"/);
+    });
+
+    await t.test('a restart deletes the conntrack entries an earlier run marked ended and had no time to delete', async () => {
+      const slow = createFirewall({ ...options, conntrackGraceMs: 600_000 });
+      await slow.authorize(client0);
+      servers.push(await serveIn(lab.wan, TCP_SINK_SERVER, ['5006']));
+      const watch = await serveIn(lab.clients[0] ?? '', IDLE_WATCH, [LAB.wanV4, '5006', '3000']);
+      const ct = (): string => run(lab.inNs(lab.gw, ['conntrack', '-L', '-s', client0.ipv4])).stdout;
+      assert.match(ct(), /dport=5006/);
+      await slow.deauthorize(client0);
+      await slow.close(); // as if killed: the deletion never runs
+      assert.match(ct(), /dport=5006 .*mark=268435456/, 'marked ended, still there');
+      await make().setup();
+      assert.doesNotMatch(ct(), /dport=5006/, 'gone after the restart');
+      await stop(watch);
     });
 
     await t.test('a bandwidth limit holds the rate near 2 Mbit/s, and changes at run time', async () => {
