@@ -3,7 +3,7 @@
 // resets for a client's connections when RADIUS disconnects it, and IPv6
 // addresses a client starts using after login joining its session.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DELAYED_SOURCE, IDLE_WATCH, LAB, TCP_CONNECT, TCP_SOURCE_SERVER, nodeIn, serveIn } from '../../helpers/portal-netns.js';
@@ -42,6 +42,9 @@ before(async () => {
   e = await makeE2eLab({ clients: 1, users: USERS, tls: true, syslog: `unix://${syslog.unixPath}` });
   await serveIn(e.lab.wan, TCP_SOURCE_SERVER, [String(WAN_SOURCE)]);
   pidfile = join(e.dir, 'moat-portal.pid');
+  // A symlink planted at the pid file's name must be replaced, not followed.
+  writeFileSync(join(e.dir, 'victim'), 'untouched\n');
+  symlinkSync(join(e.dir, 'victim'), pidfile);
   await e.startDaemon(['--pidfile', pidfile]);
 });
 
@@ -259,8 +262,10 @@ test('dhcp.ipv6: dnsmasq announces the prefix and answers stateless DHCPv6 with 
   assert.ok(await until(slaac, 15_000), `no SLAAC address from dnsmasq's router advertisements:\n${lab().in(c0, ['ip', '-6', 'addr']).stdout}`);
 });
 
-test('--pidfile holds the daemon pid while it runs and is removed when it stops', async (t) => {
+test('--pidfile holds the daemon pid while it runs (a planted symlink replaced, not followed) and is removed when it stops', async (t) => {
   if (!needs(t, requirements)) return;
+  assert.equal(lstatSync(pidfile).isFile(), true);
+  assert.equal(readFileSync(join(lab().dir, 'victim'), 'utf8'), 'untouched\n');
   assert.equal(readFileSync(pidfile, 'utf8'), `${String(lab().daemonPid)}\n`);
   await lab().stopDaemon();
   assert.equal(existsSync(pidfile), false);
