@@ -31,7 +31,7 @@ export function describeSettings(s: PortalSettings): string {
   const lines = [
     `nas-id: ${c['nas-id']}`,
     `interface: ${c.interface} ${c.address}${c.address6 === undefined ? '' : ` ${c.address6}`}`,
-    `dhcp: ${c.dhcp === undefined ? 'not served' : `${c.dhcp.range[0]}-${c.dhcp.range[1]}, lease ${String(c.dhcp['lease-time'])}s`}`,
+    `dhcp: ${c.dhcp === undefined ? 'not served' : `${c.dhcp.range[0]}-${c.dhcp.range[1]}, lease ${String(c.dhcp['lease-time'])}s${c.dhcp.ipv6 ? ', IPv6 router advertisements and stateless DHCPv6' : ''}`}`,
     `radius: ${c.radius.servers.map((r) => `${r.host}:${String(r['auth-port'])}/${String(r['acct-port'])}`).join(', ')}, ${c.radius.method}, timeout ${String(c.radius.timeout)}s x${String(c.radius.retries + 1)}`,
     `coa: ${c.radius.coa === undefined ? 'off' : `${c.radius.coa.listen}:${String(c.radius.coa.port)}, ${String(c.radius.coa.clients.length)} client(s)`}`,
     `login page: ${c.web['login-url'] ?? `built-in, http://${s.portalHost}:${String(c.web.port)}/`}`,

@@ -4,7 +4,7 @@
 // DHCP leases dnsmasq writes.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { isIPv4 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import type { ClientKey } from './ports.js';
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
@@ -49,6 +49,28 @@ export function parseLeases(text: string, ifname: string): Neighbour[] {
   return out;
 }
 
+/** `ip -6 -j neigh`: MAC → global addresses (link-local ones are never forwarded; failed and incomplete entries prove nothing). */
+export function parseIpNeighJson(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let list: unknown;
+  try {
+    list = JSON.parse(text === '' ? '[]' : text);
+  } catch {
+    return out;
+  }
+  if (!Array.isArray(list)) return out;
+  for (const n of list as { dst?: unknown; lladdr?: unknown; state?: unknown }[]) {
+    const states = Array.isArray(n.state) ? n.state.map(String) : [];
+    const mac = typeof n.lladdr === 'string' ? n.lladdr.toLowerCase() : '';
+    if (typeof n.dst !== 'string' || !MAC.test(mac) || !isIPv6(n.dst)) continue;
+    if (/^fe[89ab]/i.test(n.dst) || states.includes('FAILED') || states.includes('INCOMPLETE')) continue;
+    const list6 = out.get(mac) ?? [];
+    if (list6.length < 16) list6.push(n.dst.toLowerCase());
+    out.set(mac, list6);
+  }
+  return out;
+}
+
 export class ClientLookup {
   constructor(
     private readonly ifname: string,
@@ -72,23 +94,13 @@ export class ClientLookup {
    * forwarded anyway. Linux only; elsewhere none.
    */
   async ipv6Of(mac: string): Promise<string[]> {
-    if (process.platform !== 'linux') return [];
-    const text = await run('ip', ['-6', '-j', 'neigh', 'show', 'dev', this.ifname]);
-    let list: unknown;
-    try {
-      list = JSON.parse(text === '' ? '[]' : text);
-    } catch {
-      return [];
-    }
-    if (!Array.isArray(list)) return [];
-    const out: string[] = [];
-    for (const n of list as { dst?: unknown; lladdr?: unknown; state?: unknown }[]) {
-      const states = Array.isArray(n.state) ? n.state.map(String) : [];
-      if (typeof n.dst !== 'string' || String(n.lladdr).toLowerCase() !== mac) continue;
-      if (/^fe[89ab]/i.test(n.dst) || states.includes('FAILED') || states.includes('INCOMPLETE')) continue;
-      if (out.length < 16) out.push(n.dst.toLowerCase());
-    }
-    return out;
+    return (await this.ipv6Neighbours()).get(mac) ?? [];
+  }
+
+  /** Every MAC's global IPv6 addresses on the interface, from one `ip -6 -j neigh` (at most 16 each). */
+  async ipv6Neighbours(): Promise<Map<string, string[]>> {
+    if (process.platform !== 'linux') return new Map();
+    return parseIpNeighJson(await run('ip', ['-6', '-j', 'neigh', 'show', 'dev', this.ifname]));
   }
 
   async lookup(ip: string): Promise<ClientKey | undefined> {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { Logger, MoatError, SourceSyntaxError, errorMessage, type Io } from '../core/index.js';
 import { superviseDnsmasq, renderDnsmasqConfig, renderPreloginDnsmasqConfig, type DnsmasqSupervisor } from './dnsmasq/index.js';
-import { createFirewall } from './firewall/index.js';
+import { createFirewall, pfGardenDnsTable } from './firewall/index.js';
 import { RadiusClient, startCoaListener, type CoaListener } from './radius/index.js';
 import { ClientLookup } from './client-lookup.js';
 import { Gateway, stationId } from './gateway.js';
@@ -90,6 +90,7 @@ function makeFirewall(s: PortalSettings, logger: Logger): Firewall & { teardown(
     authorize: (k, l) => fw.authorize(k, l),
     deauthorize: (k) => fw.deauthorize(k),
     setLimits: (k, l) => fw.setLimits(k, l),
+    addAddresses: (k, l) => fw.addAddresses(k, l),
     counters: () => fw.counters(),
     authorized: async () =>
       (await fw.authorized()).flatMap((a) => (a.ipv4 === undefined ? [] : [{ ifname: a.ifname, mac: a.mac, ipv4: a.ipv4, ...(a.ipv6.length === 0 ? {} : { ipv6: a.ipv6 }) }])),
@@ -112,6 +113,7 @@ function dnsmasqFiles(s: PortalSettings): { main: string; prelogin: string; leas
     upstream: c.dns.upstream,
     gardenDomains: c.garden.domains,
     table: c.firewall.table,
+    ...(c.firewall.backend === 'pf' ? { pfTable: pfGardenDnsTable(c.firewall.table) } : {}),
     portalHostname: c.web.hostname,
   };
   return {
@@ -122,6 +124,7 @@ function dnsmasqFiles(s: PortalSettings): { main: string; prelogin: string; leas
       ...(c.dhcp === undefined ? {} : { leaseTime: c.dhcp['lease-time'] }),
       leaseFile,
       captiveApiUrl: apiUrl,
+      ipv6: c.dhcp?.ipv6 === true,
       pidFile: join(dir, 'dnsmasq.pid'),
     }),
     prelogin: renderPreloginDnsmasqConfig({ ...common, port: c.dns['prelogin-port'], pidFile: join(dir, 'dnsmasq-prelogin.pid') }),
@@ -272,15 +275,22 @@ export async function startPortal(initial: PortalSettings, io: Io, options: Daem
         .catch((e: unknown) => { logger.error('accounting pass failed', { error: errorMessage(e) }); })
         .finally(() => (ticking = false));
     }, c0.session['check-interval'] * 1000);
+    // The neighbour scan: MAC authentication of new neighbours, and IPv6
+    // addresses authorised clients start using (privacy, SLAAC) joining their sessions.
     let scanning = false;
     const scan = setInterval(() => {
       const m = settings.config['mac-auth'];
-      if (scanning || (!m.enabled && m.trusted.length === 0)) return;
+      const macScan = m.enabled || m.trusted.length > 0;
+      const v6Scan = settings.gateway6 !== undefined && settings.config.session['adopt-ipv6'] && store.size > 0;
+      if (scanning || (!macScan && !v6Scan)) return;
       scanning = true;
       void (async () => {
-        for (const n of await lookup.neighbours()) {
-          if (store.byMacAddress(n.mac) === undefined) await macAuth({ ifname: n.ifname, mac: n.mac, ipv4: n.ip });
+        if (macScan) {
+          for (const n of await lookup.neighbours()) {
+            if (store.byMacAddress(n.mac) === undefined) await macAuth({ ifname: n.ifname, mac: n.mac, ipv4: n.ip });
+          }
         }
+        if (v6Scan) await gateway.adoptAddresses(settings.config.interface, await lookup.ipv6Neighbours());
       })()
         .catch((e: unknown) => { logger.error('neighbour scan failed', { error: errorMessage(e) }); })
         .finally(() => (scanning = false));

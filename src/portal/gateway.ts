@@ -81,7 +81,16 @@ export class Gateway {
         this.o.logger.notice('login rejected', { mac: client.mac, ip: client.ipv4, user: credentials.userName, method: credentials.kind });
         return result.replyMessage === undefined ? { ok: false, reason: 'rejected' } : { ok: false, reason: 'rejected', replyMessage: result.replyMessage };
       }
-      const session = await this.open(client, credentials.userName, kind, result.policy, acctSessionId);
+      let session: Session;
+      try {
+        session = await this.open(client, credentials.userName, kind, result.policy, acctSessionId);
+      } catch (e) {
+        // RADIUS said yes to limits this firewall cannot enforce (a bandwidth under PF): refused, not let through unlimited.
+        if (!isUnsupported(e)) throw e;
+        this.o.metrics.loginsRejected++;
+        this.o.logger.warning('login refused: the firewall cannot enforce the session', { mac: client.mac, user: credentials.userName, error: errorMessage(e) });
+        return { ok: false, reason: 'error', replyMessage: 'This network cannot apply the limits of your account; ask its operator.' };
+      }
       this.o.metrics.loginsAccepted++;
       return { ok: true, session };
     } finally {
@@ -139,6 +148,36 @@ export class Gateway {
     await this.account(session, 'stop', cause);
   }
 
+  /**
+   * Addresses clients started using after login (IPv6 privacy and SLAAC
+   * addresses, seen in the neighbour table with the client's MAC on its
+   * interface) join their sessions: same counters' owner, same limits, and
+   * they leave with the session. `seen`: MAC → global IPv6 addresses.
+   */
+  async adoptAddresses(ifname: string, seen: ReadonlyMap<string, readonly string[]>): Promise<number> {
+    let added = 0;
+    for (const s of this.o.store.all()) {
+      if (s.client.ifname !== ifname) continue;
+      const have = new Set(s.client.ipv6 ?? []);
+      const fresh = (seen.get(s.client.mac) ?? []).filter((a) => !have.has(a)).slice(0, Math.max(0, MAX_IPV6 - have.size));
+      if (fresh.length === 0) continue;
+      // The session holds them before the firewall does: a logout meanwhile removes them too (its batch follows this one).
+      const before = s.client;
+      s.client = { ...s.client, ipv6: [...have, ...fresh] };
+      try {
+        await this.o.firewall.addAddresses({ ifname: s.client.ifname, mac: s.client.mac, ipv6: fresh }, limitsOf(s.policy));
+      } catch (e) {
+        s.client = before;
+        this.o.logger.warning('cannot add addresses to the session', { id: s.id, mac: s.client.mac, error: errorMessage(e) });
+        continue;
+      }
+      added += fresh.length;
+      this.o.logger.info('address added to session', { id: s.id, mac: s.client.mac, ipv6: fresh.join(',') });
+    }
+    if (added > 0) await this.o.store.save();
+    return added;
+  }
+
   /** One pass of the accounting loop: counters, limits, interim updates. */
   async tick(): Promise<void> {
     const sessions = this.o.store.all();
@@ -174,9 +213,10 @@ export class Gateway {
       await this.logout(s, TERMINATE_CAUSE.adminReset);
       return { ack: true };
     }
-    s.policy = { ...s.policy, ...req.policy };
+    const policy = { ...s.policy, ...req.policy };
     try {
-      await this.o.firewall.setLimits(s.client, limitsOf(s.policy));
+      await this.o.firewall.setLimits(s.client, limitsOf(policy));
+      s.policy = policy;
     } catch (e) {
       this.o.logger.error('CoA: cannot change limits', { id: s.id, error: errorMessage(e) });
       return { ack: false, errorCause: ERROR_CAUSE.resourcesUnavailable };
@@ -252,6 +292,9 @@ export class Gateway {
   }
 }
 
+/** At most this many IPv6 addresses per session (the firewall takes 64). */
+const MAX_IPV6 = 16;
+
 function limitsOf(p: SessionPolicy): { bandwidthUp?: number; bandwidthDown?: number; quotaBytes?: bigint } {
   const q = kernelQuota(p);
   return {
@@ -259,6 +302,13 @@ function limitsOf(p: SessionPolicy): { bandwidthUp?: number; bandwidthDown?: num
     ...(p.bandwidthDown === undefined ? {} : { bandwidthDown: p.bandwidthDown }),
     ...(q === undefined ? {} : { quotaBytes: q }),
   };
+}
+
+/** The firewall cannot enforce what RADIUS asked for (src/portal/firewall/pf-firewall.ts). */
+function isUnsupported(e: unknown): boolean {
+  if (!(e instanceof MoatError)) return false;
+  const code: string = e.code;
+  return code === 'MOAT_PORTAL_FW_UNSUPPORTED';
 }
 
 /** R's client rejects with this code when no server answered (src/portal/radius/errors.ts). */

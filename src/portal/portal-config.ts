@@ -64,6 +64,12 @@ const schema = z.strictObject({
       /** First and last address handed out; inside `address`'s network. */
       range: z.tuple([ipv4, ipv4]),
       'lease-time': seconds(7 * 86400).min(120).default(3600),
+      /**
+       * IPv6 from dnsmasq too: router advertisements for address6's /64 (SLAAC,
+       * "other configuration" flag) and stateless DHCPv6 with the DNS server and
+       * RFC 8910 option 103. Off when another daemon (radvd) announces the prefix.
+       */
+      ipv6: z.boolean().default(false),
     })
     .optional(),
   radius: z.strictObject({
@@ -116,6 +122,8 @@ const schema = z.strictObject({
       'idle-timeout': seconds(30 * 86400).default(0),
       /** Crash-safe session journal lives here. */
       'state-dir': absPath.default('/var/db/moat-portal'),
+      /** IPv6 addresses a client starts using after login (privacy, SLAAC) join its session, found by its MAC. */
+      'adopt-ipv6': z.boolean().default(true),
       /** Accounting loop tick: counters read, idle and quotas checked. */
       'check-interval': seconds(300).min(1).default(10),
     })
@@ -170,7 +178,10 @@ export const portalConfigSchema = schema.superRefine((c, ctx) => {
   if (c.web['login-url'] !== undefined && c.web['uam-secret'] === undefined) {
     ctx.addIssue({ code: 'custom', path: ['web', 'login-url'], message: 'an external login page needs uam-secret' });
   }
+  // PF: the garden names' table is `<table>_dns`, within PF_TABLE_NAME_SIZE (31 characters).
+  if (c.firewall.backend === 'pf' && c.firewall.table.length > 27) ctx.addIssue({ code: 'custom', path: ['firewall', 'table'], message: 'with the pf backend, at most 27 characters' });
   if (c.web.port === c.web['https-port']) ctx.addIssue({ code: 'custom', path: ['web', 'https-port'], message: 'must differ from web.port' });
+  if (c.dhcp?.ipv6 === true && c.address6 === undefined) ctx.addIssue({ code: 'custom', path: ['dhcp', 'ipv6'], message: 'needs address6' });
   if (c.dhcp !== undefined) {
     const [lo, hi] = c.dhcp.range;
     const net = networkOf(c.address);

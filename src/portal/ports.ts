@@ -59,6 +59,8 @@ export interface Firewall {
   /** Remove the client and flush its connection-tracking entries. */
   deauthorize(client: ClientKey): Promise<void>;
   setLimits(client: ClientKey, limits: ClientLimits): Promise<void>;
+  /** Add IPv6 addresses a client started using after login to its elements (`client.ipv6`: the new ones only). */
+  addAddresses(client: { ifname: string; mac: string; ipv6: string[] }, limits: ClientLimits): Promise<void>;
   /** Counters of every authorised client, keyed by MAC, in one read. */
   counters(): Promise<Map<string, Counters>>;
   /** What the kernel holds now (after a restart). */

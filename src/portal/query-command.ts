@@ -33,8 +33,13 @@ export function ask(socket: string, req: { cmd: string; args: string[] }, timeou
       buf += c.toString('utf8');
       if (buf.length > 16 << 20) sock.destroy();
     });
-    sock.on('error', (e) => {
+    sock.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      // The socket is mode 0660, root's and the query group's (query-server.ts).
+      if (e.code === 'EACCES' || e.code === 'EPERM') {
+        reject(new MoatError('MOAT_PORTAL_QUERY_PERM', `cannot reach the daemon at ${socket}: permission denied (root and members of the configured query group only)`, { cause: e }));
+        return;
+      }
       reject(new MoatError('MOAT_PORTAL_QUERY_CONNECT', `cannot reach the daemon at ${socket}: ${errnoReason(e)}`, { cause: e }));
     });
     sock.on('end', () => {

@@ -1,10 +1,11 @@
 // `moat portal run`: the daemon with its signal handlers. Only this file
 // installs handlers; the library (daemon.ts) installs none.
-import { EX_OK, installStatusLine, parseCommandLine, parseSyslogTarget, UsageError, type Io } from '../core/index.js';
+import { EX_OK, installStatusLine, parseCommandLine, parseSyslogTarget, UsageError, writeFilesAtomically, type Io } from '../core/index.js';
 import { checkFiles, configPath, describeSettings } from './check-command.js';
 import { startPortal } from './daemon.js';
 import { loadPortalConfig } from './portal-config.js';
-import { writeFileSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 
 const COMMAND = 'moat portal run';
 
@@ -41,8 +42,9 @@ export async function runMain(argv: readonly string[], io: Io): Promise<number> 
     ...(v['log-no-local'] === true ? { logNoLocal: true } : {}),
     ...(format === undefined ? {} : { logFormat: format }),
   });
-  const pidfile = v.pidfile;
-  if (pidfile !== undefined) writeFileSync(pidfile, `${String(process.pid)}\n`, { mode: 0o644 });
+  const pidfile = v.pidfile === undefined ? undefined : resolve(io.cwd, v.pidfile);
+  // A temporary file renamed into place: a symlink planted at the name is replaced, never followed.
+  if (pidfile !== undefined) await writeFilesAtomically(dirname(pidfile), [{ path: basename(pidfile), content: `${String(process.pid)}\n` }]).catch(async (e: unknown) => { await daemon.close(); throw e; });
   const onHup = (): void => {
     void daemon.reload();
   };

@@ -9,7 +9,8 @@ export type SessionKind = 'radius' | 'mac' | 'trusted' | 'admin';
 export interface Session {
   /** RFC 2866 §5.5 Acct-Session-Id: unique per gateway, kept across restarts. */
   readonly id: string;
-  readonly client: ClientKey;
+  /** Interface, MAC and IPv4 never change; IPv6 addresses the client starts using join (Gateway.adoptAddresses). */
+  client: ClientKey;
   readonly userName: string;
   readonly kind: SessionKind;
   /** ms since the epoch. */

@@ -1,7 +1,7 @@
 // The portal's web server on the gateway: the redirect of unauthorised HTTP,
-// the built-in pages, CoovaChilli's /logon, /logoff and JSON interface, and
-// the RFC 8908 API. One handler serves plain HTTP (web.port) and HTTPS
-// (web.https-port).
+// the built-in pages and the RFC 8908 API; CoovaChilli's /logon and JSON
+// interface are in coova-handlers.ts. One handler serves plain HTTP
+// (web.port) and HTTPS (web.https-port).
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -9,7 +9,8 @@ import type { Socket } from 'node:net';
 import { MoatError, errnoReason, type Logger } from '../core/index.js';
 import type { ClientLookup } from './client-lookup.js';
 import type { Gateway } from './gateway.js';
-import { type JsonContext, jsonLogoff, jsonLogon, jsonStatus, jsonp, captiveApi } from './json-interface.js';
+import { CoovaHandlers, type AttemptResult } from './coova-handlers.js';
+import { captiveApi } from './json-interface.js';
 import { loginPage, messagePage, statusPage } from './login-page.js';
 import type { PortalMetrics } from './metrics.js';
 import type { PortalSettings } from './portal-config.js';
@@ -17,7 +18,7 @@ import type { ClientKey, Credentials } from './ports.js';
 import { LoginRateLimit } from './rate-limit.js';
 import { bytesRemaining, secondsRemaining, sessionTime, type Session } from './session.js';
 import { TERMINATE_CAUSE } from './ports.js';
-import { Challenges, chapResponse, decodeUamPassword, pageChallenge, safeUserUrl, signedUrl, verifyUrl, type Signer, type UamParams } from './uam.js';
+import { Challenges, chapResponse, safeUserUrl, verifyUrl, type Signer } from './uam.js';
 import { randomBytes } from 'node:crypto';
 import { BodyError, readForm, redirect, send } from './http-reply.js';
 
@@ -42,11 +43,19 @@ export class PortalWeb {
   private signer: Signer;
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
+  private readonly coova: CoovaHandlers;
 
   constructor(options: WebOptions) {
     this.o = options;
     this.limiter = new LoginRateLimit(options.settings.config.web['login-rate']);
     this.signer = signerOf(options.settings);
+    this.coova = new CoovaHandlers({
+      options: () => this.o,
+      signer: () => this.signer,
+      challenges: this.challenges,
+      base: (secure) => this.base(secure),
+      attempt: (client, credentials) => this.attempt(client, credentials),
+    });
   }
 
   /** A reload: new settings, same servers (ports changes need a restart). */
@@ -165,7 +174,7 @@ export class PortalWeb {
           await this.getStatus(res, ip, secure);
           return;
         case '/logon':
-          await this.uamLogon(res, ip, url);
+          await this.coova.uamLogon(res, ip, url);
           return;
         case '/logoff':
           await this.logout(res, ip, true);
@@ -176,7 +185,7 @@ export class PortalWeb {
         case '/json/status':
         case '/json/logon':
         case '/json/logoff':
-          await this.json(res, ip, url, path, secure);
+          await this.coova.json(res, ip, url, path, secure);
           return;
         default:
           send(res, 404, 'text/plain', 'not found\n');
@@ -194,29 +203,6 @@ export class PortalWeb {
 
   private venue(): string {
     return this.o.settings.config['nas-id'];
-  }
-
-  private uamParams(client: ClientKey, res: UamParams['res'], userurl: string, session?: Session, reply?: string): UamParams {
-    const s = this.o.settings;
-    const challenge = pageChallenge(this.challenges.get(client.mac), undefined).toString('hex');
-    return {
-      res,
-      uamip: s.gateway,
-      uamport: s.config.web.port,
-      challenge,
-      called: s.config['nas-id'],
-      mac: client.mac.toUpperCase().replace(/:/g, '-'),
-      ip: client.ipv4,
-      nasid: s.config['nas-id'],
-      sessionid: session?.id ?? '',
-      userurl,
-      ...(reply === undefined ? {} : { reply }),
-    };
-  }
-
-  private loginUrl(client: ClientKey, res: UamParams['res'], userurl: string, session?: Session, reply?: string): string {
-    const external = this.o.settings.config.web['login-url'];
-    return signedUrl(external ?? `${this.base(false)}/login`, this.uamParams(client, res, userurl, session, reply), this.signer);
   }
 
   private async captiveRedirect(req: IncomingMessage, res: ServerResponse, ip: string, host: string): Promise<void> {
@@ -242,7 +228,7 @@ export class PortalWeb {
         return;
       }
     }
-    redirect(res, this.loginUrl(client, existing === undefined ? 'notyet' : 'already', original, existing));
+    redirect(res, this.coova.loginUrl(client, existing === undefined ? 'notyet' : 'already', original, existing));
   }
 
   private async getLogin(res: ServerResponse, ip: string, url: URL, secure: boolean): Promise<void> {
@@ -283,7 +269,7 @@ export class PortalWeb {
   }
 
   /** Rate limit, then RADIUS. `undefined` client: not on our interface. */
-  private async attempt(client: ClientKey, credentials: Credentials): Promise<{ ok: true; session: Session } | { ok: false; message: string; status: number }> {
+  private async attempt(client: ClientKey, credentials: Credentials): Promise<AttemptResult> {
     if (!this.limiter.allow(client.mac)) {
       this.o.metrics.loginsRateLimited++;
       this.o.logger.notice('login rate limited', { mac: client.mac, ip: client.ipv4 });
@@ -291,7 +277,7 @@ export class PortalWeb {
     }
     const r = await this.o.gateway.login(client, credentials);
     if (r.ok) return r;
-    const message = r.reason === 'rejected' ? (r.replyMessage ?? 'Login failed: wrong user name or password.') : 'The authentication server did not answer; try again.';
+    const message = r.replyMessage ?? (r.reason === 'rejected' ? 'Login failed: wrong user name or password.' : 'The authentication server did not answer; try again.');
     return { ok: false, message, status: r.reason === 'rejected' ? 401 : 503 };
   }
 
@@ -323,89 +309,20 @@ export class PortalWeb {
     redirect(res, r.session.policy.redirectionUrl ?? userurl ?? `${this.base(secure)}/status`);
   }
 
-  /** CoovaChilli's /logon: username with response (CHAP) or password (hex, XORed), from an external page. */
-  private credentialsFromUam(client: ClientKey, q: URLSearchParams): Credentials | undefined {
-    const userName = q.get('username') ?? q.get('UserName') ?? '';
-    if (userName === '' || userName.length > 253) return undefined;
-    const secret = this.o.settings.config.web['uam-secret'];
-    const challenge = pageChallenge(this.challenges.get(client.mac), secret === undefined ? undefined : Buffer.from(secret));
-    const response = q.get('response');
-    if (response !== null) {
-      if (!/^[0-9a-f]{32}$/i.test(response)) return undefined;
-      // CoovaChilli's pages use CHAP identifier 0 with the page challenge.
-      return { kind: 'chap', userName, chapId: 0, challenge, response: Buffer.from(response, 'hex') };
-    }
-    const hex = q.get('password');
-    const password = hex === null ? undefined : decodeUamPassword(hex, challenge);
-    return password === undefined ? undefined : { kind: 'pap', userName, password };
-  }
-
-  private async uamLogon(res: ServerResponse, ip: string, url: URL): Promise<void> {
-    const client = await this.o.lookup.lookup(ip);
-    if (client === undefined) {
-      send(res, 403, 'text/plain', 'not a client of this portal\n');
-      return;
-    }
-    const userurl = safeUserUrl(url.searchParams.get('userurl')) ?? '';
-    const credentials = this.credentialsFromUam(client, url.searchParams);
-    if (credentials === undefined) {
-      redirect(res, this.loginUrl(client, 'failed', userurl, undefined, 'bad request'));
-      return;
-    }
-    const r = await this.attempt(client, credentials);
-    this.challenges.forget(client.mac);
-    redirect(res, r.ok ? this.loginUrl(client, 'success', r.session.policy.redirectionUrl ?? userurl, r.session) : this.loginUrl(client, 'failed', userurl, undefined, r.message));
-  }
-
   private async logout(res: ServerResponse, ip: string, uam: boolean): Promise<void> {
     const client = await this.o.lookup.lookup(ip);
     const session = client === undefined ? undefined : this.o.gateway.store.byMacAddress(client.mac);
     if (session !== undefined) await this.o.gateway.logout(session, TERMINATE_CAUSE.userRequest);
     if (uam && client !== undefined && this.o.settings.config.web['login-url'] !== undefined) {
-      redirect(res, this.loginUrl(client, 'logoff', ''));
+      redirect(res, this.coova.loginUrl(client, 'logoff', ''));
       return;
     }
     send(res, 200, 'text/html; charset=utf-8', messagePage(this.venue(), 'logged out', session === undefined ? 'You were not logged in.' : 'You are logged out.'));
   }
 
-  private context(client: ClientKey | undefined, secure: boolean): JsonContext {
-    return {
-      settings: this.o.settings,
-      gateway: this.o.gateway,
-      client,
-      session: client === undefined ? undefined : this.o.gateway.store.byMacAddress(client.mac),
-      challenge: client === undefined ? '' : this.challenges.get(client.mac).toString('hex'),
-      base: this.base(secure),
-      now: Date.now(),
-    };
-  }
-
-  private async json(res: ServerResponse, ip: string, url: URL, path: string, secure: boolean): Promise<void> {
-    const client = await this.o.lookup.lookup(ip);
-    const callback = url.searchParams.get('callback');
-    let body: unknown;
-    if (path === '/json/status' || client === undefined) body = jsonStatus(this.context(client, secure));
-    else if (path === '/json/logoff') body = await jsonLogoff(this.context(client, secure));
-    else {
-      const q = url.searchParams;
-      const pw = q.get('password');
-      // The JSON interface takes a CHAP response or, as CoovaChilli's does, a plain password (use it over HTTPS).
-      const credentials: Credentials | undefined =
-        q.get('response') !== null ? this.credentialsFromUam(client, q) : pw !== null && (q.get('username') ?? '') !== '' ? { kind: 'pap', userName: q.get('username') ?? '', password: pw } : undefined;
-      body = await jsonLogon(this.context(client, secure), credentials, (c) => this.attempt(client, c));
-      this.challenges.forget(client.mac);
-    }
-    const out = jsonp(body, callback);
-    if (out === undefined) {
-      send(res, 400, 'text/plain', 'bad callback name\n');
-      return;
-    }
-    send(res, 200, out.type, out.text);
-  }
-
   private async api(res: ServerResponse, ip: string, secure: boolean): Promise<void> {
     const client = await this.o.lookup.lookup(ip);
-    const ctx = this.context(client, secure);
+    const ctx = this.coova.context(client, secure);
     const body = captiveApi(ctx, `${ctx.base}/login`, this.o.settings.config.web['venue-url'], (s) => ({
       seconds: secondsRemaining(s, ctx.now, this.o.gateway.defaults),
       bytes: bytesRemaining(s),

@@ -294,3 +294,29 @@ try {
   console.log(JSON.stringify({ ok: false, code: e.code }));
 }
 `;
+
+/** A TCP server that waits, then sends; it reports how each connection ended. */
+export const DELAYED_SOURCE = `
+import net from 'node:net';
+const [port, delay] = process.argv.slice(-2);
+const chunk = Buffer.alloc(16384, 120);
+const srv = net.createServer((s) => {
+  s.on('error', (e) => console.log(JSON.stringify({ ended: e.code })));
+  setTimeout(() => { const pump = () => { while (!s.destroyed && s.write(chunk)); }; s.on('drain', pump); pump(); }, Number(delay));
+});
+srv.listen(Number(port), '::', () => console.log('ready'));
+`;
+
+/** Connect, print 'ready', then only read: {bytes, code} when the connection ends (half-open, and a write at the end: libuv reports a reset that comes with POLLHUP as an end of stream, and the write then fails with ECONNRESET). */
+export const IDLE_WATCH = `
+import net from 'node:net';
+const [host, port, limit] = process.argv.slice(-3);
+let bytes = 0;
+const s = net.connect({ host, port: Number(port), allowHalfOpen: true });
+const done = (code) => { console.log(JSON.stringify({ bytes, code })); process.exit(0); };
+s.on('connect', () => console.log('ready'));
+s.on('data', (b) => { bytes += b.length; });
+s.on('error', (e) => done(e.code));
+s.on('end', () => { s.write('x'); setTimeout(() => done('end'), 500); });
+setTimeout(() => done('limit'), Number(limit));
+`;

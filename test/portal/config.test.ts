@@ -99,3 +99,17 @@ test('--help fits on one screen; unknown commands are usage errors', async () =>
   assert.equal(u.code, 64);
   assert.match(u.err, /unknown command 'frobnicate'/);
 });
+
+test('with the pf backend the table name leaves room for <table>_dns (PF_TABLE_NAME_SIZE)', () => {
+  const fw = (table: string): string => `${MINIMAL}firewall:\n  backend: pf\n  table: ${table}\n`;
+  assert.equal(parsePortalConfig(fw('t'.repeat(27)), 'p.yaml').config.firewall.table.length, 27);
+  assert.throws(() => parsePortalConfig(fw('t'.repeat(28)), 'p.yaml'), (e: unknown) => e instanceof Error && e.message === 'firewall.table: with the pf backend, at most 27 characters' && (e as { line?: number }).line === 10);
+  // nftables names may be longer.
+  assert.equal(parsePortalConfig(`${MINIMAL}firewall:\n  table: ${'t'.repeat(30)}\n`, 'p.yaml').config.firewall.backend, 'nft');
+});
+
+test('dhcp.ipv6 needs address6', () => {
+  const text = `${MINIMAL}dhcp:\n  range: [10.1.0.10, 10.1.0.20]\n  ipv6: true\n`;
+  assert.throws(() => parsePortalConfig(text, 'p.yaml'), (e: unknown) => e instanceof Error && e.message === 'dhcp.ipv6: needs address6');
+  assert.equal(parsePortalConfig(`${text}address6: fd00:1::1/64\n`, 'p.yaml').config.dhcp?.ipv6, true);
+});

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Logger } from '../../src/core/index.js';
+import { Logger, MoatError } from '../../src/core/index.js';
 import { Gateway } from '../../src/portal/gateway.js';
 import { PortalMetrics } from '../../src/portal/metrics.js';
 import type { AuthRequest, AuthResult, ClientKey } from '../../src/portal/ports.js';
@@ -153,4 +153,51 @@ test('RFC 5176: disconnect by session id, CoA changes limits, unknown session is
   assert.deepEqual(await gw.dynamic({ kind: 'disconnect', acctSessionId: r.session.id, policy: {} }), { ack: true });
   assert.equal(fw.clients.size, 0);
   assert.equal(radius.acct.at(-1)?.terminateCause, 6);
+});
+
+test('IPv6 addresses seen with a session MAC join it (once, same interface only) and leave with it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moat-portal-gw-'));
+  t.after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const fw = new MemoryFirewall();
+  const radius = new RecordingRadius(accept());
+  const a = setup(dir, fw, radius, { t: 1_700_000_000_000 });
+  const login = await a.gw.login(alice, { kind: 'pap', userName: 'alice', password: 'right' });
+  assert.ok(login.ok);
+  const seen = new Map([[alice.mac, ['fd00:1::10', 'fd00:1::11']], ['02:00:00:00:00:99', ['fd00:1::99']]]);
+  assert.equal(await a.gw.adoptAddresses('veth1', seen), 0, 'another interface: nothing');
+  assert.equal(await a.gw.adoptAddresses('veth0', seen), 2);
+  assert.equal(await a.gw.adoptAddresses('veth0', seen), 0, 'already there');
+  assert.deepEqual(a.store.byMacAddress(alice.mac)?.client.ipv6, ['fd00:1::10', 'fd00:1::11']);
+  assert.deepEqual(fw.clients.get(alice.mac)?.key.ipv6, ['fd00:1::10', 'fd00:1::11']);
+  // Journalled: a restart knows them.
+  const again = new SessionStore(dir);
+  await again.load();
+  assert.deepEqual(again.byMacAddress(alice.mac)?.client.ipv6, ['fd00:1::10', 'fd00:1::11']);
+  const s = a.store.byMacAddress(alice.mac);
+  assert.ok(s);
+  const removed: ClientKey[] = [];
+  const deauth = fw.deauthorize.bind(fw);
+  fw.deauthorize = (k: ClientKey) => {
+    removed.push(k);
+    return deauth(k);
+  };
+  await a.gw.logout(s, 1);
+  assert.deepEqual(removed[0]?.ipv6, ['fd00:1::10', 'fd00:1::11'], 'the logout takes them out of the firewall too');
+});
+
+test('a login whose limits the firewall cannot enforce (a bandwidth under PF) is refused, with no accounting Start', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moat-portal-gw-'));
+  t.after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const fw = new MemoryFirewall();
+  fw.authorize = () => Promise.reject(new MoatError('MOAT_PORTAL_FW_UNSUPPORTED', 'the PF backend cannot enforce a per-client bandwidth'));
+  const radius = new RecordingRadius(accept({ bandwidthDown: 1_000_000 }));
+  const a = setup(dir, fw, radius, { t: 1_700_000_000_000 });
+  const r = await a.gw.login(alice, { kind: 'pap', userName: 'alice', password: 'right' });
+  assert.deepEqual(r, { ok: false, reason: 'error', replyMessage: 'This network cannot apply the limits of your account; ask its operator.' });
+  assert.equal(a.store.size, 0);
+  assert.equal(radius.acct.length, 0);
 });

@@ -21,6 +21,11 @@ export class MemoryFirewall implements Firewall {
     if (c) c.limits = limits;
     return Promise.resolve();
   }
+  addAddresses(key: { mac: string; ipv6: string[] }): Promise<void> {
+    const c = this.clients.get(key.mac);
+    if (c) c.key = { ...c.key, ipv6: [...(c.key.ipv6 ?? []), ...key.ipv6] };
+    return Promise.resolve();
+  }
   counters(): Promise<Map<string, Counters>> {
     return Promise.resolve(new Map([...this.clients].map(([m, c]) => [m, { ...c.counters }])));
   }

@@ -39,6 +39,8 @@ export interface DnsmasqCommon {
   gardenDomains?: readonly string[];
   /** moat's nftables table; the sets are garden4 and garden6. */
   table: string;
+  /** PF instead of nftables: the main-ruleset PF table for garden names' addresses (dnsmasq(8) --ipset, which fills PF tables on FreeBSD and OpenBSD). */
+  pfTable?: string | undefined;
   /** The portal's name, answered with the gateway's addresses by both instances. */
   portalHostname?: string | undefined;
   pidFile?: string | undefined;
@@ -52,8 +54,10 @@ export interface MainDnsmasqOptions extends DnsmasqCommon {
   prefixV4?: number;
   leaseTime?: number;
   leaseFile: string;
-  /** RFC 8908 API URI, sent as DHCP option 114 (RFC 8910 §2.1). */
+  /** RFC 8908 API URI, sent as DHCP option 114 (RFC 8910 §2.1), and as DHCPv6 option 103 (§2.2) with `ipv6`. */
   captiveApiUrl: string;
+  /** Router advertisements for the interface's /64 and stateless DHCPv6 (needs gatewayV6). */
+  ipv6?: boolean;
   /** Local domain handed out (option 15) and answered locally. */
   domain?: string | undefined;
   /** Default 53. */
@@ -76,6 +80,8 @@ function fail(message: string): never {
 const IFNAME = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/;
 const DOMAIN = /^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const TABLE = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
+/** PF_TABLE_NAME_SIZE is 32 with the NUL. */
+const PF_TABLE = /^[A-Za-z][A-Za-z0-9_]{0,30}$/;
 /** A value that ends up on a dnsmasq config line must not end that line or open a comment. */
 const SAFE_PATH = /^\/[A-Za-z0-9_./-]{1,4095}$/;
 
@@ -140,9 +146,10 @@ function common(o: DnsmasqCommon, lines: string[]): void {
   const g6 = o.gatewayV6 === undefined ? undefined : v6(o.gatewayV6, 'gateway IPv6 address');
   if (o.portalHostname !== undefined) lines.push(`host-record=${domain(o.portalHostname)},${g}${g6 === undefined ? '' : `,${g6}`}`);
   const garden = (o.gardenDomains ?? []).map(domain);
-  if (garden.length > 0) {
-    // dnsmasq(8) --nftset: 4#/6# keep A and AAAA answers in their own set.
-    for (const d of garden) lines.push(`nftset=/${d}/4#inet#${o.table}#garden4,6#inet#${o.table}#garden6`);
+  if (o.pfTable !== undefined && !PF_TABLE.test(o.pfTable)) fail(`bad PF table name: ${JSON.stringify(o.pfTable)}`);
+  for (const d of garden) {
+    // dnsmasq(8) --nftset: 4#/6# keep A and AAAA answers in their own set. --ipset on a BSD: one PF table holds both families.
+    lines.push(o.pfTable === undefined ? `nftset=/${d}/4#inet#${o.table}#garden4,6#inet#${o.table}#garden6` : `ipset=/${d}/${o.pfTable}`);
   }
 }
 
@@ -175,6 +182,15 @@ export function renderDnsmasqConfig(o: MainDnsmasqOptions): string {
     lines.push(`dhcp-option=114,"${checkCaptiveUrl(o.captiveApiUrl)}"`);
   } else {
     checkCaptiveUrl(o.captiveApiUrl);
+  }
+  if (o.ipv6 === true) {
+    if (o.gatewayV6 === undefined) fail('IPv6 router advertisements need the gateway IPv6 address');
+    // dnsmasq(8) --enable-ra, --dhcp-range=::,constructor:IF,ra-stateless: SLAAC on the interface's
+    // prefixes, with the O flag, so clients ask DHCPv6 (Information-Request, RFC 8415 §18.2.6) for the rest.
+    lines.push('enable-ra', `dhcp-range=::,constructor:${ifn},ra-stateless,${String(o.leaseTime ?? 3600)}s`);
+    lines.push(`dhcp-option=option6:dns-server,[${v6(o.gatewayV6, 'gateway IPv6 address')}]`);
+    // RFC 8910 §2.2: DHCPv6 option 103, the same URI. No router-advertisement option 37 (§2.3): dnsmasq has none.
+    lines.push(`dhcp-option=option6:103,"${checkCaptiveUrl(o.captiveApiUrl)}"`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -13,7 +13,7 @@ export { spawnRunner, FW_EXEC, type CommandRunner, type RunOutput } from './comm
 export { FW_NFT } from './nft-batcher.js';
 export { FW_CONNTRACK } from './conntrack.js';
 export { NftFirewall } from './nft-firewall.js';
-export { FW_PFCTL, FW_UNSUPPORTED, PfFirewall, parsePfTableStats, pfArgv, renderPfAnchor, type PfAddressStats, type PfAnchorOptions, type PfFlavour, type PfOptions } from './pf-firewall.js';
+export { FW_PFCTL, FW_UNSUPPORTED, PfFirewall, parsePfTableStats, pfGardenDnsTable, pfArgv, renderPfAnchor, type PfAddressStats, type PfAnchorOptions, type PfFlavour, type PfOptions } from './pf-firewall.js';
 
 export { FW_CONFIG, splitGarden } from './garden.js';
 
@@ -39,6 +39,8 @@ export interface FirewallOptions {
   wanInterface?: string | undefined;
   /** nftables: the packet and conntrack mark bit that means "authorised"; default 0x20000000. */
   markBit?: number;
+  /** nftables: how long an ended session's conntrack entries stay (marked, so both ends get resets) before they are deleted; default 10 s. */
+  conntrackGraceMs?: number;
   logger?: FirewallLogger;
   /** How commands run; default spawns them directly. */
   runner?: CommandRunner;
@@ -86,5 +88,5 @@ export function createFirewall(o: FirewallOptions): Firewall {
     const flavour = o.pfFlavour ?? (process.platform === 'freebsd' ? 'freebsd' : 'openbsd');
     return new PfFirewall({ ...common, flavour, divert: o.pfDivert ?? false, pfctl: o.pfctl ?? '/sbin/pfctl' });
   }
-  return new NftFirewall({ ...common, markBit, nft: o.nft ?? 'nft', conntrack: o.conntrack ?? 'conntrack', ip: o.pinNeighbours === false ? undefined : (o.ip ?? 'ip') });
+  return new NftFirewall({ ...common, markBit, ...(o.conntrackGraceMs === undefined ? {} : { conntrackGraceMs: o.conntrackGraceMs }), nft: o.nft ?? 'nft', conntrack: o.conntrack ?? 'conntrack', ip: o.pinNeighbours === false ? undefined : (o.ip ?? 'ip') });
 }

@@ -9,10 +9,12 @@ import { ipBatchArgv, pinLine, unpinLine } from './neighbours.js';
 import { FW_NFT, NftBatcher, firstLines } from './nft-batcher.js';
 import {
   CLIENT_SETS,
+  endedBit,
   renderAdd,
   renderApply,
   renderChainDeclarations,
   renderLimits,
+  renderMapEntries,
   renderRemoveCounters,
   renderRemoveLimits,
   renderRules,
@@ -31,6 +33,8 @@ export interface NftFirewallOptions extends NftRulesetOptions {
   /** ip(8) for pinning neighbour entries; undefined: do not pin. */
   ip: string | undefined;
   logger: FirewallLogger | undefined;
+  /** How long the conntrack entries of an ended session stay (marked ended) before they are deleted; default 10 s. */
+  conntrackGraceMs?: number;
 }
 
 export class NftFirewall implements Firewall {
@@ -51,7 +55,9 @@ export class NftFirewall implements Firewall {
   constructor(private readonly o: NftFirewallOptions) {
     this.t = `inet ${o.table}`;
     this.batcher = new NftBatcher(o.runner, o.nft);
-    this.flusher = new ConntrackFlusher(o.runner, o.conntrack);
+    this.flusher = new ConntrackFlusher(o.runner, o.conntrack, { auth: o.markBit, ended: endedBit(o.markBit) }, o.conntrackGraceMs, 4, (message) => {
+      o.logger?.warning('firewall: conntrack -D failed', { error: message });
+    });
     this.neigh = o.ip === undefined ? undefined : new NftBatcher(o.runner, o.ip, 512, ipBatchArgv(o.ip));
   }
 
@@ -79,6 +85,9 @@ export class NftFirewall implements Firewall {
       const err = await this.batcher.runOnce(script);
       if (err !== undefined) throw err;
     }
+    await this.flusher.sweep().catch((e: unknown) => {
+      this.o.logger?.warning('firewall: cannot delete the conntrack entries of ended sessions', { error: e instanceof Error ? e.message : String(e) });
+    });
     if (restore.length > 0) {
       const present = new Set((await this.authorized()).map((c) => `${c.ifname} ${c.mac}`));
       for (const c of restore) {
@@ -111,6 +120,18 @@ export class NftFirewall implements Firewall {
     }
   }
 
+  async addAddresses(client: FirewallClient, limits: ClientLimits): Promise<void> {
+    const c = checkClient(client);
+    const l = checkLimits(limits);
+    // The client's limit and quota objects exist already: only the new keys go into the maps, pointing at them.
+    await this.batcher.apply([...renderAdd(this.t, c, l), ...renderMapEntries(this.t, c, l)].join('\n'));
+    if (this.neigh !== undefined) {
+      await this.neigh.apply(addressesOf(c).map((a) => pinLine(a, c.mac, c.ifname)).join('\n')).catch((e: unknown) => {
+        this.o.logger?.warning('firewall: cannot pin the neighbour entry', { mac: c.mac, error: e instanceof Error ? e.message : String(e) });
+      });
+    }
+  }
+
   async setLimits(client: FirewallClient, limits: ClientLimits): Promise<void> {
     const c = checkClient(client);
     const l = checkLimits(limits);
@@ -127,10 +148,10 @@ export class NftFirewall implements Firewall {
     // An entry that is not there is fine: -force goes on, and the error is not ours to report.
     await this.neigh?.apply(addrs.map((a) => unpinLine(a, c.ifname)).join('\n')).catch(() => undefined);
     try {
-      await this.flusher.flush(addrs);
+      await this.flusher.end(addrs);
     } catch (e) {
-      // The client is already cut off; a failed flush only lets an idle entry age out.
-      this.o.logger?.warning('firewall: conntrack flush failed', { mac: c.mac, error: e instanceof Error ? e.message : String(e) });
+      // The client is already cut off; a failed update only means no resets: idle entries age out.
+      this.o.logger?.warning('firewall: conntrack update failed', { mac: c.mac, error: e instanceof Error ? e.message : String(e) });
     }
   }
 
@@ -212,6 +233,7 @@ export class NftFirewall implements Firewall {
 
   close(): Promise<void> {
     // The table stays: authorised clients keep flowing while moat restarts.
+    this.flusher.close();
     return Promise.resolve();
   }
 

@@ -12,6 +12,18 @@
 // so their decision needs no lookup either; the conntrack entries of a client
 // are deleted when its session ends.
 //
+// When a session ends its conntrack entries are not deleted at once but
+// marked "ended" (a second mark bit). A client that only receives (a
+// download) sends nothing until something reaches it, so it would never learn
+// that its connections are dead: the far end's next segment is passed on with
+// its sequence number moved half the sequence space away, which the client's
+// TCP discards and answers with a duplicate ACK (RFC 793 §3.9 "SEGMENT
+// ARRIVES", RFC 5961 §4). That ACK is answered with `reject with tcp reset`,
+// whose sequence number is the ACK's acknowledgment number, exactly what the
+// client expects (RFC 5961 §3.2), so its socket fails with ECONNRESET. The
+// client's own RSTs on ended connections go out, so the far end learns too.
+// The marked entries are deleted a little later (conntrack.ts).
+//
 // Bandwidth limits and quotas are named limit/quota objects reached through
 // object maps keyed like the sets (nft(8) "STATEFUL OBJECTS", "MAPS"), so one
 // client's rate can change (CoA) without touching any rule.
@@ -60,6 +72,11 @@ export const CLIENT_SETS: readonly SetSpec[] = [
   { name: 'qt_dn6', key: KEY_DN6, map: 'quota', counter: false },
 ];
 
+/** The conntrack mark bit of connections whose session ended: the bit below `markBit` (above it for bit 0). */
+export function endedBit(markBit: number): number {
+  return markBit === 1 ? 2 : markBit >>> 1;
+}
+
 export function hex(n: number): string {
   return `0x${n.toString(16).padStart(8, '0')}`;
 }
@@ -88,7 +105,7 @@ export function renderSetDeclarations(): string {
   return out;
 }
 
-export const CHAINS = ['prerouting', 'dstnat', 'input', 'forward', 'from_lan', 'unauth_out', 'to_lan', 'unauth_in', 'postrouting', 'srcnat'] as const;
+export const CHAINS = ['prerouting', 'dstnat', 'input', 'forward', 'from_lan', 'unauth_out', 'to_lan', 'unauth_in', 'ended_in', 'postrouting', 'srcnat'] as const;
 
 /** The chains: base chains with their hooks, and the regular chains they jump to. */
 export function renderChainDeclarations(): string {
@@ -101,6 +118,7 @@ export function renderChainDeclarations(): string {
     '\tchain unauth_out {\n\t}\n',
     '\tchain to_lan {\n\t}\n',
     '\tchain unauth_in {\n\t}\n',
+    '\tchain ended_in {\n\t}\n',
     '\tchain postrouting {\n\t\ttype filter hook postrouting priority filter; policy accept;\n\t}\n',
     '\tchain srcnat {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n\t}\n',
   ].join('');
@@ -112,6 +130,7 @@ export function renderRules(o: NftRulesetOptions): string[] {
   const lan = q(o.lanInterface);
   const auth = hex(o.markBit);
   const notAuth = hex(~o.markBit >>> 0);
+  const ended = hex(endedBit(o.markBit));
   const r: string[] = [];
   const add = (chain: string, rule: string): void => {
     r.push(`add rule ${t} ${chain} ${rule}`);
@@ -175,6 +194,8 @@ export function renderRules(o: NftRulesetOptions): string[] {
   add('unauth_out', 'ip daddr @garden_static4 accept');
   add('unauth_out', 'ip6 daddr @garden6 accept');
   add('unauth_out', 'ip6 daddr @garden_static6 accept');
+  // The client's RST on a connection of an ended session tells the far end (see the top of this file).
+  add('unauth_out', `ct mark & ${ended} == ${ended} tcp flags & rst == rst accept`);
   add('unauth_out', 'meta l4proto tcp reject with tcp reset');
   add('unauth_out', 'drop');
 
@@ -186,7 +207,12 @@ export function renderRules(o: NftRulesetOptions): string[] {
   add('unauth_in', 'meta l4proto tcp reject with tcp reset');
   add('unauth_in', 'drop');
 
+  // ended_in: to a client on a connection of an ended session: a segment it must answer with a duplicate ACK, data unreadable.
+  add('ended_in', 'tcp flags & (syn | rst) == 0 tcp sequence set tcp sequence ^ 0x80000000 accept');
+  add('ended_in', 'drop');
+
   // to_lan: only replies on connections an authorised client made (or garden replies).
+  add('to_lan', `ct mark & ${ended} == ${ended} goto ended_in`);
   add('to_lan', `ct mark & ${auth} != ${auth} goto unauth_in`);
   add('to_lan', 'meta nfproto ipv4 limit name oifname . ip daddr map @lim_dn4 drop');
   add('to_lan', 'meta nfproto ipv6 limit name oifname . ip6 daddr map @lim_dn6 drop');
@@ -346,10 +372,13 @@ export function renderRemoveCounters(t: string, c: CheckedClient): string[] {
 
 /** Commands that install a client's limit/quota objects and their map entries. */
 export function renderLimits(t: string, c: CheckedClient, l: ClientLimits): string[] {
-  const out = [...limitObjects(t, c, l).values()];
+  return [...limitObjects(t, c, l).values(), ...renderMapEntries(t, c, l)];
+}
+
+/** The map entries alone, for objects that exist (addresses added to a session). */
+export function renderMapEntries(t: string, c: CheckedClient, l: ClientLimits): string[] {
   const timeout = l.timeoutSec === undefined ? '' : ` timeout ${String(l.timeoutSec)}s`;
-  for (const k of objectKeys(c, l)) out.push(`add element ${t} ${k.map} { ${k.key}${timeout} : ${q(k.obj)} }`);
-  return out;
+  return objectKeys(c, l).map((k) => `add element ${t} ${k.map} { ${k.key}${timeout} : ${q(k.obj)} }`);
 }
 
 /** Commands that add a client's counting elements (counters from zero, or from `restore`). */

@@ -10,9 +10,19 @@
 // keeps its contents when the anchor is loaded again (pf.conf(5) TABLES), so
 // sessions survive a restart of moat and a reload of the rules.
 //
+// The walled garden's names: dnsmasq's ipset= option fills a PF table on
+// FreeBSD and OpenBSD (dnsmasq's tables.c: DIOCRADDTABLES with
+// PFR_TFLAG_PERSIST, then DIOCRADDADDRS), always in the main ruleset, never
+// in an anchor. The anchor refers to that table without declaring it: a table
+// an anchor only refers to stays inactive there, and PF then matches its
+// namesake in the main ruleset (pf_table.c: kt->pfrkt_root).
+//
 // Differences from the nftables backend, because PF has no such match:
-// the session is bound to interface + IP (not MAC), and per-client rates and
-// quotas are not enforced by PF (the daemon enforces quotas from counters).
+// the session is bound to interface + IP (not MAC); per-client rates are not
+// expressible with one table for all clients (PF's queues and dummynet pipes
+// belong to rules, not to table entries), so a login whose RADIUS reply asks
+// for one is refused; volume quotas are enforced by the daemon from the
+// table counters, at its check interval.
 
 import type { PortalNetwork } from './types.js';
 
@@ -28,11 +38,17 @@ export interface PfAnchorOptions extends PortalNetwork {
 export const PF_AUTH_TABLE = 'moat_auth';
 export const PF_GARDEN_TABLE = 'moat_garden';
 
+/** The main-ruleset table dnsmasq fills with the addresses of garden names (at most 31 characters, PF_TABLE_NAME_SIZE). */
+export function pfGardenDnsTable(anchor: string): string {
+  return `${anchor}_dns`;
+}
+
 export function renderPfAnchor(o: PfAnchorOptions): string {
   const lan = o.lanInterface;
   const web = String(o.webPort);
   const dnsPorts = `{ ${String(o.dnsPort)} ${String(o.preloginDnsPort)} }`;
   const garden = [...o.gardenV4, ...o.gardenV6];
+  const dns = pfGardenDnsTable(o.anchor);
   const l: string[] = [];
   l.push(`# moat portal: anchor "${o.anchor}" (${o.flavour}). Load with: pfctl -a ${o.anchor} -f -`);
   l.push(
@@ -44,6 +60,7 @@ export function renderPfAnchor(o: PfAnchorOptions): string {
   l.push('# Authorised clients; no address list, so a reload keeps them (pf.conf(5) TABLES).');
   l.push(`table <${PF_AUTH_TABLE}> persist counters`);
   l.push(`table <${PF_GARDEN_TABLE}> persist { ${garden.join(' ')} }`);
+  l.push(`# <${dns}>: garden names' addresses, filled by dnsmasq (ipset=) in the main ruleset; not declared here.`);
   l.push('');
 
   // Translation: unauthorised DNS (to any address) to the pre-login resolver, HTTP to the portal.
@@ -51,14 +68,14 @@ export function renderPfAnchor(o: PfAnchorOptions): string {
   if (o.gatewayV6 !== undefined) fams.push({ af: 'inet6', gw: o.gatewayV6 });
   if (o.flavour === 'freebsd') {
     l.push('# Translation (pf.conf(5) TRANSLATION): "rdr pass" also passes the redirected packet.');
-    for (const { af, gw } of fams) {
-      l.push(`rdr pass on ${lan} ${af} proto { tcp udp } from ! <${PF_AUTH_TABLE}> to any port 53 -> ${gw} port ${String(o.preloginDnsPort)}`);
-      l.push(`rdr pass on ${lan} ${af} proto tcp from ! <${PF_AUTH_TABLE}> to ! <${PF_GARDEN_TABLE}> port 80 -> ${gw} port ${web}`);
-    }
+    for (const { af, gw } of fams) l.push(`rdr pass on ${lan} ${af} proto { tcp udp } from ! <${PF_AUTH_TABLE}> to any port 53 -> ${gw} port ${String(o.preloginDnsPort)}`);
+    l.push(`no rdr on ${lan} proto tcp to <${dns}> port 80`);
+    for (const { af, gw } of fams) l.push(`rdr pass on ${lan} ${af} proto tcp from ! <${PF_AUTH_TABLE}> to ! <${PF_GARDEN_TABLE}> port 80 -> ${gw} port ${web}`);
   } else {
     l.push('# Translation on pass rules (pf.conf(5) TRANSLATION: rdr-to, divert-to).');
+    for (const { af, gw } of fams) l.push(`pass in quick on ${lan} ${af} proto { tcp udp } from ! <${PF_AUTH_TABLE}> to any port 53 rdr-to ${gw} port ${String(o.preloginDnsPort)}`);
+    l.push(`pass in quick on ${lan} to <${dns}> keep state`);
     for (const { af, gw } of fams) {
-      l.push(`pass in quick on ${lan} ${af} proto { tcp udp } from ! <${PF_AUTH_TABLE}> to any port 53 rdr-to ${gw} port ${String(o.preloginDnsPort)}`);
       if (o.divert) {
         const local = af === 'inet' ? '127.0.0.1' : '::1';
         l.push(`pass in quick on ${lan} ${af} proto tcp from ! <${PF_AUTH_TABLE}> to ! <${PF_GARDEN_TABLE}> port 80 divert-to ${local} port ${web}`);
@@ -83,6 +100,7 @@ export function renderPfAnchor(o: PfAnchorOptions): string {
   l.push(`pass in quick on ${lan} from <${PF_AUTH_TABLE}> to any keep state`);
   l.push('# The walled garden.');
   l.push(`pass in quick on ${lan} to <${PF_GARDEN_TABLE}> keep state`);
+  if (o.flavour === 'freebsd') l.push(`pass in quick on ${lan} to <${dns}> keep state`);
   l.push('# Everything else from a client: TCP gets a reset (HTTPS and DoT fail at once), the rest is dropped.');
   l.push(`block return-rst in quick on ${lan} proto tcp`);
   l.push(`block drop in quick on ${lan}`);

@@ -5,11 +5,11 @@ import { MoatError } from '../../core/errors.js';
 import { checkClient, checkLimits, type ClientLimits, type FirewallClient } from './client-key.js';
 import type { CommandRunner } from './command-runner.js';
 import { splitGarden } from './garden.js';
-import { PF_AUTH_TABLE, PF_GARDEN_TABLE, renderPfAnchor, type PfAnchorOptions, type PfFlavour } from './pf-anchor.js';
+import { PF_AUTH_TABLE, PF_GARDEN_TABLE, pfGardenDnsTable, renderPfAnchor, type PfAnchorOptions, type PfFlavour } from './pf-anchor.js';
 import { parsePfTableStats } from './pf-stats.js';
 import type { AuthorizedClient, ClientCounters, Firewall, FirewallLogger } from './types.js';
 
-export { renderPfAnchor, type PfAnchorOptions, type PfFlavour } from './pf-anchor.js';
+export { pfGardenDnsTable, renderPfAnchor, type PfAnchorOptions, type PfFlavour } from './pf-anchor.js';
 export { parsePfTableStats, type PfAddressStats } from './pf-stats.js';
 
 export const FW_PFCTL = 'MOAT_PORTAL_FW_PFCTL';
@@ -34,6 +34,8 @@ export const pfArgv = {
   killFrom: (pfctl: string, addr: string): string[] => [pfctl, '-k', addr],
   killTo: (pfctl: string, addr: string): string[] => [pfctl, '-k', isIPv6(addr) ? '::/0' : '0.0.0.0/0', '-k', addr],
   flush: (pfctl: string, anchor: string): string[] => [pfctl, '-a', anchor, '-F', 'all'],
+  /** The garden names' table dnsmasq made in the main ruleset (pfctl(8) -T kill). */
+  killGardenDns: (pfctl: string, anchor: string): string[] => [pfctl, '-t', pfGardenDnsTable(anchor), '-T', 'kill'],
   gardenAdd: (pfctl: string, anchor: string, addrs: readonly string[]): string[] => [pfctl, '-a', anchor, '-t', PF_GARDEN_TABLE, '-T', 'add', ...addrs],
   gardenDel: (pfctl: string, anchor: string, addrs: readonly string[]): string[] => [pfctl, '-a', anchor, '-t', PF_GARDEN_TABLE, '-T', 'delete', ...addrs],
 };
@@ -72,6 +74,14 @@ export class PfFirewall implements Firewall {
     const addrs = this.addressesOf(c);
     // Delete first (its "0/1 addresses deleted" is fine) so the new entry's counters start at zero.
     await this.o.runner.run(pfArgv.delete(this.o.pfctl, this.o.table, addrs));
+    await this.pfctl(pfArgv.add(this.o.pfctl, this.o.table, addrs));
+    for (const a of addrs) this.owners.set(a, { ifname: c.ifname, mac: c.mac });
+  }
+
+  async addAddresses(client: FirewallClient, limits: ClientLimits): Promise<void> {
+    const c = checkClient(client);
+    this.refuseLimits(checkLimits(limits));
+    const addrs = this.addressesOf(c);
     await this.pfctl(pfArgv.add(this.o.pfctl, this.o.table, addrs));
     for (const a of addrs) this.owners.set(a, { ifname: c.ifname, mac: c.mac });
   }
@@ -142,6 +152,8 @@ export class PfFirewall implements Firewall {
 
   async teardown(): Promise<void> {
     await this.pfctl(pfArgv.flush(this.o.pfctl, this.o.table));
+    // Absent until dnsmasq first resolved a garden name: not an error.
+    await this.o.runner.run(pfArgv.killGardenDns(this.o.pfctl, this.o.table));
   }
 
   private async stats(): Promise<ReturnType<typeof parsePfTableStats>> {
@@ -152,9 +164,10 @@ export class PfFirewall implements Firewall {
     return [...(c.ipv4 === undefined ? [] : [c.ipv4]), ...c.ipv6];
   }
 
+  /** Rates cannot be had per table entry (see pf-anchor.ts); quotas are the daemon's, from the counters. */
   private refuseLimits(l: ClientLimits): void {
-    if (l.bandwidthUp !== undefined || l.bandwidthDown !== undefined || l.quotaBytes !== undefined || l.quotaUp !== undefined || l.quotaDown !== undefined) {
-      throw new MoatError(FW_UNSUPPORTED, 'PF backend: per-client rates and quotas are not enforced by PF (the daemon enforces quotas from the counters)');
+    if (l.bandwidthUp !== undefined || l.bandwidthDown !== undefined) {
+      throw new MoatError(FW_UNSUPPORTED, 'the PF backend cannot enforce a per-client bandwidth (WISPr-Bandwidth-Max-Up/Down); use the nft backend, or send no bandwidth for this NAS');
     }
   }
 }

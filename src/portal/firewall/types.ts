@@ -47,6 +47,12 @@ export interface Firewall {
   authorize(client: FirewallClient, limits?: ClientLimits): Promise<void>;
   /** One transaction, then the client's connection-tracking entries (states) are flushed. */
   deauthorize(client: FirewallClient): Promise<void>;
+  /**
+   * Add addresses an authorised client started using (IPv6 privacy or SLAAC
+   * addresses) to it, bound to the same interface and MAC, sharing its limits
+   * and quotas; one transaction. `client` holds only the new addresses.
+   */
+  addAddresses(client: FirewallClient, limits: ClientLimits): Promise<void>;
   /** Change rates/quotas (CoA); counters kept. */
   setLimits(client: FirewallClient, limits: ClientLimits): Promise<void>;
   /** Every authorised client's counters, keyed by MAC, from one read. */

@@ -60,6 +60,47 @@ test('main instance: DHCP range, option 114 with the RFC 8908 API URL, resolver,
   ]);
 });
 
+test('ipv6: router advertisements (ra-stateless) and stateless DHCPv6 with the DNS server and RFC 8910 option 103; dnsmasq accepts them', (t) => {
+  const l = lines(renderDnsmasqConfig({ ...main, ipv6: true }));
+  assert.deepEqual(l.slice(-4), [
+    'enable-ra',
+    'dhcp-range=::,constructor:wlan0,ra-stateless,3600s',
+    'dhcp-option=option6:dns-server,[fd00:1::1]',
+    'dhcp-option=option6:103,"https://portal.example.net:4990/api/captive"',
+  ]);
+  assert.ok(!lines(renderDnsmasqConfig(main)).some((x) => x.includes('option6')), 'off by default');
+  assert.throws(() => renderDnsmasqConfig({ ...main, gatewayV6: undefined, ipv6: true }), (e: unknown) => e instanceof MoatError && e.code === 'MOAT_PORTAL_DNSMASQ_CONFIG');
+  if (!needs(t, { dnsmasq: haveCommand('dnsmasq') })) return;
+  const dir = mkdtempSync(join(tmpdir(), 'moat-dnsmasq-v6-'));
+  try {
+    const f = join(dir, 'v6.conf');
+    writeFileSync(f, renderDnsmasqConfig({ ...main, ipv6: true, leaseFile: join(dir, 'leases') }));
+    const r = run(checkDnsmasqConfigArgv('dnsmasq', f));
+    assert.equal(r.status, 0, r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('with PF the garden names go into one PF table with ipset= (dnsmasq fills PF tables on the BSDs); dnsmasq accepts the line', (t) => {
+  const pf = { ...main, pfTable: 'moat_portal_dns' };
+  const garden = (s: string): string[] => lines(s).filter((x) => /^(ipset|nftset)=/.test(x));
+  const want = ['ipset=/example.org/moat_portal_dns', 'ipset=/pay.example.com/moat_portal_dns'];
+  assert.deepEqual(garden(renderDnsmasqConfig(pf)), want);
+  assert.deepEqual(garden(renderPreloginDnsmasqConfig({ ...pf, port: 5353 })), want);
+  assert.throws(() => renderDnsmasqConfig({ ...main, pfTable: 'x'.repeat(32) }), (e: unknown) => e instanceof MoatError && e.code === 'MOAT_PORTAL_DNSMASQ_CONFIG');
+  if (!needs(t, { dnsmasq: haveCommand('dnsmasq') })) return;
+  const dir = mkdtempSync(join(tmpdir(), 'moat-dnsmasq-pf-'));
+  try {
+    const f = join(dir, 'pf.conf');
+    writeFileSync(f, renderDnsmasqConfig({ ...pf, leaseFile: join(dir, 'leases') }));
+    const r = run(checkDnsmasqConfigArgv('dnsmasq', f));
+    assert.equal(r.status, 0, r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('pre-login instance: only garden and detection names go upstream; everything else is NXDOMAIN', () => {
   const l = lines(renderPreloginDnsmasqConfig({ ...main, port: 5353 }));
   assert.deepEqual(l.slice(0, 4), ['port=5353', 'listen-address=10.1.0.1', 'listen-address=fd00:1::1', 'bind-dynamic']);

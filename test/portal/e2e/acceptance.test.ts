@@ -3,20 +3,13 @@
 // with dnsmasq and nftables, freeradius and servers in the wan namespace.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { freeradiusRequirements } from '../../helpers/freeradius.js';
 import { DNS_QUERY, LAB, TCP_DOWNLOAD, TCP_SINK_SERVER, TCP_SOURCE_SERVER, UDP_ECHO_SERVER, TCP_CONNECT, UDP_PING, nodeIn, serveIn } from '../../helpers/portal-netns.js';
-import { haveCommand, haveNetns, needs } from '../../helpers/system.js';
-import { DOWNLOAD_PROGRESS, SECRET, SLOW_DOWNLOAD, makeE2eLab, progress, resultOf, sleep, until, type E2eLab } from './portal-lab.js';
+import { haveCommand, needs } from '../../helpers/system.js';
+import { DOWNLOAD_PROGRESS, SECRET, SLOW_DOWNLOAD, jsonLogon as labJsonLogon, labRequirements, makeE2eLab, progress, radclient as labRadclient, resultOf, sleep, startRadvd, until, type E2eLab } from './portal-lab.js';
 
 const requirements = {
-  ...freeradiusRequirements(),
-  'network namespaces (root, iproute2)': haveNetns(),
-  'nft (apt-get install nftables)': haveCommand('nft'),
-  'dnsmasq (apt-get install dnsmasq)': haveCommand('dnsmasq'),
-  'dhclient (apt-get install isc-dhcp-client)': haveCommand('dhclient'),
-  'conntrack (apt-get install conntrack)': haveCommand('conntrack'),
+  ...labRequirements(),
   'chromium (apt-get install chromium)': haveCommand('/usr/bin/chromium'),
 };
 
@@ -80,20 +73,12 @@ function octets(r: Map<string, string[]>, dir: 'Input' | 'Output'): number {
   return Number(one(r, `Acct-${dir}-Octets`) || '0') + Number(one(r, `Acct-${dir}-Gigawords`) || '0') * 2 ** 32;
 }
 
-/** Log client i in through the JSON interface (as an external page's script would). */
-function jsonLogon(i: number, user: string, password: string): { clientState: number; session?: { sessionId: string } } {
-  const src = `
-import http from 'node:http';
-const [u, p] = process.argv.slice(-2);
-http.get({ host: '${LAB.gwV4}', port: 3990, path: '/json/logon?username=' + encodeURIComponent(u) + '&password=' + encodeURIComponent(p) }, (res) => {
-  let b = ''; res.on('data', (c) => (b += c)); res.on('end', () => { console.log(b.trim()); });
-});`;
-  return nodeIn(lab().lab.clients[i] ?? '', src, [user, password]);
+function jsonLogon(i: number, user: string, password: string): ReturnType<typeof labJsonLogon> {
+  return labJsonLogon(lab(), i, user, password);
 }
 
 function radclient(kind: 'disconnect' | 'coa', attrs: string, secret = SECRET): { status: number; out: string } {
-  const r = lab().in(lab().lab.wan, ['sh', '-c', `printf '%s\\n' "$1" | radclient -x -t 2 -r 1 "$2" "$3" "$4"`, 'sh', attrs, `${LAB.gwWanV4}:3799`, kind, secret], 20_000);
-  return { status: r.status, out: r.stdout + r.stderr };
+  return labRadclient(lab(), kind, attrs, secret);
 }
 
 test('1: DHCP lease with option 114; before login TCP, UDP and ICMP to the wan fail; the gateway answers pings', async (t) => {
@@ -371,9 +356,7 @@ test('6: a client copying the MAC or the IP of an authorised client gets nothing
 
 test("6: IPv6 (radvd on the gateway): nothing before login; after it the session's IPv6 address is let through", async (t) => {
   if (!needs(t, { ...requirements, 'radvd (apt-get install radvd)': haveCommand('radvd') })) return;
-  const conf = join(lab().dir, 'radvd.conf');
-  writeFileSync(conf, `interface ${LAB.lan} {\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n  MaxRtrAdvInterval 4;\n  prefix fd00:77::/64 {\n    AdvOnLink on;\n    AdvAutonomous on;\n  };\n};\n`);
-  lab().spawnIn(lab().lab.gw, ['radvd', '-n', '-C', conf, '-p', join(lab().dir, 'radvd.pid'), '-m', 'stderr']);
+  startRadvd(lab());
   const c0 = lab().lab.clients[0] ?? '';
   lab().query('logout', '02:77:00:00:00:10');
   const v6 = (): string => /inet6 (fd00:77:\S+)\/64 scope global/.exec(lab().in(c0, ['ip', '-6', 'addr', 'show', 'dev', 'eth0']).stdout)?.[1] ?? '';

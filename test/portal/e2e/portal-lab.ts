@@ -6,11 +6,23 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFreeradius, type Freeradius, type FreeradiusOptions, type FreeradiusUser } from '../../helpers/freeradius.js';
-import { LAB, makePortalLab, mustRun, run, serveIn, stop, type PortalLab, type Run } from '../../helpers/portal-netns.js';
-import { repoRoot } from '../../helpers/system.js';
+import { freeradiusRequirements, startFreeradius, type Freeradius, type FreeradiusOptions, type FreeradiusUser } from '../../helpers/freeradius.js';
+import { LAB, makePortalLab, mustRun, nodeIn, run, serveIn, stop, type PortalLab, type Run } from '../../helpers/portal-netns.js';
+import { haveCommand, haveNetns, repoRoot } from '../../helpers/system.js';
 
 export const SECRET = 'testing123456';
+
+/** What every lab needs (for needs()): freeradius, namespaces, nft, dnsmasq, a DHCP client, conntrack. */
+export function labRequirements(): Record<string, boolean> {
+  return {
+    ...freeradiusRequirements(),
+    'network namespaces (root, iproute2)': haveNetns(),
+    'nft (apt-get install nftables)': haveCommand('nft'),
+    'dnsmasq (apt-get install dnsmasq)': haveCommand('dnsmasq'),
+    'dhclient (apt-get install isc-dhcp-client)': haveCommand('dhclient'),
+    'conntrack (apt-get install conntrack)': haveCommand('conntrack'),
+  };
+}
 const MOAT = join(repoRoot, 'dist', 'bin', 'moat.js');
 const DRIVER = join(repoRoot, 'dist', 'test', 'portal', 'e2e', 'browser-driver.js');
 
@@ -86,6 +98,10 @@ export interface LabOptions {
   /** Extra portal.yaml text (top-level sections other than the ones written here). */
   extra?: string;
   session?: string;
+  /** A throwaway CA and a certificate for the portal's name (openssl), so the HTTPS server runs. */
+  tls?: boolean;
+  /** log.syslog of portal.yaml (unix:///path reaches across namespaces). */
+  syslog?: string;
 }
 
 export interface E2eLab {
@@ -93,14 +109,17 @@ export interface E2eLab {
   readonly radius: Freeradius;
   readonly dir: string;
   readonly configFile: string;
+  /** The CA that signed the portal's certificate (with `tls`). */
+  readonly caFile: string | undefined;
   /** The daemon's stderr so far. */
   log(): string;
-  startDaemon(): Promise<void>;
+  startDaemon(extraArgs?: readonly string[]): Promise<void>;
   /** SIGKILL: no cleanup at all, as after a crash. */
   killDaemon(): Promise<void>;
   stopDaemon(): Promise<void>;
   readonly daemonPid: number | undefined;
-  writeConfig(o: { method?: 'pap' | 'chap'; extra?: string }): void;
+  /** `dhcp6`: dnsmasq also sends router advertisements and answers stateless DHCPv6 (dhcp.ipv6). */
+  writeConfig(o: { method?: 'pap' | 'chap'; extra?: string; dhcp6?: boolean }): void;
   query(...args: string[]): Run;
   /** dhclient in client i: its address and the lease file's text. */
   dhcp(i: number): Promise<{ ip: string; lease: string }>;
@@ -114,14 +133,21 @@ export interface E2eLab {
 }
 
 export async function makeE2eLab(o: LabOptions): Promise<E2eLab> {
-  const lab = makePortalLab(o.clients);
   const dir = mkdtempSync(join(tmpdir(), `moat-portal-e2e-${String(process.pid)}-`));
+  let tls: { ca: string; cert: string; key: string } | undefined;
+  try {
+    tls = o.tls === true ? makeCertificate(dir, 'portal.lab', LAB.gwV4) : undefined;
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const lab = makePortalLab(o.clients);
   const children: ChildProcess[] = [];
   let radius: Freeradius | undefined;
   let daemon: ChildProcess | undefined;
   let log = '';
   const configFile = join(dir, 'portal.yaml');
-  const writeConfig = (c: { method?: 'pap' | 'chap'; extra?: string }): void => {
+  const writeConfig = (c: { method?: 'pap' | 'chap'; extra?: string; dhcp6?: boolean }): void => {
     writeFileSync(
       configFile,
       `nas-id: ${o.nasId ?? 'e2e-gw-1'}
@@ -132,7 +158,7 @@ wan: ${LAB.wanIf}
 dhcp:
   range: [10.77.0.50, 10.77.0.99]
   lease-time: 600
-dns:
+${c.dhcp6 === true ? '  ipv6: true\n' : ''}dns:
   upstream: [${LAB.wanV4}]
 radius:
   servers:
@@ -148,7 +174,7 @@ radius:
 web:
   hostname: portal.lab
   login-rate: 20
-session:
+${tls === undefined ? '' : `  cert: ${tls.cert}\n  key: ${tls.key}\n`}session:
   state-dir: ${join(dir, 'state')}
   check-interval: 1
 ${o.session ?? ''}firewall:
@@ -156,7 +182,7 @@ ${o.session ?? ''}firewall:
 query:
   socket: ${join(dir, 'query.sock')}
 metrics: 127.0.0.1:9120
-${c.extra ?? o.extra ?? ''}`,
+${o.syslog === undefined ? '' : `log:\n  syslog: ${o.syslog}\n`}${c.extra ?? o.extra ?? ''}`,
     );
   };
   const destroy = async (): Promise<void> => {
@@ -218,13 +244,14 @@ ${c.extra ?? o.extra ?? ''}`,
     radius: r,
     dir,
     configFile,
+    caFile: tls?.ca,
     log: () => log,
     get daemonPid() {
       return daemon?.pid;
     },
     writeConfig,
-    async startDaemon() {
-      const child = spawn('ip', ['netns', 'exec', lab.gw, process.execPath, MOAT, 'portal', 'run', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    async startDaemon(extraArgs = []) {
+      const child = spawn('ip', ['netns', 'exec', lab.gw, process.execPath, MOAT, 'portal', 'run', '-f', configFile, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
       daemon = child;
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -291,6 +318,44 @@ ${c.extra ?? o.extra ?? ''}`,
     destroy,
   };
   return self;
+}
+
+/** Log client i in through the JSON interface (as an external page's script would). */
+export function jsonLogon(e: E2eLab, i: number, user: string, password: string): { clientState: number; session?: { sessionId: string }; message?: string } {
+  const src = `
+import http from 'node:http';
+const [u, p] = process.argv.slice(-2);
+http.get({ host: '${LAB.gwV4}', port: 3990, path: '/json/logon?username=' + encodeURIComponent(u) + '&password=' + encodeURIComponent(p) }, (res) => {
+  let b = ''; res.on('data', (c) => (b += c)); res.on('end', () => { console.log(b.trim()); });
+});`;
+  return nodeIn(e.lab.clients[i] ?? '', src, [user, password]);
+}
+
+/** radvd(8) on the gateway's client side, announcing fd00:77::/64 for SLAAC every few seconds. */
+export function startRadvd(e: E2eLab): void {
+  const conf = join(e.dir, 'radvd.conf');
+  writeFileSync(conf, `interface ${LAB.lan} {\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n  MaxRtrAdvInterval 4;\n  prefix fd00:77::/64 {\n    AdvOnLink on;\n    AdvAutonomous on;\n  };\n};\n`);
+  e.spawnIn(e.lab.gw, ['radvd', '-n', '-C', conf, '-p', join(e.dir, 'radvd.pid'), '-m', 'stderr']);
+}
+
+/** radclient(1) in the wan namespace sends a Disconnect- or CoA-Request to the gateway. */
+export function radclient(e: E2eLab, kind: 'disconnect' | 'coa', attrs: string, secret = SECRET): { status: number; out: string } {
+  const r = e.in(e.lab.wan, ['sh', '-c', `printf '%s\\n' "$1" | radclient -x -t 2 -r 1 "$2" "$3" "$4"`, 'sh', attrs, `${LAB.gwWanV4}:3799`, kind, secret], 20_000);
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+/**
+ * A throwaway CA (EC P-256, two days) and a server certificate for `name` and
+ * `ip` signed by it, made with openssl(1) in `dir`.
+ */
+export function makeCertificate(dir: string, name: string, ip: string): { ca: string; cert: string; key: string } {
+  const f = (n: string): string => join(dir, n);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  mustRun(['openssl', 'req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=moat test CA']);
+  mustRun(['openssl', 'req', ...ec, '-keyout', f('portal.key'), '-out', f('portal.csr'), '-subj', `/CN=${name}`]);
+  writeFileSync(f('portal.ext'), `subjectAltName=DNS:${name},IP:${ip}\nextendedKeyUsage=serverAuth\n`);
+  mustRun(['openssl', 'x509', '-req', '-in', f('portal.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('portal.ext'), '-out', f('portal.pem')]);
+  return { ca: f('ca.pem'), cert: f('portal.pem'), key: f('portal.key') };
 }
 
 /**

@@ -10,7 +10,9 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NftFirewall, createFirewall, spawnRunner, type Firewall } from '../../../src/portal/firewall/index.js';
 import {
+  DELAYED_SOURCE,
   HTTP_GET,
+  IDLE_WATCH,
   HTTP_SERVER,
   LAB,
   TCP_CONNECT,
@@ -60,19 +62,20 @@ test('nftables firewall in network namespaces', { timeout: 240_000 }, async (t) 
   const servers: ChildProcess[] = [];
   const table = `moat_t${String(process.pid)}`;
   const runner = spawnRunner({ prefix: ['ip', 'netns', 'exec', lab.gw] });
-  const make = (): Firewall =>
-    createFirewall({
-      backend: 'nft',
-      table,
-      lanInterface: LAB.lan,
-      gatewayV4: LAB.gwV4,
-      prefixV4: LAB.prefixV4,
-      gatewayV6: LAB.gwV6,
-      webPort: WEB_PORT,
-      httpsPort: HTTPS_PORT,
-      preloginDnsPort: 5353,
-      runner,
-    });
+  const options = {
+    backend: 'nft' as const,
+    table,
+    lanInterface: LAB.lan,
+    gatewayV4: LAB.gwV4,
+    prefixV4: LAB.prefixV4,
+    gatewayV6: LAB.gwV6,
+    webPort: WEB_PORT,
+    httpsPort: HTTPS_PORT,
+    preloginDnsPort: 5353,
+    conntrackGraceMs: 1500,
+    runner,
+  };
+  const make = (): Firewall => createFirewall(options);
   try {
     lab.addressClient(0, '10.77.0.10');
     lab.addressClient(1, '10.77.0.11');
@@ -166,7 +169,7 @@ test('nftables firewall in network namespaces', { timeout: 240_000 }, async (t) 
       assert.equal(connect(lab, 0, LAB.wanV4, 5002).ok, true);
     });
 
-    await t.test('removing the client cuts it off at once and its running download dies', async () => {
+    await t.test('removing the client cuts it off at once: its running download fails with a reset, and so does the far end', async () => {
       servers.push(await serveIn(lab.wan, TCP_SOURCE_SERVER, ['5001']));
       const source = servers.at(-1);
       let serverSaid = '';
@@ -179,17 +182,55 @@ test('nftables firewall in network namespaces', { timeout: 240_000 }, async (t) 
       const cutAt = Date.now();
       await fw.deauthorize(client0);
       await exited;
-      const r = JSON.parse(report.trim().split('\n').at(-1) ?? '{}') as { bytes: number; last: number };
+      const r = JSON.parse(report.trim().split('\n').at(-1) ?? '{}') as { bytes: number; last: number; code: string; at: number };
       assert.ok(r.bytes > 100_000, `the stream ran before (${String(r.bytes)} bytes)`);
       assert.ok(r.last - cutAt < 300, `data went on for ${String(r.last - cutAt)} ms after the cut`);
-      // The far end's next segment met a reset: its socket is dead, not waiting.
-      for (let i = 0; i < 20 && !/ECONNRESET|"closed"/.test(serverSaid); i++) await sleep(100);
-      assert.match(serverSaid, /ECONNRESET|"closed"/);
-      const ct = run(lab.inNs(lab.gw, ['conntrack', '-L', '-s', client0.ipv4]));
-      assert.doesNotMatch(ct.stdout, /dport=5001/, 'conntrack entry of the stream is gone');
+      // The client's socket is reset, promptly, not left waiting for data that never comes.
+      assert.equal(r.code, 'ECONNRESET', `${JSON.stringify(r)} ${serverSaid}`);
+      assert.ok(r.at - cutAt < 1000, `the reset came ${String(r.at - cutAt)} ms after the cut`);
+      t.diagnostic(`deauthorize to the client's ECONNRESET: ${String(r.at - cutAt)} ms`);
+      // The far end's socket is dead too.
+      for (let i = 0; i < 20 && !/ECONNRESET|EPIPE/.test(serverSaid); i++) await sleep(100);
+      assert.match(serverSaid, /ECONNRESET|EPIPE/);
+      // The entry is marked ended at once and deleted after the grace time.
+      const ct = (): string => run(lab.inNs(lab.gw, ['conntrack', '-L', '-s', client0.ipv4])).stdout;
+      assert.ok(await waitFor(() => !ct().includes('dport=5001'), 5000), `conntrack entry of the stream is still there:\n${ct()}`);
       assert.equal(connect(lab, 0, LAB.wanV4, 5002).ok, false);
       assert.deepEqual(await fw.authorized(), []);
       assert.doesNotMatch(run(lab.inNs(lab.gw, ['ip', 'neigh', 'show', client0.ipv4, 'dev', LAB.lan])).stdout, /PERMANENT/, 'the pin is gone');
+    });
+
+    await t.test('an idle connection of an ended session: the far end\'s next segment resets the client, and the client\'s reset reaches the far end', async () => {
+      await fw.authorize(client0);
+      servers.push(await serveIn(lab.wan, DELAYED_SOURCE, ['5005', '1500']));
+      let serverSaid = '';
+      servers.at(-1)?.stdout?.on('data', (b: Buffer) => (serverSaid += b.toString()));
+      // The client connects and then only listens: after the logout it sends nothing until something reaches it.
+      const watch = await serveIn(lab.clients[0] ?? '', IDLE_WATCH, [LAB.wanV4, '5005', '5000']);
+      let report = '';
+      watch.stdout?.on('data', (b: Buffer) => (report += b.toString()));
+      const exited = new Promise((resolve) => watch.once('exit', resolve));
+      await fw.deauthorize(client0);
+      await exited;
+      const r = JSON.parse(report.trim().split('\n').at(-1) ?? '{}') as { bytes: number; code: string };
+      assert.deepEqual(r, { bytes: 0, code: 'ECONNRESET' }, `no data after the logout, and a reset: ${report}`);
+      for (let i = 0; i < 30 && !/ECONNRESET|EPIPE/.test(serverSaid); i++) await sleep(100);
+      assert.match(serverSaid, /"ended":"(ECONNRESET|EPIPE)"/);
+    });
+
+    await t.test('a restart deletes the conntrack entries an earlier run marked ended and had no time to delete', async () => {
+      const slow = createFirewall({ ...options, conntrackGraceMs: 600_000 });
+      await slow.authorize(client0);
+      servers.push(await serveIn(lab.wan, TCP_SINK_SERVER, ['5006']));
+      const watch = await serveIn(lab.clients[0] ?? '', IDLE_WATCH, [LAB.wanV4, '5006', '3000']);
+      const ct = (): string => run(lab.inNs(lab.gw, ['conntrack', '-L', '-s', client0.ipv4])).stdout;
+      assert.match(ct(), /dport=5006/);
+      await slow.deauthorize(client0);
+      await slow.close(); // as if killed: the deletion never runs
+      assert.match(ct(), /dport=5006 .*mark=268435456/, 'marked ended, still there');
+      await make().setup();
+      assert.doesNotMatch(ct(), /dport=5006/, 'gone after the restart');
+      await stop(watch);
     });
 
     await t.test('a bandwidth limit holds the rate near 2 Mbit/s, and changes at run time', async () => {
@@ -324,10 +365,23 @@ const STREAM_WATCH = `
 import net from 'node:net';
 const [host, port, limit] = process.argv.slice(-3);
 let bytes = 0, last = 0, said = false;
-const s = net.connect({ host, port: Number(port) });
-const done = (code) => { console.log(JSON.stringify({ bytes, last, code })); process.exit(0); };
+// Half-open, and a write at the end: libuv reports a reset that comes with POLLHUP as an
+// end of stream, and the write then fails with the socket's pending error (ECONNRESET).
+const s = net.connect({ host, port: Number(port), allowHalfOpen: true });
+const done = (code) => { console.log(JSON.stringify({ bytes, last, code, at: Date.now() })); process.exit(0); };
 s.on('data', (b) => { bytes += b.length; last = Date.now(); if (!said) { said = true; console.log('ready'); } });
 s.on('error', (e) => done(e.code));
+s.on('end', () => { s.write('x'); setTimeout(() => done('end'), 500); });
 s.on('close', () => done('closed'));
 setTimeout(() => done('limit'), Number(limit));
 `;
+
+async function waitFor(f: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (f()) return true;
+    await sleep(200);
+  }
+  return f();
+}
+

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { MoatError } from '../../../src/core/errors.js';
 import { checkClient } from '../../../src/portal/firewall/client-key.js';
 import { createFirewall, splitGarden } from '../../../src/portal/firewall/index.js';
-import { renderAdd, renderApply, renderLimits, renderRemoveCounters } from '../../../src/portal/firewall/nft-ruleset.js';
+import { renderAdd, renderApply, renderLimits, renderMapEntries, renderRemoveCounters } from '../../../src/portal/firewall/nft-ruleset.js';
 import { parseTableState } from '../../../src/portal/firewall/nft-state.js';
 import { labId, mustRun, run } from '../../helpers/portal-netns.js';
 import { fixture, haveCommand, haveNetns, needs } from '../../helpers/system.js';
@@ -116,4 +116,21 @@ test('nft itself accepts the golden ruleset (nft -c in a fresh namespace)', (t) 
   } finally {
     run(['ip', 'netns', 'del', ns]);
   }
+});
+
+test('an address added to a session: its counting elements and map entries to the objects the session has, no new objects', () => {
+  const t = 'inet moat_portal';
+  const added = checkClient({ ifname: 'lan0', mac: '02:00:00:00:00:10', ipv6: ['fd00:1::99'] });
+  const limits = { bandwidthDown: 2_000_000, quotaBytes: 5_000_000n };
+  assert.deepEqual([...renderAdd(t, added, limits), ...renderMapEntries(t, added, limits)], [
+    'add element inet moat_portal up6 { "lan0" . 02:00:00:00:00:10 . fd00:1::99 }',
+    'add element inet moat_portal down6 { "lan0" . fd00:1::99 }',
+    'add element inet moat_portal lim_dn6 { "lan0" . fd00:1::99 : "ld_020000000010_lan0" }',
+    'add element inet moat_portal qt_up6 { "lan0" . 02:00:00:00:00:10 . fd00:1::99 : "qt_020000000010_lan0" }',
+    'add element inet moat_portal qt_dn6 { "lan0" . fd00:1::99 : "qt_020000000010_lan0" }',
+  ]);
+  // The session's login declared those objects; the same names.
+  const login = renderLimits(t, checkClient({ ifname: 'lan0', mac: '02:00:00:00:00:10', ipv4: '10.1.0.10' }), limits);
+  assert.ok(login.some((l) => l.startsWith('add limit inet moat_portal ld_020000000010_lan0 ')));
+  assert.ok(login.some((l) => l.startsWith('add quota inet moat_portal qt_020000000010_lan0 ')));
 });

@@ -101,13 +101,24 @@ test('setup with a restore list adds only the clients the table lost', async () 
   ]);
 });
 
-test('PF refuses per-client rates and quotas with MOAT_PORTAL_FW_UNSUPPORTED', async () => {
+test('PF refuses per-client rates with MOAT_PORTAL_FW_UNSUPPORTED, and leaves quotas to the daemon', async () => {
   const r = recorder();
   const fw = createFirewall({ ...base, runner: r.runner });
   const c = { ifname: 'em1', mac: '02:00:00:00:00:10', ipv4: '10.1.0.10' };
-  await assert.rejects(fw.authorize(c, { bandwidthDown: 2_000_000 }), (e: unknown) => e instanceof MoatError && e.code === 'MOAT_PORTAL_FW_UNSUPPORTED');
-  await assert.rejects(fw.setLimits(c, { quotaBytes: 10n }), (e: unknown) => e instanceof MoatError && e.code === 'MOAT_PORTAL_FW_UNSUPPORTED');
+  const unsupported = (e: unknown): boolean => e instanceof MoatError && e.code === 'MOAT_PORTAL_FW_UNSUPPORTED' && e.message.includes('cannot enforce a per-client bandwidth');
+  await assert.rejects(fw.authorize(c, { bandwidthDown: 2_000_000 }), unsupported);
+  await assert.rejects(fw.setLimits(c, { bandwidthUp: 1_000_000 }), unsupported);
   assert.equal(r.calls.length, 0, 'nothing ran');
+  await fw.authorize(c, { quotaBytes: 10n });
+  await fw.setLimits(c, { quotaBytes: 20n });
+  assert.deepEqual(r.calls.map((x) => x.argv.join(' ')), ['/sbin/pfctl -a moat_portal -t moat_auth -T delete 10.1.0.10', '/sbin/pfctl -a moat_portal -t moat_auth -T add 10.1.0.10']);
+});
+
+test('an address a client starts using joins the table without resetting the others', async () => {
+  const r = recorder();
+  const fw = createFirewall({ ...base, runner: r.runner });
+  await fw.addAddresses({ ifname: 'em1', mac: '02:00:00:00:00:10', ipv6: ['fd00:1::99'] }, {});
+  assert.deepEqual(r.calls.map((x) => x.argv.join(' ')), ['/sbin/pfctl -a moat_portal -t moat_auth -T add fd00:1::99']);
 });
 
 test('pfctl -T show -v output: counters per address, large values exact, junk skipped', () => {
