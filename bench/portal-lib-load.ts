@@ -216,6 +216,10 @@ export interface StreamResult {
   /** Share of a core each end's thread used (its system calls included). */
   srcCpu: number;
   dstCpu: number;
+  /** ksoftirqd's CPU time in the window, ms (softirq work it took over). */
+  ksoftirqdMs: number;
+  /** CPU ms the window cost per GB moved: both threads and ksoftirqd; barely moved by other load on the machine. */
+  cpuMsPerGB: number;
 }
 
 /** A TCP stream from the wan to a client, source on core 0, sink on core 1. */
