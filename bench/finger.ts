@@ -258,18 +258,13 @@ export default function finger(argv: string[]): Benchmark {
   const haveInetd = existsSync('/usr/sbin/in.fingerd') && existsSync('/usr/sbin/inetd');
   if (!haveInetd) process.stderr.write('bench finger: no /usr/sbin/in.fingerd or /usr/sbin/inetd; in.fingerd is left out\n');
   const subjects = specs.filter((s) => s.name !== 'in.fingerd (inetd)' || haveInetd).map((s) => serverSubject(fload, s, levels, ms));
-  const last = subjects[subjects.length - 1];
-  if (last !== undefined) {
-    const down = last.teardown;
-    last.teardown = async () => {
-      await down?.();
-      rmSync(work, { recursive: true, force: true });
-    };
-  }
   return {
     name: 'finger',
     description: `one connection per query on loopback, fload on core 1, server on core 0, ${String(ms)} ms per level`,
     rounds,
     subjects,
+    cleanup: () => {
+      rmSync(work, { recursive: true, force: true });
+    },
   };
 }

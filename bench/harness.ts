@@ -23,6 +23,8 @@ export interface Benchmark {
   rounds: number;
   /** The first subject is moat; every other is a peer it is compared with. */
   subjects: Subject[];
+  /** Called once after every subject's teardown, whatever happened (temp dirs). */
+  cleanup?: () => Promise<void> | void;
 }
 
 export interface Summary {
@@ -80,6 +82,7 @@ export async function runBenchmark(b: Benchmark, out: NodeJS.WritableStream = pr
     }
   } finally {
     for (const s of b.subjects) await s.teardown?.();
+    await b.cleanup?.();
   }
   const subjects: Result['subjects'] = {};
   for (const [name, m] of raw) {

@@ -25,6 +25,25 @@ if (rounds !== undefined && (!Number.isInteger(rounds) || rounds < 1)) {
   process.stderr.write('bench: --rounds wants a positive whole number\n');
   process.exit(64);
 }
+// `--subjects A,B` runs only the named subjects (the first named is the one
+// the others are compared with): a longer run of one pair, e.g. moat finger
+// against moat finger --chroot, in the time the whole set would take.
+const sat = args.indexOf('--subjects');
+const only = sat >= 0 ? (args[sat + 1] ?? '').split(',').filter((n) => n !== '') : undefined;
+if (only?.length === 0) {
+  process.stderr.write('bench: --subjects wants a comma-separated list of subject names\n');
+  process.exit(64);
+}
 const bench = await mod.default(args);
 if (rounds !== undefined) bench.rounds = rounds;
+if (only !== undefined) {
+  const names = bench.subjects.map((s) => s.name);
+  const unknown = only.filter((n) => !names.includes(n));
+  if (unknown.length > 0) {
+    await bench.cleanup?.();
+    process.stderr.write(`bench ${bench.name}: no subject ${unknown.map((n) => `'${n}'`).join(', ')}; subjects: ${names.join(', ')}\n`);
+    process.exit(64);
+  }
+  bench.subjects = only.map((n) => bench.subjects.find((s) => s.name === n)).filter((s) => s !== undefined);
+}
 await runBenchmark(bench);

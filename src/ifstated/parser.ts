@@ -19,9 +19,11 @@
  * read the rest of the block as top-level lines and drop the state, so that
  * every set-state naming it was reported as undeclared.
  */
-import type { ErrorCode } from '../core/index.js';
 import type { Action, Config, Expr, MacroDecl, StateDecl, TestTerm } from './ast.js';
-import { Lexer, type Token, type TokenType } from './lexer.js';
+import { Lexer, type Token } from './lexer.js';
+import { Abort, TokenCursor, type Diagnostic } from './token-cursor.js';
+
+export type { Diagnostic } from './token-cursor.js';
 
 export interface ParseOptions {
   file: string;
@@ -31,16 +33,6 @@ export interface ParseOptions {
   strict?: boolean;
 }
 
-export interface Diagnostic {
-  message: string;
-  offset: number;
-  length: number;
-  severity: 'error' | 'warning';
-  code: ErrorCode;
-  /** A suggestion, such as "did you mean `allworking`". */
-  hint?: string;
-}
-
 export interface ParseResult {
   config: Config;
   diagnostics: Diagnostic[];
@@ -48,102 +40,44 @@ export interface ParseResult {
   brokenSetStates: { words: string[]; offset: number; length: number }[];
 }
 
-class Abort extends Error {}
-
 const EXTENSION_WORDS = new Set(['rise', 'fall', 'timeout']);
 
 export function parseConfig(source: string, options: ParseOptions): ParseResult {
   return new Parser(source, options).run();
 }
 
-class Parser {
-  private readonly lexer: Lexer;
-  private tok: Token;
-  private ahead: Token[] = [];
-  private readonly diagnostics: Diagnostic[] = [];
-  private readonly macros = new Map<string, MacroDecl>();
+class Parser extends TokenCursor {
+  private readonly macros: Map<string, MacroDecl>;
   private readonly config: Config;
   private currentState: StateDecl | undefined;
   /** `openBraces` inside the current state's block, once its '{' is read. */
   private stateBraces: number | undefined;
-  private shiftedSinceError = 3;
   private readonly broken: ParseResult['brokenSetStates'] = [];
   private readonly strict: boolean;
 
   constructor(source: string, options: ParseOptions) {
-    this.strict = options.strict === true;
+    const strict = options.strict === true;
+    const macros = new Map<string, MacroDecl>();
     for (const [name, value] of Object.entries(options.defines ?? {})) {
-      this.macros.set(name, { name, value, offset: 0, used: false, fromCommandLine: true });
+      macros.set(name, { name, value, offset: 0, used: false, fromCommandLine: true });
     }
-    this.lexer = new Lexer(
-      source,
-      {
-        get: (name) => {
-          const m = this.macros.get(name);
-          if (m === undefined) return undefined;
-          m.used = true;
-          return m.value;
+    super(
+      new Lexer(
+        source,
+        {
+          get: (name) => {
+            const m = macros.get(name);
+            if (m === undefined) return undefined;
+            m.used = true;
+            return m.value;
+          },
         },
-      },
-      !this.strict,
+        !strict,
+      ),
     );
+    this.strict = strict;
+    this.macros = macros;
     this.config = { file: options.file, source, global: [], states: [], macros: [], quotedDollars: [] };
-    this.tok = this.read();
-  }
-
-  private read(): Token {
-    const t = this.ahead.shift() ?? this.lexer.next();
-    return t;
-  }
-
-  private peek(n = 1): Token {
-    while (this.ahead.length < n) this.ahead.push(this.lexer.next());
-    const t = this.ahead[n - 1];
-    if (t === undefined) throw new Error('peek past buffer');
-    return t;
-  }
-
-  /** '{' tokens not yet closed by a '}'. */
-  private openBraces = 0;
-
-  private advance(): Token {
-    const t = this.tok;
-    // Counted on tokens, not in the grammar, so it survives error recovery.
-    if (t.type === '{') this.openBraces++;
-    else if (t.type === '}' && this.openBraces > 0) this.openBraces--;
-    this.tok = this.read();
-    this.shiftedSinceError++;
-    return t;
-  }
-
-  private is(type: TokenType): boolean {
-    return this.tok.type === type;
-  }
-
-  private expect(type: TokenType): Token {
-    if (!this.is(type)) this.syntaxError();
-    return this.advance();
-  }
-
-  private syntaxError(message = 'syntax error', at: Token = this.tok): never {
-    // The lexer has already said what is wrong with an ERROR token.
-    if (at.type === 'ERROR') {
-      this.flushLexErrors();
-      throw new Abort();
-    }
-    // OpenBSD's yacc says only "syntax error"; at the end of the file the
-    // usual cause is an unclosed block, so say that much more.
-    if (at.type === 'EOF' && message === 'syntax error' && this.openBraces > 0) message = "syntax error: unexpected end of file, a '}' is missing";
-    this.report(message, at.offset, at.length, 'MOAT_IFSTATED_SYNTAX');
-    throw new Abort();
-  }
-
-  private report(message: string, offset: number, length: number, code: ErrorCode, hint?: string): void {
-    if (code === 'MOAT_IFSTATED_SYNTAX' && this.shiftedSinceError < 3) return;
-    this.shiftedSinceError = 0;
-    const d: Diagnostic = { message, offset, length, severity: 'error', code };
-    if (hint !== undefined) d.hint = hint;
-    this.diagnostics.push(d);
   }
 
   run(): ParseResult {
@@ -161,13 +95,6 @@ class Parser {
     // Lexer errors and parser errors are found in source order; report them so.
     this.diagnostics.sort((a, b) => a.offset - b.offset);
     return { config: this.config, diagnostics: this.diagnostics, brokenSetStates: this.broken };
-  }
-
-  private flushLexErrors(): void {
-    for (const e of this.lexer.errors.splice(0)) {
-      this.diagnostics.push({ message: e.message, offset: e.offset, length: e.length, severity: 'error', code: 'MOAT_IFSTATED_LEX' });
-      this.shiftedSinceError = 0;
-    }
   }
 
   // yacc's `grammar error '\n'`: throw away tokens up to and including a newline.
