@@ -346,6 +346,8 @@ export default function portalBench(argv: readonly string[] = []): Benchmark {
             netns: lab.wan,
             listenAddress: LAB.wanV4,
             clients: [{ address: LAB.gwWanV4, secret: SECRET }],
+            // Threaded and not tracing every request, as a real deployment's.
+            production: true,
           };
           const load = buildPortalLoad();
           let radius: Freeradius | undefined;
