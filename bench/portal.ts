@@ -173,6 +173,9 @@ async function stopDaemon(w: World): Promise<void> {
   });
   w.daemon = undefined;
   run(['ip', 'netns', 'exec', w.lab.gw, 'nft', 'delete', 'table', 'inet', 'moat_bench']);
+  // A stopped daemon leaves its table and its pinned neighbour entries (for a
+  // restart); the next part starts from a gateway that knows no client.
+  run(['ip', '-n', w.lab.gw, 'neigh', 'flush', 'dev', LAB.lan, 'nud', 'all']);
 }
 
 function percentile(sorted: number[], p: number): number {
