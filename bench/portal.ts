@@ -293,7 +293,16 @@ function procStat(pid: number): { ticks: number; rssMb: number } {
 
 /** Whatever still runs in the lab's namespaces was started by this bench (dnsmasq, dhclient); then the namespaces go. */
 function removeAll(x: World): void {
-  for (const ns of [x.lab.gw, x.lab.wan, ...x.lab.clients, ...(x.crowd?.clients ?? [])]) {
+  killIn([x.lab.gw, x.lab.wan, ...x.lab.clients, ...(x.crowd?.clients ?? [])]);
+  x.crowd?.destroy();
+  x.lab.destroy();
+  rmSync(x.dir, { recursive: true, force: true });
+  rmSync(x.radius.dir, { recursive: true, force: true });
+}
+
+/** Every process in these namespaces (the bench started them all). */
+function killIn(namespaces: readonly string[]): void {
+  for (const ns of namespaces) {
     for (const pid of run(['ip', 'netns', 'pids', ns]).stdout.split('\n').filter((p) => /^\d+$/.test(p))) {
       try {
         process.kill(Number(pid), 'SIGKILL');
@@ -302,9 +311,6 @@ function removeAll(x: World): void {
       }
     }
   }
-  x.crowd?.destroy();
-  x.lab.destroy();
-  rmSync(x.dir, { recursive: true, force: true });
 }
 
 const PARTS = ['login', 'crowd', 'forward', 'idle'] as const;
@@ -323,9 +329,15 @@ function partsOf(argv: readonly string[]): Set<Part> {
 export default function portalBench(argv: readonly string[] = []): Benchmark {
   const parts = partsOf(argv);
   let w: World | undefined;
+  /** The lab while setup makes the rest. */
+  let early: PortalLab | undefined;
   /** Ctrl-C or kill during a run: no namespace, process or table is left behind. */
   const interrupted = (signal: NodeJS.Signals): void => {
     if (w !== undefined) removeAll(w);
+    else if (early !== undefined) {
+      killIn([early.gw, early.wan, ...early.clients]);
+      early.destroy();
+    }
     process.stderr.write(`bench portal: ${signal}, cleaned up\n`);
     process.exit(130);
   };
@@ -341,7 +353,11 @@ export default function portalBench(argv: readonly string[] = []): Benchmark {
       {
         name: 'moat portal',
         setup: async () => {
+          const load = buildPortalLoad();
+          process.once('SIGINT', interrupted);
+          process.once('SIGTERM', interrupted);
           const lab = makePortalLab(1);
+          early = lab;
           const dir = mkdtempSync(join(tmpdir(), 'moat-portal-bench-'));
           const opts: FreeradiusOptions = {
             secret: SECRET,
@@ -352,7 +368,6 @@ export default function portalBench(argv: readonly string[] = []): Benchmark {
             // Threaded and not tracing every request, as a real deployment's.
             production: true,
           };
-          const load = buildPortalLoad();
           let radius: Freeradius | undefined;
           try {
             radius = await startFreeradius(opts);
@@ -362,10 +377,10 @@ export default function portalBench(argv: readonly string[] = []): Benchmark {
             lab.destroy();
             rmSync(dir, { recursive: true, force: true });
             throw e;
+          } finally {
+            early = undefined;
           }
           // From here on teardown removes what was made, and so does an interrupt.
-          process.once('SIGINT', interrupted);
-          process.once('SIGTERM', interrupted);
           writeFileSync(join(dir, 'portal.yaml'), config(dir, false));
           writeFileSync(join(dir, 'crowd.yaml'), config(dir, true));
           lab.addressClient(0, '10.77.0.10');
