@@ -26,8 +26,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFreeradius, type Freeradius, type FreeradiusOptions } from '../test/helpers/freeradius.js';
 import { LAB, TCP_SOURCE_SERVER, makePortalLab, run, serveIn, stop, type PortalLab } from '../test/helpers/portal-netns.js';
-import { summarize, type Benchmark, type Figures } from './harness.js';
-import { buildPortalLoad, crowdLogin, makeCrowd, stream, type Crowd } from './portal-lib-load.js';
+import type { Benchmark, Figures } from './harness.js';
+import { forwardFigures, forwardPairs } from './portal-lib-forward.js';
+import { buildPortalLoad, crowdLogin, makeCrowd, type Crowd } from './portal-lib-load.js';
 
 const SECRET = 'benchsecret123';
 const MOAT = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'bin', 'moat.js');
@@ -39,10 +40,6 @@ const CROWD_RANGE = ['10.77.0.20', '10.77.0.250'] as const;
 const CROWD_PASSWORD = 'crowd-pass';
 /** The crowd's probes every PROBE_MS (and one when its answer arrives): the error of "online" is at most that; the load process's CPU is reported. */
 const PROBE_MS = 10;
-const FORWARD_WARMUP_MS = 1000;
-const FORWARD_MS = 4000;
-const FORWARD_PAIRS = 4;
-const STREAM_PORT = 9003;
 const SINK_PORT = 9004;
 
 /** In the client: send the JSON logon, then try TCP to the wan every ms until one connects. Prints ms. */
@@ -194,62 +191,6 @@ async function loginLatency(w: World, present: number): Promise<Figures> {
   await stopDaemon(w);
   const ok = times.filter((t) => t >= 0).sort((a, b) => a - b);
   return { [`login p50 ms (${String(present)})`]: percentile(ok, 50), [`login p99 ms (${String(present)})`]: percentile(ok, 99), [`login failures (${String(present)})`]: times.length - ok.length };
-}
-
-/**
- * Forwarding with and without the portal, in FORWARD_PAIRS pairs taken back
- * to back (ABBA order), so both halves of a pair see the same machine. "With"
- * is moat's table as the daemon left it, 1,000 sessions and ours (the daemon
- * itself is stopped with SIGSTOP meanwhile: it never touches a forwarded
- * packet, and its idle cost is a figure of its own); "without" is the same
- * namespaces with the table deleted, so no rule and no conntrack. The table
- * comes back from `nft list table` (element counters restart at zero).
- */
-interface ForwardPairs {
-  /** Mbit/s with and without the portal, and with/without of each pair. */
-  with: number[];
-  without: number[];
-  ratios: number[];
-  /** CPU ms per GB with and without, and with/without of each pair. */
-  costWith: number[];
-  costWithout: number[];
-  costRatios: number[];
-}
-
-async function forwardPairs(w: World): Promise<ForwardPairs> {
-  const d = w.daemon;
-  if (d === undefined) throw new Error('no daemon');
-  const nft = (args: string[], input?: string): string => {
-    const r = run(w.lab.inNs(w.lab.gw, ['nft', ...args]), 20_000, input);
-    if (r.status !== 0) throw new Error(`nft ${args.join(' ')}: ${r.stderr.trim()}`);
-    return r.stdout;
-  };
-  d.kill('SIGSTOP');
-  const saved = nft(['list', 'table', 'inet', 'moat_bench']);
-  let present = true;
-  const out: ForwardPairs = { with: [], without: [], ratios: [], costWith: [], costWithout: [], costRatios: [] };
-  try {
-    for (let k = 0; k < FORWARD_PAIRS; k++) {
-      const pair = new Map<boolean, { mbps: number; cost: number }>();
-      for (const portal of k % 2 === 0 ? [true, false] : [false, true]) {
-        if (portal && !present) nft(['-f', '-'], saved);
-        if (!portal && present) nft(['delete', 'table', 'inet', 'moat_bench']);
-        present = portal;
-        const r = await stream(w.load, w.lab.wan, w.lab.clients[0] ?? '', STREAM_PORT, FORWARD_WARMUP_MS, FORWARD_MS);
-        pair.set(portal, { mbps: r.mbps, cost: r.cpuMsPerGB });
-        (portal ? out.with : out.without).push(r.mbps);
-        (portal ? out.costWith : out.costWithout).push(r.cpuMsPerGB);
-      }
-      const a = pair.get(true);
-      const b = pair.get(false);
-      out.ratios.push((a?.mbps ?? NaN) / (b?.mbps ?? NaN));
-      out.costRatios.push((a?.cost ?? NaN) / (b?.cost ?? NaN));
-    }
-  } finally {
-    if (!present) nft(['-f', '-'], saved);
-    d.kill('SIGCONT');
-  }
-  return out;
 }
 
 /** The crowd logs in at once; the daemon runs dnsmasq, with no other session. */
@@ -412,23 +353,7 @@ export default function portalBench(argv: readonly string[] = []): Benchmark {
             // What follows a start (restoring 1,000 elements, pinning neighbours) is over before the stream.
             await new Promise((r) => setTimeout(r, 3000));
           }
-          if (parts.has('forward')) {
-            const f = await forwardPairs(x);
-            mkdirSync(RESULTS, { recursive: true });
-            writeFileSync(join(RESULTS, 'portal-forward.json'), `${JSON.stringify(f)}\n`);
-            figures['forward Mbit/s'] = summarize(f.with).median;
-            figures['forward Mbit/s, no portal'] = summarize(f.without).median;
-            const ratios = summarize(f.ratios);
-            figures['forward ratio, pairs median'] = ratios.median;
-            figures['forward ratio, pairs min'] = ratios.min;
-            figures['forward ratio, pairs max'] = ratios.max;
-            figures['forward CPU ms/GB'] = summarize(f.costWith).median;
-            figures['forward CPU ms/GB, no portal'] = summarize(f.costWithout).median;
-            const cost = summarize(f.costRatios);
-            figures['forward cost ratio, pairs median'] = cost.median;
-            figures['forward cost ratio, pairs min'] = cost.min;
-            figures['forward cost ratio, pairs max'] = cost.max;
-          }
+          if (parts.has('forward')) Object.assign(figures, forwardFigures(await forwardPairs({ lab: x.lab, daemon: x.daemon, load: x.load, table: 'moat_bench' }), RESULTS));
           await stopDaemon(x);
           return figures;
         },
