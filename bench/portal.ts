@@ -13,9 +13,10 @@
 //   1 s) from the wan to the client, through the gateway with moat's table
 //   and its 1,001 elements, and through the same namespaces and veths with
 //   the table deleted (no rule, no conntrack), in pairs taken back to back;
-//   the figure is the median of the pairs' ratios (forwardPairs). The stream
-//   is bench/portal-load.c's, source and sink pinned to the two cores, with
-//   no copy at either end. No peer runs: the baseline is no portal at all;
+//   the figure is the median of the pairs' ratios (portal-lib-forward.ts).
+//   The stream is bench/portal-load.c's, source and sink pinned to the two
+//   cores, with no copy at either end. No peer runs: the baseline is no
+//   portal at all;
 // - the daemon's RSS and CPU over 15 s idle with 1,000 sessions and 60 s
 //   interim updates.
 // Needs root, gcc, nft, dnsmasq, dhclient and freeradius.
