@@ -5,23 +5,43 @@
 //   p50 and p99 over 20 logins, with 1, 100 and 1,000 sessions already online
 //   (the others are put in the journal before the start, so the kernel holds
 //   them as set elements, as after a restart);
-// - forwarding throughput of an authorised client, 3 s TCP download, against
-//   the same namespaces with no portal at all (no table, no daemon): ratio;
+// - a crowd: 200 client namespaces with macvlans (bench/portal-lib-load.ts),
+//   leases from the portal's dnsmasq, all posting the login form at the same
+//   moment; all online? time to the last, p50/p99 per client. There is no
+//   peer for this one (CoovaChilli and openNDS are not in Debian);
+// - forwarding throughput of an authorised client: TCP streams of 4 s (after
+//   1 s) from the wan to the client, through the gateway with moat's table
+//   and its 1,001 elements, and through the same namespaces and veths with
+//   the table deleted (no rule, no conntrack), in pairs taken back to back;
+//   the figure is the median of the pairs' ratios (portal-lib-forward.ts).
+//   The stream is bench/portal-load.c's, source and sink pinned to the two
+//   cores, with no copy at either end. No peer runs: the baseline is no
+//   portal at all;
 // - the daemon's RSS and CPU over 15 s idle with 1,000 sessions and 60 s
 //   interim updates.
-// Needs root, nft, dnsmasq and freeradius.
+// Needs root, gcc, nft, dnsmasq, dhclient and freeradius.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFreeradius, type Freeradius, type FreeradiusOptions } from '../test/helpers/freeradius.js';
-import { LAB, TCP_DOWNLOAD, TCP_SOURCE_SERVER, makePortalLab, run, serveIn, stop, type PortalLab } from '../test/helpers/portal-netns.js';
+import { LAB, TCP_SOURCE_SERVER, makePortalLab, run, serveIn, stop, type PortalLab } from '../test/helpers/portal-netns.js';
 import type { Benchmark, Figures } from './harness.js';
+import { forwardFigures, forwardPairs } from './portal-lib-forward.js';
+import { buildPortalLoad, crowdLogin, makeCrowd, type Crowd } from './portal-lib-load.js';
 
 const SECRET = 'benchsecret123';
 const MOAT = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'bin', 'moat.js');
 const LOGINS = 20;
+const RESULTS = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'bench', 'results');
+/** Clients of the crowd, and the DHCP range their leases come from. */
+const CROWD = 200;
+const CROWD_RANGE = ['10.77.0.20', '10.77.0.250'] as const;
+const CROWD_PASSWORD = 'crowd-pass';
+/** The crowd's probes every PROBE_MS (and one when its answer arrives): the error of "online" is at most that; the load process's CPU is reported. */
+const PROBE_MS = 10;
+const SINK_PORT = 9004;
 
 /** In the client: send the JSON logon, then try TCP to the wan every ms until one connects. Prints ms. */
 const LOGIN_PROBE = `
@@ -53,6 +73,11 @@ interface World {
   radius: Freeradius;
   dir: string;
   servers: ChildProcess[];
+  load: string;
+  /** Made only when the crowd is measured. */
+  crowd?: Crowd | undefined;
+  /** Seconds the crowd's 200 dhclients took (setup), reported with the first round. */
+  dhcpSeconds?: number | undefined;
   daemon?: ChildProcess | undefined;
 }
 
@@ -74,13 +99,13 @@ function nodeInAsync<T>(ns: string, source: string, args: readonly string[]): Pr
   });
 }
 
-function config(dir: string): string {
+/** The daemon's config; the crowd's runs dnsmasq (DHCP, DNS), the others do not need it. */
+function config(dir: string, crowd: boolean): string {
+  const dns = crowd ? `dns:\n  upstream: [${LAB.wanV4}]\ndhcp:\n  range: [${CROWD_RANGE.join(', ')}]\n  lease-time: 3600\n` : 'dns:\n  managed: false\n';
   return `nas-id: bench-gw
 interface: ${LAB.lan}
 address: ${LAB.gwV4}/24
-dns:
-  managed: false
-radius:
+${dns}radius:
   servers: [{ host: ${LAB.wanV4}, secret: ${SECRET} }]
 web:
   login-rate: 1000
@@ -114,12 +139,13 @@ function journal(n: number): string {
   return JSON.stringify({ version: 1, sessions });
 }
 
-async function startDaemon(w: World, sessions: number): Promise<ChildProcess> {
+async function startDaemon(w: World, sessions: number, crowd = false): Promise<ChildProcess> {
   const state = join(w.dir, 'state');
   rmSync(state, { recursive: true, force: true });
   mkdirSync(state, { recursive: true });
   writeFileSync(join(state, 'sessions.json'), journal(sessions));
-  const child = spawn('ip', ['netns', 'exec', w.lab.gw, process.execPath, MOAT, 'portal', 'run', '-f', join(w.dir, 'portal.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const file = join(w.dir, crowd ? 'crowd.yaml' : 'portal.yaml');
+  const child = spawn('ip', ['netns', 'exec', w.lab.gw, process.execPath, MOAT, 'portal', 'run', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => { reject(new Error(`no start:\n${log}`)); }, 60_000);
@@ -145,6 +171,9 @@ async function stopDaemon(w: World): Promise<void> {
   });
   w.daemon = undefined;
   run(['ip', 'netns', 'exec', w.lab.gw, 'nft', 'delete', 'table', 'inet', 'moat_bench']);
+  // A stopped daemon leaves its table and its pinned neighbour entries (for a
+  // restart); the next part starts from a gateway that knows no client.
+  run(['ip', '-n', w.lab.gw, 'neigh', 'flush', 'dev', LAB.lan, 'nud', 'all']);
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -165,9 +194,35 @@ async function loginLatency(w: World, present: number): Promise<Figures> {
   return { [`login p50 ms (${String(present)})`]: percentile(ok, 50), [`login p99 ms (${String(present)})`]: percentile(ok, 99), [`login failures (${String(present)})`]: times.length - ok.length };
 }
 
-async function download(w: World): Promise<number> {
-  const r = await nodeInAsync<{ bytes: number; ms: number }>(w.lab.clients[0] ?? '', TCP_DOWNLOAD, [LAB.wanV4, '9002', '3']);
-  return (r.bytes * 8) / (r.ms / 1000) / 1e6;
+/** The crowd logs in at once; the daemon runs dnsmasq, with no other session. */
+async function crowdFigures(w: World): Promise<Figures> {
+  w.daemon = await startDaemon(w, 0, true);
+  if (w.crowd === undefined) throw new Error('no crowd');
+  const r = await crowdLogin(w.load, w.crowd, w.lab.wan, { sinkPort: SINK_PORT, probeMs: PROBE_MS, timeoutMs: 60_000, user: 'crowd', password: CROWD_PASSWORD });
+  await stopDaemon(w);
+  // Every client's times, for a look at the distribution (the last round's).
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, 'portal-crowd.json'), `${JSON.stringify(r, null, 1)}\n`);
+  const online = r.clients.filter((c) => c.online >= 0);
+  const fromStart = online.map((c) => c.online).sort((a, b) => a - b);
+  const fromPost = online.map((c) => c.online - c.posted).sort((a, b) => a - b);
+  const answered = r.clients.filter((c) => c.answered >= 0).map((c) => c.answered - c.posted).sort((a, b) => a - b);
+  const figures: Figures = {
+    [`crowd online (of ${String(CROWD)})`]: online.length,
+    'crowd logins not 302': r.clients.filter((c) => c.status !== 302).length,
+    'crowd ms to last online': online.length === r.clients.length ? (fromStart.at(-1) ?? NaN) : NaN,
+    'crowd online p50 ms': percentile(fromStart, 50),
+    'crowd online p99 ms': percentile(fromStart, 99),
+    'crowd POST-online p50 ms': percentile(fromPost, 50),
+    'crowd POST-online p99 ms': percentile(fromPost, 99),
+    'crowd POST-answer p99 ms': percentile(answered, 99),
+    'crowd load CPU ms': r.cpuMs,
+  };
+  if (w.dhcpSeconds !== undefined) {
+    figures['crowd DHCP s (setup)'] = w.dhcpSeconds;
+    w.dhcpSeconds = undefined;
+  }
+  return figures;
 }
 
 function procStat(pid: number): { ticks: number; rssMb: number } {
@@ -178,64 +233,141 @@ function procStat(pid: number): { ticks: number; rssMb: number } {
   return { ticks, rssMb: Number(rss) / 1024 };
 }
 
-export default function portalBench(): Benchmark {
+/** Whatever still runs in the lab's namespaces was started by this bench (dnsmasq, dhclient); then the namespaces go. */
+function removeAll(x: World): void {
+  killIn([x.lab.gw, x.lab.wan, ...x.lab.clients, ...(x.crowd?.clients ?? [])]);
+  x.crowd?.destroy();
+  x.lab.destroy();
+  rmSync(x.dir, { recursive: true, force: true });
+  rmSync(x.radius.dir, { recursive: true, force: true });
+}
+
+/** Every process in these namespaces (the bench started them all). */
+function killIn(namespaces: readonly string[]): void {
+  for (const ns of namespaces) {
+    for (const pid of run(['ip', 'netns', 'pids', ns]).stdout.split('\n').filter((p) => /^\d+$/.test(p))) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+}
+
+const PARTS = ['login', 'crowd', 'forward', 'idle'] as const;
+type Part = (typeof PARTS)[number];
+
+/** `--only login,crowd,forward,idle`: the parts to measure (default all). */
+function partsOf(argv: readonly string[]): Set<Part> {
+  const at = argv.indexOf('--only');
+  if (at < 0) return new Set(PARTS);
+  const want = (argv[at + 1] ?? '').split(',');
+  const bad = want.filter((p) => !(PARTS as readonly string[]).includes(p));
+  if (bad.length > 0 || want.length === 0) throw new Error(`bench portal: --only takes a list of ${PARTS.join(', ')}`);
+  return new Set(want as Part[]);
+}
+
+export default function portalBench(argv: readonly string[] = []): Benchmark {
+  const parts = partsOf(argv);
   let w: World | undefined;
+  /** The lab while setup makes the rest. */
+  let early: PortalLab | undefined;
+  /** Ctrl-C or kill during a run: no namespace, process or table is left behind. */
+  const interrupted = (signal: NodeJS.Signals): void => {
+    if (w !== undefined) removeAll(w);
+    else if (early !== undefined) {
+      killIn([early.gw, early.wan, ...early.clients]);
+      early.destroy();
+    }
+    process.stderr.write(`bench portal: ${signal}, cleaned up\n`);
+    process.exit(130);
+  };
   const world = (): World => {
     if (w === undefined) throw new Error('no world');
     return w;
   };
   return {
     name: 'portal',
-    description: 'moat portal: login latency with 1/100/1000 sessions, forwarding vs no portal, idle RSS/CPU with 1000 sessions',
+    description: `moat portal: login latency with 1/100/1000 sessions, ${String(CROWD)} clients at once, forwarding vs no portal, idle RSS/CPU with 1000 sessions`,
     rounds: 3,
     subjects: [
       {
         name: 'moat portal',
         setup: async () => {
+          const load = buildPortalLoad();
+          process.once('SIGINT', interrupted);
+          process.once('SIGTERM', interrupted);
           const lab = makePortalLab(1);
+          early = lab;
           const dir = mkdtempSync(join(tmpdir(), 'moat-portal-bench-'));
           const opts: FreeradiusOptions = {
             secret: SECRET,
-            users: [{ name: 'bench', password: 'bench-pass' }],
+            users: [{ name: 'bench', password: 'bench-pass' }, ...Array.from({ length: CROWD }, (_, i) => ({ name: `crowd${String(i)}`, password: CROWD_PASSWORD }))],
             netns: lab.wan,
             listenAddress: LAB.wanV4,
             clients: [{ address: LAB.gwWanV4, secret: SECRET }],
+            // Threaded and not tracing every request, as a real deployment's.
+            production: true,
           };
-          const radius = await startFreeradius(opts);
-          writeFileSync(join(dir, 'portal.yaml'), config(dir));
+          let radius: Freeradius | undefined;
+          try {
+            radius = await startFreeradius(opts);
+            w = { lab, radius, dir, servers: [], load, crowd: parts.has('crowd') ? makeCrowd(lab, CROWD, dir) : undefined };
+          } catch (e) {
+            await radius?.stop();
+            lab.destroy();
+            rmSync(dir, { recursive: true, force: true });
+            throw e;
+          } finally {
+            early = undefined;
+          }
+          // From here on teardown removes what was made, and so does an interrupt.
+          writeFileSync(join(dir, 'portal.yaml'), config(dir, false));
+          writeFileSync(join(dir, 'crowd.yaml'), config(dir, true));
           lab.addressClient(0, '10.77.0.10');
-          w = { lab, radius, dir, servers: [await serveIn(lab.wan, TCP_SOURCE_SERVER, ['9002'])] };
+          w.servers.push(await serveIn(lab.wan, TCP_SOURCE_SERVER, ['9002']));
+          // The crowd's leases, from the portal's own dnsmasq.
+          if (w.crowd !== undefined) {
+            w.daemon = await startDaemon(w, 0, true);
+            w.dhcpSeconds = await w.crowd.dhcp(16);
+            await stopDaemon(w);
+          }
         },
         run: async () => {
           const x = world();
           const figures: Figures = {};
-          for (const n of [1, 100, 1000]) Object.assign(figures, await loginLatency(x, n));
-          // Forwarding and idle cost, with 1000 sessions online plus ours.
+          if (parts.has('login')) for (const n of [1, 100, 1000]) Object.assign(figures, await loginLatency(x, n));
+          if (parts.has('crowd')) Object.assign(figures, await crowdFigures(x));
+          if (!parts.has('forward') && !parts.has('idle')) return figures;
+          // Idle cost and forwarding, with 1000 sessions online plus ours.
           x.daemon = await startDaemon(x, 1000);
           await nodeInAsync(x.lab.clients[0] ?? '', LOGIN_PROBE, [LAB.gwV4, LAB.wanV4, '9002']);
-          figures['forward Mbit/s'] = await download(x);
-          const pid = x.daemon.pid ?? 0;
-          const a = procStat(pid);
-          await new Promise((r) => setTimeout(r, 15_000));
-          const b = procStat(pid);
-          figures['idle CPU % (1000 sessions)'] = ((b.ticks - a.ticks) / 100 / 15) * 100;
-          figures['RSS MB (1000 sessions)'] = b.rssMb;
+          if (parts.has('idle')) {
+            const pid = x.daemon.pid ?? 0;
+            const a = procStat(pid);
+            await new Promise((r) => setTimeout(r, 15_000));
+            const b = procStat(pid);
+            figures['idle CPU % (1000 sessions)'] = ((b.ticks - a.ticks) / 100 / 15) * 100;
+            figures['RSS MB (1000 sessions)'] = b.rssMb;
+          } else {
+            // What follows a start (restoring 1,000 elements, pinning neighbours) is over before the stream.
+            await new Promise((r) => setTimeout(r, 3000));
+          }
+          if (parts.has('forward')) Object.assign(figures, forwardFigures(await forwardPairs({ lab: x.lab, daemon: x.daemon, load: x.load, table: 'moat_bench' }), RESULTS));
           await stopDaemon(x);
           return figures;
         },
         teardown: async () => {
           if (w === undefined) return;
+          process.off('SIGINT', interrupted);
+          process.off('SIGTERM', interrupted);
           await stopDaemon(w);
           for (const s of w.servers) await stop(s);
           await w.radius.stop();
-          w.lab.destroy();
-          rmSync(w.dir, { recursive: true, force: true });
+          removeAll(w);
+          w = undefined;
         },
-      },
-      {
-        // The same namespaces with no portal: plain forwarding.
-        name: 'no portal',
-        run: async () => ({ 'forward Mbit/s': await download(world()) }),
       },
     ],
   };

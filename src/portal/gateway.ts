@@ -2,8 +2,9 @@
 // requests and the reconciliation after a restart. It drives the RADIUS
 // client and the firewall through the interfaces in ports.ts.
 import { MoatError, errorMessage, type Logger } from '../core/index.js';
+import { Coalesced } from './coalesced.js';
 import type { PortalMetrics } from './metrics.js';
-import { ERROR_CAUSE, TERMINATE_CAUSE, type ClientKey, type Credentials, type DynamicAnswer, type DynamicRequest, type Firewall, type Radius, type SessionPolicy } from './ports.js';
+import { ERROR_CAUSE, TERMINATE_CAUSE, type ClientKey, type Counters, type Credentials, type DynamicAnswer, type DynamicRequest, type Firewall, type Radius, type SessionPolicy } from './ports.js';
 import { endCause, interimDue, kernelQuota, newSession, newSessionId, observe, sessionTime, type Defaults, type Session, type SessionKind } from './session.js';
 import type { SessionStore } from './session-store.js';
 
@@ -33,12 +34,19 @@ export class Gateway {
   private readonly now: () => number;
   /** Clients with a login under way: a second one for the same MAC waits its turn. */
   private readonly busy = new Set<string>();
+  /**
+   * Every login reads the kernel's counters once its element is in (one
+   * `nft -j list table`): concurrent logins, logouts and ticks share a read
+   * that began after they asked, instead of one process each.
+   */
+  private readonly counterReads: Coalesced<Map<string, Counters>>;
   defaults: Defaults;
 
   constructor(options: GatewayOptions) {
     this.o = options;
     this.now = options.now ?? Date.now;
     this.defaults = options.defaults;
+    this.counterReads = new Coalesced(() => options.firewall.counters());
   }
 
   get store(): SessionStore {
@@ -115,7 +123,7 @@ export class Gateway {
     // The kernel first: the login is done when traffic flows.
     await this.o.firewall.authorize(client, limitsOf(policy));
     const session: Session = { ...newSession({ client, userName, kind, policy, now }), id };
-    const kernel = (await this.o.firewall.counters()).get(client.mac);
+    const kernel = (await this.counterReads.run()).get(client.mac);
     if (kernel !== undefined) session.lastKernel = kernel;
     // Marked before it is sent and written before the Start goes out: after a
     // crash a restart never sends a second Start for this session.
@@ -132,7 +140,7 @@ export class Gateway {
     if (this.o.store.byMacAddress(session.client.mac) !== session) return;
     this.o.store.remove(session);
     try {
-      const kernel = (await this.o.firewall.counters()).get(session.client.mac);
+      const kernel = (await this.counterReads.run()).get(session.client.mac);
       if (kernel !== undefined) observe(session, kernel, this.now());
     } catch (e) {
       this.o.logger.warning('cannot read counters', { error: errorMessage(e) });
@@ -182,7 +190,7 @@ export class Gateway {
   async tick(): Promise<void> {
     const sessions = this.o.store.all();
     if (sessions.length === 0) return;
-    const counters = await this.o.firewall.counters();
+    const counters = await this.counterReads.run();
     const now = this.now();
     const ending: [Session, number][] = [];
     const interims: Session[] = [];

@@ -2,10 +2,13 @@
 // change is written whole to a temporary file, fsynced and renamed over
 // sessions.json (core's atomic writer), so a restart reads either the state
 // before a change or after it, never half of one. Writes are coalesced: a
-// change that arrives while one write is under way goes out in the next.
+// change that arrives while one write is under way goes out in the next, and
+// its save() resolves when that one is done (not when writing stops, which
+// under a steady stream of logins would be never).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MoatError, errnoReason, isErrnoException, writeFilesAtomically } from '../core/index.js';
+import { Coalesced } from './coalesced.js';
 import type { Counters, SessionPolicy } from './ports.js';
 import type { Session } from './session.js';
 
@@ -15,8 +18,7 @@ const VERSION = 1;
 export class SessionStore {
   private readonly byMac = new Map<string, Session>();
   private readonly dir: string;
-  private dirty = false;
-  private flushing: Promise<void> | undefined;
+  private readonly writes = new Coalesced(() => this.write());
 
   constructor(stateDir: string) {
     this.dir = stateDir;
@@ -75,19 +77,12 @@ export class SessionStore {
 
   /** Resolves when the state as it is now is on disk. */
   save(): Promise<void> {
-    this.dirty = true;
-    this.flushing ??= this.flush().finally(() => {
-      this.flushing = undefined;
-    });
-    return this.flushing;
+    return this.writes.run();
   }
 
-  private async flush(): Promise<void> {
-    while (this.dirty) {
-      this.dirty = false;
-      const text = JSON.stringify({ version: VERSION, sessions: this.all().map(encode) });
-      await writeFilesAtomically(this.dir, [{ path: FILE, content: text, mode: 0o600 }]);
-    }
+  private async write(): Promise<void> {
+    const text = JSON.stringify({ version: VERSION, sessions: this.all().map(encode) });
+    await writeFilesAtomically(this.dir, [{ path: FILE, content: text, mode: 0o600 }]);
   }
 }
 

@@ -47,6 +47,12 @@ export interface FreeradiusOptions {
   /** Fixed ports (default: free ones on 127.0.0.1, or 1812/1813 in a namespace). */
   authPort?: number;
   acctPort?: number;
+  /**
+   * Run as in production: threaded, logging at the normal level (`-f -l
+   * stdout`), not -X (one thread, every request's trace), for benchmarks
+   * where the server must not be what is measured. Default false.
+   */
+  production?: boolean;
 }
 
 export interface Freeradius {
@@ -198,7 +204,7 @@ export async function startFreeradius(opts: FreeradiusOptions): Promise<Freeradi
       siteConfig(opts.listenAddress ?? '127.0.0.1', authPort, acctPort, opts.replyMessageAuthenticator ?? true),
     );
     // `ip netns exec` execs freeradius in place, so the child's pid is freeradius' own.
-    const argv = ['-X', '-d', raddb];
+    const argv = opts.production === true ? ['-f', '-l', 'stdout', '-d', raddb] : ['-X', '-d', raddb];
     const child = opts.netns === undefined
       ? spawn('freeradius', argv, { stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn('ip', ['netns', 'exec', opts.netns, 'freeradius', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
