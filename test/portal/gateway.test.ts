@@ -201,3 +201,27 @@ test('a login whose limits the firewall cannot enforce (a bandwidth under PF) is
   assert.equal(a.store.size, 0);
   assert.equal(radius.acct.length, 0);
 });
+
+test('restore after a firewall reload: lost sessions come back with their limits, elements without a session go', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moat-portal-gw-'));
+  t.after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const fw = new MemoryFirewall();
+  const radius = new RecordingRadius(accept({ bandwidthDown: 2_000_000 }));
+  const clock = { t: 1_700_000_000_000 };
+  const a = setup(dir, fw, radius, clock);
+  const clients = Array.from({ length: 50 }, (_, i): ClientKey => ({ ifname: 'veth0', mac: `02:00:00:00:01:${i.toString(16).padStart(2, '0')}`, ipv4: `10.1.1.${String(i + 10)}` }));
+  for (const c of clients) assert.ok((await a.gw.login(c, { kind: 'pap', userName: 'u', password: 'right' })).ok);
+  // The table is lost (nft flush ruleset, a reboot); one stranger's element is left from a crash.
+  fw.clients.clear();
+  const stranger: ClientKey = { ifname: 'veth0', mac: '02:00:00:00:02:01', ipv4: '10.1.2.1' };
+  await fw.authorize(stranger, {});
+  const b = setup(dir, fw, radius, clock);
+  assert.equal(await b.store.load(), 50);
+  assert.deepEqual(await b.gw.restore(), { kept: 0, readded: 50, dropped: 1 });
+  assert.deepEqual([...fw.clients.keys()].sort(), clients.map((c) => c.mac).sort());
+  assert.ok([...fw.clients.values()].every((c) => c.limits.bandwidthDown === 2_000_000));
+  // Nothing was sent to RADIUS for the restore: no second Start.
+  assert.equal(radius.acct.filter((x) => x.statusType === 'start').length, 50);
+});
