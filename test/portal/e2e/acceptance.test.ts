@@ -127,7 +127,7 @@ test('6: before login a TXT query to an outside resolver gets nothing; after log
   const before: { ok: boolean; answers?: string[][] } = nodeIn(c0, DNS_QUERY, [LAB.wanV4, 'x.tunnel.example', 'TXT']);
   assert.equal(before.ok, false, JSON.stringify(before));
   const login = jsonLogon(0, 'alice', 'wonderland');
-  assert.equal(login.clientState, 1);
+  assert.equal(login.clientState, 1, login.message);
   const after: { ok: boolean; answers?: string[][] } = nodeIn(c0, DNS_QUERY, [LAB.wanV4, 'x.tunnel.example', 'TXT']);
   assert.deepEqual(after, { ok: true, answers: [['tunnel']] });
   assert.equal(lab().query('logout', '02:77:00:00:00:10').status, 0);
@@ -196,7 +196,7 @@ test('3: Start, Interim-Update and Stop records count a 10 MB download within 1%
 test('5: Disconnect-Request ends the session and its download; CoA changes the bandwidth; bad secret gets no answer; unknown session gets NAK 503', async (t) => {
   if (!needs(t, requirements)) return;
   const login = jsonLogon(0, 'alice', 'wonderland');
-  assert.equal(login.clientState, 1);
+  assert.equal(login.clientState, 1, login.message);
   const id = login.session?.sessionId ?? '';
 
   const coa = radclient('coa', `Acct-Session-Id = "${id}", WISPr-Bandwidth-Max-Down = 1000000`);
@@ -229,7 +229,7 @@ test('5: Disconnect-Request ends the session and its download; CoA changes the b
 test('7: kill -9 during a download: the download goes on; after a restart accounting goes on with the same id, no second Start', async (t) => {
   if (!needs(t, requirements)) return;
   const login = jsonLogon(0, 'alice', 'wonderland');
-  assert.equal(login.clientState, 1);
+  assert.equal(login.clientState, 1, login.message);
   const id = login.session?.sessionId ?? '';
   const dl = lab().background(0, TCP_DOWNLOAD, [LAB.wanV4, String(WAN_SOURCE), '7']);
   const result = resultOf(dl);
@@ -272,7 +272,7 @@ test('SIGHUP with a bad portal.yaml keeps the running configuration', async (t) 
   assert.match(lab().log(), /reload failed; keeping the running configuration error="[^"]*portal\.yaml:3:10: address: must be an IPv4 address/);
   // Still serving, with the old settings (MAC authentication on, from the last good reload).
   const login = jsonLogon(0, 'alice', 'wonderland');
-  assert.equal(login.clientState, 1);
+  assert.equal(login.clientState, 1, login.message);
   assert.equal(lab().query('logout', '02:77:00:00:00:10').status, 0);
   writeFileSync(lab().configFile, good);
 });
@@ -333,7 +333,7 @@ test('6: a client copying the MAC or the IP of an authorised client gets nothing
   if (!needs(t, requirements)) return;
   lab().query('logout', '02:77:00:00:00:10'); // whatever an earlier test left
   const login = jsonLogon(0, 'alice', 'wonderland');
-  assert.equal(login.clientState, 1);
+  assert.equal(login.clientState, 1, login.message);
   const ip0 = (/^ip=(\S+)$/m.exec(lab().query('show', '02:77:00:00:00:10').stdout))?.[1] ?? '';
   const c1 = lab().lab.clients[1] ?? '';
   // Same MAC, another address.
@@ -366,7 +366,7 @@ test("6: IPv6 (radvd on the gateway): nothing before login; after it the session
   // The gateway learns the address when the client talks to it (ICMPv6 to the gateway is allowed before login).
   lab().in(c0, ['ping', '-6', '-c', '1', '-W', '1', LAB.gwV6]);
   const login = jsonLogon(0, 'alice', 'wonderland');
-  assert.equal(login.clientState, 1);
+  assert.equal(login.clientState, 1, login.message);
   assert.match(lab().query('show', '02:77:00:00:00:10').stdout, new RegExp(`^ipv6=${v6()}$`, 'm'));
   assert.ok(await until(() => tcp6(500).ok, 5000), `IPv6 after login:\n${nftState()}`);
   assert.equal(lab().query('logout', '02:77:00:00:00:10').status, 0);
