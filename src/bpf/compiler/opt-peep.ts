@@ -31,10 +31,10 @@ function readsX(s: Stmt): boolean {
 const writesX = (s: Stmt): boolean => bpfClass(s.code) === BPF_LDX || s.code === TAX;
 
 /**
- * Apply the peephole to one block. `xLiveOut`: may a successor read X
- * before setting it?
+ * Apply the peephole to one block. `xLiveOut`: may a later block read X
+ * before setting it? `xEntry`: the largest value X can hold on entry.
  */
-export function foldIndexBase(b: Block, xLiveOut: boolean): void {
+export function foldIndexBase(b: Block, xLiveOut: boolean, xEntry: number): void {
   // Run on every block of every compile, and most have no `add x; tax`:
   // look for one before copying anything. Statement lists with jumps of
   // their own (protochain) are not straight-line: leave them.
@@ -51,11 +51,15 @@ export function foldIndexBase(b: Block, xLiveOut: boolean): void {
   let changed = false;
   for (let i = 1; i + 2 < s.length; i++) {
     if (s[i]?.code !== ADD_X || s[i + 1]?.code !== TAX || !isIndLoad(s[i + 2])) continue;
-    // Back: only `ldxb` (at least one) between `ld #c` and `add x`.
+    // Back: only `ldxb` (any number) between `ld #c` and `add x`.
     let j = i - 1;
     while (j >= 0 && s[j]?.code === LDX_MSH) j--;
     const ld = s[j];
-    if (j < 0 || j === i - 1 || ld?.code !== LD_IMM) continue;
+    if (j < 0 || ld?.code !== LD_IMM) continue;
+    // X's bound at `add x`: at most 60 after `ldxb`, else what it held on
+    // entry (when nothing before set it).
+    let xMax = j < i - 1 ? 60 : xEntry;
+    for (let m = 0; m < j && j === i - 1; m++) if (writesX(s[m] ?? ld)) xMax = 0xffffffff;
     const c = ld.k >>> 0;
     // Forward: X is read only by indexed loads until it is set again (or the block ends with X dead).
     const loads: number[] = [];
@@ -65,7 +69,7 @@ export function foldIndexBase(b: Block, xLiveOut: boolean): void {
       const st = s[m];
       if (st === undefined) break;
       if (isIndLoad(st)) {
-        if (c + (st.k >>> 0) + 64 >= 0x100000000) ok = false;
+        if (c + (st.k >>> 0) + xMax >= 0x100000000) ok = false;
         else loads.push(m);
       } else if (readsX(st)) ok = false;
       else if (writesX(st)) {
@@ -87,4 +91,40 @@ export function foldIndexBase(b: Block, xLiveOut: boolean): void {
     i = Math.max(0, j - 1);
   }
   if (changed) b.stmts = s;
+}
+
+/** Per block (by b.num): may X be read, from entry, before it is set (1)? */
+let xLiveIn = new Uint8Array(64);
+
+/** Does the block read X before setting it (its jump or return included)? */
+function readsXFirst(b: Block): boolean {
+  for (const st of b.stmts) {
+    if (readsX(st) || isIndLoad(st)) return true;
+    if (writesX(st)) return false;
+  }
+  return readsX(b.s);
+}
+
+function setsX(b: Block): boolean {
+  for (const st of b.stmts) if (writesX(st)) return true;
+  return false;
+}
+
+/**
+ * The peephole over the graph whose order is `blocks`, each block's number
+ * (b.num) its place there, with X's bound on entry to each from `xEntry`
+ * (opt-redundant.ts). X's liveness is worked out over the whole graph, as
+ * a value of X may be read blocks after the one that set it.
+ */
+export function peephole(blocks: readonly Block[], xEntry: (b: Block) => number): void {
+  const n = blocks.length;
+  if (xLiveIn.length < n) xLiveIn = new Uint8Array(2 * n);
+  for (let i = n - 1; i >= 0; i--) {
+    const b = blocks[i];
+    if (b === undefined) continue;
+    b.num = i;
+    const out = (b.jt !== null && xLiveIn[b.jt.num] === 1) || (b.jf !== null && xLiveIn[b.jf.num] === 1);
+    foldIndexBase(b, out, xEntry(b));
+    xLiveIn[i] = readsXFirst(b) || (out && !setsX(b)) ? 1 : 0;
+  }
 }

@@ -11,11 +11,12 @@
 //    outcome (this removes the repeated `ldh [12]; jeq #0x800` of
 //    unoptimized code); facts are keyed by the value a block tests;
 //  - merge (opt-merge.ts): equal blocks (same statements, same successors);
-//  - loads (opt-loads.ts): a block whose every predecessor ends by running
-//    its very statements keeps only its jump; an `ldx` that X already holds
-//    on every path goes;
-//  - straight (opt-loads.ts): a decided block joins its only successor;
-//  - peephole (opt-peep.ts): `ld #c; add x; tax; ld [x + n]` → `ld [x + (n + c)]`.
+//  - straight (opt-straight.ts): a decided block joins its only successor;
+//  - redundant (opt-redundant.ts): value numbering over the graph; a
+//    statement that leaves a register with the value it held on every path
+//    goes (a load A already holds, an `ldx` X already holds);
+//  - peephole (opt-peep.ts): `ld #c; add x; tax; ld [x + n]` → `ld [x + (n + c)]`
+//    (then redundant again: the `ldxb` the peephole leaves may be one X holds).
 // They run in three stages (PIPELINE): folding, then rejects, threading and
 // merging repeated to a fixed point (as libpcap's opt_loop repeats its
 // passes until nothing changes; bounded by MAX_ROUNDS), then the passes that must come after
@@ -30,9 +31,11 @@ import { linearize, type Linear } from './linearize.js';
 import { BPF_JMP, BPF_ST, BPF_STX, bpfClass } from '../insn.js';
 import { order, readsOnEntry, setStableMemory } from './opt-blocks.js';
 import { internReset } from './opt-intern.js';
-import { dropRedundantLoads, mergeStraight } from './opt-loads.js';
+import { mergeStraight } from './opt-straight.js';
 import { foldRejects, mergeEqual } from './opt-merge.js';
-import { foldIndexBase } from './opt-peep.js';
+import { peephole } from './opt-peep.js';
+import { dropRedundant, entryXBound } from './opt-redundant.js';
+import { vnReset } from './opt-values.js';
 import { thread } from './opt-thread.js';
 
 /**
@@ -138,16 +141,16 @@ export const mergePass: Pass = {
   },
 };
 
-/** Redundant loads and `ldx`s (opt-loads.ts): statements only. */
-export const loadsPass: Pass = {
-  name: 'loads',
+/** Statements that leave a register as it was (opt-redundant.ts): statements only. */
+export const redundantPass: Pass = {
+  name: 'redundant',
   run(g) {
-    dropRedundantLoads(g.root, g.blocks());
+    dropRedundant(g.blocks());
     return false;
   },
 };
 
-/** Joins of decided blocks to their only successor (opt-loads.ts). */
+/** Joins of decided blocks to their only successor (opt-straight.ts). */
 export const straightPass: Pass = {
   name: 'straight',
   run(g) {
@@ -161,7 +164,7 @@ export const straightPass: Pass = {
 export const peepholePass: Pass = {
   name: 'peephole',
   run(g) {
-    for (const b of g.blocks()) foldIndexBase(b, (b.jt !== null && readsOnEntry(b.jt)) || (b.jf !== null && readsOnEntry(b.jf)));
+    peephole(g.blocks(), entryXBound);
     return false;
   },
 };
@@ -178,7 +181,7 @@ export const peepholePass: Pass = {
 export const PIPELINE: { readonly first: readonly Pass[]; readonly loop: readonly Pass[]; readonly last: readonly Pass[] } = {
   first: [foldPass],
   loop: [rejectsPass, threadPass, mergePass],
-  last: [rejectsPass, loadsPass, straightPass, peepholePass, foldPass, rejectsPass, mergePass],
+  last: [rejectsPass, straightPass, redundantPass, peepholePass, redundantPass, foldPass, rejectsPass, mergePass],
 };
 
 const MAX_ROUNDS = 10;
@@ -205,6 +208,7 @@ function stableMemoryOf(g: OptGraph): number {
 /** Run the pipeline on the graph in place. */
 export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
   internReset();
+  vnReset();
   const initial = g.blocks();
   setStableMemory(stableMemoryOf(g));
   try {
