@@ -8,8 +8,9 @@
 // Same semantics, bounds included: X after `ldxb` is at most 60, so with
 // c + n + 64 < 2^32 neither X + c nor the load address wraps, and
 // (X + c) + n and X + (c + n) are the same address for the length check.
-import { BPF_ALU, BPF_ADD, BPF_B, BPF_IMM, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_MISC, BPF_MSH, BPF_RET, BPF_TAX, BPF_X, bpfClass, bpfMode, bpfSrc } from '../insn.js';
+import { BPF_ABS, BPF_ALU, BPF_ADD, BPF_B, BPF_IMM, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_MISC, BPF_MSH, BPF_RET, BPF_TAX, BPF_X, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
 import type { Block, Stmt } from './block.js';
+import { aluBound, loadMax } from './opt-redundant.js';
 
 const LD_IMM = BPF_LD | BPF_IMM;
 const LDX_MSH = BPF_LDX | BPF_MSH | BPF_B;
@@ -34,7 +35,7 @@ const writesX = (s: Stmt): boolean => bpfClass(s.code) === BPF_LDX || s.code ===
  * Apply the peephole to one block. `xLiveOut`: may a later block read X
  * before setting it? `xEntry`: the largest value X can hold on entry.
  */
-export function foldIndexBase(b: Block, xLiveOut: boolean, xEntry: number): void {
+export function foldIndexBase(b: Block, xLiveOut: boolean, xEntry: number): boolean {
   // Run on every block of every compile, and most have no `add x; tax`:
   // look for one before copying anything. Statement lists with jumps of
   // their own (protochain) are not straight-line: leave them.
@@ -42,10 +43,10 @@ export function foldIndexBase(b: Block, xLiveOut: boolean, xEntry: number): void
   let candidate = false;
   for (let i = 0; i < list.length; i++) {
     const code = list[i]?.code ?? 0;
-    if (bpfClass(code) === BPF_JMP) return;
+    if (bpfClass(code) === BPF_JMP) return false;
     if (code === ADD_X && list[i + 1]?.code === TAX) candidate = true;
   }
-  if (!candidate) return;
+  if (!candidate) return false;
   // Work on a copy: statement arrays are never changed in place (the optimizer memoizes their keys).
   const s = [...list];
   let changed = false;
@@ -56,10 +57,8 @@ export function foldIndexBase(b: Block, xLiveOut: boolean, xEntry: number): void
     while (j >= 0 && s[j]?.code === LDX_MSH) j--;
     const ld = s[j];
     if (j < 0 || ld?.code !== LD_IMM) continue;
-    // X's bound at `add x`: at most 60 after `ldxb`, else what it held on
-    // entry (when nothing before set it).
-    let xMax = j < i - 1 ? 60 : xEntry;
-    for (let m = 0; m < j && j === i - 1; m++) if (writesX(s[m] ?? ld)) xMax = 0xffffffff;
+    // X's bound at `add x`: at most 60 after `ldxb`, else as the statements before leave it.
+    const xMax = j < i - 1 ? 60 : xBoundAt(s, j, xEntry);
     const c = ld.k >>> 0;
     // Forward: X is read only by indexed loads until it is set again (or the block ends with X dead).
     const loads: number[] = [];
@@ -91,6 +90,31 @@ export function foldIndexBase(b: Block, xLiveOut: boolean, xEntry: number): void
     i = Math.max(0, j - 1);
   }
   if (changed) b.stmts = s;
+  return changed;
+}
+
+/**
+ * An upper bound of X before stmts[end], X being at most `xEntry` on entry:
+ * the bounds of A and X followed through loads, constants, moves and ALU
+ * operations with a constant (anything else: unbounded).
+ */
+function xBoundAt(stmts: readonly Stmt[], end: number, xEntry: number): number {
+  const MAX = 0xffffffff;
+  let a = MAX;
+  let x = xEntry;
+  for (let m = 0; m < end; m++) {
+    const st = stmts[m];
+    if (st === undefined) continue;
+    const c = st.code;
+    const cls = bpfClass(c);
+    const mode = bpfMode(c);
+    if (cls === BPF_LD) a = mode === BPF_IMM ? st.k >>> 0 : mode === BPF_ABS || mode === BPF_IND ? loadMax(c) : MAX;
+    else if (cls === BPF_LDX) x = mode === BPF_IMM ? st.k >>> 0 : c === LDX_MSH ? 60 : MAX;
+    else if (c === TAX) x = a;
+    else if (c === (BPF_MISC | 0x80)) a = x;
+    else if (cls === BPF_ALU) a = bpfSrc(c) === BPF_X ? aluBound(bpfOp(c), a, x, null) : aluBound(bpfOp(c), a, st.k >>> 0, st.k >>> 0);
+  }
+  return x;
 }
 
 /** Per block (by b.num): may X be read, from entry, before it is set (1)? */
@@ -116,7 +140,8 @@ function setsX(b: Block): boolean {
  * (opt-redundant.ts). X's liveness is worked out over the whole graph, as
  * a value of X may be read blocks after the one that set it.
  */
-export function peephole(blocks: readonly Block[], xEntry: (b: Block) => number): void {
+export function peephole(blocks: readonly Block[], xEntry: (b: Block) => number): boolean {
+  let changed = false;
   const n = blocks.length;
   if (xLiveIn.length < n) xLiveIn = new Uint8Array(2 * n);
   for (let i = n - 1; i >= 0; i--) {
@@ -124,7 +149,8 @@ export function peephole(blocks: readonly Block[], xEntry: (b: Block) => number)
     if (b === undefined) continue;
     b.num = i;
     const out = (b.jt !== null && xLiveIn[b.jt.num] === 1) || (b.jf !== null && xLiveIn[b.jf.num] === 1);
-    foldIndexBase(b, out, xEntry(b));
+    if (foldIndexBase(b, out, xEntry(b))) changed = true;
     xLiveIn[i] = readsXFirst(b) || (out && !setsX(b)) ? 1 : 0;
   }
+  return changed;
 }

@@ -15,7 +15,7 @@
 // one that falls off the packet. ALU statements stay unless their result is
 // already in A, or is X (they become `txa`).
 import {
-  BPF_ADD, BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_LEN, BPF_LSH, BPF_MEM, BPF_MISC, BPF_MOD,
+  BPF_ABS, BPF_ADD, BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_LEN, BPF_LSH, BPF_MEM, BPF_MISC, BPF_MOD,
   BPF_MSH, BPF_MUL, BPF_NEG, BPF_OR, BPF_RSH, BPF_ST, BPF_STX, BPF_SUB, BPF_TAX, BPF_TXA, BPF_X, BPF_XOR, bpfClass, bpfMode,
   bpfOp, bpfSize, bpfSrc,
 } from '../insn.js';
@@ -23,31 +23,59 @@ import type { Block, Stmt } from './block.js';
 import { alu } from './fold.js';
 import { constantOf, fresh, konst, upper, value } from './opt-values.js';
 
-/** Registers per block: the 16 scratch words, then A, then X. */
-const WORDS = 16;
-const A = 16;
-const X = 17;
-const REGS = 18;
+/** Registers: A, X, then the scratch words the graph uses (most use none), as slots. */
+const A = 0;
+const X = 1;
 /** On entry to a block: paths disagree (a fresh number is given when the block is reached). */
 const DISAGREE = -1;
 const MAX = 0xffffffff;
 
-/** Per block (by b.num, its place in the order): the registers on entry; 0 where no path has come yet. */
-let entry = new Int32Array(64 * REGS);
+/** The slot of each scratch word 0-15 in this run (-1: not used). */
+const slotOfWord = new Int32Array(16);
+/** Slots per block in this run. */
+let regCount = 2;
+/** Per block (by b.num, its place in the order), regCount slots: the registers on entry; 0 where no path has come yet. */
+let entry = new Int32Array(64 * 4);
 /** Per block: the upper bound of X on entry (for the peephole), from the last run. */
 let xMax = new Float64Array(64);
+/**
+ * Per block: how long the packet is known to be on entry (every path to it
+ * made a load that needs that many bytes succeed); -1 where no path has come
+ * yet. And its value as the walk leaves a block's statements.
+ */
+let lenIn = new Float64Array(64);
+let lenOut = 0;
 
 /** The upper bound of X on entry to b, from the last dropRedundant() over its graph (b.num its place). */
 export function entryXBound(b: Block): number {
   return xMax[b.num] ?? MAX;
 }
 
-function loadMax(code: number): number {
+/** The largest value a load of this opcode gives. */
+export function loadMax(code: number): number {
   const sz = bpfSize(code);
   return sz === 0x10 ? 0xff : sz === 0x08 ? 0xffff : MAX;
 }
 
 const bitsMax = (m: number): number => (m >= 0x80000000 ? MAX : 2 ** Math.ceil(Math.log2(m + 1)) - 1);
+
+/**
+ * An upper bound of `a op v` given bounds ma and mv of the operands (and
+ * v's value, when it is a constant).
+ */
+export function aluBound(op: number, ma: number, mv: number, cv: number | null): number {
+  switch (op) {
+    case BPF_ADD: return ma + mv <= MAX ? ma + mv : MAX;
+    case BPF_MUL: return ma * mv <= MAX ? ma * mv : MAX;
+    case BPF_DIV: return ma;
+    case BPF_MOD: return cv !== null && cv > 0 ? Math.min(ma, cv - 1) : ma;
+    case BPF_AND: return Math.min(ma, mv);
+    case BPF_OR: case BPF_XOR: return bitsMax(Math.max(ma, mv));
+    case BPF_LSH: return cv !== null && cv < 32 && ma * 2 ** cv <= MAX ? ma * 2 ** cv : MAX;
+    case BPF_RSH: return cv !== null && cv < 32 ? Math.floor(ma / 2 ** cv) : ma;
+    default: return MAX;
+  }
+}
 
 /** The number of `A op v` (v a number), its bound worked out from the operands'. */
 function aluValue(op: number, a: number, v: number): number {
@@ -61,88 +89,95 @@ function aluValue(op: number, a: number, v: number): number {
   if (cv === 0 && (op === BPF_ADD || op === BPF_SUB || op === BPF_OR || op === BPF_XOR || op === BPF_LSH || op === BPF_RSH)) return a;
   if (ca === 0 && (op === BPF_ADD || op === BPF_OR || op === BPF_XOR)) return v;
   if ((cv === 0 || ca === 0) && (op === BPF_AND || op === BPF_MUL)) return konst(0);
-  const ma = upper(a);
-  const mv = upper(v);
-  let max = MAX;
-  switch (op) {
-    case BPF_ADD: max = ma + mv <= MAX ? ma + mv : MAX; break;
-    case BPF_MUL: max = ma * mv <= MAX ? ma * mv : MAX; break;
-    case BPF_DIV: max = ma; break;
-    case BPF_MOD: max = cv !== null && cv > 0 ? Math.min(ma, cv - 1) : ma; break;
-    case BPF_AND: max = Math.min(ma, mv); break;
-    case BPF_OR: case BPF_XOR: max = bitsMax(Math.max(ma, mv)); break;
-    case BPF_LSH: max = cv !== null && cv < 32 && ma * 2 ** cv <= MAX ? ma * 2 ** cv : MAX; break;
-    case BPF_RSH: max = cv !== null && cv < 32 ? Math.floor(ma / 2 ** cv) : ma; break;
-    default: break;
-  }
-  return value(BPF_ALU | op, a, v, max);
+  return value(BPF_ALU | op, a, v, aluBound(op, upper(a), upper(v), cv));
 }
 
-/** Statement lists with jumps of their own (protochain) are not straight-line. */
-function hasJump(stmts: readonly Stmt[]): boolean {
-  for (const s of stmts) if (bpfClass(s.code) === BPF_JMP) return true;
-  return false;
+/**
+ * Number the blocks by their place in the order, give each scratch word the
+ * graph uses a slot; false if a statement list has jumps of its own
+ * (protochain: not straight-line, left alone).
+ */
+function prepare(blocks: readonly Block[]): boolean {
+  slotOfWord.fill(-1);
+  regCount = 2;
+  for (let i = 0; i < blocks.length; i++) {
+    const b = blocks[i];
+    if (b === undefined) continue;
+    b.num = i;
+    for (const s of b.stmts) {
+      const c = s.code;
+      const cls = bpfClass(c);
+      if (cls === BPF_JMP) return false;
+      const word = cls === BPF_ST || cls === BPF_STX || ((cls === BPF_LD || cls === BPF_LDX) && bpfMode(c) === BPF_MEM);
+      if (word && s.k >>> 0 < 16 && slotOfWord[s.k] === -1) slotOfWord[s.k] = regCount++;
+    }
+  }
+  return true;
 }
 
 /**
  * Drop the redundant statements of the graph whose order (each block before
- * its successors, root first) is `blocks`. True if any statement went.
+ * its successors, root first) is `blocks`. True if a decided block was
+ * emptied (skipEmpty(), opt-straight.ts, can then move edges past it).
  * Changes statements only, never an edge.
  */
 export function dropRedundant(blocks: readonly Block[]): boolean {
   const n = blocks.length;
-  if (entry.length < n * REGS) entry = new Int32Array(n * REGS * 2);
   if (xMax.length < n) xMax = new Float64Array(n * 2);
-  entry.fill(0, 0, n * REGS);
-  for (let i = 0; i < n; i++) {
-    const b = blocks[i];
-    if (b !== undefined) b.num = i;
+  if (!prepare(blocks)) {
+    xMax.fill(MAX, 0, n);
+    return false;
   }
-  const regs = new Int32Array(REGS);
-  let changed = false;
+  const w = regCount;
+  if (entry.length < n * w) entry = new Int32Array(n * w * 2);
+  entry.fill(0, 0, n * w);
+  if (lenIn.length < n) lenIn = new Float64Array(n * 2);
+  lenIn.fill(-1, 0, n);
+  const regs = new Int32Array(w);
+  let emptied = false;
   for (let i = 0; i < n; i++) {
     const b = blocks[i];
     if (b === undefined) continue;
-    const base = i * REGS;
-    for (let r = 0; r < REGS; r++) {
+    const base = i * w;
+    for (let r = 0; r < w; r++) {
       const v = entry[base + r] ?? 0;
       // The root (no path in), or paths that disagree: nothing known.
       regs[r] = v <= 0 ? fresh() : v;
     }
     xMax[i] = upper(regs[X] ?? 0);
-    const stmts = b.stmts;
-    if (hasJump(stmts)) {
-      for (let r = 0; r < REGS; r++) regs[r] = fresh();
-    } else {
-      const kept = walk(stmts, regs);
-      if (kept !== null) {
-        b.stmts = kept;
-        changed = true;
-      }
+    const len = Math.max(0, lenIn[i] ?? 0);
+    const kept = walk(b.stmts, regs, len);
+    if (kept !== null) b.stmts = kept;
+    if (b.jt !== null && b.jt === b.jf && b.stmts.length > 0 && !readsA(b.jt) && idle(b.stmts, len)) {
+      // Decided, its loads cannot fail, and what it leaves in A is not read: nothing to run.
+      b.stmts = [];
+      emptied = true;
     }
-    if (b.jt !== null) into(b.jt, regs);
-    if (b.jf !== null && b.jf !== b.jt) into(b.jf, regs);
+    if (b.jt !== null) into(b.jt, regs, w);
+    if (b.jf !== null && b.jf !== b.jt) into(b.jf, regs, w);
   }
-  return changed;
+  return emptied;
 }
 
 /** The registers on leaving a block, met with what other paths into `t` brought. */
-function into(t: Block, regs: Int32Array): void {
-  const base = t.num * REGS;
-  const first = entry[base + A] === 0;
-  for (let r = 0; r < REGS; r++) {
-    const v = regs[r] ?? 0;
-    if (first) entry[base + r] = v;
-    else if (entry[base + r] !== v) entry[base + r] = DISAGREE;
+function into(t: Block, regs: Int32Array, w: number): void {
+  const known = lenIn[t.num] ?? -1;
+  lenIn[t.num] = known < 0 ? lenOut : Math.min(known, lenOut);
+  const base = t.num * w;
+  if (entry[base] === 0) {
+    for (let r = 0; r < w; r++) entry[base + r] = regs[r] ?? 0;
+    return;
   }
+  for (let r = 0; r < w; r++) if (entry[base + r] !== regs[r]) entry[base + r] = DISAGREE;
 }
 
 /**
  * Run the statements on the register numbers in `regs` (changed in place);
  * return the statements kept, or null if all are.
  */
-function walk(stmts: readonly Stmt[], regs: Int32Array): Stmt[] | null {
+function walk(stmts: readonly Stmt[], regs: Int32Array, len0: number): Stmt[] | null {
   let kept: Stmt[] | null = null;
+  let len = len0;
   for (let i = 0; i < stmts.length; i++) {
     const s = stmts[i];
     if (s === undefined) continue;
@@ -157,15 +192,17 @@ function walk(stmts: readonly Stmt[], regs: Int32Array): Stmt[] | null {
       dest = cls === BPF_LD ? A : X;
       const mode = bpfMode(c);
       if (mode === BPF_IMM) v = konst(s.k);
-      else if (mode === BPF_MEM) v = s.k >>> 0 < WORDS ? (regs[s.k] ?? 0) : fresh();
+      else if (mode === BPF_MEM) v = s.k >>> 0 < 16 ? (regs[slotOfWord[s.k] ?? 0] ?? 0) : fresh();
       // One number for both registers' packet length.
       else if (mode === BPF_LEN) v = value(BPF_LD | BPF_LEN, 0, 0, MAX);
       else if (mode === BPF_IND) v = value(c, s.k | 0, x, loadMax(c));
       else if (mode === BPF_MSH) v = value(c, s.k | 0, 0, 60);
       else v = value(c, s.k | 0, 0, loadMax(c));
+      // Past a load (from X on, X being at least 0) the packet has its bytes.
+      if (mode === BPF_ABS || mode === BPF_IND || mode === BPF_MSH) len = Math.max(len, loadEnd(s));
     } else if (cls === BPF_ST || cls === BPF_STX) {
-      if (s.k >>> 0 < WORDS) {
-        dest = s.k;
+      if (s.k >>> 0 < 16) {
+        dest = slotOfWord[s.k] ?? -1;
         v = cls === BPF_ST ? a : x;
       }
     } else if (c === (BPF_MISC | BPF_TAX)) {
@@ -194,5 +231,50 @@ function walk(stmts: readonly Stmt[], regs: Int32Array): Stmt[] | null {
     if (out !== s && kept === null) kept = stmts.slice(0, i);
     if (kept !== null && out !== null) kept.push(out);
   }
+  lenOut = len;
   return kept;
+}
+
+/** The bytes a load needs (its offset, X aside, plus its size). */
+function loadEnd(s: Stmt): number {
+  if (bpfMode(s.code) === BPF_MSH) return (s.k >>> 0) + 1;
+  const sz = bpfSize(s.code);
+  return (s.k >>> 0) + (sz === 0x10 ? 1 : sz === 0x08 ? 2 : 4);
+}
+
+/**
+ * Do the statements, run with the packet known to be `len` bytes long,
+ * change nothing but A and never end the program? (Absolute loads the
+ * packet has the bytes for, constants, the length, scratch words, ALU
+ * operations on constants that cannot divide by zero.)
+ */
+function idle(stmts: readonly Stmt[], len0: number): boolean {
+  let len = len0;
+  for (const s of stmts) {
+    const c = s.code;
+    const cls = bpfClass(c);
+    if (cls === BPF_LD) {
+      const mode = bpfMode(c);
+      if (mode === BPF_IND) return false;
+      if (mode === BPF_ABS) {
+        if (loadEnd(s) > len) return false;
+        len = Math.max(len, loadEnd(s));
+      }
+    } else if (cls === BPF_ALU) {
+      const op = bpfOp(c);
+      if (bpfSrc(c) === BPF_X || ((op === BPF_DIV || op === BPF_MOD) && s.k >>> 0 === 0)) return false;
+    } else return false;
+  }
+  return true;
+}
+
+/** Does the block read A before setting it (its jump or return included)? */
+function readsA(b: Block): boolean {
+  for (const s of b.stmts) {
+    const cls = bpfClass(s.code);
+    if (cls === BPF_LD || s.code === (BPF_MISC | BPF_TXA)) return false;
+    if (cls === BPF_ALU || cls === BPF_ST || s.code === (BPF_MISC | BPF_TAX)) return true;
+  }
+  const cls = bpfClass(b.s.code);
+  return cls === BPF_JMP || (cls === 0x06 && (b.s.code & 0x18) === 0x10);
 }

@@ -1,10 +1,38 @@
-// An optimizer pass (optimize.ts) that joins straight-line blocks: a block
-// whose jump is decided is joined to its successor when it is the only way
+// An optimizer pass (optimize.ts) about decided blocks (both edges to one
+// successor): an edge into one with nothing left to run goes straight to
+// its successor, and one is joined to its successor when it is the only way
 // in. Its scratch per block is on the block (`count`): keeping it in tables
 // of their own cost the optimizer ~20% (block-tables experiment, issue 14),
 // as every table read is a module binding, a property and an element where
 // a field is one load.
 import type { Block } from './block.js';
+
+/** Past decided blocks with no statements: where an edge into one leads. */
+function past(t: Block): Block {
+  let b = t;
+  for (let guard = 0; guard < 10000 && b.jt !== null && b.jt === b.jf && b.stmts.length === 0; guard++) b = b.jt;
+  return b;
+}
+
+/**
+ * Edges (and the root) into decided blocks with no statements go on to
+ * their successors. The new root, or null if no edge moved.
+ */
+export function skipEmpty(root: Block, blocks: readonly Block[]): Block | null {
+  let moved = false;
+  for (const b of blocks) {
+    if (b.jt === null) continue;
+    const jt = past(b.jt);
+    const jf = b.jf === null ? null : past(b.jf);
+    if (jt !== b.jt || jf !== b.jf) {
+      b.jt = jt;
+      b.jf = jf;
+      moved = true;
+    }
+  }
+  const r = past(root);
+  return moved || r !== root ? r : null;
+}
 
 /**
  * Join a block whose jump is decided to its successor when it is the only

@@ -16,8 +16,6 @@
 
 /** The operation of a constant (no BPF opcode is negative). */
 const CONST = -1;
-/** The operation of a fresh value. */
-const FRESH = -2;
 const INITIAL = 1 << 10;
 
 let size = INITIAL;
@@ -30,6 +28,9 @@ let numOf = new Int32Array(size);
 let maxOf = new Float64Array(size);
 let constOf = new Float64Array(size);
 let isConst = new Uint8Array(size);
+/** Per slot: the run it was filled in (a slot of an earlier run is empty): no clearing per run. */
+let runOf = new Int32Array(size);
+let run = 1;
 let count = 1;
 
 const slotOf = (op: number, v0: number, v1: number): number =>
@@ -37,23 +38,23 @@ const slotOf = (op: number, v0: number, v1: number): number =>
 
 /** Start afresh: numbers from an earlier run mean nothing now. */
 export function vnReset(): void {
-  if (count > 1) {
-    opOf.fill(0);
-    v0Of.fill(0);
-    v1Of.fill(0);
-    numOf.fill(0);
+  if (run === 0x7fffffff) {
+    runOf.fill(0);
+    run = 0;
   }
+  run++;
   count = 1;
 }
 
 function grow(): void {
-  const [o, a, b, n] = [opOf, v0Of, v1Of, numOf];
+  const [o, a, b, n, ro] = [opOf, v0Of, v1Of, numOf, runOf];
   const [mx, cv, ic] = [maxOf, constOf, isConst];
   size *= 2;
   opOf = new Int32Array(size);
   v0Of = new Int32Array(size);
   v1Of = new Int32Array(size);
   numOf = new Int32Array(size);
+  runOf = new Int32Array(size);
   maxOf = new Float64Array(size);
   constOf = new Float64Array(size);
   isConst = new Uint8Array(size);
@@ -62,16 +63,17 @@ function grow(): void {
   isConst.set(ic);
   for (let i = 0; i < n.length; i++) {
     const num = n[i] ?? 0;
-    if (num === 0) continue;
+    if (num === 0 || ro[i] !== run) continue;
     const op = o[i] ?? 0;
     const x = a[i] ?? 0;
     const y = b[i] ?? 0;
     let at = slotOf(op, x, y);
-    while ((numOf[at] ?? 0) !== 0) at = (at + 1) & (size - 1);
+    while (runOf[at] === run) at = (at + 1) & (size - 1);
     opOf[at] = op;
     v0Of[at] = x;
     v1Of[at] = y;
     numOf[at] = num;
+    runOf[at] = run;
   }
 }
 
@@ -83,9 +85,8 @@ function grow(): void {
 export function value(op: number, v0: number, v1: number, max: number): number {
   let at = slotOf(op, v0, v1);
   for (;;) {
-    const n = numOf[at] ?? 0;
-    if (n === 0) break;
-    if (opOf[at] === op && v0Of[at] === v0 && v1Of[at] === v1) return n;
+    if (runOf[at] !== run) break;
+    if (opOf[at] === op && v0Of[at] === v0 && v1Of[at] === v1) return numOf[at] ?? 0;
     at = (at + 1) & (size - 1);
   }
   const n = count++;
@@ -93,6 +94,7 @@ export function value(op: number, v0: number, v1: number, max: number): number {
   v0Of[at] = v0;
   v1Of[at] = v1;
   numOf[at] = n;
+  runOf[at] = run;
   maxOf[n] = max;
   isConst[n] = 0;
   if (2 * count > size) grow();
@@ -110,8 +112,12 @@ export function konst(c: number): number {
 
 /** A number equal to no other. */
 export function fresh(): number {
-  const n = count;
-  return value(FRESH, n, 0, 0xffffffff);
+  // In no slot: nothing looks it up.
+  const n = count++;
+  maxOf[n] = 0xffffffff;
+  isConst[n] = 0;
+  if (2 * count > size) grow();
+  return n;
 }
 
 /** The upper bound of value n (unsigned). */

@@ -31,7 +31,7 @@ import { linearize, type Linear } from './linearize.js';
 import { BPF_JMP, BPF_ST, BPF_STX, bpfClass } from '../insn.js';
 import { order, readsOnEntry, setStableMemory } from './opt-blocks.js';
 import { internReset } from './opt-intern.js';
-import { mergeStraight } from './opt-straight.js';
+import { mergeStraight, skipEmpty } from './opt-straight.js';
 import { foldRejects, mergeEqual } from './opt-merge.js';
 import { peephole } from './opt-peep.js';
 import { dropRedundant, entryXBound } from './opt-redundant.js';
@@ -145,8 +145,17 @@ export const mergePass: Pass = {
 export const redundantPass: Pass = {
   name: 'redundant',
   run(g) {
-    dropRedundant(g.blocks());
-    return false;
+    // A decided block emptied here is passed by, which may leave another decided (its edges now one): again.
+    let moved = false;
+    // It ends with a dropRedundant() over the graph as it is: the peephole reads X's bounds from it.
+    for (let round = 0; ; round++) {
+      if (!dropRedundant(g.blocks()) || round >= 8) break;
+      const root = skipEmpty(g.root, g.blocks());
+      if (root === null) break;
+      g.moved(root);
+      moved = true;
+    }
+    return moved;
   },
 };
 
@@ -154,17 +163,20 @@ export const redundantPass: Pass = {
 export const straightPass: Pass = {
   name: 'straight',
   run(g) {
+    const root = skipEmpty(g.root, g.blocks());
+    if (root !== null) g.moved(root);
     const joined = mergeStraight(g.root, g.blocks());
     if (joined) g.moved();
-    return joined;
+    return joined || root !== null;
   },
 };
 
-/** The transport-offset peephole (opt-peep.ts): statements only. */
+/** The transport-offset peephole (opt-peep.ts), right after redundantPass (X's bounds are from its run): statements only. */
 export const peepholePass: Pass = {
   name: 'peephole',
   run(g) {
-    peephole(g.blocks(), entryXBound);
+    // The `ldxb` the peephole leaves may be one X already holds: redundant again, if it did anything.
+    if (peephole(g.blocks(), entryXBound)) dropRedundant(g.blocks());
     return false;
   },
 };
@@ -181,7 +193,7 @@ export const peepholePass: Pass = {
 export const PIPELINE: { readonly first: readonly Pass[]; readonly loop: readonly Pass[]; readonly last: readonly Pass[] } = {
   first: [foldPass],
   loop: [rejectsPass, threadPass, mergePass],
-  last: [rejectsPass, straightPass, redundantPass, peepholePass, redundantPass, foldPass, rejectsPass, mergePass],
+  last: [rejectsPass, redundantPass, peepholePass, straightPass, foldPass, rejectsPass, mergePass],
 };
 
 const MAX_ROUNDS = 10;
