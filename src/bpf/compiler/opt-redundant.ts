@@ -78,7 +78,7 @@ export function aluBound(op: number, ma: number, mv: number, cv: number | null):
 }
 
 /** The number of `A op v` (v a number), its bound worked out from the operands'. */
-function aluValue(op: number, a: number, v: number): number {
+export function aluValue(op: number, a: number, v: number): number {
   const ca = constantOf(a);
   const cv = constantOf(v);
   if (ca !== null && cv !== null) {
@@ -94,10 +94,9 @@ function aluValue(op: number, a: number, v: number): number {
 
 /**
  * Number the blocks by their place in the order, give each scratch word the
- * graph uses a slot; false if a statement list has jumps of its own
- * (protochain: not straight-line, left alone).
+ * graph uses a slot.
  */
-function prepare(blocks: readonly Block[]): boolean {
+function prepare(blocks: readonly Block[]): void {
   slotOfWord.fill(-1);
   regCount = 2;
   for (let i = 0; i < blocks.length; i++) {
@@ -107,12 +106,16 @@ function prepare(blocks: readonly Block[]): boolean {
     for (const s of b.stmts) {
       const c = s.code;
       const cls = bpfClass(c);
-      if (cls === BPF_JMP) return false;
       const word = cls === BPF_ST || cls === BPF_STX || ((cls === BPF_LD || cls === BPF_LDX) && bpfMode(c) === BPF_MEM);
       if (word && s.k >>> 0 < 16 && slotOfWord[s.k] === -1) slotOfWord[s.k] = regCount++;
     }
   }
-  return true;
+}
+
+/** Statement lists with jumps of their own (the 802.11 prologue, protochain) are not straight-line. */
+function hasJump(stmts: readonly Stmt[]): boolean {
+  for (const s of stmts) if (bpfClass(s.code) === BPF_JMP) return true;
+  return false;
 }
 
 /**
@@ -124,10 +127,7 @@ function prepare(blocks: readonly Block[]): boolean {
 export function dropRedundant(blocks: readonly Block[]): boolean {
   const n = blocks.length;
   if (xMax.length < n) xMax = new Float64Array(n * 2);
-  if (!prepare(blocks)) {
-    xMax.fill(MAX, 0, n);
-    return false;
-  }
+  prepare(blocks);
   const w = regCount;
   if (entry.length < n * w) entry = new Int32Array(n * w * 2);
   entry.fill(0, 0, n * w);
@@ -146,8 +146,14 @@ export function dropRedundant(blocks: readonly Block[]): boolean {
     }
     xMax[i] = upper(regs[X] ?? 0);
     const len = Math.max(0, lenIn[i] ?? 0);
-    const kept = walk(b.stmts, regs, len);
-    if (kept !== null) b.stmts = kept;
+    if (hasJump(b.stmts)) {
+      // Left as it is; what it leaves in the registers is not known.
+      for (let r = 0; r < w; r++) regs[r] = fresh();
+      lenOut = len;
+    } else {
+      const kept = walk(b.stmts, regs, len);
+      if (kept !== null) b.stmts = kept;
+    }
     if (b.jt !== null && b.jt === b.jf && b.stmts.length > 0 && !readsA(b.jt) && idle(b.stmts, len)) {
       // Decided, its loads cannot fail, and what it leaves in A is not read: nothing to run.
       b.stmts = [];

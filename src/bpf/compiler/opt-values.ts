@@ -28,6 +28,10 @@ let numOf = new Int32Array(size);
 let maxOf = new Float64Array(size);
 let constOf = new Float64Array(size);
 let isConst = new Uint8Array(size);
+/** Per number: its operation and operands (what a value is made of, for tree walks). */
+let opN = new Int32Array(size);
+let v0N = new Int32Array(size);
+let v1N = new Int32Array(size);
 /** Per slot: the run it was filled in (a slot of an earlier run is empty): no clearing per run. */
 let runOf = new Int32Array(size);
 let run = 1;
@@ -48,7 +52,7 @@ export function vnReset(): void {
 
 function grow(): void {
   const [o, a, b, n, ro] = [opOf, v0Of, v1Of, numOf, runOf];
-  const [mx, cv, ic] = [maxOf, constOf, isConst];
+  const [mx, cv, ic, on, an, bn] = [maxOf, constOf, isConst, opN, v0N, v1N];
   size *= 2;
   opOf = new Int32Array(size);
   v0Of = new Int32Array(size);
@@ -58,9 +62,15 @@ function grow(): void {
   maxOf = new Float64Array(size);
   constOf = new Float64Array(size);
   isConst = new Uint8Array(size);
+  opN = new Int32Array(size);
+  v0N = new Int32Array(size);
+  v1N = new Int32Array(size);
   maxOf.set(mx);
   constOf.set(cv);
   isConst.set(ic);
+  opN.set(on);
+  v0N.set(an);
+  v1N.set(bn);
   for (let i = 0; i < n.length; i++) {
     const num = n[i] ?? 0;
     if (num === 0 || ro[i] !== run) continue;
@@ -97,8 +107,29 @@ export function value(op: number, v0: number, v1: number, max: number): number {
   runOf[at] = run;
   maxOf[n] = max;
   isConst[n] = 0;
+  opN[n] = op;
+  v0N[n] = v0;
+  v1N[n] = v1;
   if (2 * count > size) grow();
   return n;
+}
+
+/** The operation value n was made by (a BPF opcode; negative for a constant or a fresh value). */
+export function opOfValue(n: number): number {
+  return opN[n] ?? -2;
+}
+
+/** Value n's operands. */
+export function operand0(n: number): number {
+  return v0N[n] ?? 0;
+}
+export function operand1(n: number): number {
+  return v1N[n] ?? 0;
+}
+
+/** This run's number (vnReset() starts a new one): numbers memoized in an earlier run are stale. */
+export function vnRun(): number {
+  return run;
 }
 
 /** The number of the constant c (unsigned). */
@@ -116,6 +147,7 @@ export function fresh(): number {
   const n = count++;
   maxOf[n] = 0xffffffff;
   isConst[n] = 0;
+  opN[n] = -2;
   if (2 * count > size) grow();
   return n;
 }

@@ -28,12 +28,13 @@
 import type { Block } from './block.js';
 import { foldBlocks } from './fold.js';
 import { linearize, type Linear } from './linearize.js';
-import { BPF_JMP, BPF_ST, BPF_STX, bpfClass } from '../insn.js';
 import { order, readsOnEntry, setStableMemory } from './opt-blocks.js';
 import { internReset } from './opt-intern.js';
 import { mergeStraight, skipEmpty } from './opt-straight.js';
 import { foldRejects, mergeEqual } from './opt-merge.js';
 import { peephole } from './opt-peep.js';
+import { stableMemoryOf } from './opt-stable.js';
+import { setStableValues } from './opt-keys.js';
 import { dropRedundant, entryXBound } from './opt-redundant.js';
 import { vnReset } from './opt-values.js';
 import { thread } from './opt-thread.js';
@@ -198,31 +199,14 @@ export const PIPELINE: { readonly first: readonly Pass[]; readonly loop: readonl
 
 const MAX_ROUNDS = 10;
 
-/** The scratch words only the entry block stores (opt-blocks.ts setStableMemory). */
-function stableMemoryOf(g: OptGraph): number {
-  let inRoot = 0;
-  let elsewhere = 0;
-  for (const b of g.blocks()) {
-    for (const s of b.stmts) {
-      const cls = bpfClass(s.code);
-      if ((cls === BPF_ST || cls === BPF_STX) && s.k < 16) {
-        if (b === g.root) inRoot |= 1 << s.k;
-        else elsewhere |= 1 << s.k;
-      } else if (cls === BPF_JMP) {
-        // Jumps inside a statement list (protochain): not straight-line, no word is stable.
-        return 0;
-      }
-    }
-  }
-  return inRoot & ~elsewhere;
-}
-
 /** Run the pipeline on the graph in place. */
 export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
   internReset();
   vnReset();
   const initial = g.blocks();
-  setStableMemory(stableMemoryOf(g));
+  const stable = stableMemoryOf(g.root, initial);
+  setStableMemory(stable);
+  setStableValues(initial, stable);
   try {
     runStages(g, pipeline, initial);
   } finally {

@@ -1,0 +1,126 @@
+// What jump threading (opt-thread.ts) keys its facts by: the value a block
+// tests, as a value number (opt-values.ts) worked out from the block's own
+// statements, with A and X unknown on entry and stable scratch words
+// (opt-stable.ts) standing for the value their one store put there. Two
+// blocks that compute one value differently get one key: `st M[0]; tax;
+// ldb [x + 0]` in the entry block and `ldx M[0]; ldb [x + 0]` later, which
+// libpcap's optimizer also finds equal (value numbering, optimize.c).
+//
+// A block's `whole` key says the block may be skipped where its test is
+// decided: it stores nothing, and every statement that can end the program
+// (a packet load, an `ldxb`, a division by X) is part of the tested value,
+// so a path on which that value was tested already made each of them succeed.
+import { BPF_ABS, BPF_ALU, BPF_DIV, BPF_IMM, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MISC, BPF_MOD, BPF_MSH, BPF_NEG, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
+import type { Block, Stmt } from './block.js';
+import { aluValue, loadMax } from './opt-redundant.js';
+import { konst, opOfValue, operand0, operand1, value } from './opt-values.js';
+
+/** The operation of a stable word's value where its store is not straight-line. */
+const STABLE = -3;
+/** Unknown (no value is numbered 0). */
+const NONE = 0;
+
+/** Per scratch word 0-15: its value wherever it is stable (NONE: not stable), for this optimizer run. */
+const stableValue = new Int32Array(16);
+
+/**
+ * Work out the stable words' values for this run: each the value its one
+ * store leaves (the storing block run from unknown registers), or a value
+ * of its own where that block is not straight-line or stores an unknown.
+ */
+export function setStableValues(blocks: readonly Block[], mask: number): void {
+  stableValue.fill(NONE);
+  if (mask === 0) return;
+  for (let k = 0; k < 16; k++) if (((mask >>> k) & 1) === 1) stableValue[k] = value(STABLE, k, 0, 0xffffffff);
+  const mem = new Int32Array(16);
+  for (const b of blocks) {
+    let stores = 0;
+    for (const s of b.stmts) {
+      const cls = bpfClass(s.code);
+      if ((cls === BPF_ST || cls === BPF_STX) && s.k >>> 0 < 16) stores |= 1 << s.k;
+    }
+    if ((stores & mask) === 0) continue;
+    mem.set(stableValue);
+    if (run(b.stmts, mem) === null) continue;
+    for (let k = 0; k < 16; k++) if (((stores & mask) >>> k) & 1 && (mem[k] ?? NONE) !== NONE) stableValue[k] = mem[k] ?? NONE;
+  }
+}
+
+/** What run() found: the tested value (A), the values of the statements that can fail, and whether it stores. */
+interface Run {
+  a: number;
+  fails: number[];
+  stores: boolean;
+}
+
+/**
+ * Run straight-line statements on value numbers from unknown A and X, the
+ * scratch words as in `mem` (changed in place). Null for a statement list
+ * with jumps of its own.
+ */
+function run(stmts: readonly Stmt[], mem: Int32Array): Run | null {
+  let a = NONE;
+  let x = NONE;
+  let stores = false;
+  const fails: number[] = [];
+  for (const s of stmts) {
+    const c = s.code;
+    const cls = bpfClass(c);
+    const mode = bpfMode(c);
+    if (cls === BPF_LD || cls === BPF_LDX) {
+      let v = NONE;
+      if (mode === BPF_IMM) v = konst(s.k);
+      else if (mode === BPF_MEM) v = s.k >>> 0 < 16 ? (mem[s.k] ?? NONE) : NONE;
+      else if (mode === BPF_LEN) v = value(BPF_LD | BPF_LEN, 0, 0, 0xffffffff);
+      else if (mode === BPF_ABS) v = value(c, s.k | 0, 0, loadMax(c));
+      else if (mode === BPF_MSH) v = value(c, s.k | 0, 0, 60);
+      else if (mode === BPF_IND) v = x === NONE ? NONE : value(c, s.k | 0, x, loadMax(c));
+      if (mode === BPF_ABS || mode === BPF_IND || mode === BPF_MSH) fails.push(v);
+      if (cls === BPF_LD) a = v;
+      else x = v;
+    } else if (cls === BPF_ST || cls === BPF_STX) {
+      stores = true;
+      if (s.k >>> 0 < 16) mem[s.k] = cls === BPF_ST ? a : x;
+    } else if (c === (BPF_MISC | BPF_TAX)) x = a;
+    else if (c === (BPF_MISC | BPF_TXA)) a = x;
+    else if (cls === BPF_ALU) {
+      const op = bpfOp(c);
+      const byX = bpfSrc(c) === BPF_X;
+      if (a === NONE || (byX && x === NONE && op !== BPF_NEG)) a = NONE;
+      else if (op === BPF_NEG) a = value(c, a, 0, 0xffffffff);
+      else if (!byX && (op === BPF_DIV || op === BPF_MOD) && s.k >>> 0 === 0) a = NONE;
+      else {
+        a = aluValue(op, a, byX ? x : konst(s.k));
+        if (byX && (op === BPF_DIV || op === BPF_MOD)) fails.push(a);
+      }
+    } else if (cls === BPF_JMP) return null;
+  }
+  return { a, fails, stores };
+}
+
+/** Is `target` value `root` or one it is made of? */
+function within(root: number, target: number, depth: number): boolean {
+  if (root === target) return true;
+  if (depth > 64 || root === NONE) return false;
+  const op = opOfValue(root);
+  if (op < 0) return false;
+  const cls = bpfClass(op);
+  if (cls === BPF_ALU) return within(operand0(root), target, depth + 1) || (op !== (BPF_ALU | BPF_NEG) && within(operand1(root), target, depth + 1));
+  if (cls === BPF_LD && bpfMode(op) === BPF_IND) return within(operand1(root), target, depth + 1);
+  return false;
+}
+
+const scratch = new Int32Array(16);
+
+/** A block's keys: the value its jump tests (null: unknown), and `whole` (null: it may not be skipped). */
+export function blockKeys(b: Block): { test: number | null; whole: number | null } {
+  scratch.set(stableValue);
+  const r = run(b.stmts, scratch);
+  if (r === null || r.a === NONE) return { test: null, whole: null };
+  let whole: number | null = r.stores ? null : r.a;
+  for (const f of r.fails) {
+    if (whole === null) break;
+    if (f === NONE || !within(r.a, f, 0)) whole = null;
+  }
+  return { test: r.a, whole };
+}
