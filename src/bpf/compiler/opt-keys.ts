@@ -41,28 +41,38 @@ export function setStableValues(blocks: readonly Block[], mask: number): void {
     }
     if ((stores & mask) === 0) continue;
     mem.set(stableValue);
-    if (run(b.stmts, mem) === null) continue;
+    if (!run(b.stmts, mem)) continue;
     for (let k = 0; k < 16; k++) if (((stores & mask) >>> k) & 1 && (mem[k] ?? NONE) !== NONE) stableValue[k] = mem[k] ?? NONE;
   }
 }
 
-/** What run() found: the tested value (A), the values of the statements that can fail, and whether it stores. */
-interface Run {
-  a: number;
-  fails: number[];
-  stores: boolean;
+// What run() found, in module variables (it runs for every block of every
+// compile: no object per call): the tested value (A), whether the
+// statements store, and the values of those that can end the program.
+let runA = NONE;
+let runStores = false;
+let fails = new Int32Array(16);
+let failCount = 0;
+
+function failed(v: number): void {
+  if (failCount === fails.length) {
+    const more = new Int32Array(fails.length * 2);
+    more.set(fails);
+    fails = more;
+  }
+  fails[failCount++] = v;
 }
 
 /**
  * Run straight-line statements on value numbers from unknown A and X, the
- * scratch words as in `mem` (changed in place). Null for a statement list
- * with jumps of its own.
+ * scratch words as in `mem` (changed in place), into runA, runStores and
+ * fails. False for a statement list with jumps of its own.
  */
-function run(stmts: readonly Stmt[], mem: Int32Array): Run | null {
+function run(stmts: readonly Stmt[], mem: Int32Array): boolean {
   let a = NONE;
   let x = NONE;
-  let stores = false;
-  const fails: number[] = [];
+  runStores = false;
+  failCount = 0;
   for (const s of stmts) {
     const c = s.code;
     const cls = bpfClass(c);
@@ -75,11 +85,11 @@ function run(stmts: readonly Stmt[], mem: Int32Array): Run | null {
       else if (mode === BPF_ABS) v = value(c, s.k | 0, 0, loadMax(c));
       else if (mode === BPF_MSH) v = value(c, s.k | 0, 0, 60);
       else if (mode === BPF_IND) v = x === NONE ? NONE : value(c, s.k | 0, x, loadMax(c));
-      if (mode === BPF_ABS || mode === BPF_IND || mode === BPF_MSH) fails.push(v);
+      if (mode === BPF_ABS || mode === BPF_IND || mode === BPF_MSH) failed(v);
       if (cls === BPF_LD) a = v;
       else x = v;
     } else if (cls === BPF_ST || cls === BPF_STX) {
-      stores = true;
+      runStores = true;
       if (s.k >>> 0 < 16) mem[s.k] = cls === BPF_ST ? a : x;
     } else if (c === (BPF_MISC | BPF_TAX)) x = a;
     else if (c === (BPF_MISC | BPF_TXA)) a = x;
@@ -91,11 +101,12 @@ function run(stmts: readonly Stmt[], mem: Int32Array): Run | null {
       else if (!byX && (op === BPF_DIV || op === BPF_MOD) && s.k >>> 0 === 0) a = NONE;
       else {
         a = aluValue(op, a, byX ? x : konst(s.k));
-        if (byX && (op === BPF_DIV || op === BPF_MOD)) fails.push(a);
+        if (byX && (op === BPF_DIV || op === BPF_MOD)) failed(a);
       }
-    } else if (cls === BPF_JMP) return null;
+    } else if (cls === BPF_JMP) return false;
   }
-  return { a, fails, stores };
+  runA = a;
+  return true;
 }
 
 /** Is `target` value `root` or one it is made of? */
@@ -112,15 +123,20 @@ function within(root: number, target: number, depth: number): boolean {
 
 const scratch = new Int32Array(16);
 
-/** A block's keys: the value its jump tests (null: unknown), and `whole` (null: it may not be skipped). */
-export function blockKeys(b: Block): { test: number | null; whole: number | null } {
+/** The whole key blockKeys() found (null: the block may not be skipped): a second result, without an object. */
+export let wholeKey: number | null = null;
+
+/** A block's test key, the value its jump tests (null: unknown); its whole key in wholeKey. */
+export function blockKeys(b: Block): number | null {
   scratch.set(stableValue);
-  const r = run(b.stmts, scratch);
-  if (r === null || r.a === NONE) return { test: null, whole: null };
-  let whole: number | null = r.stores ? null : r.a;
-  for (const f of r.fails) {
-    if (whole === null) break;
-    if (f === NONE || !within(r.a, f, 0)) whole = null;
+  wholeKey = null;
+  if (!run(b.stmts, scratch) || runA === NONE) return null;
+  const a = runA;
+  if (runStores) return a;
+  for (let i = 0; i < failCount; i++) {
+    const f = fails[i] ?? NONE;
+    if (f === NONE || !within(a, f, 0)) return a;
   }
-  return { test: r.a, whole };
+  wholeKey = a;
+  return a;
 }

@@ -142,6 +142,14 @@ function setsX(b: Block): boolean {
  */
 export function peephole(blocks: readonly Block[], xEntry: (b: Block) => number): boolean {
   let changed = false;
+  // Most graphs have no `add x; tax` at all: look before working out liveness.
+  let any = false;
+  for (const b of blocks) {
+    const list = b.stmts;
+    for (let i = 0; i + 1 < list.length && !any; i++) if (list[i]?.code === ADD_X && list[i + 1]?.code === TAX) any = true;
+    if (any) break;
+  }
+  if (!any) return false;
   const n = blocks.length;
   if (xLiveIn.length < n) xLiveIn = new Uint8Array(2 * n);
   for (let i = n - 1; i >= 0; i--) {

@@ -93,23 +93,13 @@ export function aluValue(op: number, a: number, v: number): number {
 }
 
 /**
- * Number the blocks by their place in the order, give each scratch word the
- * graph uses a slot.
+ * The scratch words the graph uses, as a mask, for this optimizer run (set
+ * once: passes only ever drop uses): each gets a slot.
  */
-function prepare(blocks: readonly Block[]): void {
+export function setWordsUsed(mask: number): void {
   slotOfWord.fill(-1);
   regCount = 2;
-  for (let i = 0; i < blocks.length; i++) {
-    const b = blocks[i];
-    if (b === undefined) continue;
-    b.num = i;
-    for (const s of b.stmts) {
-      const c = s.code;
-      const cls = bpfClass(c);
-      const word = cls === BPF_ST || cls === BPF_STX || ((cls === BPF_LD || cls === BPF_LDX) && bpfMode(c) === BPF_MEM);
-      if (word && s.k >>> 0 < 16 && slotOfWord[s.k] === -1) slotOfWord[s.k] = regCount++;
-    }
-  }
+  for (let k = 0; k < 16; k++) if (((mask >>> k) & 1) === 1) slotOfWord[k] = regCount++;
 }
 
 /** Statement lists with jumps of their own (the 802.11 prologue, protochain) are not straight-line. */
@@ -127,7 +117,10 @@ function hasJump(stmts: readonly Stmt[]): boolean {
 export function dropRedundant(blocks: readonly Block[]): boolean {
   const n = blocks.length;
   if (xMax.length < n) xMax = new Float64Array(n * 2);
-  prepare(blocks);
+  for (let i = 0; i < n; i++) {
+    const b = blocks[i];
+    if (b !== undefined) b.num = i;
+  }
   const w = regCount;
   if (entry.length < n * w) entry = new Int32Array(n * w * 2);
   entry.fill(0, 0, n * w);
@@ -198,7 +191,7 @@ function walk(stmts: readonly Stmt[], regs: Int32Array, len0: number): Stmt[] | 
       dest = cls === BPF_LD ? A : X;
       const mode = bpfMode(c);
       if (mode === BPF_IMM) v = konst(s.k);
-      else if (mode === BPF_MEM) v = s.k >>> 0 < 16 ? (regs[slotOfWord[s.k] ?? 0] ?? 0) : fresh();
+      else if (mode === BPF_MEM) v = s.k >>> 0 < 16 && (slotOfWord[s.k] ?? -1) >= 0 ? (regs[slotOfWord[s.k] ?? 0] ?? 0) : fresh();
       // One number for both registers' packet length.
       else if (mode === BPF_LEN) v = value(BPF_LD | BPF_LEN, 0, 0, MAX);
       else if (mode === BPF_IND) v = value(c, s.k | 0, x, loadMax(c));
@@ -207,7 +200,7 @@ function walk(stmts: readonly Stmt[], regs: Int32Array, len0: number): Stmt[] | 
       // Past a load (from X on, X being at least 0) the packet has its bytes.
       if (mode === BPF_ABS || mode === BPF_IND || mode === BPF_MSH) len = Math.max(len, loadEnd(s));
     } else if (cls === BPF_ST || cls === BPF_STX) {
-      if (s.k >>> 0 < 16) {
+      if (s.k >>> 0 < 16 && (slotOfWord[s.k] ?? -1) >= 0) {
         dest = slotOfWord[s.k] ?? -1;
         v = cls === BPF_ST ? a : x;
       }

@@ -11,11 +11,18 @@
 import { BPF_LD, BPF_LDX, BPF_MEM, BPF_ST, BPF_STX, bpfClass, bpfMode } from '../insn.js';
 import { nextWalk, type Block } from './block.js';
 
+/** Per word: the one block that stores it (scratch of one call). */
+const storer: (Block | null)[] = new Array<Block | null>(16).fill(null);
+
+/** The scratch words stableMemoryOf() saw stored, as a mask (a word is only loaded where one is stored). */
+export let wordsStored = 0;
+
 /** The stable words of the graph with this root and order, as a mask. */
 export function stableMemoryOf(root: Block, blocks: readonly Block[]): number {
-  const storer: (Block | null)[] = [];
+  storer.fill(null);
   let many = 0;
   let stored = 0;
+  wordsStored = 0;
   for (const b of blocks) {
     for (const s of b.stmts) {
       const cls = bpfClass(s.code);
@@ -28,15 +35,16 @@ export function stableMemoryOf(root: Block, blocks: readonly Block[]): number {
       }
     }
   }
+  wordsStored = stored;
   let stable = stored & ~many;
   if (stable === 0) return 0;
   // Words read by the storing block itself, or by a block reached from the entry without it: not stable.
-  const seen = new Set<Block>();
+  let done = 0;
   for (let k = 0; k < 16; k++) {
     const s = storer[k];
-    if ((stable & (1 << k)) === 0 || s === undefined || s === null || seen.has(s)) continue;
-    seen.add(s);
+    if ((stable & (1 << k)) === 0 || (done & (1 << k)) !== 0 || s === undefined || s === null) continue;
     const words = wordsOf(s);
+    done |= words;
     stable &= ~(readsFirst(s) & words);
     if (s !== root) stable &= ~(readsAvoiding(root, s) & words);
   }
@@ -86,11 +94,14 @@ function readsAvoiding(root: Block, avoid: Block): number {
     const b = stack.pop();
     if (b === undefined) break;
     m |= readsWords(b);
-    for (const t of [b.jt, b.jf]) {
-      if (t !== null && t !== avoid && t.mark !== walk) {
-        t.mark = walk;
-        stack.push(t);
-      }
+    const { jt, jf } = b;
+    if (jt !== null && jt !== avoid && jt.mark !== walk) {
+      jt.mark = walk;
+      stack.push(jt);
+    }
+    if (jf !== null && jf !== avoid && jf.mark !== walk) {
+      jf.mark = walk;
+      stack.push(jf);
     }
   }
   return m;

@@ -5,7 +5,7 @@
 // block it skips to does not read A or X before setting them.
 import { BPF_JMP, BPF_K, bpfClass, bpfOp, bpfSrc } from '../insn.js';
 import { nextWalk, type Block } from './block.js';
-import { blockKeys } from './opt-keys.js';
+import { blockKeys, wholeKey } from './opt-keys.js';
 import { vnRun } from './opt-values.js';
 import { constantA, order, readsOnEntry } from './opt-blocks.js';
 import { decide, fact, meet, newest, type Facts, type ThreadInfo } from './opt-facts.js';
@@ -51,9 +51,8 @@ function keys(b: Block): ThreadInfo {
   const c = b.s.code;
   const jump = bpfClass(c) === BPF_JMP;
   if (jump) {
-    const k = blockKeys(b);
-    test = k.test;
-    whole = k.whole;
+    test = blockKeys(b);
+    whole = wholeKey;
   }
   const constA = constantA(b);
   const onK = bpfSrc(c) === BPF_K;

@@ -33,9 +33,9 @@ import { internReset } from './opt-intern.js';
 import { mergeStraight, skipEmpty } from './opt-straight.js';
 import { foldRejects, mergeEqual } from './opt-merge.js';
 import { peephole } from './opt-peep.js';
-import { stableMemoryOf } from './opt-stable.js';
+import { stableMemoryOf, wordsStored } from './opt-stable.js';
 import { setStableValues } from './opt-keys.js';
-import { dropRedundant, entryXBound } from './opt-redundant.js';
+import { dropRedundant, entryXBound, setWordsUsed } from './opt-redundant.js';
 import { vnReset } from './opt-values.js';
 import { thread } from './opt-thread.js';
 
@@ -205,6 +205,8 @@ export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
   vnReset();
   const initial = g.blocks();
   const stable = stableMemoryOf(g.root, initial);
+  // A word never stored only ever holds 0: its loads need no slot (the redundant pass numbers them afresh).
+  setWordsUsed(wordsStored);
   setStableMemory(stable);
   setStableValues(initial, stable);
   try {
