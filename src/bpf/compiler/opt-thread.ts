@@ -99,7 +99,7 @@ function follow(t0: Block, f0: Facts): Block {
 
 /** Thread the graph with this root and order (`all`: order(root)). */
 export function thread(root: Block, all: readonly Block[]): Threaded {
-  // Keys are interned list numbers (opt-intern.ts): facts compare them on
+  // Keys are value numbers (opt-keys.ts): facts compare them on
   // every step, so they are made (or found memoized) once per block first,
   // and read off the blocks after that. Threading only ever moves an edge to
   // a block reachable from where it pointed, so no block is new to them.

@@ -28,7 +28,7 @@
 import type { Block } from './block.js';
 import { foldBlocks } from './fold.js';
 import { linearize, type Linear } from './linearize.js';
-import { order, readsOnEntry, setStableMemory } from './opt-blocks.js';
+import { order, readsOnEntry } from './opt-blocks.js';
 import { internReset } from './opt-intern.js';
 import { mergeStraight, skipEmpty } from './opt-straight.js';
 import { foldRejects, mergeEqual } from './opt-merge.js';
@@ -207,12 +207,10 @@ export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
   const stable = stableMemoryOf(g.root, initial);
   // A word never stored only ever holds 0: its loads need no slot (the redundant pass numbers them afresh).
   setWordsUsed(wordsStored);
-  setStableMemory(stable);
   setStableValues(initial, stable);
   try {
     runStages(g, pipeline, initial);
   } finally {
-    setStableMemory(0);
     rejectsGraph = null;
   }
 }
