@@ -155,7 +155,53 @@ export function dropRedundant(blocks: readonly Block[]): boolean {
     if (b.jt !== null) into(b.jt, regs, w);
     if (b.jf !== null && b.jf !== b.jt) into(b.jf, regs, w);
   }
+  return emptyUnneeded(blocks) || emptied;
+}
+
+/** Per block: how long the packet must be for any path from its entry to accept it (Infinity: none accepts). */
+let needIn = new Float64Array(64);
+
+/**
+ * The other way to know a decided block's loads do no work: where every
+ * path on from it that accepts makes a load needing at least as many bytes
+ * (a backward pass, each block after its successors), a packet too short
+ * for its loads is rejected either way. Then, as above, it is emptied if
+ * what it leaves in A is not read. (`lenIn` still counts loads before a
+ * block emptied here: either reason alone keeps the verdict, as a packet
+ * too short for a dropped load is then too short to be accepted.)
+ */
+function emptyUnneeded(blocks: readonly Block[]): boolean {
+  const n = blocks.length;
+  if (needIn.length < n) needIn = new Float64Array(2 * n);
+  let emptied = false;
+  for (let i = n - 1; i >= 0; i--) {
+    const b = blocks[i];
+    if (b === undefined) continue;
+    if (b.jt === null || b.jf === null) {
+      // A return: `ret #0` accepts nothing; any other may accept.
+      needIn[i] = b.s.code === (0x06 | 0x00) && b.s.k === 0 ? Infinity : 0;
+      continue;
+    }
+    const after = Math.min(needIn[b.jt.num] ?? 0, needIn[b.jf.num] ?? 0);
+    if (b.jt === b.jf && b.stmts.length > 0 && !readsA(b.jt) && idle(b.stmts, Math.max(after, lenIn[i] ?? 0))) {
+      b.stmts = [];
+      emptied = true;
+    }
+    needIn[i] = hasJump(b.stmts) ? after : Math.max(after, loadsNeed(b.stmts));
+  }
   return emptied;
+}
+
+/** The packet length the statements' loads need (X taken as 0 for indexed ones). */
+function loadsNeed(stmts: readonly Stmt[]): number {
+  let need = 0;
+  for (const s of stmts) {
+    const c = s.code;
+    const cls = bpfClass(c);
+    const mode = bpfMode(c);
+    if ((cls === BPF_LD && (mode === BPF_ABS || mode === BPF_IND)) || (cls === BPF_LDX && mode === BPF_MSH)) need = Math.max(need, loadEnd(s));
+  }
+  return need;
 }
 
 /** The registers on leaving a block, met with what other paths into `t` brought. */
