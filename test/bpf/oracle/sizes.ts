@@ -191,8 +191,11 @@ export function measureSizes(items: readonly { dlt: number; expr: string }[]): {
 
 /** One line for the benchmark's output. */
 export function sizeLine(label: string, s: SizeSummary): string {
-  const pct = (n: number): string => `${((100 * n) / Math.max(1, s.compared)).toFixed(1)}%`;
-  return `program size vs libpcap -O, ${label}: ${String(s.compared)} expressions; not longer ${pct(s.notLonger)}; longer ${pct(s.compared - s.notLonger)} ` +
+  const pct = (n: number, of = s.compared): string => `${((100 * n) / Math.max(1, of)).toFixed(1)}%`;
+  // The share not longer, also among the expressions whose extra length is not excused (the issue's 95%).
+  const fair = s.compared - s.longerExcused;
+  return `program size vs libpcap -O, ${label}: ${String(s.compared)} expressions; not longer ${pct(s.notLonger)} ` +
+    `(${pct(s.notLonger, fair)} of the ${String(fair)} not excused); longer ${pct(s.compared - s.notLonger)} ` +
     `(${String(s.longerExcused)} excused by a packet where libpcap's -O and its unoptimized program disagree, ${String(s.longerUnexcused)} not); ` +
     `>10% longer ${String(s.over10)} (${String(s.over10Unexcused)} not excused); median ratio ${s.median.toFixed(3)}, worst ${s.worst.toFixed(3)}, worst not excused ${s.worstUnexcused.toFixed(3)}\n`;
 }
