@@ -15,7 +15,7 @@
 // one that falls off the packet. ALU statements stay unless their result is
 // already in A, or is X (they become `txa`).
 import {
-  BPF_ABS, BPF_ADD, BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_LEN, BPF_LSH, BPF_MEM, BPF_MISC, BPF_MOD,
+  BPF_ADD, BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_LEN, BPF_LSH, BPF_MEM, BPF_MISC, BPF_MOD,
   BPF_MSH, BPF_MUL, BPF_NEG, BPF_OR, BPF_RSH, BPF_ST, BPF_STX, BPF_SUB, BPF_TAX, BPF_TXA, BPF_X, BPF_XOR, bpfClass, bpfMode,
   bpfOp, bpfSize, bpfSrc,
 } from '../insn.js';
@@ -38,13 +38,6 @@ let regCount = 2;
 let entry = new Int32Array(64 * 4);
 /** Per block: the upper bound of X on entry (for the peephole), from the last run. */
 let xMax = new Float64Array(64);
-/**
- * Per block: how long the packet is known to be on entry (every path to it
- * made a load that needs that many bytes succeed); -1 where no path has come
- * yet. And its value as the walk leaves a block's statements.
- */
-let lenIn = new Float64Array(64);
-let lenOut = 0;
 
 /** The upper bound of X on entry to b, from the last dropRedundant() over its graph (b.num its place). */
 export function entryXBound(b: Block): number {
@@ -110,8 +103,7 @@ function hasJump(stmts: readonly Stmt[]): boolean {
 
 /**
  * Drop the redundant statements of the graph whose order (each block before
- * its successors, root first) is `blocks`. True if a decided block was
- * emptied (skipEmpty(), opt-straight.ts, can then move edges past it).
+ * its successors, root first) is `blocks`. True if any statement went.
  * Changes statements only, never an edge.
  */
 export function dropRedundant(blocks: readonly Block[]): boolean {
@@ -124,10 +116,8 @@ export function dropRedundant(blocks: readonly Block[]): boolean {
   const w = regCount;
   if (entry.length < n * w) entry = new Int32Array(n * w * 2);
   entry.fill(0, 0, n * w);
-  if (lenIn.length < n) lenIn = new Float64Array(n * 2);
-  lenIn.fill(-1, 0, n);
   const regs = new Int32Array(w);
-  let emptied = false;
+  let changed = false;
   for (let i = 0; i < n; i++) {
     const b = blocks[i];
     if (b === undefined) continue;
@@ -138,76 +128,24 @@ export function dropRedundant(blocks: readonly Block[]): boolean {
       regs[r] = v <= 0 ? fresh() : v;
     }
     xMax[i] = upper(regs[X] ?? 0);
-    const len = Math.max(0, lenIn[i] ?? 0);
     if (hasJump(b.stmts)) {
       // Left as it is; what it leaves in the registers is not known.
       for (let r = 0; r < w; r++) regs[r] = fresh();
-      lenOut = len;
     } else {
-      const kept = walk(b.stmts, regs, len);
-      if (kept !== null) b.stmts = kept;
-    }
-    if (b.jt !== null && b.jt === b.jf && b.stmts.length > 0 && !readsA(b.jt) && idle(b.stmts, len)) {
-      // Decided, its loads cannot fail, and what it leaves in A is not read: nothing to run.
-      b.stmts = [];
-      emptied = true;
+      const kept = walk(b.stmts, regs);
+      if (kept !== null) {
+        b.stmts = kept;
+        changed = true;
+      }
     }
     if (b.jt !== null) into(b.jt, regs, w);
     if (b.jf !== null && b.jf !== b.jt) into(b.jf, regs, w);
   }
-  return emptyUnneeded(blocks) || emptied;
-}
-
-/** Per block: how long the packet must be for any path from its entry to accept it (Infinity: none accepts). */
-let needIn = new Float64Array(64);
-
-/**
- * The other way to know a decided block's loads do no work: where every
- * path on from it that accepts makes a load needing at least as many bytes
- * (a backward pass, each block after its successors), a packet too short
- * for its loads is rejected either way. Then, as above, it is emptied if
- * what it leaves in A is not read. (`lenIn` still counts loads before a
- * block emptied here: either reason alone keeps the verdict, as a packet
- * too short for a dropped load is then too short to be accepted.)
- */
-function emptyUnneeded(blocks: readonly Block[]): boolean {
-  const n = blocks.length;
-  if (needIn.length < n) needIn = new Float64Array(2 * n);
-  let emptied = false;
-  for (let i = n - 1; i >= 0; i--) {
-    const b = blocks[i];
-    if (b === undefined) continue;
-    if (b.jt === null || b.jf === null) {
-      // A return: `ret #0` accepts nothing; any other may accept.
-      needIn[i] = b.s.code === (0x06 | 0x00) && b.s.k === 0 ? Infinity : 0;
-      continue;
-    }
-    const after = Math.min(needIn[b.jt.num] ?? 0, needIn[b.jf.num] ?? 0);
-    if (b.jt === b.jf && b.stmts.length > 0 && !readsA(b.jt) && idle(b.stmts, Math.max(after, lenIn[i] ?? 0))) {
-      b.stmts = [];
-      emptied = true;
-    }
-    needIn[i] = hasJump(b.stmts) ? after : Math.max(after, loadsNeed(b.stmts));
-  }
-  return emptied;
-}
-
-/** The packet length the statements' loads need (X taken as 0 for indexed ones). */
-function loadsNeed(stmts: readonly Stmt[]): number {
-  let need = 0;
-  for (const s of stmts) {
-    const c = s.code;
-    const cls = bpfClass(c);
-    const mode = bpfMode(c);
-    if ((cls === BPF_LD && (mode === BPF_ABS || mode === BPF_IND)) || (cls === BPF_LDX && mode === BPF_MSH)) need = Math.max(need, loadEnd(s));
-  }
-  return need;
+  return changed;
 }
 
 /** The registers on leaving a block, met with what other paths into `t` brought. */
 function into(t: Block, regs: Int32Array, w: number): void {
-  const known = lenIn[t.num] ?? -1;
-  lenIn[t.num] = known < 0 ? lenOut : Math.min(known, lenOut);
   const base = t.num * w;
   if (entry[base] === 0) {
     for (let r = 0; r < w; r++) entry[base + r] = regs[r] ?? 0;
@@ -220,9 +158,8 @@ function into(t: Block, regs: Int32Array, w: number): void {
  * Run the statements on the register numbers in `regs` (changed in place);
  * return the statements kept, or null if all are.
  */
-function walk(stmts: readonly Stmt[], regs: Int32Array, len0: number): Stmt[] | null {
+function walk(stmts: readonly Stmt[], regs: Int32Array): Stmt[] | null {
   let kept: Stmt[] | null = null;
-  let len = len0;
   for (let i = 0; i < stmts.length; i++) {
     const s = stmts[i];
     if (s === undefined) continue;
@@ -243,8 +180,6 @@ function walk(stmts: readonly Stmt[], regs: Int32Array, len0: number): Stmt[] | 
       else if (mode === BPF_IND) v = value(c, s.k | 0, x, loadMax(c));
       else if (mode === BPF_MSH) v = value(c, s.k | 0, 0, 60);
       else v = value(c, s.k | 0, 0, loadMax(c));
-      // Past a load (from X on, X being at least 0) the packet has its bytes.
-      if (mode === BPF_ABS || mode === BPF_IND || mode === BPF_MSH) len = Math.max(len, loadEnd(s));
     } else if (cls === BPF_ST || cls === BPF_STX) {
       if (s.k >>> 0 < 16 && (slotOfWord[s.k] ?? -1) >= 0) {
         dest = slotOfWord[s.k] ?? -1;
@@ -276,50 +211,5 @@ function walk(stmts: readonly Stmt[], regs: Int32Array, len0: number): Stmt[] | 
     if (out !== s && kept === null) kept = stmts.slice(0, i);
     if (kept !== null && out !== null) kept.push(out);
   }
-  lenOut = len;
   return kept;
-}
-
-/** The bytes a load needs (its offset, X aside, plus its size). */
-function loadEnd(s: Stmt): number {
-  if (bpfMode(s.code) === BPF_MSH) return (s.k >>> 0) + 1;
-  const sz = bpfSize(s.code);
-  return (s.k >>> 0) + (sz === 0x10 ? 1 : sz === 0x08 ? 2 : 4);
-}
-
-/**
- * Do the statements, run with the packet known to be `len` bytes long,
- * change nothing but A and never end the program? (Absolute loads the
- * packet has the bytes for, constants, the length, scratch words, ALU
- * operations on constants that cannot divide by zero.)
- */
-function idle(stmts: readonly Stmt[], len0: number): boolean {
-  let len = len0;
-  for (const s of stmts) {
-    const c = s.code;
-    const cls = bpfClass(c);
-    if (cls === BPF_LD) {
-      const mode = bpfMode(c);
-      if (mode === BPF_IND) return false;
-      if (mode === BPF_ABS) {
-        if (loadEnd(s) > len) return false;
-        len = Math.max(len, loadEnd(s));
-      }
-    } else if (cls === BPF_ALU) {
-      const op = bpfOp(c);
-      if (bpfSrc(c) === BPF_X || ((op === BPF_DIV || op === BPF_MOD) && s.k >>> 0 === 0)) return false;
-    } else return false;
-  }
-  return true;
-}
-
-/** Does the block read A before setting it (its jump or return included)? */
-function readsA(b: Block): boolean {
-  for (const s of b.stmts) {
-    const cls = bpfClass(s.code);
-    if (cls === BPF_LD || s.code === (BPF_MISC | BPF_TXA)) return false;
-    if (cls === BPF_ALU || cls === BPF_ST || s.code === (BPF_MISC | BPF_TAX)) return true;
-  }
-  const cls = bpfClass(b.s.code);
-  return cls === BPF_JMP || (cls === 0x06 && (b.s.code & 0x18) === 0x10);
 }

@@ -32,6 +32,7 @@ import { order, readsOnEntry } from './opt-blocks.js';
 import { internReset } from './opt-intern.js';
 import { mergeStraight, skipEmpty } from './opt-straight.js';
 import { foldRejects, mergeEqual } from './opt-merge.js';
+import { emptyIdle } from './opt-idle.js';
 import { peephole } from './opt-peep.js';
 import { stableMemoryOf, wordsStored } from './opt-stable.js';
 import { setStableValues } from './opt-keys.js';
@@ -150,13 +151,26 @@ export const redundantPass: Pass = {
     let moved = false;
     // It ends with a dropRedundant() over the graph as it is: the peephole reads X's bounds from it.
     for (let round = 0; ; round++) {
-      if (!dropRedundant(g.blocks()) || round >= 8) break;
+      dropRedundant(g.blocks());
+      if (!emptyIdle(g.blocks()) || round >= 8) break;
       const root = skipEmpty(g.root, g.blocks());
       if (root === null) break;
       g.moved(root);
       moved = true;
     }
     return moved;
+  },
+};
+
+/** Decided blocks that do nothing are emptied and passed by (opt-idle.ts, opt-straight.ts). */
+export const idlePass: Pass = {
+  name: 'idle',
+  run(g) {
+    if (!emptyIdle(g.blocks())) return false;
+    const root = skipEmpty(g.root, g.blocks());
+    if (root === null) return false;
+    g.moved(root);
+    return true;
   },
 };
 
@@ -193,7 +207,7 @@ export const peepholePass: Pass = {
  */
 export const PIPELINE: { readonly first: readonly Pass[]; readonly loop: readonly Pass[]; readonly last: readonly Pass[] } = {
   first: [foldPass],
-  loop: [rejectsPass, threadPass, mergePass],
+  loop: [rejectsPass, idlePass, threadPass, mergePass],
   last: [rejectsPass, redundantPass, peepholePass, straightPass, foldPass, rejectsPass, mergePass],
 };
 
