@@ -78,6 +78,12 @@ function readsA(b: Block): boolean {
   return cls === BPF_JMP || (cls === BPF_RET && (b.s.code & 0x18) === 0x10);
 }
 
+/** What a path into t knows of the packet's length, met with the other paths'. */
+function lengthInto(t: Block, out: number): void {
+  const known = lenIn[t.num] ?? -1;
+  lenIn[t.num] = known < 0 ? out : Math.min(known, out);
+}
+
 const decided = (b: Block): boolean => b.jt !== null && b.jt === b.jf && b.stmts.length > 0 && !readsA(b.jt);
 
 /**
@@ -86,6 +92,15 @@ const decided = (b: Block): boolean => b.jt !== null && b.jt === b.jf && b.stmts
  * statements only (and each block's b.num, its place in the order).
  */
 export function emptyIdle(blocks: readonly Block[]): boolean {
+  // Most graphs have no decided block with statements at all: look before any walk.
+  let any = false;
+  for (const b of blocks) {
+    if (b.jt !== null && b.jt === b.jf && b.stmts.length > 0) {
+      any = true;
+      break;
+    }
+  }
+  if (!any) return false;
   const n = blocks.length;
   if (lenIn.length < n) {
     lenIn = new Float64Array(2 * n);
@@ -106,10 +121,8 @@ export function emptyIdle(blocks: readonly Block[]): boolean {
       emptied = true;
     }
     const out = Math.max(len, loadsNeed(b.stmts));
-    for (const t of b.jf === null || b.jf === b.jt ? [b.jt] : [b.jt, b.jf]) {
-      const known = lenIn[t.num] ?? -1;
-      lenIn[t.num] = known < 0 ? out : Math.min(known, out);
-    }
+    lengthInto(b.jt, out);
+    if (b.jf !== null && b.jf !== b.jt) lengthInto(b.jf, out);
   }
   for (let i = n - 1; i >= 0; i--) {
     const b = blocks[i];

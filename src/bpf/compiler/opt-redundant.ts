@@ -36,6 +36,8 @@ const slotOfWord = new Int32Array(16);
 let regCount = 2;
 /** Per block (by b.num, its place in the order), regCount slots: the registers on entry; 0 where no path has come yet. */
 let entry = new Int32Array(64 * 4);
+/** The registers as the walk goes (2 + 16 slots at most). */
+const regsOf = new Int32Array(18);
 /** Per block: the upper bound of X on entry (for the peephole), from the last run. */
 let xMax = new Float64Array(64);
 
@@ -116,7 +118,7 @@ export function dropRedundant(blocks: readonly Block[]): boolean {
   const w = regCount;
   if (entry.length < n * w) entry = new Int32Array(n * w * 2);
   entry.fill(0, 0, n * w);
-  const regs = new Int32Array(w);
+  const regs = regsOf;
   let changed = false;
   for (let i = 0; i < n; i++) {
     const b = blocks[i];
