@@ -30,6 +30,8 @@ const stableValue = new Int32Array(16);
  */
 export function setStableValues(blocks: readonly Block[], mask: number): void {
   stableValue.fill(NONE);
+  scratch.fill(NONE);
+  anyStable = mask !== 0;
   if (mask === 0) return;
   for (let k = 0; k < 16; k++) if (((mask >>> k) & 1) === 1) stableValue[k] = value(STABLE, k, 0, 0xffffffff);
   const mem = new Int32Array(16);
@@ -121,16 +123,29 @@ function within(root: number, target: number, depth: number): boolean {
   return false;
 }
 
+/** The scratch words as a block's run changes them; all unknown between runs where no word is stable. */
 const scratch = new Int32Array(16);
+let anyStable = false;
 
 /** The whole key blockKeys() found (null: the block may not be skipped): a second result, without an object. */
 export let wholeKey: number | null = null;
 
 /** A block's test key, the value its jump tests (null: unknown); its whole key in wholeKey. */
 export function blockKeys(b: Block): number | null {
-  scratch.set(stableValue);
+  const stmts = b.stmts;
+  // The commonest block, `ldh [12]; jeq …`: one absolute load, its own test and whole key.
+  const only = stmts.length === 1 ? stmts[0] : undefined;
+  if (only !== undefined && bpfClass(only.code) === BPF_LD && bpfMode(only.code) === BPF_ABS) {
+    wholeKey = value(only.code, only.k | 0, 0, loadMax(only.code));
+    return wholeKey;
+  }
+  // The words as their one store left them: copied only where a word is stable, else all unknown
+  // (and put back to unknown after a block that stored into the scratch copy).
+  if (anyStable) scratch.set(stableValue);
   wholeKey = null;
-  if (!run(b.stmts, scratch) || runA === NONE) return null;
+  const ok = run(stmts, scratch);
+  if (!anyStable && runStores) scratch.fill(NONE);
+  if (!ok || runA === NONE) return null;
   const a = runA;
   if (runStores) return a;
   for (let i = 0; i < failCount; i++) {
