@@ -15,7 +15,7 @@
 // one that falls off the packet. ALU statements stay unless their result is
 // already in A, or is X (they become `txa`).
 import {
-  BPF_ADD, BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_LEN, BPF_LSH, BPF_MEM, BPF_MISC, BPF_MOD,
+  BPF_ABS, BPF_ADD, BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_LEN, BPF_LSH, BPF_MEM, BPF_MISC, BPF_MOD,
   BPF_MSH, BPF_MUL, BPF_NEG, BPF_OR, BPF_RSH, BPF_ST, BPF_STX, BPF_SUB, BPF_TAX, BPF_TXA, BPF_X, BPF_XOR, bpfClass, bpfMode,
   bpfOp, bpfSize, bpfSrc,
 } from '../insn.js';
@@ -36,8 +36,9 @@ const slotOfWord = new Int32Array(16);
 let regCount = 2;
 /** Per block (by b.num, its place in the order), regCount slots: the registers on entry; 0 where no path has come yet. */
 let entry = new Int32Array(64 * 4);
-/** The registers as the walk goes (2 + 16 slots at most). */
+/** The registers as the walk goes (2 + 16 slots at most), and as they were on entry to the block. */
 const regsOf = new Int32Array(18);
+const saved = new Int32Array(18);
 /** Per block: the upper bound of X on entry (for the peephole), from the last run. */
 let xMax = new Float64Array(64);
 
@@ -134,8 +135,13 @@ export function dropRedundant(blocks: readonly Block[]): boolean {
       // Left as it is; what it leaves in the registers is not known.
       for (let r = 0; r < w; r++) regs[r] = fresh();
     } else {
-      const kept = walk(b.stmts, regs);
+      saved.set(regs);
+      let kept = walk(b.stmts, regs);
       if (kept !== null) {
+        // What went may leave an A write dead that hid a load A already held
+        // (`ld #0; add x` became `txa`): once more from the same registers.
+        regs.set(saved);
+        kept = walk(kept, regs) ?? kept;
         b.stmts = kept;
         changed = true;
       }
@@ -156,15 +162,62 @@ function into(t: Block, regs: Int32Array, w: number): void {
   for (let r = 0; r < w; r++) if (entry[base + r] !== regs[r]) entry[base + r] = DISAGREE;
 }
 
+/** Per statement of the block being walked: 1 if it only writes an A nobody reads (markDeadA). */
+let deadA = new Uint8Array(32);
+
+/**
+ * Mark the statements that write A where nothing reads it before it is
+ * written again, and that cannot end the program (constants, `txa`, scratch
+ * loads, ALU operations that cannot divide by zero): so `ld #0; ldxb …;
+ * add x; tax` leaves A as it was, and a load A already held is seen to be
+ * one. The block's jump is taken to read A. True if any is marked.
+ */
+function markDeadA(stmts: readonly Stmt[]): boolean {
+  const n = stmts.length;
+  if (deadA.length < n) deadA = new Uint8Array(2 * n);
+  let live = true;
+  let any = false;
+  for (let i = n - 1; i >= 0; i--) {
+    const s = stmts[i];
+    deadA[i] = 0;
+    if (s === undefined) continue;
+    const c = s.code;
+    const cls = bpfClass(c);
+    if (cls === BPF_LD || c === (BPF_MISC | BPF_TXA)) {
+      const mode = bpfMode(c);
+      const fails = cls === BPF_LD && (mode === BPF_ABS || mode === BPF_IND);
+      if (!live && !fails) {
+        deadA[i] = 1;
+        any = true;
+      }
+      live = false;
+    } else if (cls === BPF_ALU) {
+      const op = bpfOp(c);
+      const fails = (op === BPF_DIV || op === BPF_MOD) && (bpfSrc(c) === BPF_X || s.k >>> 0 === 0);
+      if (!live && !fails) {
+        deadA[i] = 1;
+        any = true;
+      } else live = true;
+    } else if (cls === BPF_ST || c === (BPF_MISC | BPF_TAX)) live = true;
+  }
+  return any;
+}
+
 /**
  * Run the statements on the register numbers in `regs` (changed in place);
  * return the statements kept, or null if all are.
  */
 function walk(stmts: readonly Stmt[], regs: Int32Array): Stmt[] | null {
   let kept: Stmt[] | null = null;
+  const anyDead = markDeadA(stmts);
   for (let i = 0; i < stmts.length; i++) {
     const s = stmts[i];
     if (s === undefined) continue;
+    if (anyDead && deadA[i] === 1) {
+      // Its A is overwritten before anything reads it: gone, and A keeps the value it had.
+      kept ??= stmts.slice(0, i);
+      continue;
+    }
     const c = s.code;
     const cls = bpfClass(c);
     let dest = -1;
