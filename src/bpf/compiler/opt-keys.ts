@@ -13,7 +13,7 @@
 import { BPF_ABS, BPF_ALU, BPF_DIV, BPF_IMM, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MISC, BPF_MOD, BPF_MSH, BPF_NEG, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
 import type { Block, Stmt } from './block.js';
 import { aluValue, loadMax } from './opt-redundant.js';
-import { konst, opOfValue, operand0, operand1, value } from './opt-values.js';
+import { konst, madeOf, value } from './opt-values.js';
 
 /** The operation of a stable word's value where its store is not straight-line. */
 const STABLE = -3;
@@ -111,18 +111,6 @@ function run(stmts: readonly Stmt[], mem: Int32Array): boolean {
   return true;
 }
 
-/** Is `target` value `root` or one it is made of? */
-function within(root: number, target: number, depth: number): boolean {
-  if (root === target) return true;
-  if (depth > 64 || root === NONE) return false;
-  const op = opOfValue(root);
-  if (op < 0) return false;
-  const cls = bpfClass(op);
-  if (cls === BPF_ALU) return within(operand0(root), target, depth + 1) || (op !== (BPF_ALU | BPF_NEG) && within(operand1(root), target, depth + 1));
-  if (cls === BPF_LD && bpfMode(op) === BPF_IND) return within(operand1(root), target, depth + 1);
-  return false;
-}
-
 /** The scratch words as a block's run changes them; all unknown between runs where no word is stable. */
 const scratch = new Int32Array(16);
 let anyStable = false;
@@ -150,7 +138,7 @@ export function blockKeys(b: Block): number | null {
   if (runStores) return a;
   for (let i = 0; i < failCount; i++) {
     const f = fails[i] ?? NONE;
-    if (f === NONE || !within(a, f, 0)) return a;
+    if (f === NONE || !madeOf(a, f)) return a;
   }
   wholeKey = a;
   return a;

@@ -21,7 +21,7 @@ import {
 } from '../insn.js';
 import type { Block, Stmt } from './block.js';
 import { alu } from './fold.js';
-import { constantOf, fresh, konst, upper, value } from './opt-values.js';
+import { constantOf, fresh, konst, madeOf, upper, value } from './opt-values.js';
 
 /** Registers: A, X, then the scratch words the graph uses (most use none), as slots. */
 const A = 0;
@@ -145,11 +145,33 @@ export function dropRedundant(blocks: readonly Block[]): boolean {
         b.stmts = kept;
         changed = true;
       }
+      if (b.stmts.length > 0 && b.jt !== null && unchanged(regs, w)) {
+        // Every register as it came in (`ldh [2]; sub x` again after a block
+        // that left A so), and every load here already made: nothing to run.
+        b.stmts = [];
+        changed = true;
+      }
     }
     if (b.jt !== null) into(b.jt, regs, w);
     if (b.jf !== null && b.jf !== b.jt) into(b.jf, regs, w);
   }
   return changed;
+}
+
+/**
+ * Did the walk leave every register as it was on entry (`saved`), with each
+ * statement that can end the program one whose value the entry registers
+ * are made of (so it was made, and succeeded, on every path here)?
+ */
+function unchanged(regs: Int32Array, w: number): boolean {
+  for (let r = 0; r < w; r++) if (regs[r] !== saved[r]) return false;
+  for (let i = 0; i < failCount; i++) {
+    const f = fails[i] ?? 0;
+    let made = false;
+    for (let r = 0; r < w && !made; r++) made = madeOf(saved[r] ?? 0, f);
+    if (!made) return false;
+  }
+  return true;
 }
 
 /** The registers on leaving a block, met with what other paths into `t` brought. */
@@ -160,6 +182,19 @@ function into(t: Block, regs: Int32Array, w: number): void {
     return;
   }
   for (let r = 0; r < w; r++) if (entry[base + r] !== regs[r]) entry[base + r] = DISAGREE;
+}
+
+/** The values of the walked statements that can end the program (packet loads, divisions by zero). */
+let fails = new Int32Array(16);
+let failCount = 0;
+
+function failed(v: number): void {
+  if (failCount === fails.length) {
+    const more = new Int32Array(2 * fails.length);
+    more.set(fails);
+    fails = more;
+  }
+  fails[failCount++] = v;
 }
 
 /** Per statement of the block being walked: 1 if it only writes an A nobody reads (markDeadA). */
@@ -185,16 +220,16 @@ function markDeadA(stmts: readonly Stmt[]): boolean {
     const cls = bpfClass(c);
     if (cls === BPF_LD || c === (BPF_MISC | BPF_TXA)) {
       const mode = bpfMode(c);
-      const fails = cls === BPF_LD && (mode === BPF_ABS || mode === BPF_IND);
-      if (!live && !fails) {
+      const canFail = cls === BPF_LD && (mode === BPF_ABS || mode === BPF_IND);
+      if (!live && !canFail) {
         deadA[i] = 1;
         any = true;
       }
       live = false;
     } else if (cls === BPF_ALU) {
       const op = bpfOp(c);
-      const fails = (op === BPF_DIV || op === BPF_MOD) && (bpfSrc(c) === BPF_X || s.k >>> 0 === 0);
-      if (!live && !fails) {
+      const canFail = (op === BPF_DIV || op === BPF_MOD) && (bpfSrc(c) === BPF_X || s.k >>> 0 === 0);
+      if (!live && !canFail) {
         deadA[i] = 1;
         any = true;
       } else live = true;
@@ -209,6 +244,7 @@ function markDeadA(stmts: readonly Stmt[]): boolean {
  */
 function walk(stmts: readonly Stmt[], regs: Int32Array): Stmt[] | null {
   let kept: Stmt[] | null = null;
+  failCount = 0;
   const anyDead = markDeadA(stmts);
   for (let i = 0; i < stmts.length; i++) {
     const s = stmts[i];
@@ -235,6 +271,7 @@ function walk(stmts: readonly Stmt[], regs: Int32Array): Stmt[] | null {
       else if (mode === BPF_IND) v = value(c, s.k | 0, x, loadMax(c));
       else if (mode === BPF_MSH) v = value(c, s.k | 0, 0, 60);
       else v = value(c, s.k | 0, 0, loadMax(c));
+      if (mode === BPF_ABS || mode === BPF_IND || mode === BPF_MSH) failed(v);
     } else if (cls === BPF_ST || cls === BPF_STX) {
       if (s.k >>> 0 < 16 && (slotOfWord[s.k] ?? -1) >= 0) {
         dest = slotOfWord[s.k] ?? -1;
@@ -253,6 +290,7 @@ function walk(stmts: readonly Stmt[], regs: Int32Array): Stmt[] | null {
       else if ((op === BPF_DIV || op === BPF_MOD) && (bpfSrc(c) === BPF_X ? constantOf(x) ?? 0 : s.k >>> 0) === 0) {
         // Division by zero ends the program: the statement stays, its result is unknown.
         v = fresh();
+        failed(v);
       } else {
         v = aluValue(op, a, bpfSrc(c) === BPF_X ? x : konst(s.k));
         // A result that is X's value is `txa` (the statement reads nothing but X then).

@@ -114,19 +114,6 @@ export function value(op: number, v0: number, v1: number, max: number): number {
   return n;
 }
 
-/** The operation value n was made by (a BPF opcode; negative for a constant or a fresh value). */
-export function opOfValue(n: number): number {
-  return opN[n] ?? -2;
-}
-
-/** Value n's operands. */
-export function operand0(n: number): number {
-  return v0N[n] ?? 0;
-}
-export function operand1(n: number): number {
-  return v1N[n] ?? 0;
-}
-
 /** This run's number (vnReset() starts a new one): numbers memoized in an earlier run are stale. */
 export function vnRun(): number {
   return run;
@@ -160,4 +147,21 @@ export function upper(n: number): number {
 /** The constant value n is, or null. */
 export function constantOf(n: number): number | null {
   return isConst[n] === 1 ? (constOf[n] ?? 0) : null;
+}
+
+/**
+ * Is value `target` value `root` or one it is made of (through ALU operands
+ * and indexed loads' index)? A packet load among them was made wherever
+ * `root` was computed.
+ */
+export function madeOf(root: number, target: number, depth = 0): boolean {
+  if (root === target) return true;
+  if (depth > 64 || root <= 0) return false;
+  const op = opN[root] ?? -2;
+  if (op < 0) return false;
+  const cls = op & 0x07;
+  // ALU (4): both operands (NEG, 0x84, has one); an indexed load (class 0, mode 0x40): its index.
+  if (cls === 0x04) return madeOf(v0N[root] ?? 0, target, depth + 1) || (op !== 0x84 && madeOf(v1N[root] ?? 0, target, depth + 1));
+  if (cls === 0x00 && (op & 0xe0) === 0x40) return madeOf(v1N[root] ?? 0, target, depth + 1);
+  return false;
 }
