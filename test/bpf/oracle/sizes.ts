@@ -130,7 +130,7 @@ function guidedPacket(prog: readonly Insn[], base: Uint8Array, r: () => number):
  * the shorter program has fewer tests to pass to reach its end, so it finds
  * the truncated packets that a dropped load lets through more often.
  */
-export function disagreement(a: readonly Insn[], b: readonly Insn[], dlt: number, seed: number, tries = 120): Uint8Array | undefined {
+export function disagreement(a: readonly Insn[], b: readonly Insn[], dlt: number, seed: number, tries = 240): Uint8Array | undefined {
   const r = rng(seed);
   // The empty packet and short ones first: an optimizer that drops a load
   // that would fall off the packet differs there.
