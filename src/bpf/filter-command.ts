@@ -133,11 +133,12 @@ export async function filterMain(argv: readonly string[], io: Io): Promise<numbe
   // it: a bad expression or a missing input never touches OUT.
   const out = output === '-' ? undefined : await prepareOutput(output);
   let writer: PcapWriter | undefined;
-  let header: { linktype: number; snaplen: number } | undefined;
+  let header: { linktype: number; snaplen: number; linktypeExt: number } | undefined;
   // tcpdump -r -w: the output file's header is the input's (pcap_dump_open
-  // takes pcap_datalink and pcap_snapshot of the capture read).
+  // takes pcap_datalink and pcap_snapshot of the capture read, and writes
+  // back the FCS bits of its link-type field, libpcap sf-pcap.c).
   const openWriter = (linktype: number): PcapWriter =>
-    new PcapWriter(out === undefined ? io.stdout : out.path, { linktype, snaplen: header?.snaplen ?? 262144 });
+    new PcapWriter(out === undefined ? io.stdout : out.path, { linktype, snaplen: header?.snaplen ?? 262144, linktypeExt: header?.linktypeExt ?? 0 });
   let failure: unknown;
   let keepOutput = true;
   try {

@@ -84,13 +84,13 @@ export class Block {
   thrStmts: readonly Stmt[] | null = null;
   thrS: Stmt | null = null;
   thrGen = -1;
+  /** Scratch of one pass: mergeEqual's canonical number, or the block's place in the order (opt-redundant.ts, opt-peep.ts). */
   num = 0;
   repl: Block | null = null;
-  /** Scratch of one optimizer pass (optimize.ts, fold.ts): predecessor count, a flag, X on entry (valid where `stamp` is the pass's walk). */
+  /** Scratch of one optimizer pass (opt-straight.ts, fold.ts, opt-thread.ts): predecessor count, a flag, a walk's stamp. */
   count = 0;
   flag = false;
   stamp = 0;
-  xIn: number | null = null;
   /** Jump threading's facts on entry (opt-thread.ts), valid where `stamp` is its walk. */
   facts: Fact | null = null;
   /** mergeEqual's hash of the block (optimize.ts), valid during one mergeEqual. */

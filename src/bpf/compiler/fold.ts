@@ -16,7 +16,8 @@ import { bit, mask, setStmts, sweep } from './fold-sweep.js';
 
 type Val = number | null;
 
-function alu(op: number, a: number, b: number): number | null {
+/** The ALU operation op on unsigned a and b, as the BPF machine does it (null: division by zero or no such operation). */
+export function alu(op: number, a: number, b: number): number | null {
   switch (op) {
     case BPF_ADD: return (a + b) >>> 0;
     case BPF_SUB: return (a - b) >>> 0;

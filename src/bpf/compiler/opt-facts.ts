@@ -19,7 +19,7 @@ const SHIFT = 0x80000000;
  * decision reads the newest fact on its key instead of the whole list.
  */
 export interface Fact {
-  /** The interned pure key of the block whose test this is. */
+  /** The key (a value number, opt-keys.ts) of the value the test was on. */
   key: number;
   op: number;
   /** The test's k, as a signed 32-bit word. */
@@ -180,9 +180,9 @@ export function decide(op: number, k: number, isConst: boolean, constA: number, 
  * instead of worked out from the statements each time.
  */
 export interface ThreadInfo {
-  /** The whole block as an interned key, when the block can be skipped (pure and self-contained). */
+  /** The block's whole key (opt-keys.ts), when the block can be skipped: the tested value, every load of the block part of it. */
   whole: number | null;
-  /** The value its jump tests, as an interned key (see opt-blocks.ts testKey). */
+  /** The value its jump tests, as a value number (opt-keys.ts). */
   test: number | null;
   /** Its jump is a test of A against k, which decide() may decide. */
   decidable: boolean;

@@ -8,8 +8,9 @@
 // Same semantics, bounds included: X after `ldxb` is at most 60, so with
 // c + n + 64 < 2^32 neither X + c nor the load address wraps, and
 // (X + c) + n and X + (c + n) are the same address for the length check.
-import { BPF_ALU, BPF_ADD, BPF_B, BPF_IMM, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_MISC, BPF_MSH, BPF_RET, BPF_TAX, BPF_X, bpfClass, bpfMode, bpfSrc } from '../insn.js';
+import { BPF_ABS, BPF_ALU, BPF_ADD, BPF_B, BPF_IMM, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_MISC, BPF_MSH, BPF_RET, BPF_TAX, BPF_X, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
 import type { Block, Stmt } from './block.js';
+import { aluBound, loadMax } from './opt-redundant.js';
 
 const LD_IMM = BPF_LD | BPF_IMM;
 const LDX_MSH = BPF_LDX | BPF_MSH | BPF_B;
@@ -31,10 +32,10 @@ function readsX(s: Stmt): boolean {
 const writesX = (s: Stmt): boolean => bpfClass(s.code) === BPF_LDX || s.code === TAX;
 
 /**
- * Apply the peephole to one block. `xLiveOut`: may a successor read X
- * before setting it?
+ * Apply the peephole to one block. `xLiveOut`: may a later block read X
+ * before setting it? `xEntry`: the largest value X can hold on entry.
  */
-export function foldIndexBase(b: Block, xLiveOut: boolean): void {
+export function foldIndexBase(b: Block, xLiveOut: boolean, xEntry: number): boolean {
   // Run on every block of every compile, and most have no `add x; tax`:
   // look for one before copying anything. Statement lists with jumps of
   // their own (protochain) are not straight-line: leave them.
@@ -42,20 +43,22 @@ export function foldIndexBase(b: Block, xLiveOut: boolean): void {
   let candidate = false;
   for (let i = 0; i < list.length; i++) {
     const code = list[i]?.code ?? 0;
-    if (bpfClass(code) === BPF_JMP) return;
+    if (bpfClass(code) === BPF_JMP) return false;
     if (code === ADD_X && list[i + 1]?.code === TAX) candidate = true;
   }
-  if (!candidate) return;
+  if (!candidate) return false;
   // Work on a copy: statement arrays are never changed in place (the optimizer memoizes their keys).
   const s = [...list];
   let changed = false;
   for (let i = 1; i + 2 < s.length; i++) {
     if (s[i]?.code !== ADD_X || s[i + 1]?.code !== TAX || !isIndLoad(s[i + 2])) continue;
-    // Back: only `ldxb` (at least one) between `ld #c` and `add x`.
+    // Back: only `ldxb` (any number) between `ld #c` and `add x`.
     let j = i - 1;
     while (j >= 0 && s[j]?.code === LDX_MSH) j--;
     const ld = s[j];
-    if (j < 0 || j === i - 1 || ld?.code !== LD_IMM) continue;
+    if (j < 0 || ld?.code !== LD_IMM) continue;
+    // X's bound at `add x`: at most 60 after `ldxb`, else as the statements before leave it.
+    const xMax = j < i - 1 ? 60 : xBoundAt(s, j, xEntry);
     const c = ld.k >>> 0;
     // Forward: X is read only by indexed loads until it is set again (or the block ends with X dead).
     const loads: number[] = [];
@@ -65,7 +68,7 @@ export function foldIndexBase(b: Block, xLiveOut: boolean): void {
       const st = s[m];
       if (st === undefined) break;
       if (isIndLoad(st)) {
-        if (c + (st.k >>> 0) + 64 >= 0x100000000) ok = false;
+        if (c + (st.k >>> 0) + xMax >= 0x100000000) ok = false;
         else loads.push(m);
       } else if (readsX(st)) ok = false;
       else if (writesX(st)) {
@@ -87,4 +90,75 @@ export function foldIndexBase(b: Block, xLiveOut: boolean): void {
     i = Math.max(0, j - 1);
   }
   if (changed) b.stmts = s;
+  return changed;
+}
+
+/**
+ * An upper bound of X before stmts[end], X being at most `xEntry` on entry:
+ * the bounds of A and X followed through loads, constants, moves and ALU
+ * operations with a constant (anything else: unbounded).
+ */
+function xBoundAt(stmts: readonly Stmt[], end: number, xEntry: number): number {
+  const MAX = 0xffffffff;
+  let a = MAX;
+  let x = xEntry;
+  for (let m = 0; m < end; m++) {
+    const st = stmts[m];
+    if (st === undefined) continue;
+    const c = st.code;
+    const cls = bpfClass(c);
+    const mode = bpfMode(c);
+    if (cls === BPF_LD) a = mode === BPF_IMM ? st.k >>> 0 : mode === BPF_ABS || mode === BPF_IND ? loadMax(c) : MAX;
+    else if (cls === BPF_LDX) x = mode === BPF_IMM ? st.k >>> 0 : c === LDX_MSH ? 60 : MAX;
+    else if (c === TAX) x = a;
+    else if (c === (BPF_MISC | 0x80)) a = x;
+    else if (cls === BPF_ALU) a = bpfSrc(c) === BPF_X ? aluBound(bpfOp(c), a, x, null) : aluBound(bpfOp(c), a, st.k >>> 0, st.k >>> 0);
+  }
+  return x;
+}
+
+/** Per block (by b.num): may X be read, from entry, before it is set (1)? */
+let xLiveIn = new Uint8Array(64);
+
+/** Does the block read X before setting it (its jump or return included)? */
+function readsXFirst(b: Block): boolean {
+  for (const st of b.stmts) {
+    if (readsX(st) || isIndLoad(st)) return true;
+    if (writesX(st)) return false;
+  }
+  return readsX(b.s);
+}
+
+function setsX(b: Block): boolean {
+  for (const st of b.stmts) if (writesX(st)) return true;
+  return false;
+}
+
+/**
+ * The peephole over the graph whose order is `blocks`, each block's number
+ * (b.num) its place there, with X's bound on entry to each from `xEntry`
+ * (opt-redundant.ts). X's liveness is worked out over the whole graph, as
+ * a value of X may be read blocks after the one that set it.
+ */
+export function peephole(blocks: readonly Block[], xEntry: (b: Block) => number): boolean {
+  let changed = false;
+  // Most graphs have no `add x; tax` at all: look before working out liveness.
+  let any = false;
+  for (const b of blocks) {
+    const list = b.stmts;
+    for (let i = 0; i + 1 < list.length && !any; i++) if (list[i]?.code === ADD_X && list[i + 1]?.code === TAX) any = true;
+    if (any) break;
+  }
+  if (!any) return false;
+  const n = blocks.length;
+  if (xLiveIn.length < n) xLiveIn = new Uint8Array(2 * n);
+  for (let i = n - 1; i >= 0; i--) {
+    const b = blocks[i];
+    if (b === undefined) continue;
+    b.num = i;
+    const out = (b.jt !== null && xLiveIn[b.jt.num] === 1) || (b.jf !== null && xLiveIn[b.jf.num] === 1);
+    if (foldIndexBase(b, out, xEntry(b))) changed = true;
+    xLiveIn[i] = readsXFirst(b) || (out && !setsX(b)) ? 1 : 0;
+  }
+  return changed;
 }

@@ -3,10 +3,11 @@
 // to the outcome. A test is only skipped when its whole block computed the
 // same value earlier on the path (so its loads already succeeded) and the
 // block it skips to does not read A or X before setting them.
-import { BPF_ABS, BPF_IMM, BPF_JMP, BPF_K, BPF_LD, BPF_LEN, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
+import { BPF_JMP, BPF_K, bpfClass, bpfOp, bpfSrc } from '../insn.js';
 import { nextWalk, type Block } from './block.js';
-import { internGeneration } from './opt-intern.js';
-import { constantA, order, pureStmts, readsOnEntry, selfContained, stmtsId, testFrom, testKey } from './opt-blocks.js';
+import { blockKeys, wholeKey } from './opt-keys.js';
+import { vnRun } from './opt-values.js';
+import { constantA, order, readsOnEntry } from './opt-blocks.js';
 import { decide, fact, meet, newest, type Facts, type ThreadInfo } from './opt-facts.js';
 
 const emptyFacts = (): Facts => null;
@@ -39,31 +40,19 @@ function factsInto(t: Block, fs: Facts, walk: number): void {
 
 /**
  * The block's ThreadInfo (b.thr), memoized on the block while its
- * statements, its jump and the interning generation (opt-intern.ts) are the
+ * statements, its jump and the value-numbering run (opt-values.ts) are the
  * ones it was made for.
  */
 function keys(b: Block): ThreadInfo {
-  const gen = internGeneration();
+  const gen = vnRun();
   if (b.thr !== null && b.thrStmts === b.stmts && b.thrS === b.s && b.thrGen === gen) return b.thr;
   let whole: number | null = null;
   let test: number | null = null;
   const c = b.s.code;
   const jump = bpfClass(c) === BPF_JMP;
   if (jump) {
-    const stmts = b.stmts;
-    const only = stmts.length === 1 ? stmts[0] : undefined;
-    if (only !== undefined && bpfClass(only.code) === BPF_LD && (bpfMode(only.code) === BPF_ABS || bpfMode(only.code) === BPF_IMM || bpfMode(only.code) === BPF_LEN)) {
-      // The commonest block, `ldh [12]; jeq ...`: one load of A that needs
-      // nothing before it, so the block is its test and its own key.
-      test = stmtsId(b);
-      whole = test;
-    } else {
-      const from = testFrom(stmts);
-      test = testKey(b, from);
-      // Self-contained from the first statement on: the suffix search may have
-      // stopped short of it (and found none if it is not).
-      if (from >= 0 && pureStmts(stmts) && (from === 0 || selfContained(stmts, 0))) whole = stmtsId(b);
-    }
+    test = blockKeys(b);
+    whole = wholeKey;
   }
   const constA = constantA(b);
   const onK = bpfSrc(c) === BPF_K;
@@ -110,7 +99,7 @@ function follow(t0: Block, f0: Facts): Block {
 
 /** Thread the graph with this root and order (`all`: order(root)). */
 export function thread(root: Block, all: readonly Block[]): Threaded {
-  // Keys are interned list numbers (opt-intern.ts): facts compare them on
+  // Keys are value numbers (opt-keys.ts): facts compare them on
   // every step, so they are made (or found memoized) once per block first,
   // and read off the blocks after that. Threading only ever moves an edge to
   // a block reachable from where it pointed, so no block is new to them.

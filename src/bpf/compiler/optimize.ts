@@ -11,11 +11,12 @@
 //    outcome (this removes the repeated `ldh [12]; jeq #0x800` of
 //    unoptimized code); facts are keyed by the value a block tests;
 //  - merge (opt-merge.ts): equal blocks (same statements, same successors);
-//  - loads (opt-loads.ts): a block whose every predecessor ends by running
-//    its very statements keeps only its jump; an `ldx` that X already holds
-//    on every path goes;
-//  - straight (opt-loads.ts): a decided block joins its only successor;
-//  - peephole (opt-peep.ts): `ld #c; add x; tax; ld [x + n]` → `ld [x + (n + c)]`.
+//  - straight (opt-straight.ts): a decided block joins its only successor;
+//  - redundant (opt-redundant.ts): value numbering over the graph; a
+//    statement that leaves a register with the value it held on every path
+//    goes (a load A already holds, an `ldx` X already holds);
+//  - peephole (opt-peep.ts): `ld #c; add x; tax; ld [x + n]` → `ld [x + (n + c)]`
+//    (then redundant again: the `ldxb` the peephole leaves may be one X holds).
 // They run in three stages (PIPELINE): folding, then rejects, threading and
 // merging repeated to a fixed point (as libpcap's opt_loop repeats its
 // passes until nothing changes; bounded by MAX_ROUNDS), then the passes that must come after
@@ -27,12 +28,16 @@
 import type { Block } from './block.js';
 import { foldBlocks } from './fold.js';
 import { linearize, type Linear } from './linearize.js';
-import { BPF_JMP, BPF_ST, BPF_STX, bpfClass } from '../insn.js';
-import { order, readsOnEntry, setStableMemory } from './opt-blocks.js';
+import { order, readsOnEntry } from './opt-blocks.js';
 import { internReset } from './opt-intern.js';
-import { dropRedundantLoads, mergeStraight } from './opt-loads.js';
+import { mergeStraight, skipEmpty } from './opt-straight.js';
 import { foldRejects, mergeEqual } from './opt-merge.js';
-import { foldIndexBase } from './opt-peep.js';
+import { emptyIdle } from './opt-idle.js';
+import { peephole } from './opt-peep.js';
+import { stableMemoryOf, wordsStored } from './opt-stable.js';
+import { setStableValues } from './opt-keys.js';
+import { dropRedundant, entryXBound, setWordsUsed } from './opt-redundant.js';
+import { vnReset } from './opt-values.js';
 import { thread } from './opt-thread.js';
 
 /**
@@ -138,30 +143,55 @@ export const mergePass: Pass = {
   },
 };
 
-/** Redundant loads and `ldx`s (opt-loads.ts): statements only. */
-export const loadsPass: Pass = {
-  name: 'loads',
+/** Statements that leave a register as it was (opt-redundant.ts): statements only. */
+export const redundantPass: Pass = {
+  name: 'redundant',
   run(g) {
-    dropRedundantLoads(g.root, g.blocks());
-    return false;
+    // A decided block emptied here is passed by, which may leave another decided (its edges now one): again.
+    let moved = false;
+    // It ends with a dropRedundant() over the graph as it is: the peephole reads X's bounds from it.
+    for (let round = 0; ; round++) {
+      dropRedundant(g.blocks());
+      if (!emptyIdle(g.blocks()) || round >= 8) break;
+      const root = skipEmpty(g.root, g.blocks());
+      if (root === null) break;
+      g.moved(root);
+      moved = true;
+    }
+    return moved;
   },
 };
 
-/** Joins of decided blocks to their only successor (opt-loads.ts). */
+/** Decided blocks that do nothing are emptied and passed by (opt-idle.ts, opt-straight.ts). */
+export const idlePass: Pass = {
+  name: 'idle',
+  run(g) {
+    if (!emptyIdle(g.blocks())) return false;
+    const root = skipEmpty(g.root, g.blocks());
+    if (root === null) return false;
+    g.moved(root);
+    return true;
+  },
+};
+
+/** Joins of decided blocks to their only successor (opt-straight.ts). */
 export const straightPass: Pass = {
   name: 'straight',
   run(g) {
+    const root = skipEmpty(g.root, g.blocks());
+    if (root !== null) g.moved(root);
     const joined = mergeStraight(g.root, g.blocks());
     if (joined) g.moved();
-    return joined;
+    return joined || root !== null;
   },
 };
 
-/** The transport-offset peephole (opt-peep.ts): statements only. */
+/** The transport-offset peephole (opt-peep.ts), right after redundantPass (X's bounds are from its run): statements only. */
 export const peepholePass: Pass = {
   name: 'peephole',
   run(g) {
-    for (const b of g.blocks()) foldIndexBase(b, (b.jt !== null && readsOnEntry(b.jt)) || (b.jf !== null && readsOnEntry(b.jf)));
+    // The `ldxb` the peephole leaves may be one X already holds: redundant again, if it did anything.
+    if (peephole(g.blocks(), entryXBound)) dropRedundant(g.blocks());
     return false;
   },
 };
@@ -177,40 +207,24 @@ export const peepholePass: Pass = {
  */
 export const PIPELINE: { readonly first: readonly Pass[]; readonly loop: readonly Pass[]; readonly last: readonly Pass[] } = {
   first: [foldPass],
-  loop: [rejectsPass, threadPass, mergePass],
-  last: [rejectsPass, loadsPass, straightPass, peepholePass, foldPass, rejectsPass, mergePass],
+  loop: [rejectsPass, idlePass, threadPass, mergePass],
+  last: [rejectsPass, redundantPass, peepholePass, straightPass, foldPass, rejectsPass, mergePass],
 };
 
 const MAX_ROUNDS = 10;
 
-/** The scratch words only the entry block stores (opt-blocks.ts setStableMemory). */
-function stableMemoryOf(g: OptGraph): number {
-  let inRoot = 0;
-  let elsewhere = 0;
-  for (const b of g.blocks()) {
-    for (const s of b.stmts) {
-      const cls = bpfClass(s.code);
-      if ((cls === BPF_ST || cls === BPF_STX) && s.k < 16) {
-        if (b === g.root) inRoot |= 1 << s.k;
-        else elsewhere |= 1 << s.k;
-      } else if (cls === BPF_JMP) {
-        // Jumps inside a statement list (protochain): not straight-line, no word is stable.
-        return 0;
-      }
-    }
-  }
-  return inRoot & ~elsewhere;
-}
-
 /** Run the pipeline on the graph in place. */
 export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
   internReset();
+  vnReset();
   const initial = g.blocks();
-  setStableMemory(stableMemoryOf(g));
+  const stable = stableMemoryOf(g.root, initial);
+  // A word never stored only ever holds 0: its loads need no slot (the redundant pass numbers them afresh).
+  setWordsUsed(wordsStored);
+  setStableValues(initial, stable);
   try {
     runStages(g, pipeline, initial);
   } finally {
-    setStableMemory(0);
     rejectsGraph = null;
   }
 }

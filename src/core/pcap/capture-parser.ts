@@ -72,6 +72,8 @@ export class CaptureParser {
   private le = true;
   // classic pcap
   private linktype = 0;
+  /** The pcap header's link-type bits above the link type (FCS present and its length, pcap-linktype(7)). */
+  private linktypeExt = 0;
   private snaplen = 0;
   private snapshot = 0;
   private tsResolution = 1e6;
@@ -88,12 +90,14 @@ export class CaptureParser {
    * The capture's link type and snapshot length as libpcap reports them
    * (pcap_datalink, pcap_snapshot): the pcap file header's, or the first
    * interface's of a pcapng section; undefined until that header is read.
-   * What `tcpdump -r -w` copies into the file it writes.
+   * What `tcpdump -r -w` copies into the file it writes, with `linktypeExt`,
+   * the pcap header's bits above the link type (libpcap keeps them as
+   * linktype_ext and writes them back, sf-pcap.c; 0 for pcapng).
    */
-  get header(): { linktype: number; snaplen: number } | undefined {
-    if (this.format === 'pcap') return { linktype: this.linktype, snaplen: this.snapshot };
+  get header(): { linktype: number; snaplen: number; linktypeExt: number } | undefined {
+    if (this.format === 'pcap') return { linktype: this.linktype, snaplen: this.snapshot, linktypeExt: this.linktypeExt };
     const first = this.interfaces[0];
-    return first === undefined ? undefined : { linktype: first.linktype, snaplen: first.snapshot };
+    return first === undefined ? undefined : { linktype: first.linktype, snaplen: first.snapshot, linktypeExt: 0 };
   }
 
   /** Add bytes. Bytes already handed out as packet data stay valid. */
@@ -214,7 +218,9 @@ export class CaptureParser {
     if (major !== 2) throw corruptError(this.base + p + 4, `unsupported pcap version ${String(major)}`);
     this.snaplen = u32(b, p + 16, this.le);
     // pcap-linktype(7): the low 26 bits are the link type, the rest FCS flags.
-    this.linktype = u32(b, p + 20, this.le) & 0x03ffffff;
+    const field = u32(b, p + 20, this.le);
+    this.linktype = field & 0x03ffffff;
+    this.linktypeExt = (field & 0xfc000000) >>> 0;
     this.snapshot = adjustSnapshot(this.linktype, this.snaplen);
     const max = maxSnaplen(this.linktype);
     if (this.snaplen === 0 || this.snaplen > max) this.snaplen = max;

@@ -7,6 +7,8 @@ export interface PcapWriterOptions {
   /** Link type for the file header; by default the first packet's. */
   linktype?: number;
   snaplen?: number;
+  /** Bits above the link type in the header's link-type field (FCS flags, pcap-linktype(7)), as read from an input file. */
+  linktypeExt?: number;
   /** Timestamp precision of the file: microseconds (0xa1b2c3d4) or nanoseconds (0xa1b23c4d). */
   precision?: 'us' | 'ns';
 }
@@ -22,6 +24,7 @@ export class PcapWriter {
   private used = 0;
   private linktype: number | undefined;
   private readonly snaplen: number;
+  private readonly linktypeExt: number;
   private readonly resolution: number;
   private headerWritten = false;
   private closed = false;
@@ -45,6 +48,7 @@ export class PcapWriter {
     }
     this.linktype = options.linktype;
     this.snaplen = options.snaplen ?? 262144;
+    this.linktypeExt = (options.linktypeExt ?? 0) & 0xfc000000;
     this.resolution = options.precision === 'ns' ? 1e9 : 1e6;
   }
 
@@ -137,7 +141,7 @@ export class PcapWriter {
     h.writeInt32LE(0, 8);
     h.writeUInt32LE(0, 12);
     h.writeUInt32LE(this.snaplen, 16);
-    h.writeUInt32LE(this.linktype, 20);
+    h.writeUInt32LE(((this.linktype & 0x03ffffff) | this.linktypeExt) >>> 0, 20);
     this.used = 24;
     this.headerWritten = true;
   }

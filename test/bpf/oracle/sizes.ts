@@ -7,6 +7,7 @@
 import type { Insn } from '../../../src/bpf/insn.js';
 import { compileFilter } from '../../../src/bpf/compiler/index.js';
 import { interpret } from '../../../src/bpf/runtime/index.js';
+import { alu } from '../../../src/bpf/compiler/fold.js';
 import { randomPacket } from '../compiler/packets.js';
 import { rng } from '../../helpers/rng.js';
 import { oraclePrograms } from './oracle.js';
@@ -45,6 +46,7 @@ function guidedPacket(prog: readonly Insn[], base: Uint8Array, r: () => number):
   const p = base.slice();
   let a = 0;
   let x = 0;
+  const mem = new Array<number>(16).fill(0);
   // Where A came from: a load of `size` bytes at `at`, under `mask`; null after other arithmetic.
   let src: { at: number; size: number; mask: number } | null = null;
   const read = (at: number, size: number): number => {
@@ -70,17 +72,23 @@ function guidedPacket(prog: readonly Insn[], base: Uint8Array, r: () => number):
       a = read(at, size);
       src = { at, size, mask: size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff };
     } else if (cls === 0x00) {
-      a = (code & 0xe0) === 0x80 ? p.length : k;
+      const mode = code & 0xe0;
+      a = mode === 0x80 ? p.length : mode === 0x60 ? (mem[k & 15] ?? 0) : k;
       src = null;
     } else if (code === 0xb1) {
       x = ((p[k] ?? 0) & 0xf) * 4;
     } else if (cls === 0x01) {
-      x = (code & 0xe0) === 0x80 ? p.length : k;
+      const mode = code & 0xe0;
+      x = mode === 0x80 ? p.length : mode === 0x60 ? (mem[k & 15] ?? 0) : k;
+    } else if (cls === 0x02 || cls === 0x03) {
+      mem[k & 15] = cls === 0x02 ? a : x;
     } else if (code === 0x54 && src !== null) {
       a = (a & k) >>> 0;
       src = { at: src.at, size: src.size, mask: (src.mask & k) >>> 0 };
-    } else if (cls === 0x04 || cls === 0x02 || cls === 0x03) {
-      if (cls === 0x04) src = null;
+    } else if (cls === 0x04) {
+      // The arithmetic itself (an index or a length computed from the packet), as the machine does it.
+      a = alu(code & 0xf0, a, (code & 0x08) !== 0 ? x : k) ?? 0;
+      src = null;
     } else if (code === 0x07) {
       x = a;
     } else if (code === 0x87) {
@@ -118,9 +126,11 @@ function guidedPacket(prog: readonly Insn[], base: Uint8Array, r: () => number):
 /**
  * A packet on which the two programs disagree: the empty one, random
  * packets of the link type and packets that follow random paths through
- * `b` (guidedPacket), each at every length.
+ * `b` and through `a` (guidedPacket), each at every length. A path through
+ * the shorter program has fewer tests to pass to reach its end, so it finds
+ * the truncated packets that a dropped load lets through more often.
  */
-export function disagreement(a: readonly Insn[], b: readonly Insn[], dlt: number, seed: number, tries = 40): Uint8Array | undefined {
+export function disagreement(a: readonly Insn[], b: readonly Insn[], dlt: number, seed: number, tries = 240): Uint8Array | undefined {
   const r = rng(seed);
   // The empty packet and short ones first: an optimizer that drops a load
   // that would fall off the packet differs there.
@@ -128,7 +138,9 @@ export function disagreement(a: readonly Insn[], b: readonly Insn[], dlt: number
   if (interpret(a, empty, 0) !== interpret(b, empty, 0)) return empty;
   for (let i = 0; i < tries; i++) {
     const raw = randomPacket(r, dlt);
-    const p = i % 2 === 0 ? raw : guidedPacket(b, raw, r);
+    let p = i % 3 === 0 ? raw : guidedPacket(i % 3 === 1 ? b : a, raw, r);
+    // Through `a`: a path it accepts, if a few draws find one (then its truncations are what `b` may refuse).
+    for (let j = 0; j < 8 && i % 3 === 2 && interpret(a, p, p.length) === 0; j++) p = guidedPacket(a, randomPacket(r, dlt), r);
     for (let n = p.length; n >= 0; n -= n > 96 ? 4 : 1) {
       const q = p.subarray(0, n);
       if (interpret(a, q, q.length) !== interpret(b, q, q.length)) return q.slice();
@@ -179,8 +191,11 @@ export function measureSizes(items: readonly { dlt: number; expr: string }[]): {
 
 /** One line for the benchmark's output. */
 export function sizeLine(label: string, s: SizeSummary): string {
-  const pct = (n: number): string => `${((100 * n) / Math.max(1, s.compared)).toFixed(1)}%`;
-  return `program size vs libpcap -O, ${label}: ${String(s.compared)} expressions; not longer ${pct(s.notLonger)}; longer ${pct(s.compared - s.notLonger)} ` +
+  const pct = (n: number, of = s.compared): string => `${((100 * n) / Math.max(1, of)).toFixed(1)}%`;
+  // The share not longer, also among the expressions whose extra length is not excused (the issue's 95%).
+  const fair = s.compared - s.longerExcused;
+  return `program size vs libpcap -O, ${label}: ${String(s.compared)} expressions; not longer ${pct(s.notLonger)} ` +
+    `(${pct(s.notLonger, fair)} of the ${String(fair)} not excused); longer ${pct(s.compared - s.notLonger)} ` +
     `(${String(s.longerExcused)} excused by a packet where libpcap's -O and its unoptimized program disagree, ${String(s.longerUnexcused)} not); ` +
     `>10% longer ${String(s.over10)} (${String(s.over10Unexcused)} not excused); median ratio ${s.median.toFixed(3)}, worst ${s.worst.toFixed(3)}, worst not excused ${s.worstUnexcused.toFixed(3)}\n`;
 }

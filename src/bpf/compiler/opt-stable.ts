@@ -1,0 +1,109 @@
+// Scratch words that hold one value per packet wherever they are read
+// (opt-blocks.ts setStableMemory): loading one is then as pure as loading
+// from the packet, so jump threading can key and skip blocks that index by
+// it (`ldx M[3]; ldb [x + 0]` on 802.11 link types, pflog's header length).
+// A word is stable when one block alone stores it (a block runs at most
+// once per packet) and that block comes before every block that reads it
+// (on every path from the entry), reading it not itself before the store.
+// The stores may be conditional (the 802.11 prologue jumps inside its
+// statement list): the word then holds the stored value or its initial 0,
+// still one value per packet once the block is done.
+import { BPF_LD, BPF_LDX, BPF_MEM, BPF_ST, BPF_STX, bpfClass, bpfMode } from '../insn.js';
+import { nextWalk, type Block } from './block.js';
+
+/** Per word: the one block that stores it (scratch of one call). */
+const storer: (Block | null)[] = new Array<Block | null>(16).fill(null);
+
+/** The scratch words stableMemoryOf() saw stored, as a mask (a word is only loaded where one is stored). */
+export let wordsStored = 0;
+
+/** The stable words of the graph with this root and order, as a mask. */
+export function stableMemoryOf(root: Block, blocks: readonly Block[]): number {
+  storer.fill(null);
+  let many = 0;
+  let stored = 0;
+  wordsStored = 0;
+  for (const b of blocks) {
+    for (const s of b.stmts) {
+      // Classes ST (2) and STX (3) only, by one test: this scan runs on every compile.
+      if ((s.code & 0x06) !== 0x02) continue;
+      if (s.k >>> 0 < 16) {
+        const bit = 1 << s.k;
+        if ((stored & bit) === 0) {
+          stored |= bit;
+          storer[s.k] = b;
+        } else if (storer[s.k] !== b) many |= bit;
+      }
+    }
+  }
+  wordsStored = stored;
+  let stable = stored & ~many;
+  if (stable === 0) return 0;
+  // Words read by the storing block itself, or by a block reached from the entry without it: not stable.
+  let done = 0;
+  for (let k = 0; k < 16; k++) {
+    const s = storer[k];
+    if ((stable & (1 << k)) === 0 || (done & (1 << k)) !== 0 || s === undefined || s === null) continue;
+    const words = wordsOf(s);
+    done |= words;
+    stable &= ~(readsFirst(s) & words);
+    if (s !== root) stable &= ~(readsAvoiding(root, s) & words);
+  }
+  return stable;
+}
+
+/** The words the block stores, as a mask. */
+function wordsOf(b: Block): number {
+  let m = 0;
+  for (const s of b.stmts) {
+    const cls = bpfClass(s.code);
+    if ((cls === BPF_ST || cls === BPF_STX) && s.k >>> 0 < 16) m |= 1 << s.k;
+  }
+  return m;
+}
+
+/** The words the block loads, as a mask. */
+function readsWords(b: Block): number {
+  let m = 0;
+  for (const s of b.stmts) {
+    const cls = bpfClass(s.code);
+    if ((cls === BPF_LD || cls === BPF_LDX) && bpfMode(s.code) === BPF_MEM && s.k >>> 0 < 16) m |= 1 << s.k;
+  }
+  return m;
+}
+
+/** The words the block loads before it stores them, as a mask. */
+function readsFirst(b: Block): number {
+  let m = 0;
+  let stored = 0;
+  for (const s of b.stmts) {
+    const cls = bpfClass(s.code);
+    if (s.k >>> 0 >= 16) continue;
+    if ((cls === BPF_LD || cls === BPF_LDX) && bpfMode(s.code) === BPF_MEM && (stored & (1 << s.k)) === 0) m |= 1 << s.k;
+    if (cls === BPF_ST || cls === BPF_STX) stored |= 1 << s.k;
+  }
+  return m;
+}
+
+/** The words loaded by the blocks reachable from root without passing `avoid`. */
+function readsAvoiding(root: Block, avoid: Block): number {
+  const walk = nextWalk();
+  let m = 0;
+  const stack: Block[] = [root];
+  root.mark = walk;
+  while (stack.length > 0) {
+    const b = stack.pop();
+    if (b === undefined) break;
+    m |= readsWords(b);
+    const { jt, jf } = b;
+    if (jt !== null && jt !== avoid && jt.mark !== walk) {
+      jt.mark = walk;
+      stack.push(jt);
+    }
+    if (jf !== null && jf !== avoid && jf.mark !== walk) {
+      jf.mark = walk;
+      stack.push(jf);
+    }
+  }
+  return m;
+}
