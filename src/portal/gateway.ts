@@ -120,11 +120,17 @@ export class Gateway {
     const now = this.now();
     const ipv6 = this.o.ipv6Of === undefined ? [] : await this.o.ipv6Of(key.mac).catch(() => []);
     const client: ClientKey = ipv6.length === 0 ? key : { ...key, ipv6 };
+    // The baseline is what the kernel counted for this MAC before the
+    // element is made: a new element counts from zero, so what passes between
+    // its creation and the first reading is this session's (read after, as
+    // before, it was lost: hundreds of ms in a crowd); an element that
+    // survived with its counters is not counted twice, and one that was made
+    // anew reads lower than the baseline, which observe() takes as a reset.
+    const before = (await this.counterReads.run()).get(client.mac);
     // The kernel first: the login is done when traffic flows.
     await this.o.firewall.authorize(client, limitsOf(policy));
     const session: Session = { ...newSession({ client, userName, kind, policy, now }), id };
-    const kernel = (await this.counterReads.run()).get(client.mac);
-    if (kernel !== undefined) session.lastKernel = kernel;
+    if (before !== undefined) session.lastKernel = before;
     // Marked before it is sent and written before the Start goes out: after a
     // crash a restart never sends a second Start for this session.
     session.startSent = true;

@@ -225,3 +225,29 @@ test('restore after a firewall reload: lost sessions come back with their limits
   // Nothing was sent to RADIUS for the restore: no second Start.
   assert.equal(radius.acct.filter((x) => x.statusType === 'start').length, 50);
 });
+
+test('bytes that pass between the creation of the element and the first reading count for the session', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moat-portal-gw-'));
+  t.after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // Traffic flows the moment the element exists, before the gateway reads any counter.
+  class EagerFirewall extends MemoryFirewall {
+    override async authorize(key: ClientKey, limits: Parameters<MemoryFirewall['authorize']>[1]): Promise<void> {
+      await super.authorize(key, limits);
+      this.traffic(key.mac, 300n, 4000n);
+    }
+  }
+  const fw = new EagerFirewall();
+  const radius = new RecordingRadius(accept());
+  const clock = { t: 1_700_000_000_000 };
+  const a = setup(dir, fw, radius, clock);
+  assert.ok((await a.gw.login(alice, { kind: 'pap', userName: 'alice', password: 'right' })).ok);
+  fw.traffic(alice.mac, 1n, 2n);
+  clock.t += 61_000;
+  await a.gw.tick();
+  const interim = radius.acct.at(-1);
+  assert.equal(interim?.statusType, 'interim');
+  assert.equal(interim.inputOctets, 301n);
+  assert.equal(interim.outputOctets, 4002n);
+});
