@@ -32,8 +32,8 @@ export function stationId(mac: string): string {
 export class Gateway {
   private readonly o: GatewayOptions;
   private readonly now: () => number;
-  /** Clients with a login under way: a second one for the same MAC waits its turn. */
-  private readonly busy = new Set<string>();
+  /** Per MAC, the last login queued and how many wait: a second login for the same MAC waits its turn. */
+  private readonly busy = new Map<string, { last: Promise<unknown>; waiting: number }>();
   /**
    * Every login reads the kernel's counters once its element is in (one
    * `nft -j list table`): concurrent logins, logouts and ticks share a read
@@ -55,55 +55,70 @@ export class Gateway {
 
   /** Ask RADIUS; on Accept put the client in the firewall and start accounting. */
   async login(client: ClientKey, credentials: Credentials, kind: SessionKind = 'radius'): Promise<LoginResult> {
-    if (this.busy.has(client.mac)) return { ok: false, reason: 'error', replyMessage: 'a login for this device is under way' };
-    this.busy.add(client.mac);
+    // One login per MAC at a time. A second one (the user's form while the
+    // device's MAC authentication is asked in the background, a double
+    // submit) waits for the first and then sees what it left, such as the
+    // session it opened; refusing it instead failed a user who had typed the
+    // right password. At most MAX_WAITING wait: the web's per-MAC rate limit
+    // and MAC authentication's once a minute keep it far below that.
+    const entry = this.busy.get(client.mac);
+    if (entry !== undefined && entry.waiting >= MAX_WAITING) return { ok: false, reason: 'error', replyMessage: 'a login for this device is under way' };
+    const slot = entry ?? { last: Promise.resolve(), waiting: 0 };
+    slot.waiting++;
+    const run = slot.last.then(() => this.loginNow(client, credentials, kind));
+    slot.last = run.catch(() => undefined);
+    this.busy.set(client.mac, slot);
     try {
-      const existing = this.o.store.byMacAddress(client.mac);
-      if (existing !== undefined) {
-        const same = existing.client.ipv4 === client.ipv4 && existing.client.ifname === client.ifname;
-        if (same && existing.userName === credentials.userName) return { ok: true, session: existing };
-        // Another user on this device, or the device with a new address: the old session ends first.
-        await this.logout(existing, same ? TERMINATE_CAUSE.userRequest : TERMINATE_CAUSE.lostCarrier);
-      }
-      const acctSessionId = newSessionId(this.now());
-      const started = performance.now();
-      let result;
-      try {
-        result = await this.o.radius.authenticate({
-          credentials,
-          callingStationId: stationId(client.mac),
-          calledStationId: this.o.calledStationId,
-          framedIpAddress: client.ipv4,
-          acctSessionId,
-        });
-      } catch (e) {
-        const timeout = isRadiusTimeout(e);
-        if (timeout) this.o.metrics.radiusTimeouts++;
-        else this.o.metrics.radiusErrors++;
-        this.o.logger.warning('RADIUS authentication failed', { mac: client.mac, user: credentials.userName, error: errorMessage(e) });
-        return { ok: false, reason: timeout ? 'timeout' : 'error' };
-      }
-      this.o.metrics.observeRtt('auth', performance.now() - started);
-      if (!result.accepted) {
-        this.o.metrics.loginsRejected++;
-        this.o.logger.notice('login rejected', { mac: client.mac, ip: client.ipv4, user: credentials.userName, method: credentials.kind });
-        return result.replyMessage === undefined ? { ok: false, reason: 'rejected' } : { ok: false, reason: 'rejected', replyMessage: result.replyMessage };
-      }
-      let session: Session;
-      try {
-        session = await this.open(client, credentials.userName, kind, result.policy, acctSessionId);
-      } catch (e) {
-        // RADIUS said yes to limits this firewall cannot enforce (a bandwidth under PF): refused, not let through unlimited.
-        if (!isUnsupported(e)) throw e;
-        this.o.metrics.loginsRejected++;
-        this.o.logger.warning('login refused: the firewall cannot enforce the session', { mac: client.mac, user: credentials.userName, error: errorMessage(e) });
-        return { ok: false, reason: 'error', replyMessage: 'This network cannot apply the limits of your account; ask its operator.' };
-      }
-      this.o.metrics.loginsAccepted++;
-      return { ok: true, session };
+      return await run;
     } finally {
-      this.busy.delete(client.mac);
+      if (--slot.waiting === 0) this.busy.delete(client.mac);
     }
+  }
+
+  private async loginNow(client: ClientKey, credentials: Credentials, kind: SessionKind): Promise<LoginResult> {
+    const existing = this.o.store.byMacAddress(client.mac);
+    if (existing !== undefined) {
+      const same = existing.client.ipv4 === client.ipv4 && existing.client.ifname === client.ifname;
+      if (same && existing.userName === credentials.userName) return { ok: true, session: existing };
+      // Another user on this device, or the device with a new address: the old session ends first.
+      await this.logout(existing, same ? TERMINATE_CAUSE.userRequest : TERMINATE_CAUSE.lostCarrier);
+    }
+    const acctSessionId = newSessionId(this.now());
+    const started = performance.now();
+    let result;
+    try {
+      result = await this.o.radius.authenticate({
+        credentials,
+        callingStationId: stationId(client.mac),
+        calledStationId: this.o.calledStationId,
+        framedIpAddress: client.ipv4,
+        acctSessionId,
+      });
+    } catch (e) {
+      const timeout = isRadiusTimeout(e);
+      if (timeout) this.o.metrics.radiusTimeouts++;
+      else this.o.metrics.radiusErrors++;
+      this.o.logger.warning('RADIUS authentication failed', { mac: client.mac, user: credentials.userName, error: errorMessage(e) });
+      return { ok: false, reason: timeout ? 'timeout' : 'error' };
+    }
+    this.o.metrics.observeRtt('auth', performance.now() - started);
+    if (!result.accepted) {
+      this.o.metrics.loginsRejected++;
+      this.o.logger.notice('login rejected', { mac: client.mac, ip: client.ipv4, user: credentials.userName, method: credentials.kind });
+      return result.replyMessage === undefined ? { ok: false, reason: 'rejected' } : { ok: false, reason: 'rejected', replyMessage: result.replyMessage };
+    }
+    let session: Session;
+    try {
+      session = await this.open(client, credentials.userName, kind, result.policy, acctSessionId);
+    } catch (e) {
+      // RADIUS said yes to limits this firewall cannot enforce (a bandwidth under PF): refused, not let through unlimited.
+      if (!isUnsupported(e)) throw e;
+      this.o.metrics.loginsRejected++;
+      this.o.logger.warning('login refused: the firewall cannot enforce the session', { mac: client.mac, user: credentials.userName, error: errorMessage(e) });
+      return { ok: false, reason: 'error', replyMessage: 'This network cannot apply the limits of your account; ask its operator.' };
+    }
+    this.o.metrics.loginsAccepted++;
+    return { ok: true, session };
   }
 
   /** Online without RADIUS authentication: trusted MACs and `query authorize`. */
@@ -302,6 +317,9 @@ export class Gateway {
     }
   }
 }
+
+/** Logins of one MAC that may wait for the one under way. */
+const MAX_WAITING = 4;
 
 /** At most this many IPv6 addresses per session (the firewall takes 64). */
 const MAX_IPV6 = 16;

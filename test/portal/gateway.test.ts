@@ -251,3 +251,33 @@ test('bytes that pass between the creation of the element and the first reading 
   assert.equal(interim.inputOctets, 301n);
   assert.equal(interim.outputOctets, 4002n);
 });
+
+test('a login while another for the same MAC is under way waits its turn, and the user who typed the right password gets in', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moat-portal-gw-'));
+  t.after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // RADIUS answers MAC authentication slowly (a reject), passwords at once.
+  class SlowMacRadius extends RecordingRadius {
+    override async authenticate(r: AuthRequest): Promise<AuthResult> {
+      if (r.credentials.kind === 'mac') await new Promise((res) => setTimeout(res, 50));
+      return super.authenticate(r);
+    }
+  }
+  const fw = new MemoryFirewall();
+  const radius = new SlowMacRadius(accept());
+  const a = setup(dir, fw, radius, { t: 1_700_000_000_000 });
+  const mac = a.gw.login(alice, { kind: 'mac', userName: '02-00-00-00-00-01', password: '02-00-00-00-00-01' }, 'mac');
+  const user = a.gw.login(alice, { kind: 'pap', userName: 'alice', password: 'right' });
+  const again = a.gw.login(alice, { kind: 'pap', userName: 'alice', password: 'right' });
+  const [m, u, g] = await Promise.all([mac, user, again]);
+  assert.equal(m.ok, false);
+  assert.ok(u.ok && g.ok);
+  // The double submit sees the session the first one opened: one session, one Start.
+  assert.equal(u.session, g.session);
+  assert.equal(a.store.size, 1);
+  assert.deepEqual(radius.auth.map((r) => r.credentials.kind), ['mac', 'pap']);
+  // More than four at once for one MAC: the rest are refused, not queued without end.
+  const burst = await Promise.all(Array.from({ length: 6 }, () => a.gw.login(alice, { kind: 'mac', userName: 'x', password: 'x' }, 'mac')));
+  assert.equal(burst.filter((r) => !r.ok && r.replyMessage === 'a login for this device is under way').length, 2);
+});
