@@ -118,8 +118,10 @@ export function dropRedundant(blocks: readonly Block[]): boolean {
   }
   const w = regCount;
   if (entry.length < n * w) entry = new Int32Array(n * w * 2);
-  entry.fill(0, 0, n * w);
+  // Loops, not fill() or set(): a builtin call costs more than copying these few slots (~20 per block).
   const regs = regsOf;
+  const ent = entry;
+  for (let j = n * w - 1; j >= 0; j--) ent[j] = 0;
   let changed = false;
   for (let i = 0; i < n; i++) {
     const b = blocks[i];
@@ -135,12 +137,12 @@ export function dropRedundant(blocks: readonly Block[]): boolean {
       // Left as it is; what it leaves in the registers is not known.
       for (let r = 0; r < w; r++) regs[r] = fresh();
     } else {
-      saved.set(regs);
+      for (let r = 0; r < w; r++) saved[r] = regs[r] ?? 0;
       let kept = walk(b.stmts, regs);
       if (kept !== null) {
         // What went may leave an A write dead that hid a load A already held
         // (`ld #0; add x` became `txa`): once more from the same registers.
-        regs.set(saved);
+        for (let r = 0; r < w; r++) regs[r] = saved[r] ?? 0;
         kept = walk(kept, regs) ?? kept;
         b.stmts = kept;
         changed = true;
