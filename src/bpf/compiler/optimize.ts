@@ -37,7 +37,7 @@ import { mergeStraight, skipEmpty } from './opt-straight.js';
 import { foldRejects, mergeEqual } from './opt-merge.js';
 import { emptyIdle } from './opt-idle.js';
 import { peephole } from './opt-peep.js';
-import { stableMemoryOf, wordsStored } from './opt-stable.js';
+import { stableMemoryOf, stableStorers, wordsStored } from './opt-stable.js';
 import { setStableValues } from './opt-keys.js';
 import { dropRedundant, entryXBound, setWordsUsed } from './opt-redundant.js';
 import { vnReset } from './opt-values.js';
@@ -278,7 +278,7 @@ export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
   const stable = stableMemoryOf(g.root, initial);
   // A word never stored only ever holds 0: its loads need no slot (the redundant pass numbers them afresh).
   setWordsUsed(wordsStored);
-  setStableValues(initial, stable);
+  setStableValues(stable === 0 ? [] : stableStorers(stable), stable);
   try {
     runStages(g, pipeline, initial);
   } finally {
