@@ -241,6 +241,8 @@ function decideJumpOf(b: Block, out: readonly Stmt[], a0: Val, x: Val, aLiveOut:
 
 /** Did a round of foldOnce() move an edge (decide a jump)? */
 let edgesMoved = false;
+/** Did the last foldBlocks() replace any block's statements or jump (optimize.ts: a pass that depends on them must run again)? */
+export let foldTouched = false;
 
 /**
  * Fold and sweep every block; `readsOnEntry` says which blocks need A/X
@@ -249,6 +251,7 @@ let edgesMoved = false;
  */
 export function foldBlocks(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean): boolean {
   edgesMoved = false;
+  foldTouched = false;
   // Each sweep can expose more constants (a dead `ld #k; st M[i]` pair
   // hides an adjacent store/load), so go round a few times, until a round
   // leaves the graph's size (statements and undecided jumps) as it was.
@@ -260,7 +263,12 @@ export function foldBlocks(blocks: readonly Block[], readsOnEntry: (b: Block) =>
     before = after;
   }
   let moved = edgesMoved;
-  for (const b of blocks) if (andToJset(b, readsOnEntry)) moved = true;
+  for (const b of blocks) {
+    if (andToJset(b, readsOnEntry)) {
+      moved = true;
+      foldTouched = true;
+    }
+  }
   return moved;
 }
 
@@ -330,6 +338,7 @@ function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean,
     const form = shape(b);
     if (b.pmStmts !== stmts || b.pmS !== s || b.pmShape !== form || b.pmLive !== live) {
       propagate(b, live);
+      if (b.stmts !== stmts || b.s !== s) foldTouched = true;
       if (b.jt !== jt || b.jf !== jf) edgesMoved = true;
       else if (b.stmts === stmts && b.s === s) {
         b.pmStmts = stmts;
@@ -358,7 +367,8 @@ function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean,
     }
     sweep(b, live, live, memRead);
     size += b.stmts.length;
-    if (b.stmts === stmts) {
+    if (b.stmts !== stmts || b.s !== s) foldTouched = true;
+    else {
       b.smStmts = stmts;
       b.smS = s;
       b.smShape = form;

@@ -23,26 +23,34 @@ const NONE = 0;
 /** Per scratch word 0-15: its value wherever it is stable (NONE: not stable), for this optimizer run. */
 const stableValue = new Int32Array(16);
 
+/** run()'s scratch words for a storing block (setStableValues). */
+const storeMem = new Int32Array(16);
+
 /**
  * Work out the stable words' values for this run: each the value its one
  * store leaves (the storing block run from unknown registers), or a value
  * of its own where that block is not straight-line or stores an unknown.
+ * `storers`: the blocks that store the words of `mask`, in the graph's
+ * order (opt-stable.ts stableStorers): a store only ever feeds a later one.
  */
-export function setStableValues(blocks: readonly Block[], mask: number): void {
-  stableValue.fill(NONE);
-  scratch.fill(NONE);
+export function setStableValues(storers: readonly Block[], mask: number): void {
+  // Loops, not fill() or set(): a builtin call costs more than these 16 stores, on every compile.
+  for (let k = 0; k < 16; k++) {
+    stableValue[k] = NONE;
+    scratch[k] = NONE;
+  }
   anyStable = mask !== 0;
   if (mask === 0) return;
   for (let k = 0; k < 16; k++) if (((mask >>> k) & 1) === 1) stableValue[k] = value(STABLE, k, 0, 0xffffffff);
-  const mem = new Int32Array(16);
-  for (const b of blocks) {
+  const mem = storeMem;
+  for (const b of storers) {
     let stores = 0;
     for (const s of b.stmts) {
       const cls = bpfClass(s.code);
       if ((cls === BPF_ST || cls === BPF_STX) && s.k >>> 0 < 16) stores |= 1 << s.k;
     }
     if ((stores & mask) === 0) continue;
-    mem.set(stableValue);
+    for (let k = 0; k < 16; k++) mem[k] = stableValue[k] ?? NONE;
     if (!run(b.stmts, mem)) continue;
     for (let k = 0; k < 16; k++) if (((stores & mask) >>> k) & 1 && (mem[k] ?? NONE) !== NONE) stableValue[k] = mem[k] ?? NONE;
   }

@@ -93,15 +93,9 @@ export function aluValue(op: number, a: number, v: number): number {
  * once: passes only ever drop uses): each gets a slot.
  */
 export function setWordsUsed(mask: number): void {
-  slotOfWord.fill(-1);
   regCount = 2;
-  for (let k = 0; k < 16; k++) if (((mask >>> k) & 1) === 1) slotOfWord[k] = regCount++;
-}
-
-/** Statement lists with jumps of their own (the 802.11 prologue, protochain) are not straight-line. */
-function hasJump(stmts: readonly Stmt[]): boolean {
-  for (const s of stmts) if (bpfClass(s.code) === BPF_JMP) return true;
-  return false;
+  // One loop, no fill(): this runs on every compile.
+  for (let k = 0; k < 16; k++) slotOfWord[k] = ((mask >>> k) & 1) === 1 ? regCount++ : -1;
 }
 
 /**
@@ -118,8 +112,10 @@ export function dropRedundant(blocks: readonly Block[]): boolean {
   }
   const w = regCount;
   if (entry.length < n * w) entry = new Int32Array(n * w * 2);
-  entry.fill(0, 0, n * w);
+  // Loops, not fill() or set(): a builtin call costs more than copying these few slots (~20 per block).
   const regs = regsOf;
+  const ent = entry;
+  for (let j = n * w - 1; j >= 0; j--) ent[j] = 0;
   let changed = false;
   for (let i = 0; i < n; i++) {
     const b = blocks[i];
@@ -131,17 +127,19 @@ export function dropRedundant(blocks: readonly Block[]): boolean {
       regs[r] = v <= 0 ? fresh() : v;
     }
     xMax[i] = upper(regs[X] ?? 0);
-    if (hasJump(b.stmts)) {
+    // One scan for both: are there jumps in the list, and which A writes are dead?
+    const marked = markDeadA(b.stmts);
+    if (marked === JUMPS) {
       // Left as it is; what it leaves in the registers is not known.
       for (let r = 0; r < w; r++) regs[r] = fresh();
     } else {
-      saved.set(regs);
-      let kept = walk(b.stmts, regs);
+      for (let r = 0; r < w; r++) saved[r] = regs[r] ?? 0;
+      let kept = walk(b.stmts, regs, marked === SOME_DEAD);
       if (kept !== null) {
         // What went may leave an A write dead that hid a load A already held
         // (`ld #0; add x` became `txa`): once more from the same registers.
-        regs.set(saved);
-        kept = walk(kept, regs) ?? kept;
+        for (let r = 0; r < w; r++) regs[r] = saved[r] ?? 0;
+        kept = walk(kept, regs, markDeadA(kept) === SOME_DEAD) ?? kept;
         b.stmts = kept;
         changed = true;
       }
@@ -199,19 +197,25 @@ function failed(v: number): void {
 
 /** Per statement of the block being walked: 1 if it only writes an A nobody reads (markDeadA). */
 let deadA = new Uint8Array(32);
+/** markDeadA's answers: no dead A write, some, or a list with jumps of its own (the 802.11 prologue, protochain: not straight-line, not walked). */
+const NONE_DEAD = 0;
+const SOME_DEAD = 1;
+const JUMPS = 2;
 
 /**
  * Mark the statements that write A where nothing reads it before it is
  * written again, and that cannot end the program (constants, `txa`, scratch
  * loads, ALU operations that cannot divide by zero): so `ld #0; ldxb …;
  * add x; tax` leaves A as it was, and a load A already held is seen to be
- * one. The block's jump is taken to read A. True if any is marked.
+ * one. The block's jump is taken to read A. SOME_DEAD if any is marked,
+ * JUMPS for a list with jumps of its own (then the marks mean nothing).
  */
-function markDeadA(stmts: readonly Stmt[]): boolean {
+function markDeadA(stmts: readonly Stmt[]): number {
   const n = stmts.length;
   if (deadA.length < n) deadA = new Uint8Array(2 * n);
   let live = true;
   let any = false;
+  let jumps = false;
   for (let i = n - 1; i >= 0; i--) {
     const s = stmts[i];
     deadA[i] = 0;
@@ -234,18 +238,19 @@ function markDeadA(stmts: readonly Stmt[]): boolean {
         any = true;
       } else live = true;
     } else if (cls === BPF_ST || c === (BPF_MISC | BPF_TAX)) live = true;
+    else if (cls === BPF_JMP) jumps = true;
   }
-  return any;
+  return jumps ? JUMPS : any ? SOME_DEAD : NONE_DEAD;
 }
 
 /**
  * Run the statements on the register numbers in `regs` (changed in place);
- * return the statements kept, or null if all are.
+ * return the statements kept, or null if all are. `anyDead`: markDeadA(stmts)
+ * marked some (it ran on just these statements).
  */
-function walk(stmts: readonly Stmt[], regs: Int32Array): Stmt[] | null {
+function walk(stmts: readonly Stmt[], regs: Int32Array, anyDead: boolean): Stmt[] | null {
   let kept: Stmt[] | null = null;
   failCount = 0;
-  const anyDead = markDeadA(stmts);
   for (let i = 0; i < stmts.length; i++) {
     const s = stmts[i];
     if (s === undefined) continue;

@@ -11,19 +11,23 @@
 import { BPF_LD, BPF_LDX, BPF_MEM, BPF_ST, BPF_STX, bpfClass, bpfMode } from '../insn.js';
 import { nextWalk, type Block } from './block.js';
 
-/** Per word: the one block that stores it (scratch of one call). */
+/** Per word: the one block that stores it, and that block's place in the order (scratch of one call). */
 const storer: (Block | null)[] = new Array<Block | null>(16).fill(null);
+const storerAt = new Int32Array(16);
 
 /** The scratch words stableMemoryOf() saw stored, as a mask (a word is only loaded where one is stored). */
 export let wordsStored = 0;
 
 /** The stable words of the graph with this root and order, as a mask. */
 export function stableMemoryOf(root: Block, blocks: readonly Block[]): number {
-  storer.fill(null);
+  // A loop, not fill(): a builtin call costs more than these 16 stores, on every compile.
+  for (let k = 0; k < 16; k++) storer[k] = null;
   let many = 0;
   let stored = 0;
   wordsStored = 0;
-  for (const b of blocks) {
+  for (let i = 0; i < blocks.length; i++) {
+    const b = blocks[i];
+    if (b === undefined) continue;
     for (const s of b.stmts) {
       // Classes ST (2) and STX (3) only, by one test: this scan runs on every compile.
       if ((s.code & 0x06) !== 0x02) continue;
@@ -32,6 +36,7 @@ export function stableMemoryOf(root: Block, blocks: readonly Block[]): number {
         if ((stored & bit) === 0) {
           stored |= bit;
           storer[s.k] = b;
+          storerAt[s.k] = i;
         } else if (storer[s.k] !== b) many |= bit;
       }
     }
@@ -50,6 +55,33 @@ export function stableMemoryOf(root: Block, blocks: readonly Block[]): number {
     if (s !== root) stable &= ~(readsAvoiding(root, s) & words);
   }
   return stable;
+}
+
+/**
+ * The blocks that store the words of `mask` (stable words, each stored by
+ * one block), each once, in the order stableMemoryOf() was given: what
+ * setStableValues() (opt-keys.ts) runs, without a scan of every block.
+ */
+export function stableStorers(mask: number): Block[] {
+  const out: Block[] = [];
+  const at: number[] = [];
+  for (let k = 0; k < 16; k++) {
+    const b = storer[k];
+    if (((mask >>> k) & 1) === 0 || b === null || b === undefined || out.includes(b)) continue;
+    const i = storerAt[k] ?? 0;
+    let j = out.length;
+    out.push(b);
+    at.push(i);
+    // Insertion by place in the order (a handful at most).
+    while (j > 0 && (at[j - 1] ?? 0) > i) {
+      out[j] = out[j - 1] ?? b;
+      at[j] = at[j - 1] ?? 0;
+      j--;
+    }
+    out[j] = b;
+    at[j] = i;
+  }
+  return out;
 }
 
 /** The words the block stores, as a mask. */

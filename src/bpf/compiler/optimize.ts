@@ -29,7 +29,7 @@
 // when the block it skips to does not read A or X before setting them.
 // Correctness is checked against the unoptimized program on random packets.
 import type { Block } from './block.js';
-import { foldBlocks } from './fold.js';
+import { foldBlocks, foldTouched } from './fold.js';
 import { linearize, type Linear } from './linearize.js';
 import { order, readsOnEntry } from './opt-blocks.js';
 import { internReset } from './opt-intern.js';
@@ -37,7 +37,7 @@ import { mergeStraight, skipEmpty } from './opt-straight.js';
 import { foldRejects, mergeEqual } from './opt-merge.js';
 import { emptyIdle } from './opt-idle.js';
 import { peephole } from './opt-peep.js';
-import { stableMemoryOf, wordsStored } from './opt-stable.js';
+import { stableMemoryOf, stableStorers, wordsStored } from './opt-stable.js';
 import { setStableValues } from './opt-keys.js';
 import { dropRedundant, entryXBound, setWordsUsed } from './opt-redundant.js';
 import { vnReset } from './opt-values.js';
@@ -53,6 +53,8 @@ export class OptGraph {
   private known: readonly Block[] | null;
   /** How many times a pass has moved an edge or the root: a pass can tell whether the graph changed since it last ran. */
   edges = 0;
+  /** How many times a pass has replaced statements or a jump without moving an edge (or along with it): with `edges`, whether a pass's input changed. */
+  stmts = 0;
   /** Jump threading carries path facts; on huge generated filters it would grow quadratic, so it is left out there. */
   huge = false;
 
@@ -79,6 +81,11 @@ export class OptGraph {
     this.edges++;
   }
 
+  /** A pass replaced statements (or a block's jump). */
+  touched(): void {
+    this.stmts++;
+  }
+
   /** A pass moved edges and knows the order after it. */
   reordered(root: Block, blocks: readonly Block[]): void {
     this.root = root;
@@ -87,7 +94,11 @@ export class OptGraph {
   }
 }
 
-/** One optimizer pass: changes the graph in place; true if it moved an edge or the root. */
+/**
+ * One optimizer pass: changes the graph in place; true if it moved an edge
+ * or the root. A pass reports what it changes (OptGraph.moved, reordered,
+ * touched): passes skip work on a graph whose counts say nothing changed.
+ */
 export interface Pass {
   readonly name: string;
   run(g: OptGraph): boolean;
@@ -98,6 +109,7 @@ export const foldPass: Pass = {
   name: 'fold',
   run(g) {
     const moved = foldBlocks(g.blocks(), readsOnEntry);
+    if (foldTouched) g.touched();
     if (moved) g.moved();
     return moved;
   },
@@ -125,13 +137,44 @@ export const rejectsPass: Pass = {
   },
 };
 
+/**
+ * A pass's own state: the graph on which it last changed nothing, and that
+ * graph's edge and statement counts then. A pass that depends on nothing
+ * but the edges, the statements and the jumps (threading, merging) would
+ * change nothing again while those counts stand: the fixed-point loop's
+ * last round, which only confirms that nothing changes, mostly finds them so.
+ */
+class NothingToDo {
+  private graph: OptGraph | null = null;
+  private edges = -1;
+  private stmts = -1;
+
+  holds(g: OptGraph): boolean {
+    return this.graph === g && this.edges === g.edges && this.stmts === g.stmts;
+  }
+
+  note(g: OptGraph): void {
+    this.graph = g;
+    this.edges = g.edges;
+    this.stmts = g.stmts;
+  }
+
+  forget(): void {
+    this.graph = null;
+  }
+}
+
+const threadIdle = new NothingToDo();
+const mergeIdle = new NothingToDo();
+
 /** Jump threading (opt-thread.ts). */
 export const threadPass: Pass = {
   name: 'thread',
   run(g) {
-    if (g.huge) return false;
+    if (g.huge || threadIdle.holds(g)) return false;
     const t = thread(g.root, g.blocks());
     if (t.changed) g.moved(t.root);
+    else threadIdle.note(g);
     return t.changed;
   },
 };
@@ -140,8 +183,10 @@ export const threadPass: Pass = {
 export const mergePass: Pass = {
   name: 'merge',
   run(g) {
+    if (mergeIdle.holds(g)) return false;
     const m = mergeEqual(g.root, g.blocks());
     if (m.changed) g.moved(m.root);
+    else mergeIdle.note(g);
     return m.changed;
   },
 };
@@ -154,8 +199,10 @@ export const redundantPass: Pass = {
     let moved = false;
     // It ends with a dropRedundant() over the graph as it is: the peephole reads X's bounds from it.
     for (let round = 0; ; round++) {
-      dropRedundant(g.blocks());
-      if (!emptyIdle(g.blocks()) || round >= 8) break;
+      if (dropRedundant(g.blocks())) g.touched();
+      if (!emptyIdle(g.blocks())) break;
+      g.touched();
+      if (round >= 8) break;
       const root = skipEmpty(g.root, g.blocks());
       if (root === null) break;
       g.moved(root);
@@ -170,6 +217,7 @@ export const idlePass: Pass = {
   name: 'idle',
   run(g) {
     if (!emptyIdle(g.blocks())) return false;
+    g.touched();
     const root = skipEmpty(g.root, g.blocks());
     if (root === null) return false;
     g.moved(root);
@@ -184,7 +232,10 @@ export const straightPass: Pass = {
     const root = skipEmpty(g.root, g.blocks());
     if (root !== null) g.moved(root);
     const joined = mergeStraight(g.root, g.blocks());
-    if (joined) g.moved();
+    if (joined) {
+      g.touched();
+      g.moved();
+    }
     return joined || root !== null;
   },
 };
@@ -194,7 +245,10 @@ export const peepholePass: Pass = {
   name: 'peephole',
   run(g) {
     // The `ldxb` the peephole leaves may be one X already holds: redundant again, if it did anything.
-    if (peephole(g.blocks(), entryXBound)) dropRedundant(g.blocks());
+    if (peephole(g.blocks(), entryXBound)) {
+      g.touched();
+      dropRedundant(g.blocks());
+    }
     return false;
   },
 };
@@ -224,11 +278,13 @@ export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
   const stable = stableMemoryOf(g.root, initial);
   // A word never stored only ever holds 0: its loads need no slot (the redundant pass numbers them afresh).
   setWordsUsed(wordsStored);
-  setStableValues(initial, stable);
+  setStableValues(stable === 0 ? [] : stableStorers(stable), stable);
   try {
     runStages(g, pipeline, initial);
   } finally {
     rejectsGraph = null;
+    threadIdle.forget();
+    mergeIdle.forget();
   }
 }
 
