@@ -35,9 +35,10 @@ export class Gateway {
   /** Per MAC, the last login queued and how many wait: a second login for the same MAC waits its turn. */
   private readonly busy = new Map<string, { last: Promise<unknown>; waiting: number }>();
   /**
-   * Every login reads the kernel's counters once its element is in (one
-   * `nft -j list table`): concurrent logins, logouts and ticks share a read
-   * that began after they asked, instead of one process each.
+   * Every login reads the kernel's counters for its baseline, before its
+   * element is made (one `nft -j list table`): concurrent logins, logouts
+   * and ticks share a read that began after they asked, instead of one
+   * process each.
    */
   private readonly counterReads: Coalesced<Map<string, Counters>>;
   defaults: Defaults;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { Logger, MoatError } from '../../src/core/index.js';
 import { Gateway } from '../../src/portal/gateway.js';
 import { PortalMetrics } from '../../src/portal/metrics.js';
@@ -29,14 +29,20 @@ function setup(dir: string, fw: MemoryFirewall, radius: RecordingRadius, clock: 
   return { store, gw };
 }
 
-const accept = (policy: AuthResult['policy'] = {}) => (r: AuthRequest): AuthResult =>
-  r.credentials.kind === 'pap' && r.credentials.password === 'right' ? { accepted: true, policy } : { accepted: false, policy: {}, replyMessage: 'no' };
-
-test('login, interim, restart after a crash, logout: one Start, same id, counters only grow', async (t) => {
+/** A state directory for one test, removed after it. */
+function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'moat-portal-gw-'));
   t.after(() => {
     rmSync(dir, { recursive: true, force: true });
   });
+  return dir;
+}
+
+const accept = (policy: AuthResult['policy'] = {}) => (r: AuthRequest): AuthResult =>
+  r.credentials.kind === 'pap' && r.credentials.password === 'right' ? { accepted: true, policy } : { accepted: false, policy: {}, replyMessage: 'no' };
+
+test('login, interim, restart after a crash, logout: one Start, same id, counters only grow', async (t) => {
+  const dir = tempDir(t);
   const fw = new MemoryFirewall();
   const radius = new RecordingRadius(accept());
   const clock = { t: 1_700_000_000_000 };
@@ -104,10 +110,7 @@ test('login, interim, restart after a crash, logout: one Start, same id, counter
 });
 
 test('session timeout, idle timeout and quotas end sessions with the matching cause', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'moat-portal-gw-'));
-  t.after(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = tempDir(t);
   const fw = new MemoryFirewall();
   const clock = { t: 1_700_000_000_000 };
   const cases: [AuthResult['policy'], (mac: string) => void, number][] = [
@@ -137,10 +140,7 @@ test('session timeout, idle timeout and quotas end sessions with the matching ca
 });
 
 test('RFC 5176: disconnect by session id, CoA changes limits, unknown session is NAK 503', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'moat-portal-gw-'));
-  t.after(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = tempDir(t);
   const fw = new MemoryFirewall();
   const radius = new RecordingRadius(accept({ bandwidthDown: 2_000_000 }));
   const { gw } = setup(dir, fw, radius, { t: 1_700_000_000_000 });
@@ -156,10 +156,7 @@ test('RFC 5176: disconnect by session id, CoA changes limits, unknown session is
 });
 
 test('IPv6 addresses seen with a session MAC join it (once, same interface only) and leave with it', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'moat-portal-gw-'));
-  t.after(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = tempDir(t);
   const fw = new MemoryFirewall();
   const radius = new RecordingRadius(accept());
   const a = setup(dir, fw, radius, { t: 1_700_000_000_000 });
@@ -188,10 +185,7 @@ test('IPv6 addresses seen with a session MAC join it (once, same interface only)
 });
 
 test('a login whose limits the firewall cannot enforce (a bandwidth under PF) is refused, with no accounting Start', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'moat-portal-gw-'));
-  t.after(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = tempDir(t);
   const fw = new MemoryFirewall();
   fw.authorize = () => Promise.reject(new MoatError('MOAT_PORTAL_FW_UNSUPPORTED', 'the PF backend cannot enforce a per-client bandwidth'));
   const radius = new RecordingRadius(accept({ bandwidthDown: 1_000_000 }));
@@ -203,10 +197,7 @@ test('a login whose limits the firewall cannot enforce (a bandwidth under PF) is
 });
 
 test('restore after a firewall reload: lost sessions come back with their limits, elements without a session go', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'moat-portal-gw-'));
-  t.after(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = tempDir(t);
   const fw = new MemoryFirewall();
   const radius = new RecordingRadius(accept({ bandwidthDown: 2_000_000 }));
   const clock = { t: 1_700_000_000_000 };
@@ -227,10 +218,7 @@ test('restore after a firewall reload: lost sessions come back with their limits
 });
 
 test('bytes that pass between the creation of the element and the first reading count for the session', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'moat-portal-gw-'));
-  t.after(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = tempDir(t);
   // Traffic flows the moment the element exists, before the gateway reads any counter.
   class EagerFirewall extends MemoryFirewall {
     override async authorize(key: ClientKey, limits: Parameters<MemoryFirewall['authorize']>[1]): Promise<void> {
@@ -253,10 +241,7 @@ test('bytes that pass between the creation of the element and the first reading 
 });
 
 test('a login while another for the same MAC is under way waits its turn, and the user who typed the right password gets in', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'moat-portal-gw-'));
-  t.after(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = tempDir(t);
   // RADIUS answers MAC authentication slowly (a reject), passwords at once.
   class SlowMacRadius extends RecordingRadius {
     override async authenticate(r: AuthRequest): Promise<AuthResult> {
