@@ -12,13 +12,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCaptureBuffer } from '../src/core/index.js';
 import type { Program } from '../src/bpf/insn.js';
-import { compileFilter, linktypeByName } from '../src/bpf/compiler/index.js';
+import { compileFilter } from '../src/bpf/compiler/index.js';
 import { jitBased, type BasedFilter } from '../src/bpf/runtime/index.js';
 import { BENCH_FILTERS, ETHER, GENERIC } from '../test/bpf/oracle/expressions.js';
 import { oracleBench, oracleCompile, oracleCompileTimes, oraclePath } from '../test/bpf/oracle/oracle.js';
 import { randomExpressions } from '../test/bpf/oracle/random-expressions.js';
-import { measureSizes, sizeLine } from '../test/bpf/oracle/sizes.js';
-import { SUPPORTED_DLTS, tables } from '../test/bpf/compiler/tables.js';
+import { acceptSizeItems, measureSizes, sizeLine } from '../test/bpf/oracle/sizes.js';
 import type { Benchmark, Figures } from './harness.js';
 import { writeBenchCapture } from './bpf-lib-capture.js';
 
@@ -126,12 +125,7 @@ export default function bpf(argv: string[]): Benchmark {
     bigBytes = statSync(bigFile).size;
     // Program sizes are a property of the compilers, not a timing: printed once.
     const random = measureSizes(randomExpressions(14, 2400));
-    const accept: { dlt: number; expr: string }[] = [];
-    for (const b of tables().accept) {
-      const dlt = linktypeByName(b.DLT);
-      if (dlt !== undefined && SUPPORTED_DLTS.has(b.DLT)) for (const expr of b.aliases) accept.push({ dlt, expr });
-    }
-    const acceptSizes = measureSizes(accept);
+    const acceptSizes = measureSizes(acceptSizeItems());
     // Compile time is measured warm, as a capture service compiling tenants'
     // filters all day sees it (V8 tiers hot code up over ~10^4 calls); the
     // first pass in this fresh process is printed too, for the one-shot CLI.

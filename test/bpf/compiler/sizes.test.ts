@@ -10,7 +10,7 @@ import { compileFilter } from '../../../src/bpf/compiler/index.js';
 import { interpret } from '../../../src/bpf/runtime/index.js';
 import { fixture, needs } from '../../helpers/system.js';
 import { haveOracle, oracleCompile } from '../oracle/oracle.js';
-import { measureSizes } from '../oracle/sizes.js';
+import { acceptSizeItems, measureSizes } from '../oracle/sizes.js';
 import { randomExpressions } from '../oracle/random-expressions.js';
 
 interface Excused {
@@ -22,6 +22,7 @@ interface Excused {
 }
 
 const excused = JSON.parse(readFileSync(fixture('bpf', 'sizes', 'libpcap-optimizer-disagrees.json'), 'utf8')) as Excused[];
+const byTable = JSON.parse(readFileSync(fixture('bpf', 'sizes', 'libpcap-1.10.3-departs-from-its-table.json'), 'utf8')) as Excused[];
 
 describe('program size against libpcap -O', () => {
   it("holds, for longer programs, a packet where libpcap's -O breaks its own unoptimized semantics", (t) => {
@@ -41,6 +42,23 @@ describe('program size against libpcap -O', () => {
       linktypes.add(x.linktype);
     }
     assert.ok(linktypes.size >= 10, `${String(linktypes.size)} link types`);
+  });
+
+  it("holds, for the accept table's rest, a packet where 1.10.3's -O departs from the program libpcap's own table expects", (t) => {
+    if (!needs(t, { 'gcc and libpcap-dev (oracle)': haveOracle() })) return;
+    assert.ok(byTable.length >= 2);
+    const items = acceptSizeItems();
+    for (const x of byTable) {
+      const p = Buffer.from(x.packet, 'hex');
+      const expected = items.find((i) => i.dlt === x.linktype && i.expr === x.expr)?.expected;
+      assert.ok(expected !== undefined, `${x.expr}: not in the accept table with an expected program`);
+      const theirsOpt = oracleCompile(x.linktype, x.expr, { optimize: true });
+      const want = interpret(expected, p, p.length);
+      assert.notEqual(interpret(theirsOpt, p, p.length), want, `${x.expr}: 1.10.3 -O agrees with the table`);
+      const ours = compileFilter(x.expr, { linktype: x.linktype, resolveNames: false, optimize: true });
+      assert.equal(interpret(ours, p, p.length), want, `${x.expr}: ours departs from the table`);
+      assert.ok(ours.length > theirsOpt.length, `${x.expr}: no longer longer, drop it from the fixture`);
+    }
   });
 
   it('measures a seeded random set the same way every time, and excuses only with a real disagreement', (t) => {

@@ -10,6 +10,8 @@ export interface AcceptBlock {
   name: string;
   opt?: string | null;
   unopt?: string | null;
+  /** The program when optimized and unoptimized are the same. */
+  optunopt?: string | null;
   snaplen?: number;
   netmask?: string;
 }

@@ -4,21 +4,15 @@
 // summaries and writes every longer row, with both `-d` listings, to
 // out.json for grouping by shape.
 import { writeFileSync } from 'node:fs';
-import { compileFilter, linktypeByName } from '../../../src/bpf/compiler/index.js';
+import { compileFilter } from '../../../src/bpf/compiler/index.js';
 import { dumpProgram } from '../../../src/bpf/print/index.js';
-import { SUPPORTED_DLTS, tables } from '../compiler/tables.js';
 import { oracleDump } from './oracle.js';
 import { randomExpressions } from './random-expressions.js';
-import { measureSizes, sizeLine } from './sizes.js';
+import { acceptSizeItems, measureSizes, sizeLine } from './sizes.js';
 
 const out = process.argv[2] ?? '/tmp/bpf-sizes.json';
 const random = measureSizes(randomExpressions(14, 2400));
-const accept: { dlt: number; expr: string }[] = [];
-for (const b of tables().accept) {
-  const dlt = linktypeByName(b.DLT);
-  if (dlt !== undefined && SUPPORTED_DLTS.has(b.DLT)) for (const expr of b.aliases) accept.push({ dlt, expr });
-}
-const acc = measureSizes(accept);
+const acc = measureSizes(acceptSizeItems());
 process.stdout.write(sizeLine('random (seed 14, 2,400)', random.summary));
 process.stdout.write(sizeLine('accept table', acc.summary));
 const longer = [...random.rows.map((r) => ({ set: 'random', ...r })), ...acc.rows.map((r) => ({ set: 'accept', ...r }))]
@@ -30,6 +24,7 @@ const longer = [...random.rows.map((r) => ({ set: 'random', ...r })), ...acc.row
     ours: r.ours,
     theirs: r.theirs,
     excused: r.excuse !== undefined,
+    byTable: r.byTable === true,
     oursD: dumpProgram(compileFilter(r.expr, { linktype: r.dlt, resolveNames: false, optimize: true }), 1),
     theirsD: oracleDump(r.dlt, r.expr, 1, { optimize: true }),
   }));
