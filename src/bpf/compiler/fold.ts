@@ -11,7 +11,7 @@ import {
   BPF_RET, BPF_SUB, BPF_TAX, BPF_TXA, BPF_X, BPF_XOR, bpfClass, bpfMode, bpfOp, bpfSrc,
 } from '../insn.js';
 import type { Block, Stmt } from './block.js';
-import { identity, inert } from './fold-inert.js';
+import { identity, inert, inertStart } from './fold-inert.js';
 import { bit, mask, setStmts, sweep } from './fold-sweep.js';
 
 type Val = number | null;
@@ -239,6 +239,46 @@ function decideJumpOf(b: Block, out: readonly Stmt[], a0: Val, x: Val, aLiveOut:
 }
 
 
+/**
+ * Folding's own state about one block: the last inputs (statements, jump,
+ * shape of the successors, liveness) on which propagate() (pm…) and sweep()
+ * (sm…) left it unchanged, the scratch words it reads first for its
+ * statement array (rm…), and whether foldOnce() skips it in its current
+ * round. One record per block id (one table read, then fields), kept
+ * between runs and never emptied: each memo depends on nothing but its
+ * inputs, the arrays and jumps compared by identity (never changed in
+ * place), so an entry left by another graph is one no block here matches.
+ */
+class FoldMemo {
+  pmStmts: readonly Stmt[] | null = null;
+  pmS: Stmt | null = null;
+  pmShape = -1;
+  pmLive = false;
+  smStmts: readonly Stmt[] | null = null;
+  smS: Stmt | null = null;
+  smShape = -1;
+  smLive = false;
+  smMem = 0;
+  rmStmts: readonly Stmt[] | null = null;
+  rmMask = 0;
+  skip = false;
+}
+
+const memos: FoldMemo[] = [];
+
+/** Make room for an optimizer run on a graph whose block ids are below `ids`. */
+export function foldStart(ids: number): void {
+  inertStart(ids);
+  while (memos.length < ids) memos.push(new FoldMemo());
+}
+
+/** The record of a block (foldStart made room for its id). */
+function memoOf(b: Block): FoldMemo {
+  const m = memos[b.id];
+  if (m === undefined) throw new Error('moat bpf: folding ran on a block it has no room for');
+  return m;
+}
+
 /** Did a round of foldOnce() move an edge (decide a jump)? */
 let edgesMoved = false;
 /** Did the last foldBlocks() replace any block's statements or jump (optimize.ts: a pass that depends on them must run again)? */
@@ -329,39 +369,41 @@ function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean,
   let size = 0;
   for (const b of blocks) {
     const { stmts, s, jt, jf } = b;
+    const m = memoOf(b);
     if (measure) size += stmts.length + (jt === jf ? 0 : 1);
     // Nothing to fold, and no scratch word read. Noted for the sweep below
-    // (in `flag`): a block skipped here is left as it is until then.
-    b.flag = skips(b);
-    if (b.flag) continue;
+    // (in `skip`): a block skipped here is left as it is until then.
+    m.skip = skips(b);
+    if (m.skip) continue;
     const live = (jt !== null && readsOnEntry(jt)) || (jf !== null && readsOnEntry(jf));
     const form = shape(b);
-    if (b.pmStmts !== stmts || b.pmS !== s || b.pmShape !== form || b.pmLive !== live) {
+    if (m.pmStmts !== stmts || m.pmS !== s || m.pmShape !== form || m.pmLive !== live) {
       propagate(b, live);
       if (b.stmts !== stmts || b.s !== s) foldTouched = true;
       if (b.jt !== jt || b.jf !== jf) edgesMoved = true;
       else if (b.stmts === stmts && b.s === s) {
-        b.pmStmts = stmts;
-        b.pmS = s;
-        b.pmShape = form;
-        b.pmLive = live;
+        m.pmStmts = stmts;
+        m.pmS = s;
+        m.pmShape = form;
+        m.pmLive = live;
       }
     }
-    memRead |= readsMemory(b);
+    memRead |= readsMemory(b, m);
   }
   sizeBefore = size;
   // The sweep changes statements only, each block's own: its part of the size is final after it.
   size = 0;
   for (const b of blocks) {
     size += b.jt === b.jf ? 0 : 1;
-    if (b.flag) {
+    const m = memoOf(b);
+    if (m.skip) {
       size += b.stmts.length;
       continue;
     }
     const live = (b.jt !== null && readsOnEntry(b.jt)) || (b.jf !== null && readsOnEntry(b.jf));
     const { stmts, s } = b;
     const form = shape(b);
-    if (b.smStmts === stmts && b.smS === s && b.smShape === form && b.smLive === live && b.smMem === memRead) {
+    if (m.smStmts === stmts && m.smS === s && m.smShape === form && m.smLive === live && m.smMem === memRead) {
       size += stmts.length;
       continue;
     }
@@ -369,19 +411,19 @@ function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean,
     size += b.stmts.length;
     if (b.stmts !== stmts || b.s !== s) foldTouched = true;
     else {
-      b.smStmts = stmts;
-      b.smS = s;
-      b.smShape = form;
-      b.smLive = live;
-      b.smMem = memRead;
+      m.smStmts = stmts;
+      m.smS = s;
+      m.smShape = form;
+      m.smLive = live;
+      m.smMem = memRead;
     }
   }
   return size;
 }
 
 /** The scratch words a block reads before it writes them (a mask), memoized for its statement array. */
-function readsMemory(b: Block): number {
-  if (b.rmStmts === b.stmts) return b.rmMask;
+function readsMemory(b: Block, m: FoldMemo): number {
+  if (m.rmStmts === b.stmts) return m.rmMask;
   let read = 0;
   let written = 0;
   for (const s of b.stmts) {
@@ -389,7 +431,7 @@ function readsMemory(b: Block): number {
     if ((cls === BPF_LD || cls === BPF_LDX) && bpfMode(s.code) === BPF_MEM && !bit(s.k, written)) read |= mask(s.k);
     if (cls === BPF_ST || cls === BPF_STX) written |= mask(s.k);
   }
-  b.rmStmts = b.stmts;
-  b.rmMask = read;
+  m.rmStmts = b.stmts;
+  m.rmMask = read;
   return read;
 }

@@ -29,19 +29,19 @@
 // when the block it skips to does not read A or X before setting them.
 // Correctness is checked against the unoptimized program on random packets.
 import type { Block } from './block.js';
-import { foldBlocks, foldTouched } from './fold.js';
+import { foldBlocks, foldStart, foldTouched } from './fold.js';
 import { linearize, type Linear } from './linearize.js';
-import { order, readsOnEntry } from './opt-blocks.js';
+import { memoStart, order, readsOnEntry } from './opt-blocks.js';
 import { internReset } from './opt-intern.js';
-import { mergeStraight, skipEmpty } from './opt-straight.js';
-import { foldRejects, mergeEqual } from './opt-merge.js';
-import { emptyIdle } from './opt-idle.js';
-import { peephole } from './opt-peep.js';
+import { mergeStraight, skipEmpty, straightStart } from './opt-straight.js';
+import { foldRejects, mergeEqual, mergeStart } from './opt-merge.js';
+import { emptyIdle, idleStart } from './opt-idle.js';
+import { peephole, peepStart } from './opt-peep.js';
 import { stableMemoryOf, stableStorers, wordsStored } from './opt-stable.js';
 import { setStableValues } from './opt-keys.js';
-import { dropRedundant, entryXBound, setWordsUsed } from './opt-redundant.js';
+import { dropRedundant, entryXBound, redundantStart, setWordsUsed } from './opt-redundant.js';
 import { vnReset } from './opt-values.js';
-import { thread } from './opt-thread.js';
+import { thread, threadStart } from './opt-thread.js';
 
 /**
  * The graph the passes share: its root and, when no pass has moved an edge
@@ -98,15 +98,20 @@ export class OptGraph {
  * One optimizer pass: changes the graph in place; true if it moved an edge
  * or the root. A pass reports what it changes (OptGraph.moved, reordered,
  * touched): passes skip work on a graph whose counts say nothing changed.
+ * Its state per block is its own, in tables indexed by Block.id: `start`
+ * makes them ready for a run on a graph whose ids are below `ids`, before
+ * any pass of the run.
  */
 export interface Pass {
   readonly name: string;
+  start(ids: number): void;
   run(g: OptGraph): boolean;
 }
 
 /** Constant folding and dead statements (fold.ts). */
 export const foldPass: Pass = {
   name: 'fold',
+  start: foldStart,
   run(g) {
     const moved = foldBlocks(g.blocks(), readsOnEntry);
     if (foldTouched) g.touched();
@@ -125,6 +130,7 @@ let rejectsEdges = -1;
 /** Blocks that can only reject become the one `ret #0` (opt-merge.ts). */
 export const rejectsPass: Pass = {
   name: 'rejects',
+  start: mergeStart,
   run(g) {
     if (rejectsGraph === g && rejectsEdges === g.edges) return false;
     const before = g.blocks();
@@ -170,6 +176,7 @@ const mergeIdle = new NothingToDo();
 /** Jump threading (opt-thread.ts). */
 export const threadPass: Pass = {
   name: 'thread',
+  start: threadStart,
   run(g) {
     if (g.huge || threadIdle.holds(g)) return false;
     const t = thread(g.root, g.blocks());
@@ -182,6 +189,7 @@ export const threadPass: Pass = {
 /** Merging of equal blocks (opt-merge.ts). */
 export const mergePass: Pass = {
   name: 'merge',
+  start: mergeStart,
   run(g) {
     if (mergeIdle.holds(g)) return false;
     const m = mergeEqual(g.root, g.blocks());
@@ -194,6 +202,10 @@ export const mergePass: Pass = {
 /** Statements that leave a register as it was (opt-redundant.ts): statements only. */
 export const redundantPass: Pass = {
   name: 'redundant',
+  start(ids) {
+    redundantStart(ids);
+    idleStart(ids);
+  },
   run(g) {
     // A decided block emptied here is passed by, which may leave another decided (its edges now one): again.
     let moved = false;
@@ -215,6 +227,7 @@ export const redundantPass: Pass = {
 /** Decided blocks that do nothing are emptied and passed by (opt-idle.ts, opt-straight.ts). */
 export const idlePass: Pass = {
   name: 'idle',
+  start: idleStart,
   run(g) {
     if (!emptyIdle(g.blocks())) return false;
     g.touched();
@@ -228,6 +241,7 @@ export const idlePass: Pass = {
 /** Joins of decided blocks to their only successor (opt-straight.ts). */
 export const straightPass: Pass = {
   name: 'straight',
+  start: straightStart,
   run(g) {
     const root = skipEmpty(g.root, g.blocks());
     if (root !== null) g.moved(root);
@@ -243,6 +257,11 @@ export const straightPass: Pass = {
 /** The transport-offset peephole (opt-peep.ts), right after redundantPass (X's bounds are from its run): statements only. */
 export const peepholePass: Pass = {
   name: 'peephole',
+  start(ids) {
+    peepStart(ids);
+    // Reads X's bounds from the redundant pass's tables.
+    redundantStart(ids);
+  },
   run(g) {
     // The `ldxb` the peephole leaves may be one X already holds: redundant again, if it did anything.
     if (peephole(g.blocks(), entryXBound)) {
@@ -275,6 +294,13 @@ export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
   internReset();
   vnReset();
   const initial = g.blocks();
+  // Every pass's tables, and the memos the passes share (opt-blocks.ts), made ready for this graph's ids.
+  let ids = 0;
+  for (const b of initial) if (b.id >= ids) ids = b.id + 1;
+  memoStart(ids);
+  for (const p of pipeline.first) p.start(ids);
+  for (const p of pipeline.loop) p.start(ids);
+  for (const p of pipeline.last) p.start(ids);
   const stable = stableMemoryOf(g.root, initial);
   // A word never stored only ever holds 0: its loads need no slot (the redundant pass numbers them afresh).
   setWordsUsed(wordsStored);
