@@ -51,17 +51,6 @@ export function blockIds(): number {
 }
 
 /**
- * A table of `n` nulls, to be indexed by block id: made by pushing, so that
- * V8 keeps its elements packed (`new Array(n).fill(null)` leaves them holey,
- * and every read of a holey array checks for a hole).
- */
-export function nullTable<T>(n: number): (T | null)[] {
-  const out: (T | null)[] = [];
-  for (let i = 0; i < n; i++) out.push(null);
-  return out;
-}
-
-/**
  * A block of the graph, and nothing else: what the optimizer's passes work
  * out about it, memos and scratch of a walk alike, is theirs to keep, in
  * tables indexed by `id` (optimize.ts says where each pass keeps its own).

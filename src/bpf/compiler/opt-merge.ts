@@ -3,7 +3,7 @@
 // only reject into the one `ret #0`. Both take the graph's order from their
 // caller (optimize.ts), which knows when a previous pass left it valid.
 import { BPF_K, BPF_RET, bpfClass } from '../insn.js';
-import { nullTable, type Block } from './block.js';
+import type { Block } from './block.js';
 import { stmtsId } from './opt-blocks.js';
 
 /** A block graph: its root, and order(root) (opt-blocks.ts). */
@@ -12,38 +12,46 @@ export interface Graph {
   blocks: readonly Block[];
 }
 
-// The passes' own state, per block id (room made by mergeStart). mergeEqual's, valid within one call: each block's canonical
-// equal (`repl`, null: itself), that one's number (`canon`), and the hash
-// and statements' number (opt-blocks.ts stmtsId) it was found by. foldRejects'
-// marks: the call that found the block to be a reject (`rejectOf`).
-let repl: (Block | null)[] = [];
-let canon = new Int32Array(0);
-let hashOf = new Int32Array(0);
-let listOf = new Int32Array(0);
-let rejectOf = new Int32Array(0);
+/**
+ * The passes' own state about one block. mergeEqual's, valid within one
+ * call: the block's canonical equal (`repl`, null: itself), that one's
+ * number (`canon`), and the hash and statements' number (opt-blocks.ts
+ * stmtsId) it was found by. foldRejects' mark: the call that found the
+ * block to be a reject. One record per block id (mergeStart makes room),
+ * kept between runs: one table read, then fields.
+ */
+class MergeMemo {
+  repl: Block | null = null;
+  canon = 0;
+  hash = 0;
+  list = 0;
+  reject = 0;
+}
+
+const memos: MergeMemo[] = [];
 let rejectCalls = 0;
 
 /** Make room for an optimizer run on a graph whose block ids are below `ids`. */
 export function mergeStart(ids: number): void {
-  if (canon.length >= ids) return;
-  const n = Math.max(ids, 2 * canon.length, 64);
-  repl = nullTable<Block>(n);
-  canon = new Int32Array(n);
-  hashOf = new Int32Array(n);
-  listOf = new Int32Array(n);
-  rejectOf = new Int32Array(n);
-  rejectCalls = 0;
+  while (memos.length < ids) memos.push(new MergeMemo());
+}
+
+/** The record of a block (mergeStart made room for its id). */
+function memoOf(b: Block): MergeMemo {
+  const m = memos[b.id];
+  if (m === undefined) throw new Error('moat bpf: merging ran on a block it has no room for');
+  return m;
 }
 
 /**
  * Same statements, same jump, same successors (by their canonical numbers):
  * mergeEqual's equality. `a` was hashed before in this call, so its
- * statements' number is in `listOf`.
+ * statements' number is in its record.
  */
-function sameBlock(a: Block, b: Block, list: number, nums: Int32Array): boolean {
-  return listOf[a.id] === list && a.s.code === b.s.code && a.s.k >>> 0 === b.s.k >>> 0 &&
-    (a.jt === null ? b.jt === null : b.jt !== null && nums[a.jt.id] === nums[b.jt.id]) &&
-    (a.jf === null ? b.jf === null : b.jf !== null && nums[a.jf.id] === nums[b.jf.id]);
+function sameBlock(a: Block, b: Block, list: number): boolean {
+  return memoOf(a).list === list && a.s.code === b.s.code && a.s.k >>> 0 === b.s.k >>> 0 &&
+    (a.jt === null ? b.jt === null : b.jt !== null && memoOf(a.jt).canon === memoOf(b.jt).canon) &&
+    (a.jf === null ? b.jf === null : b.jf !== null && memoOf(a.jf).canon === memoOf(b.jf).canon);
 }
 
 /**
@@ -61,17 +69,14 @@ let taken = new Int32Array(32);
  */
 export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block; changed: boolean } {
   // Per block (set below, in reverse order): `repl` its canonical equal, `canon` that one's number.
-  // In locals: module bindings are re-read on every use.
-  const repls = repl;
-  const nums = canon;
-  const hashes = hashOf;
-  for (const b of blocks) repls[b.id] = null;
+  for (const b of blocks) memoOf(b).repl = null;
   // The canonical blocks, each the first seen of its kind, by a hash of what
   // sameBlock compares; at most one per kind, found by probing from its hash.
   let size = 16;
   while (size < 2 * blocks.length) size *= 2;
   if (table.length < size) table = new Array<Block | null>(size).fill(null);
   if (taken.length < blocks.length) taken = new Int32Array(size);
+  // In locals: module bindings are re-read on every use.
   const slotsOf = table;
   const takenAt = taken;
   const slots = size - 1;
@@ -84,38 +89,39 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
     let jt = b.jt;
     let jf = b.jf;
     if (jt !== null) {
-      const rt = repls[jt.id] ?? null;
+      const rt = memoOf(jt).repl;
       if (rt !== null) b.jt = jt = rt;
     }
     if (jf !== null) {
-      const rf = repls[jf.id] ?? null;
+      const rf = memoOf(jf).repl;
       if (rf !== null) b.jf = jf = rf;
     }
+    const m = memoOf(b);
     const list = stmtsId(b);
-    listOf[b.id] = list;
+    m.list = list;
     let h = Math.imul(list, 0x9e3779b1) ^ b.s.code;
     h = Math.imul(h ^ b.s.k, 0x85ebca6b);
-    h = Math.imul(h ^ (jt === null ? -1 : (nums[jt.id] ?? 0)), 0xc2b2ae35);
-    h = (h ^ (jf === null ? -1 : (nums[jf.id] ?? 0))) | 0;
-    hashes[b.id] = h;
+    h = Math.imul(h ^ (jt === null ? -1 : memoOf(jt).canon), 0xc2b2ae35);
+    h = (h ^ (jf === null ? -1 : memoOf(jf).canon)) | 0;
+    m.hash = h;
     let at = h & slots;
     let c = slotsOf[at] ?? null;
-    while (c !== null && !(hashes[c.id] === h && sameBlock(c, b, list, nums))) {
+    while (c !== null && !(memoOf(c).hash === h && sameBlock(c, b, list))) {
       at = (at + 1) & slots;
       c = slotsOf[at] ?? null;
     }
     if (c === null) {
       slotsOf[at] = b;
       takenAt[next] = at;
-      nums[b.id] = next++;
+      m.canon = next++;
     } else {
-      repls[b.id] = c;
-      nums[b.id] = nums[c.id] ?? 0;
+      m.repl = c;
+      m.canon = memoOf(c).canon;
       changed = true;
     }
   }
   for (let j = 0; j < next; j++) slotsOf[takenAt[j] ?? 0] = null;
-  return { root: repls[root.id] ?? root, changed };
+  return { root: memoOf(root).repl ?? root, changed };
 }
 
 /**
@@ -127,22 +133,21 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
 export function foldRejects(root: Block, blocks: readonly Block[]): Graph {
   // Marks a block as a reject with this call's number (no set, nothing emptied).
   if (rejectCalls === 0x7fffffff) {
-    rejectOf.fill(0);
+    for (const m of memos) m.reject = 0;
     rejectCalls = 0;
   }
   const reject = ++rejectCalls;
-  const mark = rejectOf;
   let first: Block | null = null;
   let marked = 0;
   for (let i = blocks.length - 1; i >= 0; i--) {
     const b = blocks[i];
     if (b === undefined) continue;
     if (bpfClass(b.s.code) === BPF_RET && (b.s.code & 0x18) === BPF_K && b.s.k === 0) {
-      mark[b.id] = reject;
+      memoOf(b).reject = reject;
       first ??= b;
       marked++;
-    } else if (b.jt !== null && b.jf !== null && mark[b.jt.id] === reject && mark[b.jf.id] === reject) {
-      mark[b.id] = reject;
+    } else if (b.jt !== null && b.jf !== null && memoOf(b.jt).reject === reject && memoOf(b.jf).reject === reject) {
+      memoOf(b).reject = reject;
       marked++;
     }
   }
@@ -155,11 +160,11 @@ export function foldRejects(root: Block, blocks: readonly Block[]): Graph {
   // reject, a leaf, which every edge into a marked block now reaches.
   const after: Block[] = [];
   for (const b of blocks) {
-    if (b.jt !== null && mark[b.jt.id] === reject) b.jt = canonical;
-    if (b.jf !== null && mark[b.jf.id] === reject) b.jf = canonical;
-    if (mark[b.id] !== reject) after.push(b);
+    if (b.jt !== null && memoOf(b.jt).reject === reject) b.jt = canonical;
+    if (b.jf !== null && memoOf(b.jf).reject === reject) b.jf = canonical;
+    if (memoOf(b).reject !== reject) after.push(b);
   }
-  if (mark[root.id] === reject) return { root: canonical, blocks: [canonical] };
+  if (memoOf(root).reject === reject) return { root: canonical, blocks: [canonical] };
   after.push(canonical);
   return { root, blocks: after };
 }

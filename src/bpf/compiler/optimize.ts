@@ -1,9 +1,16 @@
 // The optimizer: a pipeline of passes over the code generator's block graph,
-// each a function of one signature (Pass). The passes' memos and scratch
-// words are still fields on Block (block.ts lists which pass owns which):
-// per-pass tables indexed by block number kept the output identical but
-// compiled 1.17-1.23x slower (issue 14 §3); the newer passes keep their
-// tables in typed arrays indexed by `Block.num`. It relies on one fact
+// each a function of one signature (Pass). A Block is the graph alone
+// (block.ts); what a pass works out about a block is the pass's own, kept
+// in its module in a table indexed by `Block.id` (blocks are numbered from 0
+// per graph): per-block records for the memos (fold.ts, fold-inert.ts,
+// opt-thread.ts, opt-merge.ts, and opt-blocks.ts for readsOnEntry() and
+// stmtsId(), which several passes ask), typed arrays for the numbers of one
+// walk (opt-redundant.ts, opt-idle.ts, opt-peep.ts, opt-straight.ts) and for
+// walk marks (order() in opt-blocks.ts, opt-stable.ts, linearize.ts). The
+// tables are kept between runs, each pass's `start` making room for the
+// graph's ids; a memo is compared with the very statement array and jump it
+// was made for (never changed in place), so none is emptied per run. It
+// relies on one fact
 // about classic BPF: the packet never changes, so a value loaded from it by
 // the same instructions is the same every time. The passes:
 //  - fold (fold.ts): constant folding and dead statements: `ld #k; jeq #c`
