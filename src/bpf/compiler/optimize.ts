@@ -2,19 +2,20 @@
 // each a function of one signature (Pass). A Block is the graph alone
 // (block.ts); what a pass works out about a block is the pass's own, kept
 // in its module in a table indexed by `Block.id` (blocks are numbered from 0
-// per graph): per-block records for the memos (fold.ts, fold-inert.ts,
+// per graph): per-block records for the memos (fold-memo.ts, fold-inert.ts,
 // opt-thread.ts, opt-merge.ts, and opt-blocks.ts for readsOnEntry() and
 // stmtsId(), which several passes ask), typed arrays for the numbers of one
 // walk (opt-redundant.ts, opt-idle.ts, opt-peep.ts, opt-straight.ts) and for
 // walk marks (order() in opt-blocks.ts, opt-stable.ts, linearize.ts). The
 // tables are kept between runs, each pass's `start` making room for the
 // graph's ids; a memo is compared with the very statement array and jump it
-// was made for (never changed in place), so none is emptied per run. It
-// relies on one fact
-// about classic BPF: the packet never changes, so a value loaded from it by
-// the same instructions is the same every time. The passes:
-//  - fold (fold.ts): constant folding and dead statements: `ld #k; jeq #c`
-//    and other tests on known values are decided at compile time;
+// was made for (never changed in place), so none is emptied per run.
+// It relies on one fact about classic BPF: the packet never changes, so a
+// value loaded from it by the same instructions is the same every time.
+// The passes:
+//  - fold (fold.ts, its memos in fold-memo.ts): constant folding and dead
+//    statements: `ld #k; jeq #c` and other tests on known values are
+//    decided at compile time;
 //  - rejects (opt-merge.ts): a block whose every way out is `ret #0` is one;
 //  - thread (opt-thread.ts): an edge into a test whose outcome is already
 //    implied by the tests on every path to that edge jumps straight to the
@@ -36,7 +37,8 @@
 // when the block it skips to does not read A or X before setting them.
 // Correctness is checked against the unoptimized program on random packets.
 import type { Block } from './block.js';
-import { foldBlocks, foldStart, foldTouched } from './fold.js';
+import { foldBlocks, foldTouched } from './fold.js';
+import { foldStart } from './fold-memo.js';
 import { linearize, type Linear } from './linearize.js';
 import { memoStart, order, readsOnEntry } from './opt-blocks.js';
 import { internReset } from './opt-intern.js';
