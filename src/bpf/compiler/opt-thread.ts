@@ -13,15 +13,24 @@ import { decide, fact, meet, newest, type Facts, type ThreadInfo } from './opt-f
 const emptyFacts = (): Facts => null;
 
 /**
- * Threading's own state about one block: its ThreadInfo, valid for the
- * statements, jump and value-numbering run it was made for (so never one of
- * another run); and the facts on entry to it, valid where `stamp` is the
- * walk's number. One record per block id, kept between runs (threadStart
- * makes room): one table read, then fields, where a table per field would
- * cost a table read each.
+ * Threading's own state about one block: its ThreadInfo (opt-facts.ts), in
+ * the record itself (no object per block per run), valid where `keyed` and
+ * made for the statements, jump and value-numbering run it holds (so never
+ * one of another run); and the facts on entry to it, valid where `stamp` is
+ * the walk's number. One record per block id, kept between runs
+ * (threadStart makes room): one table read, then fields.
  */
-class ThreadMemo {
-  info: ThreadInfo | null = null;
+class ThreadMemo implements ThreadInfo {
+  whole: number | null = null;
+  test: number | null = null;
+  decidable = false;
+  learns = false;
+  op = 0;
+  k = 0;
+  isConst = false;
+  constA = 0;
+  reads = false;
+  keyed = false;
   stmts: readonly Stmt[] | null = null;
   s: Stmt | null = null;
   gen = -1;
@@ -72,14 +81,14 @@ function factsInto(t: Block, fs: Facts, walk: number): void {
 }
 
 /**
- * The block's ThreadInfo, memoized while its statements, its jump and the
- * value-numbering run (opt-values.ts) are the ones it was made for.
+ * The block's ThreadInfo (its record), made afresh unless the statements,
+ * the jump and the value-numbering run (opt-values.ts) are the ones it was
+ * made for.
  */
 function keys(b: Block): ThreadInfo {
   const gen = vnRun();
   const m = memoOf(b);
-  const known = m.info;
-  if (known !== null && m.stmts === b.stmts && m.s === b.s && m.gen === gen) return known;
+  if (m.keyed && m.stmts === b.stmts && m.s === b.s && m.gen === gen) return m;
   let whole: number | null = null;
   let test: number | null = null;
   const c = b.s.code;
@@ -90,15 +99,20 @@ function keys(b: Block): ThreadInfo {
   }
   const constA = constantA(b);
   const onK = bpfSrc(c) === BPF_K;
-  const info: ThreadInfo = {
-    whole, test, decidable: onK && jump, learns: onK && constA === null, op: bpfOp(c), k: b.s.k | 0, isConst: constA !== null, constA: (constA ?? 0) | 0,
-    reads: readsOnEntry(b),
-  };
-  m.info = info;
+  m.whole = whole;
+  m.test = test;
+  m.decidable = onK && jump;
+  m.learns = onK && constA === null;
+  m.op = bpfOp(c);
+  m.k = b.s.k | 0;
+  m.isConst = constA !== null;
+  m.constA = (constA ?? 0) | 0;
+  m.reads = readsOnEntry(b);
+  m.keyed = true;
   m.stmts = b.stmts;
   m.s = b.s;
   m.gen = gen;
-  return info;
+  return m;
 }
 
 export interface Threaded {
@@ -117,14 +131,15 @@ function follow(t0: Block, f0: Facts): Block {
       t = t.jt;
       continue;
     }
-    const info = memoOf(t).info;
-    const key = info === null ? null : info.whole;
-    if (info === null || key === null || t.jt === null || t.jf === null) return t;
+    const info = memoOf(t);
+    const key = info.whole;
+    if (!info.keyed || key === null || t.jt === null || t.jf === null) return t;
     const d = info.decidable ? decide(info.op, info.k >>> 0, info.isConst, info.constA, key, f) : null;
     if (d === null) return t;
     const next = d ? t.jt : t.jf;
     // Threading changes no statements, so what keys() found holds.
-    if (memoOf(next).info?.reads ?? readsOnEntry(next)) return t;
+    const after = memoOf(next);
+    if (after.keyed ? after.reads : readsOnEntry(next)) return t;
     f = learnBoth(f, info, d);
     t = next;
   }
@@ -152,8 +167,8 @@ export function thread(root: Block, all: readonly Block[]): Threaded {
   for (const b of changed ? order(entry) : all) {
     const m = memoOf(b);
     const f = m.stamp === walk ? m.facts : emptyFacts();
-    const info = m.info;
-    if (b.jt === null || b.jf === null || info === null) continue;
+    const info = m;
+    if (b.jt === null || b.jf === null || !info.keyed) continue;
     // Facts learned from each outcome: learnBoth() for the two at once, each
     // key's newest fact looked up once for both. Nothing is learned for an
     // edge to a return: it would not be read.
@@ -184,8 +199,8 @@ export function thread(root: Block, all: readonly Block[]): Threaded {
     factsInto(jt, ft, walk);
     factsInto(jf, ff, walk);
   }
-  const last = memoOf(entry).info;
-  if (entry.jt !== null && entry.jf !== null && entry.jt === entry.jf && last?.whole != null && last.isConst) {
+  const last = memoOf(entry);
+  if (entry.jt !== null && entry.jf !== null && entry.jt === entry.jf && last.keyed && last.whole !== null && last.isConst) {
     entry = entry.jt;
     changed = true;
   }
