@@ -9,28 +9,8 @@ import {
   BPF_LEN, BPF_LSH, BPF_MISC, BPF_MSH, BPF_MUL, BPF_OR, BPF_RET, BPF_RSH, BPF_SUB, BPF_TAX, BPF_TXA, BPF_X, BPF_XOR,
   bpfClass, bpfMode, bpfOp, bpfSrc,
 } from '../insn.js';
-import type { Block, Stmt } from './block.js';
+import type { Block } from './block.js';
 import { covered } from './fold-sweep.js';
-
-/**
- * inert()'s memo of one block: the statement array and jump it was worked
- * out for, and the answer. One record per block id, kept between runs and
- * never emptied: the answer depends on nothing but that very array and jump
- * (never changed in place), so an entry left by another graph is one no
- * block here matches.
- */
-class InertMemo {
-  stmts: readonly Stmt[] | null = null;
-  s: Stmt | null = null;
-  inert = false;
-}
-
-const memos: InertMemo[] = [];
-
-/** Make room for an optimizer run on a graph whose block ids are below `ids`. */
-export function inertStart(ids: number): void {
-  while (memos.length < ids) memos.push(new InertMemo());
-}
 
 /** ALU K operations that leave A unchanged. */
 export function identity(op: number, k: number): boolean {
@@ -42,19 +22,10 @@ export function identity(op: number, k: number): boolean {
 /**
  * Would propagate() and sweep() leave this block as it is, whatever is live
  * after it and whichever scratch words are read? Asked of a block with two
- * distinct successors, or a return. Memoized for its statements and jump.
+ * distinct successors, or a return (fold-memo.ts memoizes it for the
+ * block's statements and jump).
  */
 export function inert(b: Block): boolean {
-  const m = memos[b.id];
-  if (m === undefined) return computeInert(b);
-  if (m.stmts === b.stmts && m.s === b.s) return m.inert;
-  m.inert = computeInert(b);
-  m.stmts = b.stmts;
-  m.s = b.s;
-  return m.inert;
-}
-
-function computeInert(b: Block): boolean {
   const c = b.s.code;
   const cls = bpfClass(c);
   const stmts = b.stmts;

@@ -3,15 +3,15 @@
 // block whose inputs are as they were.
 import { BPF_LD, BPF_LDX, BPF_MEM, BPF_ST, BPF_STX, bpfClass, bpfMode } from '../insn.js';
 import type { Block, Stmt } from './block.js';
-import { inertStart } from './fold-inert.js';
+import { inert } from './fold-inert.js';
 import { bit, mask } from './fold-sweep.js';
 
 /**
  * Folding's own state about one block: the last inputs (statements, jump,
  * shape of the successors, liveness) on which propagate() (pm…) and sweep()
  * (sm…) left it unchanged, the scratch words it reads first for its
- * statement array (rm…), and whether foldOnce() skips it in its current
- * round. One record per block id (one table read, then fields), kept
+ * statement array (rm…), whether folding can change it at all (inert…),
+ * and whether foldOnce() skips it in its current round. One record per block id (one table read, then fields), kept
  * between runs and never emptied: each memo depends on nothing but its
  * inputs, the arrays and jumps compared by identity (never changed in
  * place), so an entry left by another graph is one no block here matches.
@@ -28,6 +28,10 @@ export class FoldMemo {
   smMem = 0;
   rmStmts: readonly Stmt[] | null = null;
   rmMask = 0;
+  /** fold-inert.ts inert(), for these statements and jump. */
+  inertStmts: readonly Stmt[] | null = null;
+  inertS: Stmt | null = null;
+  inert = false;
   skip = false;
 }
 
@@ -35,7 +39,6 @@ const memos: FoldMemo[] = [];
 
 /** Make room for an optimizer run on a graph whose block ids are below `ids`. */
 export function foldStart(ids: number): void {
-  inertStart(ids);
   while (memos.length < ids) memos.push(new FoldMemo());
 }
 
@@ -44,6 +47,16 @@ export function memoOf(b: Block): FoldMemo {
   const m = memos[b.id];
   if (m === undefined) throw new Error('moat bpf: folding ran on a block it has no room for');
   return m;
+}
+
+/** Does folding leave the block as it is (fold-inert.ts), memoized for its statements and jump? */
+export function inertOf(b: Block, m: FoldMemo): boolean {
+  if (m.inertStmts !== b.stmts || m.inertS !== b.s) {
+    m.inert = inert(b);
+    m.inertStmts = b.stmts;
+    m.inertS = b.s;
+  }
+  return m.inert;
 }
 
 /** The scratch words a block reads before it writes them (a mask), memoized for its statement array. */
