@@ -2,9 +2,9 @@
 // each a function of one signature (Pass). A Block is the graph alone
 // (block.ts); what a pass works out about a block is the pass's own, kept
 // in its module in a table indexed by `Block.id` (blocks are numbered from 0
-// per graph): per-block records for the memos (fold-memo.ts, fold-inert.ts,
-// opt-thread.ts, opt-merge.ts, and opt-blocks.ts for readsOnEntry() and
-// stmtsId(), which several passes ask), typed arrays for the numbers of one
+// per graph): per-block records for the memos (fold-memo.ts, opt-thread.ts,
+// opt-merge.ts, and opt-blocks.ts for readsOnEntry() and stmtsId(), which
+// several passes ask), typed arrays for the numbers of one
 // walk (opt-redundant.ts, opt-idle.ts, opt-peep.ts, opt-straight.ts) and for
 // walk marks (order() in opt-blocks.ts, opt-stable.ts, linearize.ts). The
 // tables are kept between runs, each pass's `start` making room for the
