@@ -6,7 +6,6 @@
 // shape is what makes our unoptimized output match libpcap's `-O` output
 // instruction for instruction.
 import { BPF_JMP, BPF_K } from '../insn.js';
-import type { Fact, ThreadInfo } from './opt-facts.js';
 
 export interface Stmt {
   code: number;
@@ -29,89 +28,51 @@ export interface Clause {
 /**
  * The statements of a block made without any: one shared empty list, as a
  * block made for a list (most are) would otherwise make one first for
- * nothing. Never changed in place: no statement list is (see memoStmts).
+ * nothing. Never changed in place: no statement list is (the optimizer's
+ * memos are valid for the very array they were made for).
  */
 const NO_STMTS: Stmt[] = [];
 
+/** Blocks made since the graph under construction was started: the next block's id. */
+let made = 0;
+
+/**
+ * Start a new graph: its blocks are numbered from 0 (Block.id), so that the
+ * optimizer's passes can keep their state in tables indexed by id, sized by
+ * blockIds(). Called by the code generator before it makes any block.
+ */
+export function startGraph(): void {
+  made = 0;
+}
+
+/** One more than the largest id given since startGraph(): the size of a table indexed by id. */
+export function blockIds(): number {
+  return made;
+}
+
+/**
+ * A block of the graph, and nothing else: what the optimizer's passes work
+ * out about it, memos and scratch of a walk alike, is theirs to keep, in
+ * tables indexed by `id` (optimize.ts says where each pass keeps its own).
+ */
 export class Block {
   stmts: Stmt[] = NO_STMTS;
   /** The block's final jump (or `ret`, for a return block). */
   s: Stmt;
   jt: Block | null = null;
   jf: Block | null = null;
-  // Hot in every pass first (the layout of a block follows this order):
-  // walks, readsOnEntry's memo, folding's memos.
-  /** Scratch for one graph walk (optimize.ts): `mark` is the walk's number, `num`/`repl` its data. */
-  mark = 0;
-  /** order()'s walk state: which successor to visit next (0 jt, 1 jf, 2 done). */
-  step = 0;
-  // The optimizer's memos, valid while `stmts` (and `s`) are the very
-  // objects they were computed for: the passes replace a block's statement
-  // array when they change it, never edit it in place. readsOnEntry's first.
-  memoStmts: readonly Stmt[] | null = null;
-  memoS: Stmt | null = null;
-  memoReads = false;
-  /**
-   * fold.ts: the last inputs (statements, jump, shape of the successors,
-   * liveness) on which propagate() (pm…) and sweep() (sm…) left the block
-   * unchanged, and the scratch words the block reads first (rm…), for its
-   * statement array. -1: none yet.
-   */
-  pmStmts: readonly Stmt[] | null = null;
-  pmS: Stmt | null = null;
-  pmShape = -1;
-  pmLive = false;
-  smStmts: readonly Stmt[] | null = null;
-  smS: Stmt | null = null;
-  smShape = -1;
-  smLive = false;
-  smMem = 0;
-  rmStmts: readonly Stmt[] | null = null;
-  rmMask = 0;
-  /** fold-inert.ts: can folding change the block, for this statement array and jump? */
-  inertStmts: readonly Stmt[] | null = null;
-  inertS: Stmt | null = null;
-  inert = false;
   sense = false;
   head: Block;
   clause: Clause | undefined;
-  /** Interned keys of the statements (opt-blocks.ts), valid for the array and the intern generation. */
-  keyStmts: readonly Stmt[] | null = null;
-  keyNum = 0;
-  keyGen = -1;
-  /** Jump threading's facts about the block (opt-thread.ts), valid for thrStmts, thrS and thrGen. */
-  thr: ThreadInfo | null = null;
-  thrStmts: readonly Stmt[] | null = null;
-  thrS: Stmt | null = null;
-  thrGen = -1;
-  /** Scratch of one pass: mergeEqual's canonical number, or the block's place in the order (opt-redundant.ts, opt-peep.ts). */
-  num = 0;
-  repl: Block | null = null;
-  /** Scratch of one optimizer pass (opt-straight.ts, fold.ts, opt-thread.ts): predecessor count, a flag, a walk's stamp. */
-  count = 0;
-  flag = false;
-  stamp = 0;
-  /** Jump threading's facts on entry (opt-thread.ts), valid where `stamp` is its walk. */
-  facts: Fact | null = null;
-  /** mergeEqual's hash of the block (optimize.ts), valid during one mergeEqual. */
-  hash = 0;
-  /** Layout of one linearize() call (linearize.ts), valid while `layoutRun` is its number. */
-  layoutRun = 0;
-  offset = 0;
-  longjt = 0;
-  longjf = 0;
+  /** The block's number in its graph (dense from 0, see startGraph): the index of the passes' tables. */
+  readonly id: number;
 
   constructor(code: number, k = 0, clause?: Clause) {
     this.s = { code, k, clause };
     this.head = this;
     this.clause = clause;
+    this.id = made++;
   }
-}
-
-let walks = 0;
-/** A fresh number for one graph walk or layout (see Block.mark and Block.layoutRun). */
-export function nextWalk(): number {
-  return ++walks;
 }
 
 export function jmp(op: number): number {

@@ -3,7 +3,7 @@
 // Then finish_parse: the pflog prologue, `ret snaplen` on the true exits and
 // `ret 0` on the false ones.
 import type { Node } from './ast.js';
-import { Block, backpatch, genAnd, genNot, genOr } from './block.js';
+import { Block, backpatch, genAnd, genNot, genOr, startGraph } from './block.js';
 import { genPpiDltCheck } from './gen-80211-prologue.js';
 import { GenError, syntaxError } from './errors.js';
 import { Gen, type GenOptions } from './gen.js';
@@ -19,6 +19,8 @@ export interface Generated {
 }
 
 export function generate(src: string, node: Node | null, opts: GenOptions): Generated {
+  // A graph of its own: its blocks are numbered from 0 (the optimizer's tables are indexed so).
+  startGraph();
   let g: Gen;
   try {
     g = new Gen(opts);

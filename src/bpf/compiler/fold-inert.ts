@@ -2,7 +2,7 @@
 // most blocks of a filter only load from the packet and test what they
 // loaded (`ldh [12]; jeq #0x800`), and neither half of folding has anything
 // to do there. Recognizing them costs one look at the statements, memoized
-// per statement array, where folding them would cost both passes and their
+// per statement array (fold-memo.ts), where folding them would cost both passes and their
 // bookkeeping in every round of every folding.
 import {
   BPF_ABS, BPF_ADD, BPF_ALU, BPF_AND, BPF_DIV, BPF_IND, BPF_MOD, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_LDX,
@@ -22,18 +22,10 @@ export function identity(op: number, k: number): boolean {
 /**
  * Would propagate() and sweep() leave this block as it is, whatever is live
  * after it and whichever scratch words are read? Asked of a block with two
- * distinct successors, or a return. Memoized for its statements and jump.
+ * distinct successors, or a return (fold-memo.ts memoizes it for the
+ * block's statements and jump).
  */
 export function inert(b: Block): boolean {
-  if (b.inertStmts !== b.stmts || b.inertS !== b.s) {
-    b.inert = computeInert(b);
-    b.inertStmts = b.stmts;
-    b.inertS = b.s;
-  }
-  return b.inert;
-}
-
-function computeInert(b: Block): boolean {
   const c = b.s.code;
   const cls = bpfClass(c);
   const stmts = b.stmts;

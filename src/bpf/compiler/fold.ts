@@ -11,7 +11,8 @@ import {
   BPF_RET, BPF_SUB, BPF_TAX, BPF_TXA, BPF_X, BPF_XOR, bpfClass, bpfMode, bpfOp, bpfSrc,
 } from '../insn.js';
 import type { Block, Stmt } from './block.js';
-import { identity, inert } from './fold-inert.js';
+import { identity } from './fold-inert.js';
+import { inertOf, memoOf, readsMemory, type FoldMemo } from './fold-memo.js';
 import { bit, mask, setStmts, sweep } from './fold-sweep.js';
 
 type Val = number | null;
@@ -299,11 +300,14 @@ function shape(b: Block): number {
   return b.jt === b.jf ? 2 : 3;
 }
 
-/** Does folding leave this block as it is, by its shape and statements alone (fold-inert.ts)? */
-function skips(b: Block): boolean {
+/** Does folding leave this block as it is, by its shape and statements alone (fold-inert.ts)? `m`: its record. */
+function skips(b: Block, m: FoldMemo): boolean {
   const form = shape(b);
-  return (form === 3 || (form === 0 && bpfClass(b.s.code) === BPF_RET)) && inert(b);
+  return (form === 3 || (form === 0 && bpfClass(b.s.code) === BPF_RET)) && inertOf(b, m);
 }
+
+/** foldOnce()'s records of the blocks, by their place in its `blocks` (scratch of one call: one table read per block, not two). */
+const records: FoldMemo[] = [];
 
 /** foldOnce()'s graph size before its round, when asked to measure it (a second result, without an object). */
 let sizeBefore = 0;
@@ -327,41 +331,49 @@ function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean,
   // read. Gathered as propagate() leaves each block.
   let memRead = 0;
   let size = 0;
-  for (const b of blocks) {
+  const recs = records;
+  for (let i = 0; i < blocks.length; i++) {
+    const b = blocks[i];
+    if (b === undefined) continue;
     const { stmts, s, jt, jf } = b;
+    const m = memoOf(b);
+    recs[i] = m;
     if (measure) size += stmts.length + (jt === jf ? 0 : 1);
     // Nothing to fold, and no scratch word read. Noted for the sweep below
-    // (in `flag`): a block skipped here is left as it is until then.
-    b.flag = skips(b);
-    if (b.flag) continue;
+    // (in `skip`): a block skipped here is left as it is until then.
+    m.skip = skips(b, m);
+    if (m.skip) continue;
     const live = (jt !== null && readsOnEntry(jt)) || (jf !== null && readsOnEntry(jf));
     const form = shape(b);
-    if (b.pmStmts !== stmts || b.pmS !== s || b.pmShape !== form || b.pmLive !== live) {
+    if (m.pmStmts !== stmts || m.pmS !== s || m.pmShape !== form || m.pmLive !== live) {
       propagate(b, live);
       if (b.stmts !== stmts || b.s !== s) foldTouched = true;
       if (b.jt !== jt || b.jf !== jf) edgesMoved = true;
       else if (b.stmts === stmts && b.s === s) {
-        b.pmStmts = stmts;
-        b.pmS = s;
-        b.pmShape = form;
-        b.pmLive = live;
+        m.pmStmts = stmts;
+        m.pmS = s;
+        m.pmShape = form;
+        m.pmLive = live;
       }
     }
-    memRead |= readsMemory(b);
+    memRead |= readsMemory(b, m);
   }
   sizeBefore = size;
   // The sweep changes statements only, each block's own: its part of the size is final after it.
   size = 0;
-  for (const b of blocks) {
+  for (let i = 0; i < blocks.length; i++) {
+    const b = blocks[i];
+    const m = recs[i];
+    if (b === undefined || m === undefined) continue;
     size += b.jt === b.jf ? 0 : 1;
-    if (b.flag) {
+    if (m.skip) {
       size += b.stmts.length;
       continue;
     }
     const live = (b.jt !== null && readsOnEntry(b.jt)) || (b.jf !== null && readsOnEntry(b.jf));
     const { stmts, s } = b;
     const form = shape(b);
-    if (b.smStmts === stmts && b.smS === s && b.smShape === form && b.smLive === live && b.smMem === memRead) {
+    if (m.smStmts === stmts && m.smS === s && m.smShape === form && m.smLive === live && m.smMem === memRead) {
       size += stmts.length;
       continue;
     }
@@ -369,27 +381,12 @@ function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean,
     size += b.stmts.length;
     if (b.stmts !== stmts || b.s !== s) foldTouched = true;
     else {
-      b.smStmts = stmts;
-      b.smS = s;
-      b.smShape = form;
-      b.smLive = live;
-      b.smMem = memRead;
+      m.smStmts = stmts;
+      m.smS = s;
+      m.smShape = form;
+      m.smLive = live;
+      m.smMem = memRead;
     }
   }
   return size;
-}
-
-/** The scratch words a block reads before it writes them (a mask), memoized for its statement array. */
-function readsMemory(b: Block): number {
-  if (b.rmStmts === b.stmts) return b.rmMask;
-  let read = 0;
-  let written = 0;
-  for (const s of b.stmts) {
-    const cls = bpfClass(s.code);
-    if ((cls === BPF_LD || cls === BPF_LDX) && bpfMode(s.code) === BPF_MEM && !bit(s.k, written)) read |= mask(s.k);
-    if (cls === BPF_ST || cls === BPF_STX) written |= mask(s.k);
-  }
-  b.rmStmts = b.stmts;
-  b.rmMask = read;
-  return read;
 }

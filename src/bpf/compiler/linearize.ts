@@ -4,7 +4,7 @@
 // from its end, so a block comes before both of its successors. Jumps longer
 // than 255 get an extra `ja` after the branch, as libpcap's longjt/longjf.
 import { BPF_JA, BPF_JMP, bpfClass, type Insn } from '../insn.js';
-import { nextWalk, type Block, type Clause, type Stmt } from './block.js';
+import type { Block, Clause, Stmt } from './block.js';
 
 export interface Linear {
   insns: Insn[];
@@ -12,14 +12,52 @@ export interface Linear {
   clauses: (Clause | undefined)[];
 }
 
+// The layout's own state, per block id, kept between calls: each block's
+// place in the program (`offsetOf`) and how many long-jump `ja`s follow its
+// jump for each branch (`longJt`, `longJf`: set afresh per call, they carry
+// over between attempts); a walk's marks (`seen`, valid where it holds the
+// walk's number) and which successors the walk has visited (`stepOf`).
+let offsetOf = new Int32Array(64);
+let longJt = new Uint8Array(64);
+let longJf = new Uint8Array(64);
+let seen = new Int32Array(64);
+let stepOf = new Uint8Array(64);
+let walks = 0;
+
+/** Make room for blocks with ids below `ids`. */
+function room(ids: number): void {
+  if (seen.length >= ids) return;
+  const n = Math.max(ids, 2 * seen.length);
+  const marks = new Int32Array(n);
+  marks.set(seen);
+  seen = marks;
+  offsetOf = new Int32Array(n);
+  longJt = new Uint8Array(n);
+  longJf = new Uint8Array(n);
+  stepOf = new Uint8Array(n);
+}
+
+/** A number for a new walk (marks from older walks are smaller). */
+function nextWalk(): number {
+  if (walks === 0x7fffffff) {
+    seen.fill(0);
+    walks = 0;
+  }
+  return ++walks;
+}
+
 /** Lay out the graph; `known`: the blocks reachable from root, when the caller has them (saves a walk). */
 export function linearize(root: Block, known?: readonly Block[]): Linear {
-  // Each block's layout (Block.offset, longjt, longjf) lives on the block for
-  // this call, numbered by `run`; long-jump marks carry over between attempts.
-  const run = nextWalk();
   const blocks = known ?? reachable(root);
+  let ids = 0;
+  for (const b of blocks) if (b.id >= ids) ids = b.id + 1;
+  room(ids);
+  for (const b of blocks) {
+    longJt[b.id] = 0;
+    longJf[b.id] = 0;
+  }
   for (let attempt = 0; attempt < 10000; attempt++) {
-    const result = tryLinearize(root, blocks, run);
+    const result = tryLinearize(root, blocks);
     if (result !== null) return result;
   }
   throw new Error('moat bpf: could not lay out long jumps');
@@ -42,8 +80,10 @@ function reachable(root: Block): Block[] {
   const stack: Block[] = [root];
   while (stack.length > 0) {
     const b = stack.pop();
-    if (b === undefined || b.mark === walk) continue;
-    b.mark = walk;
+    if (b === undefined) continue;
+    room(b.id + 1);
+    if (seen[b.id] === walk) continue;
+    seen[b.id] = walk;
     out.push(b);
     if (b.jt !== null) stack.push(b.jt);
     if (b.jf !== null) stack.push(b.jf);
@@ -51,17 +91,15 @@ function reachable(root: Block): Block[] {
   return out;
 }
 
-function tryLinearize(root: Block, blocks: readonly Block[], run: number): Linear | null {
+function tryLinearize(root: Block, blocks: readonly Block[]): Linear | null {
+  // In locals: module bindings are re-read on every use.
+  const offset = offsetOf;
+  const longjt = longJt;
+  const longjf = longJf;
+  const marks = seen;
+  const step = stepOf;
   let total = 0;
-  for (const b of blocks) {
-    if (b.layoutRun !== run) {
-      b.layoutRun = run;
-      b.offset = 0;
-      b.longjt = 0;
-      b.longjf = 0;
-    }
-    total += b.stmts.length + 1 + b.longjt + b.longjf;
-  }
+  for (const b of blocks) total += b.stmts.length + 1 + (longjt[b.id] ?? 0) + (longjf[b.id] ?? 0);
   const insns: Insn[] = new Array<Insn>(total);
   const clauses: (Clause | undefined)[] = new Array<Clause | undefined>(total);
   let tail = total;
@@ -70,39 +108,41 @@ function tryLinearize(root: Block, blocks: readonly Block[], run: number): Linea
 
   // Iterative post-order (jf subtree, then jt subtree, then the block) so a
   // deep chain cannot overflow the JavaScript stack; each block's state
-  // (Block.step: 0 new, 1 jf visited, 2 both) on the block.
+  // (`step`: 0 new, 1 jf visited, 2 both) in the table.
   const stack: Block[] = [root];
-  root.mark = walk;
-  root.step = 0;
+  marks[root.id] = walk;
+  step[root.id] = 0;
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
     if (top === undefined) break;
-    if (top.step === 0) {
-      top.step = 1;
+    const at0 = top.id;
+    if (step[at0] === 0) {
+      step[at0] = 1;
       const f = top.jf;
-      if (f !== null && f.mark !== walk) {
-        f.mark = walk;
-        f.step = 0;
+      if (f !== null && marks[f.id] !== walk) {
+        marks[f.id] = walk;
+        step[f.id] = 0;
         stack.push(f);
       }
       continue;
     }
-    if (top.step === 1) {
-      top.step = 2;
+    if (step[at0] === 1) {
+      step[at0] = 2;
       const t = top.jt;
-      if (t !== null && t.mark !== walk) {
-        t.mark = walk;
-        t.step = 0;
+      if (t !== null && marks[t.id] !== walk) {
+        marks[t.id] = walk;
+        step[t.id] = 0;
         stack.push(t);
       }
       continue;
     }
     stack.pop();
     const p = top;
-    const l = p;
+    const lt = longjt[at0] ?? 0;
+    const lf = longjf[at0] ?? 0;
     const slen = p.stmts.length;
-    tail -= slen + 1 + l.longjt + l.longjf;
-    l.offset = tail;
+    tail -= slen + 1 + lt + lf;
+    offset[at0] = tail;
     emitStmts(p.stmts, insns, clauses, tail);
     const at = tail + slen;
     clauses[at] = p.s.clause ?? p.clause;
@@ -110,18 +150,16 @@ function tryLinearize(root: Block, blocks: readonly Block[], run: number): Linea
       insns[at] = { code: p.s.code, jt: 0, jf: 0, k: p.s.k >>> 0 };
       continue;
     }
-    const tl = p.jt;
-    const fl = p.jf;
-    const offJt = tl.offset - at - 1;
-    const offJf = fl.offset - at - 1;
+    const offJt = (offset[p.jt.id] ?? 0) - at - 1;
+    const offJf = (offset[p.jf.id] ?? 0) - at - 1;
     let extra = 1;
     let jt = offJt;
     let jf = offJf;
     // A jump found too long only ever gets longer as others grow, so mark
     // every one found in this pass (libpcap marks one per pass; same result).
     if (offJt > 255) {
-      if (l.longjt === 0) {
-        l.longjt++;
+      if (lt === 0) {
+        longjt[at0] = 1;
         failed = true;
         continue;
       }
@@ -132,8 +170,8 @@ function tryLinearize(root: Block, blocks: readonly Block[], run: number): Linea
       extra++;
     }
     if (offJf > 255) {
-      if (l.longjf === 0) {
-        l.longjf++;
+      if (lf === 0) {
+        longjf[at0] = 1;
         failed = true;
         continue;
       }
@@ -144,7 +182,7 @@ function tryLinearize(root: Block, blocks: readonly Block[], run: number): Linea
     }
     insns[at] = { code: p.s.code, jt, jf, k: p.s.k >>> 0 };
     // Reserved long-jump slots that turned out unneeded become `ja 0`.
-    for (; extra <= l.longjt + l.longjf; extra++) {
+    for (; extra <= lt + lf; extra++) {
       insns[at + extra] = { code: BPF_JMP | BPF_JA, jt: 0, jf: 0, k: 0 };
       clauses[at + extra] = clauses[at];
     }

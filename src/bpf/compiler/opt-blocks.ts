@@ -2,29 +2,59 @@
 // opt-thread.ts, opt-merge.ts): a block's statements as an interned number,
 // whether it needs A or X from before, and the topological order of the graph.
 import { BPF_ALU, BPF_IMM, BPF_IND, BPF_JA, BPF_JMP, BPF_LD, BPF_LDX, BPF_MISC, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
-import { nextWalk, type Block } from './block.js';
+import type { Block, Stmt } from './block.js';
 import { internGeneration, internList } from './opt-intern.js';
 
-/** A block's statement list as an interned number, memoized on the block for its current array. */
+/**
+ * The memos of stmtsId() and readsOnEntry() for one block, each valid while
+ * the block's statement array (and jump) are the very objects it was made
+ * for, as the passes replace a block's statement array when they change it,
+ * never edit it in place. One record per block id (memoStart makes room),
+ * kept between runs and never emptied: an entry left by another graph is
+ * one no block here matches (the answer depends on the array and jump alone).
+ */
+class BlockMemo {
+  /** stmtsId(): the array, its number, and the intern generation it was made in. */
+  keyStmts: readonly Stmt[] | null = null;
+  key = 0;
+  keyGen = -1;
+  /** readsOnEntry(): the array and jump, and the answer. */
+  readStmts: readonly Stmt[] | null = null;
+  readS: Stmt | null = null;
+  reads = false;
+}
+
+const memos: BlockMemo[] = [];
+
+/** Make room for an optimizer run on a graph whose block ids are below `ids`. */
+export function memoStart(ids: number): void {
+  while (memos.length < ids) memos.push(new BlockMemo());
+}
+
+/** A block's statement list as an interned number, memoized for its current array. */
 export function stmtsId(b: Block): number {
   const gen = internGeneration();
-  if (b.keyStmts !== b.stmts || b.keyGen !== gen) {
-    b.keyNum = internList(b.stmts, 0);
-    b.keyStmts = b.stmts;
-    b.keyGen = gen;
+  const m = memos[b.id];
+  if (m === undefined) return internList(b.stmts, 0);
+  if (m.keyStmts !== b.stmts || m.keyGen !== gen) {
+    m.key = internList(b.stmts, 0);
+    m.keyStmts = b.stmts;
+    m.keyGen = gen;
   }
-  return b.keyNum;
+  return m.key;
 }
 
 /** Does the block read A or X (or scratch memory) before setting them? */
 export function readsOnEntry(b: Block): boolean {
-  // Asked for every edge on every pass: memoized on the block for its current statements and jump.
-  if (b.memoStmts !== b.stmts || b.memoS !== b.s) {
-    b.memoReads = computeReadsOnEntry(b);
-    b.memoStmts = b.stmts;
-    b.memoS = b.s;
+  // Asked for every edge on every pass: memoized for the block's current statements and jump.
+  const m = memos[b.id];
+  if (m === undefined) return computeReadsOnEntry(b);
+  if (m.readStmts !== b.stmts || m.readS !== b.s) {
+    m.reads = computeReadsOnEntry(b);
+    m.readStmts = b.stmts;
+    m.readS = b.s;
   }
-  return b.memoReads;
+  return m.reads;
 }
 
 function computeReadsOnEntry(b: Block): boolean {
@@ -69,31 +99,56 @@ export function constantA(b: Block): number | null {
   return first.k >>> 0;
 }
 
+// order()'s own state, per block id, in one word: the walk that last
+// reached the block, times 4, plus which successor it visits next (0 jt,
+// 1 jf, 2 done). Kept between calls, each walk with a number of its own, so
+// nothing is emptied per walk (no set, no object per step, one table read
+// per visit): it runs a dozen times per compile.
+let state = new Int32Array(256);
+let walks = 0;
+
+/** Make room in order()'s table for a block with this id. */
+function room(id: number): void {
+  if (id < state.length) return;
+  const s = new Int32Array(Math.max(id + 1, 2 * state.length));
+  s.set(state);
+  state = s;
+}
+
 /** The blocks reachable from root, each before its successors. */
 export function order(root: Block): Block[] {
   // Topological order: programs here jump forward only, so DFS post-order reversed.
-  // Iterative, with one stack and each block's walk state on the block itself
-  // (Block.mark, Block.step: no set, no object per step): it runs a dozen times per compile.
-  const walk = nextWalk();
-  root.mark = walk;
-  root.step = 0;
+  if (walks >= 0x1fffffff) {
+    state.fill(0);
+    walks = 0;
+  }
+  const walk = ++walks * 4;
+  room(root.id);
+  let st = state;
+  st[root.id] = walk;
   const out: Block[] = [];
   const stack: Block[] = [root];
   while (stack.length > 0) {
     const b = stack[stack.length - 1];
     if (b === undefined) break;
-    const i = b.step;
+    const i = (st[b.id] ?? 0) - walk;
     if (i >= 2) {
       stack.pop();
       out.push(b);
       continue;
     }
-    b.step = i + 1;
+    st[b.id] = walk + i + 1;
     const succ = i === 0 ? b.jt : b.jf;
-    if (succ !== null && succ.mark !== walk) {
-      succ.mark = walk;
-      succ.step = 0;
-      stack.push(succ);
+    if (succ !== null) {
+      const id = succ.id;
+      if (id >= st.length) {
+        room(id);
+        st = state;
+      }
+      if ((st[id] ?? 0) - walk < 0) {
+        st[id] = walk;
+        stack.push(succ);
+      }
     }
   }
   return out.reverse();

@@ -15,10 +15,17 @@
 import { BPF_ABS, BPF_ALU, BPF_DIV, BPF_IND, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_MISC, BPF_MOD, BPF_MSH, BPF_RET, BPF_ST, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfSize, bpfSrc } from '../insn.js';
 import type { Block, Stmt } from './block.js';
 
-/** Per block (by b.num): how long the packet is known to be on entry; -1 where no path has come yet. */
+/** Per block id: how long the packet is known to be on entry; -1 where no path has come yet. */
 let lenIn = new Float64Array(64);
-/** Per block: how long it must be for any path from its entry to accept (Infinity: none accepts). */
+/** Per block id: how long it must be for any path from its entry to accept (Infinity: none accepts). */
 let needIn = new Float64Array(64);
+
+/** Make room for an optimizer run on a graph whose block ids are below `ids`. */
+export function idleStart(ids: number): void {
+  if (lenIn.length >= ids) return;
+  lenIn = new Float64Array(Math.max(ids, 2 * lenIn.length));
+  needIn = new Float64Array(lenIn.length);
+}
 
 /** The bytes a load needs (its offset, X taken as 0, plus its size). */
 function loadEnd(s: Stmt): number {
@@ -80,8 +87,8 @@ function readsA(b: Block): boolean {
 
 /** What a path into t knows of the packet's length, met with the other paths'. */
 function lengthInto(t: Block, out: number): void {
-  const known = lenIn[t.num] ?? -1;
-  lenIn[t.num] = known < 0 ? out : Math.min(known, out);
+  const known = lenIn[t.id] ?? -1;
+  lenIn[t.id] = known < 0 ? out : Math.min(known, out);
 }
 
 const decided = (b: Block): boolean => b.jt !== null && b.jt === b.jf && b.stmts.length > 0 && !readsA(b.jt);
@@ -89,7 +96,7 @@ const decided = (b: Block): boolean => b.jt !== null && b.jt === b.jf && b.stmts
 /**
  * Empty the decided blocks that do nothing, in the graph whose order (each
  * block before its successors) is `blocks`. True if any was. Changes
- * statements only (and each block's b.num, its place in the order).
+ * statements only.
  */
 export function emptyIdle(blocks: readonly Block[]): boolean {
   // Most graphs have no decided block with statements at all: look before any walk.
@@ -102,20 +109,12 @@ export function emptyIdle(blocks: readonly Block[]): boolean {
   }
   if (!any) return false;
   const n = blocks.length;
-  if (lenIn.length < n) {
-    lenIn = new Float64Array(2 * n);
-    needIn = new Float64Array(2 * n);
-  }
-  lenIn.fill(-1, 0, n);
+  for (const b of blocks) lenIn[b.id] = -1;
   let emptied = false;
   for (let i = 0; i < n; i++) {
     const b = blocks[i];
-    if (b !== undefined) b.num = i;
-  }
-  for (let i = 0; i < n; i++) {
-    const b = blocks[i];
     if (b === undefined || b.jt === null) continue;
-    const len = Math.max(0, lenIn[i] ?? 0);
+    const len = Math.max(0, lenIn[b.id] ?? 0);
     if (decided(b) && idle(b.stmts, len)) {
       b.stmts = [];
       emptied = true;
@@ -128,15 +127,15 @@ export function emptyIdle(blocks: readonly Block[]): boolean {
     const b = blocks[i];
     if (b === undefined) continue;
     if (b.jt === null || b.jf === null) {
-      needIn[i] = b.s.code === (BPF_RET | BPF_K) && b.s.k === 0 ? Infinity : 0;
+      needIn[b.id] = b.s.code === (BPF_RET | BPF_K) && b.s.k === 0 ? Infinity : 0;
       continue;
     }
-    const after = Math.min(needIn[b.jt.num] ?? 0, needIn[b.jf.num] ?? 0);
-    if (decided(b) && idle(b.stmts, Math.max(after, lenIn[i] ?? 0))) {
+    const after = Math.min(needIn[b.jt.id] ?? 0, needIn[b.jf.id] ?? 0);
+    if (decided(b) && idle(b.stmts, Math.max(after, lenIn[b.id] ?? 0))) {
       b.stmts = [];
       emptied = true;
     }
-    needIn[i] = Math.max(after, hasJump(b.stmts) ? 0 : loadsNeed(b.stmts));
+    needIn[b.id] = Math.max(after, hasJump(b.stmts) ? 0 : loadsNeed(b.stmts));
   }
   return emptied;
 }

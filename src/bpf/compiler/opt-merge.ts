@@ -3,7 +3,7 @@
 // only reject into the one `ret #0`. Both take the graph's order from their
 // caller (optimize.ts), which knows when a previous pass left it valid.
 import { BPF_K, BPF_RET, bpfClass } from '../insn.js';
-import { nextWalk, type Block } from './block.js';
+import type { Block } from './block.js';
 import { stmtsId } from './opt-blocks.js';
 
 /** A block graph: its root, and order(root) (opt-blocks.ts). */
@@ -13,14 +13,45 @@ export interface Graph {
 }
 
 /**
+ * The passes' own state about one block. mergeEqual's, valid within one
+ * call: the block's canonical equal (`repl`, null: itself), that one's
+ * number (`canon`), and the hash and statements' number (opt-blocks.ts
+ * stmtsId) it was found by. foldRejects' mark: the call that found the
+ * block to be a reject. One record per block id (mergeStart makes room),
+ * kept between runs: one table read, then fields.
+ */
+class MergeMemo {
+  repl: Block | null = null;
+  canon = 0;
+  hash = 0;
+  list = 0;
+  reject = 0;
+}
+
+const memos: MergeMemo[] = [];
+let rejectCalls = 0;
+
+/** Make room for an optimizer run on a graph whose block ids are below `ids`. */
+export function mergeStart(ids: number): void {
+  while (memos.length < ids) memos.push(new MergeMemo());
+}
+
+/** The record of a block (mergeStart made room for its id). */
+function memoOf(b: Block): MergeMemo {
+  const m = memos[b.id];
+  if (m === undefined) throw new Error('moat bpf: merging ran on a block it has no room for');
+  return m;
+}
+
+/**
  * Same statements, same jump, same successors (by their canonical numbers):
  * mergeEqual's equality. `a` was hashed before in this call, so its
- * statements' number (`keyNum`, opt-blocks.ts stmtsId) is current.
+ * statements' number is in its record.
  */
 function sameBlock(a: Block, b: Block, list: number): boolean {
-  return a.keyNum === list && a.s.code === b.s.code && a.s.k >>> 0 === b.s.k >>> 0 &&
-    (a.jt === null ? b.jt === null : b.jt !== null && a.jt.num === b.jt.num) &&
-    (a.jf === null ? b.jf === null : b.jf !== null && a.jf.num === b.jf.num);
+  return memoOf(a).list === list && a.s.code === b.s.code && a.s.k >>> 0 === b.s.k >>> 0 &&
+    (a.jt === null ? b.jt === null : b.jt !== null && memoOf(a.jt).canon === memoOf(b.jt).canon) &&
+    (a.jf === null ? b.jf === null : b.jf !== null && memoOf(a.jf).canon === memoOf(b.jf).canon);
 }
 
 /**
@@ -37,8 +68,8 @@ let taken = new Int32Array(32);
  * `blocks` still its order)?
  */
 export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block; changed: boolean } {
-  // Per block (set below, in reverse order): `repl` its canonical equal, `num` that one's number.
-  for (const b of blocks) b.repl = null;
+  // Per block (set below, in reverse order): `repl` its canonical equal, `canon` that one's number.
+  for (const b of blocks) memoOf(b).repl = null;
   // The canonical blocks, each the first seen of its kind, by a hash of what
   // sameBlock compares; at most one per kind, found by probing from its hash.
   let size = 16;
@@ -55,34 +86,42 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
     const b = blocks[i];
     if (b === undefined) continue;
     // Only stored when it changes (most do not, and a store costs more than a load).
-    const rt = b.jt?.repl ?? null;
-    if (rt !== null) b.jt = rt;
-    const rf = b.jf?.repl ?? null;
-    if (rf !== null) b.jf = rf;
+    let jt = b.jt;
+    let jf = b.jf;
+    if (jt !== null) {
+      const rt = memoOf(jt).repl;
+      if (rt !== null) b.jt = jt = rt;
+    }
+    if (jf !== null) {
+      const rf = memoOf(jf).repl;
+      if (rf !== null) b.jf = jf = rf;
+    }
+    const m = memoOf(b);
     const list = stmtsId(b);
+    m.list = list;
     let h = Math.imul(list, 0x9e3779b1) ^ b.s.code;
     h = Math.imul(h ^ b.s.k, 0x85ebca6b);
-    h = Math.imul(h ^ (b.jt === null ? -1 : b.jt.num), 0xc2b2ae35);
-    h = (h ^ (b.jf === null ? -1 : b.jf.num)) | 0;
-    b.hash = h;
+    h = Math.imul(h ^ (jt === null ? -1 : memoOf(jt).canon), 0xc2b2ae35);
+    h = (h ^ (jf === null ? -1 : memoOf(jf).canon)) | 0;
+    m.hash = h;
     let at = h & slots;
     let c = slotsOf[at] ?? null;
-    while (c !== null && !(c.hash === h && sameBlock(c, b, list))) {
+    while (c !== null && !(memoOf(c).hash === h && sameBlock(c, b, list))) {
       at = (at + 1) & slots;
       c = slotsOf[at] ?? null;
     }
     if (c === null) {
       slotsOf[at] = b;
       takenAt[next] = at;
-      b.num = next++;
+      m.canon = next++;
     } else {
-      b.repl = c;
-      b.num = c.num;
+      m.repl = c;
+      m.canon = memoOf(c).canon;
       changed = true;
     }
   }
   for (let j = 0; j < next; j++) slotsOf[takenAt[j] ?? 0] = null;
-  return { root: root.repl ?? root, changed };
+  return { root: memoOf(root).repl ?? root, changed };
 }
 
 /**
@@ -92,36 +131,41 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
  * the graph after (the passes that follow use it instead of a walk of their own).
  */
 export function foldRejects(root: Block, blocks: readonly Block[]): Graph {
-  // Marks a block as a reject with this walk's number (no set).
-  const reject = nextWalk();
-  let canon: Block | null = null;
+  // Marks a block as a reject with this call's number (no set, nothing emptied).
+  if (rejectCalls === 0x7fffffff) {
+    for (const m of memos) m.reject = 0;
+    rejectCalls = 0;
+  }
+  const reject = ++rejectCalls;
+  let first: Block | null = null;
   let marked = 0;
   for (let i = blocks.length - 1; i >= 0; i--) {
     const b = blocks[i];
     if (b === undefined) continue;
     if (bpfClass(b.s.code) === BPF_RET && (b.s.code & 0x18) === BPF_K && b.s.k === 0) {
-      b.mark = reject;
-      canon ??= b;
+      memoOf(b).reject = reject;
+      first ??= b;
       marked++;
-    } else if (b.jt !== null && b.jf !== null && b.jt.mark === reject && b.jf.mark === reject) {
-      b.mark = reject;
+    } else if (b.jt !== null && b.jf !== null && memoOf(b.jt).reject === reject && memoOf(b.jf).reject === reject) {
+      memoOf(b).reject = reject;
       marked++;
     }
   }
   // The reject alone: every edge to a reject already goes there.
-  if (canon === null || marked === 1) return { root, blocks };
+  if (first === null || marked === 1) return { root, blocks };
+  const canonical = first;
   // The graph after: every block not marked, in the same order (a marked
   // block's successors are all marked, so a walk from the root meets the
   // others in the same order with or without the marked ones), then the
   // reject, a leaf, which every edge into a marked block now reaches.
   const after: Block[] = [];
   for (const b of blocks) {
-    if (b.jt !== null && b.jt.mark === reject) b.jt = canon;
-    if (b.jf !== null && b.jf.mark === reject) b.jf = canon;
-    if (b.mark !== reject) after.push(b);
+    if (b.jt !== null && memoOf(b.jt).reject === reject) b.jt = canonical;
+    if (b.jf !== null && memoOf(b.jf).reject === reject) b.jf = canonical;
+    if (memoOf(b).reject !== reject) after.push(b);
   }
-  if (root.mark === reject) return { root: canon, blocks: [canon] };
-  after.push(canon);
+  if (memoOf(root).reject === reject) return { root: canonical, blocks: [canonical] };
+  after.push(canonical);
   return { root, blocks: after };
 }
 

@@ -117,8 +117,13 @@ function xBoundAt(stmts: readonly Stmt[], end: number, xEntry: number): number {
   return x;
 }
 
-/** Per block (by b.num): may X be read, from entry, before it is set (1)? */
+/** Per block id: may X be read, from entry, before it is set (1)? */
 let xLiveIn = new Uint8Array(64);
+
+/** Make room for an optimizer run on a graph whose block ids are below `ids`. */
+export function peepStart(ids: number): void {
+  if (xLiveIn.length < ids) xLiveIn = new Uint8Array(Math.max(ids, 2 * xLiveIn.length));
+}
 
 /** Does the block read X before setting it (its jump or return included)? */
 function readsXFirst(b: Block): boolean {
@@ -135,8 +140,8 @@ function setsX(b: Block): boolean {
 }
 
 /**
- * The peephole over the graph whose order is `blocks`, each block's number
- * (b.num) its place there, with X's bound on entry to each from `xEntry`
+ * The peephole over the graph whose order is `blocks`, with X's bound on
+ * entry to each from `xEntry`
  * (opt-redundant.ts). X's liveness is worked out over the whole graph, as
  * a value of X may be read blocks after the one that set it.
  */
@@ -150,15 +155,12 @@ export function peephole(blocks: readonly Block[], xEntry: (b: Block) => number)
     if (any) break;
   }
   if (!any) return false;
-  const n = blocks.length;
-  if (xLiveIn.length < n) xLiveIn = new Uint8Array(2 * n);
-  for (let i = n - 1; i >= 0; i--) {
+  for (let i = blocks.length - 1; i >= 0; i--) {
     const b = blocks[i];
     if (b === undefined) continue;
-    b.num = i;
-    const out = (b.jt !== null && xLiveIn[b.jt.num] === 1) || (b.jf !== null && xLiveIn[b.jf.num] === 1);
+    const out = (b.jt !== null && xLiveIn[b.jt.id] === 1) || (b.jf !== null && xLiveIn[b.jf.id] === 1);
     if (foldIndexBase(b, out, xEntry(b))) changed = true;
-    xLiveIn[i] = readsXFirst(b) || (out && !setsX(b)) ? 1 : 0;
+    xLiveIn[b.id] = readsXFirst(b) || (out && !setsX(b)) ? 1 : 0;
   }
   return changed;
 }

@@ -34,17 +34,22 @@ const MAX = 0xffffffff;
 const slotOfWord = new Int32Array(16);
 /** Slots per block in this run. */
 let regCount = 2;
-/** Per block (by b.num, its place in the order), regCount slots: the registers on entry; 0 where no path has come yet. */
+/** Per block id, regCount slots: the registers on entry; 0 where no path has come yet. */
 let entry = new Int32Array(64 * 4);
 /** The registers as the walk goes (2 + 16 slots at most), and as they were on entry to the block. */
 const regsOf = new Int32Array(18);
 const saved = new Int32Array(18);
-/** Per block: the upper bound of X on entry (for the peephole), from the last run. */
+/** Per block id: the upper bound of X on entry (for the peephole), from the last run. */
 let xMax = new Float64Array(64);
 
-/** The upper bound of X on entry to b, from the last dropRedundant() over its graph (b.num its place). */
+/** Make room for an optimizer run on a graph whose block ids are below `ids`. */
+export function redundantStart(ids: number): void {
+  if (xMax.length < ids) xMax = new Float64Array(Math.max(ids, 2 * xMax.length));
+}
+
+/** The upper bound of X on entry to b, from the last dropRedundant() over its graph. */
 export function entryXBound(b: Block): number {
-  return xMax[b.num] ?? MAX;
+  return xMax[b.id] ?? MAX;
 }
 
 /** The largest value a load of this opcode gives. */
@@ -105,28 +110,27 @@ export function setWordsUsed(mask: number): void {
  */
 export function dropRedundant(blocks: readonly Block[]): boolean {
   const n = blocks.length;
-  if (xMax.length < n) xMax = new Float64Array(n * 2);
-  for (let i = 0; i < n; i++) {
-    const b = blocks[i];
-    if (b !== undefined) b.num = i;
-  }
   const w = regCount;
-  if (entry.length < n * w) entry = new Int32Array(n * w * 2);
+  if (entry.length < xMax.length * w) entry = new Int32Array(xMax.length * w);
   // Loops, not fill() or set(): a builtin call costs more than copying these few slots (~20 per block).
   const regs = regsOf;
   const ent = entry;
-  for (let j = n * w - 1; j >= 0; j--) ent[j] = 0;
+  for (let i = 0; i < n; i++) {
+    const b = blocks[i];
+    if (b === undefined) continue;
+    for (let j = b.id * w, end = j + w; j < end; j++) ent[j] = 0;
+  }
   let changed = false;
   for (let i = 0; i < n; i++) {
     const b = blocks[i];
     if (b === undefined) continue;
-    const base = i * w;
+    const base = b.id * w;
     for (let r = 0; r < w; r++) {
       const v = entry[base + r] ?? 0;
       // The root (no path in), or paths that disagree: nothing known.
       regs[r] = v <= 0 ? fresh() : v;
     }
-    xMax[i] = upper(regs[X] ?? 0);
+    xMax[b.id] = upper(regs[X] ?? 0);
     // One scan for both: are there jumps in the list, and which A writes are dead?
     const marked = markDeadA(b.stmts);
     if (marked === JUMPS) {
@@ -174,7 +178,7 @@ function unchanged(regs: Int32Array, w: number): boolean {
 
 /** The registers on leaving a block, met with what other paths into `t` brought. */
 function into(t: Block, regs: Int32Array, w: number): void {
-  const base = t.num * w;
+  const base = t.id * w;
   if (entry[base] === 0) {
     for (let r = 0; r < w; r++) entry[base + r] = regs[r] ?? 0;
     return;

@@ -9,7 +9,7 @@
 // statement list): the word then holds the stored value or its initial 0,
 // still one value per packet once the block is done.
 import { BPF_LD, BPF_LDX, BPF_MEM, BPF_ST, BPF_STX, bpfClass, bpfMode } from '../insn.js';
-import { nextWalk, type Block } from './block.js';
+import type { Block } from './block.js';
 
 /** Per word: the one block that stores it, and that block's place in the order (scratch of one call). */
 const storer: (Block | null)[] = new Array<Block | null>(16).fill(null);
@@ -44,6 +44,9 @@ export function stableMemoryOf(root: Block, blocks: readonly Block[]): number {
   wordsStored = stored;
   let stable = stored & ~many;
   if (stable === 0) return 0;
+  // The size of a table indexed by block id: `blocks` is every block reachable.
+  let ids = 0;
+  for (const b of blocks) if (b.id >= ids) ids = b.id + 1;
   // Words read by the storing block itself, or by a block reached from the entry without it: not stable.
   let done = 0;
   for (let k = 0; k < 16; k++) {
@@ -52,7 +55,7 @@ export function stableMemoryOf(root: Block, blocks: readonly Block[]): number {
     const words = wordsOf(s);
     done |= words;
     stable &= ~(readsFirst(s) & words);
-    if (s !== root) stable &= ~(readsAvoiding(root, s) & words);
+    if (s !== root) stable &= ~(readsAvoiding(root, s, ids) & words);
   }
   return stable;
 }
@@ -117,23 +120,33 @@ function readsFirst(b: Block): number {
   return m;
 }
 
-/** The words loaded by the blocks reachable from root without passing `avoid`. */
-function readsAvoiding(root: Block, avoid: Block): number {
-  const walk = nextWalk();
+/** readsAvoiding()'s marks, per block id: the walk that reached the block (kept between walks, nothing emptied). */
+let seen = new Int32Array(64);
+let walks = 0;
+
+/** The words loaded by the blocks reachable from root without passing `avoid`, in a graph whose block ids are below `ids`. */
+function readsAvoiding(root: Block, avoid: Block, ids: number): number {
+  if (seen.length < ids) seen = new Int32Array(Math.max(ids, 2 * seen.length));
+  if (walks === 0x7fffffff) {
+    seen.fill(0);
+    walks = 0;
+  }
+  const walk = ++walks;
+  const marks = seen;
   let m = 0;
   const stack: Block[] = [root];
-  root.mark = walk;
+  marks[root.id] = walk;
   while (stack.length > 0) {
     const b = stack.pop();
     if (b === undefined) break;
     m |= readsWords(b);
     const { jt, jf } = b;
-    if (jt !== null && jt !== avoid && jt.mark !== walk) {
-      jt.mark = walk;
+    if (jt !== null && jt !== avoid && marks[jt.id] !== walk) {
+      marks[jt.id] = walk;
       stack.push(jt);
     }
-    if (jf !== null && jf !== avoid && jf.mark !== walk) {
-      jf.mark = walk;
+    if (jf !== null && jf !== avoid && marks[jf.id] !== walk) {
+      marks[jf.id] = walk;
       stack.push(jf);
     }
   }

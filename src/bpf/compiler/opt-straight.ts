@@ -1,11 +1,16 @@
 // An optimizer pass (optimize.ts) about decided blocks (both edges to one
 // successor): an edge into one with nothing left to run goes straight to
 // its successor, and one is joined to its successor when it is the only way
-// in. Its scratch per block is on the block (`count`): keeping it in tables
-// of their own cost the optimizer ~20% (block-tables experiment, issue 14),
-// as every table read is a module binding, a property and an element where
-// a field is one load.
+// in.
 import type { Block } from './block.js';
+
+/** mergeStraight()'s scratch, per block id: how many blocks jump to it. */
+let preds = new Int32Array(64);
+
+/** Make room for an optimizer run on a graph whose block ids are below `ids`. */
+export function straightStart(ids: number): void {
+  if (preds.length < ids) preds = new Int32Array(Math.max(ids, 2 * preds.length));
+}
 
 /** Past decided blocks with no statements: where an edge into one leads. */
 function past(t: Block): Block {
@@ -39,22 +44,23 @@ export function skipEmpty(root: Block, blocks: readonly Block[]): Block | null {
  * way in. True if any was (else the graph, and its order, are as they were).
  */
 export function mergeStraight(root: Block, blocks: readonly Block[]): boolean {
-  // Its own count of each block's predecessors (`count`, on the block).
-  for (const b of blocks) b.count = 0;
+  // Its own count of each block's predecessors (in a local: module bindings are re-read on every use).
+  const count = preds;
+  for (const b of blocks) count[b.id] = 0;
   for (const p of blocks) {
-    if (p.jt !== null) p.jt.count++;
-    if (p.jf !== null && p.jf !== p.jt) p.jf.count++;
+    if (p.jt !== null) count[p.jt.id] = (count[p.jt.id] ?? 0) + 1;
+    if (p.jf !== null && p.jf !== p.jt) count[p.jf.id] = (count[p.jf.id] ?? 0) + 1;
   }
   let joined = false;
   for (const b of blocks) {
     for (let guard = 0; guard < 10000; guard++) {
       const c = b.jt;
-      if (c === null || c !== b.jf || c === root || c.count !== 1) break;
+      if (c === null || c !== b.jf || c === root || count[c.id] !== 1) break;
       b.stmts = b.stmts.concat(c.stmts);
       b.s = c.s;
       b.jt = c.jt;
       b.jf = c.jf;
-      c.count = 0;
+      count[c.id] = 0;
       joined = true;
     }
   }

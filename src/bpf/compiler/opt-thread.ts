@@ -4,13 +4,54 @@
 // same value earlier on the path (so its loads already succeeded) and the
 // block it skips to does not read A or X before setting them.
 import { BPF_JMP, BPF_K, bpfClass, bpfOp, bpfSrc } from '../insn.js';
-import { nextWalk, type Block } from './block.js';
+import type { Block, Stmt } from './block.js';
 import { blockKeys, wholeKey } from './opt-keys.js';
 import { vnRun } from './opt-values.js';
 import { constantA, order, readsOnEntry } from './opt-blocks.js';
 import { decide, fact, meet, newest, type Facts, type ThreadInfo } from './opt-facts.js';
 
 const emptyFacts = (): Facts => null;
+
+/**
+ * Threading's own state about one block: its ThreadInfo (opt-facts.ts), in
+ * the record itself (no object per block per run), valid where `keyed` and
+ * made for the statements, jump and value-numbering run it holds (so never
+ * one of another run); and the facts on entry to it, valid where `stamp` is
+ * the walk's number. One record per block id, kept between runs
+ * (threadStart makes room): one table read, then fields.
+ */
+class ThreadMemo implements ThreadInfo {
+  whole: number | null = null;
+  test: number | null = null;
+  decidable = false;
+  learns = false;
+  op = 0;
+  k = 0;
+  isConst = false;
+  constA = 0;
+  reads = false;
+  keyed = false;
+  stmts: readonly Stmt[] | null = null;
+  s: Stmt | null = null;
+  gen = -1;
+  facts: Facts = null;
+  stamp = 0;
+}
+
+const memos: ThreadMemo[] = [];
+let walks = 0;
+
+/** Make room for an optimizer run on a graph whose block ids are below `ids`. */
+export function threadStart(ids: number): void {
+  while (memos.length < ids) memos.push(new ThreadMemo());
+}
+
+/** The record of a block (threadStart made room for its id). */
+function memoOf(b: Block): ThreadMemo {
+  const m = memos[b.id];
+  if (m === undefined) throw new Error('moat bpf: threading ran on a block it has no room for');
+  return m;
+}
 
 /**
  * Facts learned from b's outcome: on the value it tests, and on the whole
@@ -32,20 +73,22 @@ function learnBoth(f: Facts, info: ThreadInfo, outcome: boolean): Facts {
  */
 function factsInto(t: Block, fs: Facts, walk: number): void {
   if (t.jt === null) return;
-  if (t.stamp !== walk) {
-    t.stamp = walk;
-    t.facts = fs;
-  } else t.facts = meet(t.facts, fs);
+  const m = memoOf(t);
+  if (m.stamp !== walk) {
+    m.stamp = walk;
+    m.facts = fs;
+  } else m.facts = meet(m.facts, fs);
 }
 
 /**
- * The block's ThreadInfo (b.thr), memoized on the block while its
- * statements, its jump and the value-numbering run (opt-values.ts) are the
- * ones it was made for.
+ * The block's ThreadInfo (its record), made afresh unless the statements,
+ * the jump and the value-numbering run (opt-values.ts) are the ones it was
+ * made for.
  */
 function keys(b: Block): ThreadInfo {
   const gen = vnRun();
-  if (b.thr !== null && b.thrStmts === b.stmts && b.thrS === b.s && b.thrGen === gen) return b.thr;
+  const m = memoOf(b);
+  if (m.keyed && m.stmts === b.stmts && m.s === b.s && m.gen === gen) return m;
   let whole: number | null = null;
   let test: number | null = null;
   const c = b.s.code;
@@ -56,15 +99,20 @@ function keys(b: Block): ThreadInfo {
   }
   const constA = constantA(b);
   const onK = bpfSrc(c) === BPF_K;
-  const info: ThreadInfo = {
-    whole, test, decidable: onK && jump, learns: onK && constA === null, op: bpfOp(c), k: b.s.k | 0, isConst: constA !== null, constA: (constA ?? 0) | 0,
-    reads: readsOnEntry(b),
-  };
-  b.thr = info;
-  b.thrStmts = b.stmts;
-  b.thrS = b.s;
-  b.thrGen = gen;
-  return info;
+  m.whole = whole;
+  m.test = test;
+  m.decidable = onK && jump;
+  m.learns = onK && constA === null;
+  m.op = bpfOp(c);
+  m.k = b.s.k | 0;
+  m.isConst = constA !== null;
+  m.constA = (constA ?? 0) | 0;
+  m.reads = readsOnEntry(b);
+  m.keyed = true;
+  m.stmts = b.stmts;
+  m.s = b.s;
+  m.gen = gen;
+  return m;
 }
 
 export interface Threaded {
@@ -83,14 +131,15 @@ function follow(t0: Block, f0: Facts): Block {
       t = t.jt;
       continue;
     }
-    const info = t.thr;
-    const key = info === null ? null : info.whole;
-    if (info === null || key === null || t.jt === null || t.jf === null) return t;
+    const info = memoOf(t);
+    const key = info.whole;
+    if (!info.keyed || key === null || t.jt === null || t.jf === null) return t;
     const d = info.decidable ? decide(info.op, info.k >>> 0, info.isConst, info.constA, key, f) : null;
     if (d === null) return t;
     const next = d ? t.jt : t.jf;
     // Threading changes no statements, so what keys() found holds.
-    if (next.thr?.reads ?? readsOnEntry(next)) return t;
+    const after = memoOf(next);
+    if (after.keyed ? after.reads : readsOnEntry(next)) return t;
     f = learnBoth(f, info, d);
     t = next;
   }
@@ -106,17 +155,23 @@ export function thread(root: Block, all: readonly Block[]): Threaded {
   for (const b of all) keys(b);
   let entry = follow(root, emptyFacts());
   let changed = entry !== root;
-  // The facts on entry to each block, on the block (`facts`, valid where `stamp` is this walk's).
-  const walk = nextWalk();
-  entry.stamp = walk;
-  entry.facts = emptyFacts();
+  // The facts on entry to each block (its record's `facts`, valid where `stamp` is this walk's).
+  if (walks === 0x7fffffff) {
+    for (const m of memos) m.stamp = 0;
+    walks = 0;
+  }
+  const walk = ++walks;
+  const top = memoOf(entry);
+  top.stamp = walk;
+  top.facts = emptyFacts();
   for (const b of changed ? order(entry) : all) {
-    const f = b.stamp === walk ? b.facts : emptyFacts();
-    if (b.jt === null || b.jf === null || b.thr === null) continue;
+    const m = memoOf(b);
+    const f = m.stamp === walk ? m.facts : emptyFacts();
+    const info = m;
+    if (b.jt === null || b.jf === null || !info.keyed) continue;
     // Facts learned from each outcome: learnBoth() for the two at once, each
     // key's newest fact looked up once for both. Nothing is learned for an
     // edge to a return: it would not be read.
-    const info = b.thr;
     let ft = f;
     let ff = f;
     if (info.learns) {
@@ -144,7 +199,8 @@ export function thread(root: Block, all: readonly Block[]): Threaded {
     factsInto(jt, ft, walk);
     factsInto(jf, ff, walk);
   }
-  if (entry.jt !== null && entry.jf !== null && entry.jt === entry.jf && entry.thr?.whole != null && entry.thr.isConst) {
+  const last = memoOf(entry);
+  if (entry.jt !== null && entry.jf !== null && entry.jt === entry.jf && last.keyed && last.whole !== null && last.isConst) {
     entry = entry.jt;
     changed = true;
   }

@@ -1,13 +1,21 @@
 // The optimizer: a pipeline of passes over the code generator's block graph,
-// each a function of one signature (Pass). The passes' memos and scratch
-// words are still fields on Block (block.ts lists which pass owns which):
-// per-pass tables indexed by block number kept the output identical but
-// compiled 1.17-1.23x slower (issue 14 §3); the newer passes keep their
-// tables in typed arrays indexed by `Block.num`. It relies on one fact
-// about classic BPF: the packet never changes, so a value loaded from it by
-// the same instructions is the same every time. The passes:
-//  - fold (fold.ts): constant folding and dead statements: `ld #k; jeq #c`
-//    and other tests on known values are decided at compile time;
+// each a function of one signature (Pass). A Block is the graph alone
+// (block.ts); what a pass works out about a block is the pass's own, kept
+// in its module in a table indexed by `Block.id` (blocks are numbered from 0
+// per graph): per-block records for the memos (fold-memo.ts, opt-thread.ts,
+// opt-merge.ts, and opt-blocks.ts for readsOnEntry() and stmtsId(), which
+// several passes ask), typed arrays for the numbers of one
+// walk (opt-redundant.ts, opt-idle.ts, opt-peep.ts, opt-straight.ts) and for
+// walk marks (order() in opt-blocks.ts, opt-stable.ts, linearize.ts). The
+// tables are kept between runs, each pass's `start` making room for the
+// graph's ids; a memo is compared with the very statement array and jump it
+// was made for (never changed in place), so none is emptied per run.
+// It relies on one fact about classic BPF: the packet never changes, so a
+// value loaded from it by the same instructions is the same every time.
+// The passes:
+//  - fold (fold.ts, its memos in fold-memo.ts): constant folding and dead
+//    statements: `ld #k; jeq #c` and other tests on known values are
+//    decided at compile time;
 //  - rejects (opt-merge.ts): a block whose every way out is `ret #0` is one;
 //  - thread (opt-thread.ts): an edge into a test whose outcome is already
 //    implied by the tests on every path to that edge jumps straight to the
@@ -30,18 +38,19 @@
 // Correctness is checked against the unoptimized program on random packets.
 import type { Block } from './block.js';
 import { foldBlocks, foldTouched } from './fold.js';
+import { foldStart } from './fold-memo.js';
 import { linearize, type Linear } from './linearize.js';
-import { order, readsOnEntry } from './opt-blocks.js';
+import { memoStart, order, readsOnEntry } from './opt-blocks.js';
 import { internReset } from './opt-intern.js';
-import { mergeStraight, skipEmpty } from './opt-straight.js';
-import { foldRejects, mergeEqual } from './opt-merge.js';
-import { emptyIdle } from './opt-idle.js';
-import { peephole } from './opt-peep.js';
+import { mergeStraight, skipEmpty, straightStart } from './opt-straight.js';
+import { foldRejects, mergeEqual, mergeStart } from './opt-merge.js';
+import { emptyIdle, idleStart } from './opt-idle.js';
+import { peephole, peepStart } from './opt-peep.js';
 import { stableMemoryOf, stableStorers, wordsStored } from './opt-stable.js';
 import { setStableValues } from './opt-keys.js';
-import { dropRedundant, entryXBound, setWordsUsed } from './opt-redundant.js';
+import { dropRedundant, entryXBound, redundantStart, setWordsUsed } from './opt-redundant.js';
 import { vnReset } from './opt-values.js';
-import { thread } from './opt-thread.js';
+import { thread, threadStart } from './opt-thread.js';
 
 /**
  * The graph the passes share: its root and, when no pass has moved an edge
@@ -98,15 +107,20 @@ export class OptGraph {
  * One optimizer pass: changes the graph in place; true if it moved an edge
  * or the root. A pass reports what it changes (OptGraph.moved, reordered,
  * touched): passes skip work on a graph whose counts say nothing changed.
+ * Its state per block is its own, in tables indexed by Block.id: `start`
+ * makes them ready for a run on a graph whose ids are below `ids`, before
+ * any pass of the run.
  */
 export interface Pass {
   readonly name: string;
+  start(ids: number): void;
   run(g: OptGraph): boolean;
 }
 
 /** Constant folding and dead statements (fold.ts). */
 export const foldPass: Pass = {
   name: 'fold',
+  start: foldStart,
   run(g) {
     const moved = foldBlocks(g.blocks(), readsOnEntry);
     if (foldTouched) g.touched();
@@ -125,6 +139,7 @@ let rejectsEdges = -1;
 /** Blocks that can only reject become the one `ret #0` (opt-merge.ts). */
 export const rejectsPass: Pass = {
   name: 'rejects',
+  start: mergeStart,
   run(g) {
     if (rejectsGraph === g && rejectsEdges === g.edges) return false;
     const before = g.blocks();
@@ -170,6 +185,7 @@ const mergeIdle = new NothingToDo();
 /** Jump threading (opt-thread.ts). */
 export const threadPass: Pass = {
   name: 'thread',
+  start: threadStart,
   run(g) {
     if (g.huge || threadIdle.holds(g)) return false;
     const t = thread(g.root, g.blocks());
@@ -182,6 +198,7 @@ export const threadPass: Pass = {
 /** Merging of equal blocks (opt-merge.ts). */
 export const mergePass: Pass = {
   name: 'merge',
+  start: mergeStart,
   run(g) {
     if (mergeIdle.holds(g)) return false;
     const m = mergeEqual(g.root, g.blocks());
@@ -194,6 +211,10 @@ export const mergePass: Pass = {
 /** Statements that leave a register as it was (opt-redundant.ts): statements only. */
 export const redundantPass: Pass = {
   name: 'redundant',
+  start(ids) {
+    redundantStart(ids);
+    idleStart(ids);
+  },
   run(g) {
     // A decided block emptied here is passed by, which may leave another decided (its edges now one): again.
     let moved = false;
@@ -215,6 +236,7 @@ export const redundantPass: Pass = {
 /** Decided blocks that do nothing are emptied and passed by (opt-idle.ts, opt-straight.ts). */
 export const idlePass: Pass = {
   name: 'idle',
+  start: idleStart,
   run(g) {
     if (!emptyIdle(g.blocks())) return false;
     g.touched();
@@ -228,6 +250,7 @@ export const idlePass: Pass = {
 /** Joins of decided blocks to their only successor (opt-straight.ts). */
 export const straightPass: Pass = {
   name: 'straight',
+  start: straightStart,
   run(g) {
     const root = skipEmpty(g.root, g.blocks());
     if (root !== null) g.moved(root);
@@ -243,6 +266,11 @@ export const straightPass: Pass = {
 /** The transport-offset peephole (opt-peep.ts), right after redundantPass (X's bounds are from its run): statements only. */
 export const peepholePass: Pass = {
   name: 'peephole',
+  start(ids) {
+    peepStart(ids);
+    // Reads X's bounds from the redundant pass's tables.
+    redundantStart(ids);
+  },
   run(g) {
     // The `ldxb` the peephole leaves may be one X already holds: redundant again, if it did anything.
     if (peephole(g.blocks(), entryXBound)) {
@@ -270,11 +298,28 @@ export const PIPELINE: { readonly first: readonly Pass[]; readonly loop: readonl
 
 const MAX_ROUNDS = 10;
 
+/** The pipeline whose passes' tables were last made ready (Pass.start), and for how many block ids. */
+let readyFor: typeof PIPELINE | null = null;
+let readyIds = 0;
+
 /** Run the pipeline on the graph in place. */
 export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
   internReset();
   vnReset();
   const initial = g.blocks();
+  // Every pass's tables, and the memos the passes share (opt-blocks.ts), made ready for this graph's ids.
+  let ids = 0;
+  for (const b of initial) if (b.id >= ids) ids = b.id + 1;
+  // The passes' tables only ever grow: once made ready for this pipeline and
+  // as many ids, they need nothing more (a dozen calls saved per compile).
+  if (pipeline !== readyFor || ids > readyIds) {
+    memoStart(ids);
+    for (const p of pipeline.first) p.start(ids);
+    for (const p of pipeline.loop) p.start(ids);
+    for (const p of pipeline.last) p.start(ids);
+    readyFor = pipeline;
+    readyIds = ids;
+  }
   const stable = stableMemoryOf(g.root, initial);
   // A word never stored only ever holds 0: its loads need no slot (the redundant pass numbers them afresh).
   setWordsUsed(wordsStored);
