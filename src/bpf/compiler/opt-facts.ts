@@ -85,11 +85,15 @@ const sameFact = (x: Fact, y: Fact): boolean => x.key === y.key && x.op === y.op
 const length = (f: Facts): number => (f === null ? 0 : f.depth);
 
 /**
- * Facts true on both paths (entries present in both lists), in a's order.
- * Lists are a handful of entries, so a pairwise scan beats building a set;
- * and the two usually share a tail (the facts from before the paths split),
- * which is in both by definition: only a's entries ahead of it are looked
- * up. When every fact of `a` survives, `a` itself is the answer (no copy).
+ * Facts true on both paths, in a's order then b's: a fact of one list that
+ * the other has too, or that the other's facts on its key imply (`jeq
+ * #0x800` held on one path, `jeq #0x806` failed on the other: the value is
+ * not 0x806 on both). Implied only where the other path tested the key at
+ * all, so that the loads behind the key succeeded on it too. Lists are a
+ * handful of entries, so a pairwise scan beats building a set; and the two
+ * usually share a tail (the facts from before the paths split), which is in
+ * both by definition: only the entries ahead of it are looked at. When every
+ * fact of `a` survives and `b` adds none, `a` itself is the answer (no copy).
  */
 export function meet(a: Facts, b: Facts): Facts {
   if (a === b) return a;
@@ -107,11 +111,20 @@ export function meet(a: Facts, b: Facts): Facts {
   let all = true;
   for (let f = a; f !== shared && f !== null; f = f.next) {
     let found = false;
-    for (let g = b; g !== null && !found; g = g.next) found = g === f || sameFact(f, g);
-    if (found) keep.push(f);
+    for (let g = b; g !== shared && g !== null && !found; g = g.next) found = g === f || sameFact(f, g);
+    if (found || implied(f, b)) keep.push(f);
     else all = false;
   }
-  if (all) return a;
+  const kept = keep.length;
+  for (let g = b; g !== shared && g !== null; g = g.next) {
+    let found = false;
+    for (let i = 0; i < kept && !found; i++) {
+      const f = keep[i];
+      found = f !== undefined && sameFact(f, g);
+    }
+    if (!found && implied(g, a)) keep.push(g);
+  }
+  if (all && keep.length === kept) return a;
   let out: Facts = shared;
   for (let i = keep.length - 1; i >= 0; i--) {
     const f = keep[i];
@@ -119,6 +132,12 @@ export function meet(a: Facts, b: Facts): Facts {
     out = fact(f.key, f.op, f.k, f.outcome, out, newest(out, f.key));
   }
   return out;
+}
+
+/** Do the facts `f` on fact e's key (at least one) imply e? */
+function implied(e: Fact, f: Facts): boolean {
+  const top = newest(f, e.key);
+  return top !== null && decide(e.op, e.k >>> 0, false, 0, e.key, top) === e.outcome;
 }
 
 /**
