@@ -23,7 +23,10 @@
 // They run in three stages (PIPELINE): folding, then rejects, threading and
 // merging repeated to a fixed point (as libpcap's opt_loop repeats its
 // passes until nothing changes; bounded by MAX_ROUNDS), then the passes that must come after
-// threading (which would add predecessors) and a last fold and merge.
+// threading (which would add predecessors), a last fold and merge, and the
+// redundant pass once more: that fold drops the dead stores that kept a
+// block which recomputes what the registers hold from being seen to be one
+// (`ldh [2]; st M[3]; …; ld M[3]; sub x` again after the same comparison).
 // A test is only skipped when an identical load already succeeded on the
 // path, so a load that would fall off the packet still rejects; and only
 // when the block it skips to does not read A or X before setting them.
@@ -265,7 +268,7 @@ export const peepholePass: Pass = {
 export const PIPELINE: { readonly first: readonly Pass[]; readonly loop: readonly Pass[]; readonly last: readonly Pass[] } = {
   first: [foldPass],
   loop: [rejectsPass, idlePass, threadPass, mergePass],
-  last: [rejectsPass, redundantPass, peepholePass, straightPass, foldPass, rejectsPass, mergePass],
+  last: [rejectsPass, redundantPass, peepholePass, straightPass, foldPass, rejectsPass, mergePass, redundantPass],
 };
 
 const MAX_ROUNDS = 10;

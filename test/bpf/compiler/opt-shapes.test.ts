@@ -25,6 +25,13 @@ const SHAPES: readonly Shape[] = [
     expr: '(tcp[13] & 0x12 != 0 or arp) or (ip6 multicast or ether[0] = 4) or arp',
     length: 17,
   },
+  {
+    // The second comparison recomputes the value A still holds; only after the last fold drops its dead store is the block seen to leave every register as it came.
+    what: 'a block that leaves the registers as they came goes, also after the last fold',
+    linktype: 1,
+    expr: 'ip[2:2] - ((ip[0]&0xf)<<2) < 491 and ip[2:2] - ((ip[0]&0xf)<<2) < 182',
+    length: 14,
+  },
 ];
 
 describe('optimizer shapes', () => {
