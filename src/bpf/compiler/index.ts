@@ -47,6 +47,7 @@ import { normalizeLinktype } from './linktypes.js';
 import { FileNameDb, type NameDb } from './names.js';
 import { order } from './opt-blocks.js';
 import { optimizeGraphAgainst } from './optimize.js';
+import { decideByBitsToo } from './fold-bits.js';
 import { parseFilter } from './parser.js';
 
 export { DLT, SUPPORTED_LINKTYPES, UnsupportedLinktypeError, linktypeByName, linktypeName, linktypeDescription, normalizeLinktype } from './linktypes.js';
@@ -153,8 +154,18 @@ function compileUnguarded(expr: string, opts: CompileOptions): CompiledExpressio
   // On the generator's own graph: the laid-out program may already hold
   // long-jump `ja`s that a rebuilt graph would not survive.
   const plain = known === null ? linearize(gen.root) : null;
-  const linear = optimizeGraphAgainst(gen.root, known ?? plain?.insns.length ?? 0, all) ??
+  let linear = optimizeGraphAgainst(gen.root, known ?? plain?.insns.length ?? 0, all) ??
     plain ?? linearize(generate(expr, parseFilter(expr).node, genOpts).root);
+  if (linear.insns.length === 1 && linear.insns[0]?.k === 0) {
+    // Decided so by what bits A can have (fold-bits.ts), which libpcap does not look at: as libpcap would, without.
+    const again = generate(expr, parseFilter(expr).node, genOpts);
+    decideByBitsToo(false);
+    try {
+      linear = optimizeGraphAgainst(again.root, known ?? plain?.insns.length ?? 0) ?? plain ?? linearize(generate(expr, parseFilter(expr).node, genOpts).root);
+    } finally {
+      decideByBitsToo(true);
+    }
+  }
   const first = linear.insns[0];
   if (linear.insns.length === 1 && first?.k === 0) {
     throw syntaxError('expression rejects all packets', expr, 0, Math.max(1, expr.length));

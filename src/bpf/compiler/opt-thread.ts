@@ -119,7 +119,9 @@ export function thread(root: Block, all: readonly Block[]): Threaded {
     const info = b.thr;
     let ft = f;
     let ff = f;
-    if (info.learns) {
+    // A decided block (folding kept its test only for the loads before it) teaches nothing:
+    // facts from its outcome would split its one edge again for a test that decides nothing.
+    if (info.learns && b.jt !== b.jf) {
       const wantTrue = b.jt.jt !== null;
       const wantFalse = b.jf.jt !== null;
       const { op, k, test, whole } = info;

@@ -13,8 +13,9 @@ interface Shape {
   what: string;
   linktype: number;
   expr: string;
-  /** libpcap 1.10.3 -O's length, which ours reaches. */
+  /** Ours: libpcap 1.10.3 -O's length or less (libpcap's in `libpcap`, when it is longer). */
   length: number;
+  libpcap?: number;
 }
 
 const SHAPES: readonly Shape[] = [
@@ -31,6 +32,28 @@ const SHAPES: readonly Shape[] = [
     linktype: 1,
     expr: 'ip[2:2] - ((ip[0]&0xf)<<2) < 491 and ip[2:2] - ((ip[0]&0xf)<<2) < 182',
     length: 14,
+  },
+  {
+    // `and #0x8; jeq #0x1`: A is 0 or 8, never 1; the test is decided, its loads kept.
+    what: 'a test the bits A can have decide',
+    linktype: 1,
+    expr: 'tcp[tcpflags] & (tcp-push) == tcp-fin or pim',
+    length: 13,
+    libpcap: 19,
+  },
+  {
+    what: 'a test the bits A can have decide, in the other operand of `or`',
+    linktype: 1,
+    expr: 'ip[0] & 0xf0 = 0x45 or udp',
+    length: 12,
+    libpcap: 15,
+  },
+  {
+    // Decided by bits, nothing is left but `ret #0`; libpcap compiles it, so do we (without that folding).
+    what: 'an expression only the bits show to reject every packet still compiles, as with libpcap',
+    linktype: 1,
+    expr: 'tcp[tcpflags] & (tcp-push) == tcp-ack',
+    length: 12,
   },
 ];
 
