@@ -36,6 +36,29 @@ export interface Fact {
   /** From this fact on, on its key: the value is at least lo and at most hi (both less SHIFT). */
   lo: number;
   hi: number;
+  /** From this fact on, on its key: the values it can be (signed words), when few are known (ONE_OF); null: any. */
+  set: readonly number[] | null;
+}
+
+/**
+ * A fact made where ways join (meet()), not by a test: the value is one of
+ * `set` (`jeq #0x84` held on one way, `jeq #0x6` on the other: 0x84 or 6,
+ * so a later `jeq #0x11` fails). Not a BPF operation code.
+ */
+export const ONE_OF = -1;
+/** The most values a ONE_OF fact holds (a join of more ways forgets). */
+const MAX_SET = 8;
+
+/**
+ * Whether meet() makes ONE_OF facts. They prove more filters reject every
+ * packet than libpcap's optimizer does (`ip proto 1 or tcp and ip proto 50`
+ * is `(ip proto 1 or tcp) and ip proto 50`); the compiler (index.ts)
+ * optimizes such a filter again without them, to take what libpcap takes.
+ */
+let oneOfOn = true;
+
+export function joinToOneOf(on: boolean): void {
+  oneOfOn = on;
 }
 export type Facts = Fact | null;
 
@@ -47,17 +70,20 @@ export function newest(f: Facts, key: number): Facts {
 }
 
 /** A fact (k a signed word) put in front of `next`, with its key's summary; `same` is newest(next, key). */
-export function fact(key: number, op: number, k: number, outcome: boolean, next: Facts, same: Facts): Fact {
+export function fact(key: number, op: number, k: number, outcome: boolean, next: Facts, same: Facts, oneOf: readonly number[] | null = null): Fact {
   let hasEq = false;
   let eq = 0;
   let lo = -SHIFT;
   let hi = 0xffffffff - SHIFT;
+  let set: readonly number[] | null = null;
   if (same !== null) {
     hasEq = same.hasEq;
     eq = same.eq;
     lo = same.lo;
     hi = same.hi;
+    set = same.set;
   }
+  if (op === ONE_OF && oneOf !== null) set = set === null ? oneOf : set.filter((v) => oneOf.includes(v));
   const ku = k >>> 0;
   switch (op) {
     case BPF_JEQ:
@@ -77,10 +103,24 @@ export function fact(key: number, op: number, k: number, outcome: boolean, next:
     default:
       break;
   }
-  return { key, op, k, outcome, next, depth: next === null ? 1 : next.depth + 1, same, hasEq, eq, lo, hi };
+  return { key, op, k, outcome, next, depth: next === null ? 1 : next.depth + 1, same, hasEq, eq, lo, hi, set };
 }
 
-const sameFact = (x: Fact, y: Fact): boolean => x.key === y.key && x.op === y.op && x.k === y.k && x.outcome === y.outcome;
+const sameFact = (x: Fact, y: Fact): boolean =>
+  x.key === y.key && x.op === y.op && x.k === y.k && x.outcome === y.outcome && (x.op !== ONE_OF || sameSet(x.set, y.set));
+
+function sameSet(x: readonly number[] | null, y: readonly number[] | null): boolean {
+  if (x === y) return true;
+  if (x === null || y === null || x.length !== y.length) return false;
+  return x.every((v) => y.includes(v));
+}
+
+/** The values the facts from `top` on say its key can be, when they are few (a held `jeq`, or a ONE_OF); null: unknown. */
+function valuesOf(top: Facts): readonly number[] | null {
+  if (top === null) return null;
+  if (top.hasEq) return [top.eq];
+  return top.set;
+}
 
 const length = (f: Facts): number => (f === null ? 0 : f.depth);
 
@@ -124,20 +164,73 @@ export function meet(a: Facts, b: Facts): Facts {
     }
     if (!found && implied(g, a)) keep.push(g);
   }
-  if (all && keep.length === kept) return a;
+  const sets = oneOfOn ? joinedSets(a, b, shared) : null;
+  if (all && keep.length === kept && sets === null) return a;
   let out: Facts = shared;
   for (let i = keep.length - 1; i >= 0; i--) {
     const f = keep[i];
     if (f === undefined) continue;
-    out = fact(f.key, f.op, f.k, f.outcome, out, newest(out, f.key));
+    out = fact(f.key, f.op, f.k, f.outcome, out, newest(out, f.key), f.op === ONE_OF ? f.set : null);
+  }
+  if (sets !== null) {
+    for (let i = 0; i + 1 < sets.length; i += 2) {
+      const key = sets[i] as number;
+      const set = sets[i + 1] as readonly number[];
+      const same = newest(out, key);
+      const now = valuesOf(same);
+      // Already known as narrowly (a kept fact, or the shared tail): nothing to add.
+      if (now !== null && now.every((v) => set.includes(v))) continue;
+      out = fact(key, ONE_OF, 0, true, out, same, set);
+    }
   }
   return out;
+}
+
+/**
+ * For each key a fact ahead of the shared tail is on, where both ways bind
+ * it to few values (each a `jeq` that held, or a ONE_OF): the key and the
+ * union of the two, as a flat [key, set, key, set…] list; null if none.
+ */
+function joinedSets(a: Facts, b: Facts, shared: Facts): (number | readonly number[])[] | null {
+  const out: (number | readonly number[])[] = [];
+  joinKeys(a, a, b, shared, out);
+  joinKeys(b, a, b, shared, out);
+  return out.length === 0 ? null : out;
+}
+
+/** joinedSets() for the keys of `side`'s facts ahead of `shared`, into `out`. */
+function joinKeys(side: Facts, a: Facts, b: Facts, shared: Facts, out: (number | readonly number[])[]): void {
+  for (let f = side; f !== shared && f !== null; f = f.next) {
+    const key = f.key;
+    let seen = false;
+    for (let i = 0; i < out.length && !seen; i += 2) seen = out[i] === key;
+    if (seen) continue;
+    const va = valuesOf(newest(a, key));
+    const vb = valuesOf(newest(b, key));
+    if (va === null || vb === null) continue;
+    const union = [...va];
+    for (const v of vb) if (!union.includes(v)) union.push(v);
+    if (union.length <= MAX_SET) out.push(key, union);
+  }
 }
 
 /** Do the facts `f` on fact e's key (at least one) imply e? */
 function implied(e: Fact, f: Facts): boolean {
   const top = newest(f, e.key);
+  if (e.op === ONE_OF) {
+    const vs = valuesOf(top);
+    return vs !== null && e.set !== null && vs.every((v) => e.set?.includes(v) === true);
+  }
   return top !== null && decide(e.op, e.k >>> 0, false, 0, e.key, top) === e.outcome;
+}
+
+/** Outcome of `op #k` on the value `eq` (both unsigned), or null for another operation. */
+function decideConst(op: number, eq: number, k: number): boolean | null {
+  if (op === BPF_JEQ) return eq === k;
+  if (op === BPF_JGT) return eq > k;
+  if (op === BPF_JGE) return eq >= k;
+  if (op === BPF_JSET) return (eq & k) !== 0;
+  return null;
 }
 
 /**
@@ -159,13 +252,14 @@ export function decide(op: number, k: number, isConst: boolean, constA: number, 
       eqWord = top.eq;
     }
   }
-  if (has) {
-    const eq = eqWord >>> 0;
-    if (op === BPF_JEQ) return eq === k;
-    if (op === BPF_JGT) return eq > k;
-    if (op === BPF_JGE) return eq >= k;
-    if (op === BPF_JSET) return (eq & k) !== 0;
-    return null;
+  if (has) return decideConst(op, eqWord >>> 0, k);
+  const set = top?.set ?? null;
+  if (set !== null) {
+    // Decided when every value it can be gives one outcome.
+    let t = 0;
+    for (const v of set) if (decideConst(op, v >>> 0, k) === true) t++;
+    if (set.length > 0 && t === set.length && [BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET].includes(op)) return true;
+    if (t === 0 && [BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET].includes(op)) return false;
   }
   const ks = k - SHIFT;
   const lo = top?.lo ?? -SHIFT;

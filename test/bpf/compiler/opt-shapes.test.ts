@@ -49,11 +49,34 @@ const SHAPES: readonly Shape[] = [
     libpcap: 15,
   },
   {
+    // `jeq #0x84` (SCTP) held on one way into the port tests, `jeq #0x6` (TCP) on the other: the later `jeq #0x11` (UDP) fails.
+    what: 'values known to be one of a few where ways join (IPv6 link type)',
+    linktype: 229,
+    expr: 'portrange 33434-33534 and greater 1069 or host ::1',
+    length: 30,
+    libpcap: 31,
+  },
+  {
+    // On a BSD/OS PPP link IPv4 is one of three protocol numbers (0x21, 0x2d, 0x2f): after any of them, it is not IPv6 (0x57).
+    what: 'values known to be one of a few where ways join (IPv4 as one of three PPP protocols)',
+    linktype: 16,
+    expr: 'tcp[tcpflags] & (tcp-rst) != 0',
+    length: 13,
+    libpcap: 20,
+  },
+  {
     // Decided by bits, nothing is left but `ret #0`; libpcap compiles it, so do we (without that folding).
     what: 'an expression only the bits show to reject every packet still compiles, as with libpcap',
     linktype: 1,
     expr: 'tcp[tcpflags] & (tcp-push) == tcp-ack',
     length: 12,
+  },
+  {
+    // `(ip proto 1 or tcp) and ip proto 50`: on BSD/OS PPP one-of facts prove it rejects all; libpcap compiles it, so do we.
+    what: 'an expression only one-of facts show to reject every packet still compiles, as with libpcap',
+    linktype: 16,
+    expr: 'ip proto 1 or tcp and ip proto 50',
+    length: 20,
   },
 ];
 
