@@ -111,7 +111,7 @@ const sameFact = (x: Fact, y: Fact): boolean =>
 
 function sameSet(x: readonly number[] | null, y: readonly number[] | null): boolean {
   if (x === y) return true;
-  if (x === null || y === null || x.length !== y.length) return false;
+  if (x?.length !== y?.length || x === null || y === null) return false;
   return x.every((v) => y.includes(v));
 }
 
@@ -179,7 +179,7 @@ export function meet(a: Facts, b: Facts): Facts {
       const same = newest(out, key);
       const now = valuesOf(same);
       // Already known as narrowly (a kept fact, or the shared tail): nothing to add.
-      if (now !== null && now.every((v) => set.includes(v))) continue;
+      if (now?.every((v) => set.includes(v)) === true) continue;
       out = fact(key, ONE_OF, 0, true, out, same, set);
     }
   }
