@@ -32,7 +32,8 @@
 // only the left operand's, so `ip[0] + tcp[0] = 1` loads tcp[0] from UDP
 // packets and from non-first fragments; pcap-filter(7) says `tcp[...]` is
 // only about TCP. We AND in the right operand's checks too (moat-bpf(8),
-// CAVEATS, shows an example).
+// CAVEATS, shows an example), once: where the left operand makes each of
+// them already (`ip[2:2] - ((ip[0]&0xf)<<2)`), the program is libpcap's.
 // Our optimizer never removes a load that could fall off the packet, so it
 // keeps libpcap's unoptimized verdict on truncated packets where libpcap's
 // optimizer does not.

@@ -65,6 +65,14 @@ const SHAPES: readonly Shape[] = [
     libpcap: 20,
   },
   {
+    // Not the optimizer's: the 802.11 link types are not optimized (a statement list with jumps), so arithmetic
+    // whose operands need the same check (`ip` twice) makes it once, as libpcap does (gen-arith.ts mergeChecks).
+    what: 'arithmetic checks a protocol once when both operands need it (radiotap/PPI, not optimized)',
+    linktype: 192,
+    expr: 'ip[2:2] - ((ip[0]&0xf)<<2) < 237',
+    length: 67,
+  },
+  {
     // Decided by bits, nothing is left but `ret #0`; libpcap compiles it, so do we (without that folding).
     what: 'an expression only the bits show to reject every packet still compiles, as with libpcap',
     linktype: 1,
