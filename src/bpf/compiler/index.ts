@@ -47,9 +47,7 @@ import { linearLength, linearize } from './linearize.js';
 import { normalizeLinktype } from './linktypes.js';
 import { FileNameDb, type NameDb } from './names.js';
 import { order } from './opt-blocks.js';
-import { optimizeGraphAgainst } from './optimize.js';
-import { decideByBitsToo } from './fold-bits.js';
-import { joinToOneOf } from './opt-facts.js';
+import { beyondLibpcap, optimizeGraphAgainst } from './optimize.js';
 import { parseFilter } from './parser.js';
 
 export { DLT, SUPPORTED_LINKTYPES, UnsupportedLinktypeError, linktypeByName, linktypeName, linktypeDescription, normalizeLinktype } from './linktypes.js';
@@ -159,16 +157,13 @@ function compileUnguarded(expr: string, opts: CompileOptions): CompiledExpressio
   let linear = optimizeGraphAgainst(gen.root, known ?? plain?.insns.length ?? 0, all) ??
     plain ?? linearize(generate(expr, parseFilter(expr).node, genOpts).root);
   if (linear.insns.length === 1 && linear.insns[0]?.k === 0) {
-    // Decided so by what bits A can have (fold-bits.ts) or by values known to be one of a few (opt-facts.ts),
-    // which libpcap's optimizer does not look at: as libpcap would, without them.
+    // Perhaps proved so by what libpcap's optimizer does not look at (optimize.ts beyondLibpcap): as libpcap would, without.
     const again = generate(expr, parseFilter(expr).node, genOpts);
-    decideByBitsToo(false);
-    joinToOneOf(false);
+    beyondLibpcap(false);
     try {
       linear = optimizeGraphAgainst(again.root, known ?? plain?.insns.length ?? 0) ?? plain ?? linearize(generate(expr, parseFilter(expr).node, genOpts).root);
     } finally {
-      decideByBitsToo(true);
-      joinToOneOf(true);
+      beyondLibpcap(true);
     }
   }
   const first = linear.insns[0];

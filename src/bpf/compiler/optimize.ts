@@ -44,7 +44,23 @@ import { stableMemoryOf, stableStorers, wordsStored } from './opt-stable.js';
 import { setStableValues } from './opt-keys.js';
 import { dropRedundant, entryXBound, setWordsUsed } from './opt-redundant.js';
 import { vnReset } from './opt-values.js';
-import { thread } from './opt-thread.js';
+import { followBothWays, thread } from './opt-thread.js';
+import { decideByBitsToo } from './fold-bits.js';
+import { joinToOneOf } from './opt-facts.js';
+
+/**
+ * Turn off (and on again) what the optimizer proves that libpcap's does not:
+ * tests decided by the bits A can have (fold-bits.ts), values known to be
+ * one of a few (opt-facts.ts ONE_OF), tests passed where both their ways
+ * meet (opt-thread.ts). With them a filter libpcap compiles may come out as
+ * `ret #0`, which the compiler refuses as rejecting every packet, as
+ * libpcap does its own: the compiler then optimizes again without them.
+ */
+export function beyondLibpcap(on: boolean): void {
+  decideByBitsToo(on);
+  joinToOneOf(on);
+  followBothWays(on);
+}
 
 /**
  * The graph the passes share: its root and, when no pass has moved an edge

@@ -73,6 +73,15 @@ const SHAPES: readonly Shape[] = [
     length: 67,
   },
   {
+    // After the IPv6 UDP port-53 tests (`udp[10]` is IPv4's: they decide nothing), `greater 1231` is undecided, but
+    // on IPv6 both its ways end at the reject: the edge goes there, and the port tests become rejects too.
+    what: 'a test that can neither fail nor store is passed where both its ways end at one block',
+    linktype: 1,
+    expr: '(udp port 53 and udp[10] & 0x80 != 0) or (greater 1231 and ip[2:2] < 1346 or (not udp port 53 and udp[10] & 0x80 = 0)) and (dst host 127.0.0.1 and ip proto 17)',
+    length: 35,
+    libpcap: 40,
+  },
+  {
     // Decided by bits, nothing is left but `ret #0`; libpcap compiles it, so do we (without that folding).
     what: 'an expression only the bits show to reject every packet still compiles, as with libpcap',
     linktype: 1,
