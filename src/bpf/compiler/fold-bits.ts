@@ -72,13 +72,22 @@ export function decideByBits(op: number, k: number, bits: number): boolean | nul
  * otherwise refuse an expression libpcap takes.
  */
 let bitsOn = true;
+/** Did a test come out decided by bits since decideByBitsToo() was last called? */
+let bitsUsed = false;
 
 export function decideByBitsToo(on: boolean): void {
   bitsOn = on;
+  bitsUsed = false;
+}
+
+export function decidedByBitsSince(): boolean {
+  return bitsUsed;
 }
 
 /** A test on k that the bits of A at the end of `stmts` decide (JMP K only), or null. */
 export function decidedByBits(code: number, k: number, stmts: readonly Stmt[]): boolean | null {
   if (!bitsOn || bpfClass(code) !== BPF_JMP || bpfSrc(code) !== BPF_K || stmts.length === 0) return null;
-  return decideByBits(bpfOp(code), k >>> 0, aBits(stmts));
+  const d = decideByBits(bpfOp(code), k >>> 0, aBits(stmts));
+  if (d !== null) bitsUsed = true;
+  return d;
 }

@@ -47,7 +47,7 @@ import { linearLength, linearize } from './linearize.js';
 import { normalizeLinktype } from './linktypes.js';
 import { FileNameDb, type NameDb } from './names.js';
 import { order } from './opt-blocks.js';
-import { beyondLibpcap, optimizeGraphAgainst } from './optimize.js';
+import { beyondLibpcap, optimizeGraphAgainst, usedBeyondLibpcap } from './optimize.js';
 import { parseFilter } from './parser.js';
 
 export { DLT, SUPPORTED_LINKTYPES, UnsupportedLinktypeError, linktypeByName, linktypeName, linktypeDescription, normalizeLinktype } from './linktypes.js';
@@ -150,13 +150,14 @@ function compileUnguarded(expr: string, opts: CompileOptions): CompiledExpressio
   // is deterministic) rather than laid out ahead on every compile.
   // The optimizer's first walk over the graph serves for that length too.
   const all = order(gen.root);
+  beyondLibpcap(true);
   const known = linearLength(all);
   // On the generator's own graph: the laid-out program may already hold
   // long-jump `ja`s that a rebuilt graph would not survive.
   const plain = known === null ? linearize(gen.root) : null;
   let linear = optimizeGraphAgainst(gen.root, known ?? plain?.insns.length ?? 0, all) ??
     plain ?? linearize(generate(expr, parseFilter(expr).node, genOpts).root);
-  if (linear.insns.length === 1 && linear.insns[0]?.k === 0) {
+  if (linear.insns.length === 1 && linear.insns[0]?.k === 0 && usedBeyondLibpcap()) {
     // Perhaps proved so by what libpcap's optimizer does not look at (optimize.ts beyondLibpcap): as libpcap would, without.
     const again = generate(expr, parseFilter(expr).node, genOpts);
     beyondLibpcap(false);

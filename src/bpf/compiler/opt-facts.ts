@@ -56,9 +56,16 @@ const MAX_SET = 8;
  * optimizes such a filter again without them, to take what libpcap takes.
  */
 let oneOfOn = true;
+/** Did a ONE_OF fact decide a test since joinToOneOf() was last called? */
+let oneOfUsed = false;
 
 export function joinToOneOf(on: boolean): void {
   oneOfOn = on;
+  oneOfUsed = false;
+}
+
+export function decidedByOneOfSince(): boolean {
+  return oneOfUsed;
 }
 export type Facts = Fact | null;
 
@@ -192,26 +199,33 @@ export function meet(a: Facts, b: Facts): Facts {
  * union of the two, as a flat [key, set, key, set…] list; null if none.
  */
 function joinedSets(a: Facts, b: Facts, shared: Facts): (number | readonly number[])[] | null {
-  const out: (number | readonly number[])[] = [];
-  joinKeys(a, a, b, shared, out);
-  joinKeys(b, a, b, shared, out);
-  return out.length === 0 ? null : out;
+  const out = joinKeys(a, a, b, shared, null);
+  return joinKeys(b, a, b, shared, out);
 }
 
-/** joinedSets() for the keys of `side`'s facts ahead of `shared`, into `out`. */
-function joinKeys(side: Facts, a: Facts, b: Facts, shared: Facts, out: (number | readonly number[])[]): void {
+/**
+ * joinedSets() for the keys of `side`'s facts ahead of `shared`, added to
+ * `out` (made when the first is found). Only a held `jeq` or a ONE_OF ahead
+ * of the shared tail can make a key's values differ from the tail's.
+ */
+function joinKeys(side: Facts, a: Facts, b: Facts, shared: Facts, out0: (number | readonly number[])[] | null): (number | readonly number[])[] | null {
+  let out = out0;
   for (let f = side; f !== shared && f !== null; f = f.next) {
+    if (!((f.op === BPF_JEQ && f.outcome) || f.op === ONE_OF)) continue;
     const key = f.key;
     let seen = false;
-    for (let i = 0; i < out.length && !seen; i += 2) seen = out[i] === key;
+    if (out !== null) for (let i = 0; i < out.length && !seen; i += 2) seen = out[i] === key;
     if (seen) continue;
-    const va = valuesOf(newest(a, key));
-    const vb = valuesOf(newest(b, key));
+    const ta = newest(a, key);
+    const tb = newest(b, key);
+    const va = valuesOf(ta);
+    const vb = valuesOf(tb);
     if (va === null || vb === null) continue;
     const union = [...va];
     for (const v of vb) if (!union.includes(v)) union.push(v);
-    if (union.length <= MAX_SET) out.push(key, union);
+    if (union.length <= MAX_SET) (out ??= []).push(key, union);
   }
+  return out;
 }
 
 /** Do the facts `f` on fact e's key (at least one) imply e? */
@@ -258,8 +272,15 @@ export function decide(op: number, k: number, isConst: boolean, constA: number, 
     // Decided when every value it can be gives one outcome.
     let t = 0;
     for (const v of set) if (decideConst(op, v >>> 0, k) === true) t++;
-    if (set.length > 0 && t === set.length && [BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET].includes(op)) return true;
-    if (t === 0 && [BPF_JEQ, BPF_JGT, BPF_JGE, BPF_JSET].includes(op)) return false;
+    const known = op === BPF_JEQ || op === BPF_JGT || op === BPF_JGE || op === BPF_JSET;
+    if (known && set.length > 0 && t === set.length) {
+      oneOfUsed = true;
+      return true;
+    }
+    if (known && t === 0) {
+      oneOfUsed = true;
+      return false;
+    }
   }
   const ks = k - SHIFT;
   const lo = top?.lo ?? -SHIFT;

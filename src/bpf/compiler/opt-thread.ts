@@ -69,9 +69,16 @@ function keys(b: Block): ThreadInfo {
 
 /** Whether follow() passes a free test whose ways meet (see setBeyondLibpcap in optimize.ts). */
 let bothOn = true;
+/** Was a test passed so since followBothWays() was last called? */
+let bothUsed = false;
 
 export function followBothWays(on: boolean): void {
   bothOn = on;
+  bothUsed = false;
+}
+
+export function followedBothWaysSince(): boolean {
+  return bothUsed;
 }
 
 /**
@@ -122,6 +129,7 @@ function follow(t0: Block, f0: Facts, both = true): Block {
       // Where both ways lead: the test decides nothing on this path.
       if (end === null || end === t.jt || end !== follow(t.jf, learnBoth(f, info, false), false)) return t;
       if (end.jt !== null && (end.thr?.reads ?? readsOnEntry(end))) return t;
+      bothUsed = true;
       t = end;
       continue;
     }

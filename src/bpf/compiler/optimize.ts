@@ -44,9 +44,9 @@ import { stableMemoryOf, stableStorers, wordsStored } from './opt-stable.js';
 import { setStableValues } from './opt-keys.js';
 import { dropRedundant, entryXBound, setWordsUsed } from './opt-redundant.js';
 import { vnReset } from './opt-values.js';
-import { followBothWays, thread } from './opt-thread.js';
-import { decideByBitsToo } from './fold-bits.js';
-import { joinToOneOf } from './opt-facts.js';
+import { followBothWays, followedBothWaysSince, thread } from './opt-thread.js';
+import { decideByBitsToo, decidedByBitsSince } from './fold-bits.js';
+import { decidedByOneOfSince, joinToOneOf } from './opt-facts.js';
 
 /**
  * Turn off (and on again) what the optimizer proves that libpcap's does not:
@@ -60,6 +60,11 @@ export function beyondLibpcap(on: boolean): void {
   decideByBitsToo(on);
   joinToOneOf(on);
   followBothWays(on);
+}
+
+/** Did any of them decide something since beyondLibpcap() was last called? (If not, a second try would give the same.) */
+export function usedBeyondLibpcap(): boolean {
+  return decidedByBitsSince() || decidedByOneOfSince() || followedBothWaysSince();
 }
 
 /**
