@@ -218,6 +218,8 @@ function joinKeys(side: Facts, a: Facts, b: Facts, shared: Facts, out0: (number 
     if (seen) continue;
     const ta = newest(a, key);
     const tb = newest(b, key);
+    // Few values on both ways, else nothing to join (asked before any array is made: most joins have none).
+    if (ta === tb || ta === null || tb === null || !(ta.hasEq || ta.set !== null) || !(tb.hasEq || tb.set !== null)) continue;
     const va = valuesOf(ta);
     const vb = valuesOf(tb);
     if (va === null || vb === null) continue;

@@ -190,6 +190,7 @@ class NothingToDo {
 
 const threadIdle = new NothingToDo();
 const mergeIdle = new NothingToDo();
+const redundantIdle = new NothingToDo();
 
 /** Jump threading (opt-thread.ts). */
 export const threadPass: Pass = {
@@ -219,6 +220,8 @@ export const mergePass: Pass = {
 export const redundantPass: Pass = {
   name: 'redundant',
   run(g) {
+    // Its second run in the last stage: only if a pass after the first changed the graph.
+    if (redundantIdle.holds(g)) return false;
     // A decided block emptied here is passed by, which may leave another decided (its edges now one): again.
     let moved = false;
     // It ends with a dropRedundant() over the graph as it is: the peephole reads X's bounds from it.
@@ -232,6 +235,7 @@ export const redundantPass: Pass = {
       g.moved(root);
       moved = true;
     }
+    redundantIdle.note(g);
     return moved;
   },
 };
@@ -309,6 +313,7 @@ export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
     rejectsGraph = null;
     threadIdle.forget();
     mergeIdle.forget();
+    redundantIdle.forget();
   }
 }
 
