@@ -7,7 +7,9 @@
 // (a 32-bit k, the upper bound 0xffffffff) would be a boxed double, one more
 // object per fact. So k and eq are kept as signed 32-bit words (`| 0`, read
 // back with `>>> 0`), and the bounds lo and hi shifted down by 2^31.
-import { BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JSET } from '../insn.js';
+import { BPF_ALU, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JSET, BPF_NEG } from '../insn.js';
+import { alu } from './fold.js';
+import { constantOf, opOfValue, operandOf } from './opt-values.js';
 
 /** The shift of the stored bounds (lo and hi): 0 and 0xffffffff become -2^31 and 2^31 - 1. */
 const SHIFT = 0x80000000;
@@ -240,6 +242,30 @@ function implied(e: Fact, f: Facts): boolean {
   return top !== null && decide(e.op, e.k >>> 0, false, 0, e.key, top) === e.outcome;
 }
 
+/**
+ * The values `key` can be when it is an ALU operation with a constant on a
+ * value the facts bind to few (or one so derived, two deep), or null. The
+ * facts on that value mean its loads succeeded on the path, and they are
+ * all the key's loads (an ALU operation with a constant loads nothing).
+ */
+function derivedValues(key: number, f: Facts, depth: number): readonly number[] | null {
+  const op = opOfValue(key);
+  if (op < 0 || (op & 0x07) !== BPF_ALU || op === (BPF_ALU | BPF_NEG) || (op & 0x08) !== 0 || depth > 2) return null;
+  const c = constantOf(operandOf(key, 1));
+  if (c === null) return null;
+  const from = operandOf(key, 0);
+  const t = newest(f, from);
+  const vs = t === null ? derivedValues(from, f, depth + 1) : valuesOf(t);
+  if (vs === null) return null;
+  const out: number[] = [];
+  for (const v of vs) {
+    const r = alu(op & 0xf0, v >>> 0, c);
+    if (r === null) return null;
+    if (!out.includes(r | 0)) out.push(r | 0);
+  }
+  return out;
+}
+
 /** Outcome of `op #k` on the value `eq` (both unsigned), or null for another operation. */
 function decideConst(op: number, eq: number, k: number): boolean | null {
   if (op === BPF_JEQ) return eq === k;
@@ -269,7 +295,8 @@ export function decide(op: number, k: number, isConst: boolean, constA: number, 
     }
   }
   if (has) return decideConst(op, eqWord >>> 0, k);
-  const set = top?.set ?? null;
+  // Nothing known of the value itself: of the one it is computed from with a constant (`and #0xf0` of a byte known to be 0)?
+  const set = top?.set ?? (top === null && oneOfOn ? derivedValues(key, f, 0) : null);
   if (set !== null) {
     // Decided when every value it can be gives one outcome.
     let t = 0;

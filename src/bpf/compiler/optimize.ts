@@ -51,7 +51,8 @@ import { decidedByOneOfSince, joinToOneOf } from './opt-facts.js';
 /**
  * Turn off (and on again) what the optimizer proves that libpcap's does not:
  * tests decided by the bits A can have (fold-bits.ts), values known to be
- * one of a few (opt-facts.ts ONE_OF), tests passed where both their ways
+ * one of a few (opt-facts.ts ONE_OF) or computed with a constant from one
+ * the path bound (opt-facts.ts derivedValues), tests passed where both their ways
  * meet (opt-thread.ts). With them a filter libpcap compiles may come out as
  * `ret #0`, which the compiler refuses as rejecting every packet, as
  * libpcap does its own: the compiler then optimizes again without them.

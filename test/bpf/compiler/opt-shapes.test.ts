@@ -82,6 +82,15 @@ const SHAPES: readonly Shape[] = [
     libpcap: 40,
   },
   {
+    // SLIP: `not outbound` is `ldb [0]; jeq #0`, IPv6 is `ldb [0]; and #0xf0; jeq #0x60`: with [0] = 0 the
+    // masked value is 0, so IPv6 never follows; the test on `[0] & 0xf0` is decided by the fact on [0].
+    what: 'a test on a value computed with a constant from one the path has bound',
+    linktype: 8,
+    expr: 'not outbound and ip6 net 2001:db8:1::/48 or slip[0] = 1',
+    length: 5,
+    libpcap: 17,
+  },
+  {
     // Decided by bits, nothing is left but `ret #0`; libpcap compiles it, so do we (without that folding).
     what: 'an expression only the bits show to reject every packet still compiles, as with libpcap',
     linktype: 1,
