@@ -10,6 +10,7 @@ import {
   bpfClass, bpfMode, bpfOp, bpfSrc,
 } from '../insn.js';
 import type { Block } from './block.js';
+import { decidedByBits } from './fold-bits.js';
 import { covered } from './fold-sweep.js';
 
 /** ALU K operations that leave A unchanged. */
@@ -36,6 +37,7 @@ export function inert(b: Block): boolean {
     const k = b.s.k >>> 0;
     if ((op === BPF_JSET && k === 0) || (op === BPF_JGE && k === 0) || (op === BPF_JGT && k === 0xffffffff)) return false;
     if (op === BPF_JEQ && k === 0 && last !== undefined && bpfClass(last.code) === BPF_ALU && bpfOp(last.code) === BPF_SUB) return false;
+    if (decidedByBits(c, k, stmts) !== null) return false;
   } else if (cls !== BPF_JMP && cls !== BPF_RET) {
     return false;
   }

@@ -11,6 +11,7 @@ import {
   BPF_RET, BPF_SUB, BPF_TAX, BPF_TXA, BPF_X, BPF_XOR, bpfClass, bpfMode, bpfOp, bpfSrc,
 } from '../insn.js';
 import type { Block, Stmt } from './block.js';
+import { decidedByBits } from './fold-bits.js';
 import { identity } from './fold-inert.js';
 import { inertOf, memoOf, readsMemory, type FoldMemo } from './fold-memo.js';
 import { bit, mask, setStmts, sweep } from './fold-sweep.js';
@@ -235,6 +236,13 @@ function decideJumpOf(b: Block, out: readonly Stmt[], a0: Val, x: Val, aLiveOut:
       b.jt = target;
       b.jf = target;
     }
+  }
+  // What bits A can have (fold-bits.ts): `and #0x8; jeq #0x10`.
+  const byBits = drop || b.jt === b.jf ? null : decidedByBits(b.s.code, b.s.k, out);
+  if (byBits !== null) {
+    const target = byBits ? b.jt : b.jf;
+    b.jt = target;
+    b.jf = target;
   }
   return drop;
 }

@@ -17,6 +17,8 @@ interface Val {
   s: Stmt[];
   regno: number;
   b: Block | null;
+  /** What `b` checks, a bit per protocol whose checks are AND'ed in (`ip`, `tcp` for TCP's checks…, checkBit): see mergeChecks. */
+  checks: number;
 }
 
 const xferToX = (g: Gen, a: Val): Stmt => g.stmt(BPF_LDX | BPF_MEM, a.regno);
@@ -24,16 +26,19 @@ const xferToA = (g: Gen, a: Val): Stmt => g.stmt(BPF_LD | BPF_MEM, a.regno);
 
 function loadi(g: Gen, v: number): Val {
   const reg = g.allocReg();
-  return { s: [g.stmt(BPF_LD | BPF_IMM, v), g.stmt(BPF_ST, reg)], regno: reg, b: null };
+  return { s: [g.stmt(BPF_LD | BPF_IMM, v), g.stmt(BPF_ST, reg)], regno: reg, b: null, checks: 0 };
 }
 
 function loadlen(g: Gen): Val {
   const reg = g.allocReg();
-  return { s: [g.stmt(BPF_LD | BPF_LEN), g.stmt(BPF_ST, reg)], regno: reg, b: null };
+  return { s: [g.stmt(BPF_LD | BPF_LEN), g.stmt(BPF_ST, reg)], regno: reg, b: null, checks: 0 };
 }
 
 const NETWORK_PROTOS = new Set<Proto>(['ip', 'arp', 'rarp', 'atalk', 'decnet', 'sca', 'lat', 'moprc', 'mopdl', 'ip6']);
 const TRANSPORT_PROTOS = new Set<Proto>(['sctp', 'tcp', 'udp', 'icmp', 'igmp', 'igrp', 'pim', 'vrrp', 'carp']);
+/** One bit per protocol whose `proto[...]` ANDs in checks (Val.checks): the two sets above and icmp6 (20 in all). */
+const CHECK_BITS = new Map<Proto, number>([...NETWORK_PROTOS, ...TRANSPORT_PROTOS, 'icmp6' as Proto].map((p, i) => [p, 1 << i]));
+const checkBit = (p: Proto): number => CHECK_BITS.get(p) ?? 0;
 
 function load(g: Gen, proto: Proto, inst: Val, size: number): Val {
   const regno = g.allocReg();
@@ -58,6 +63,7 @@ function load(g: Gen, proto: Proto, inst: Val, size: number): Val {
     const b = genProtoAbbrev(g, proto);
     if (inst.b !== null) genAnd(inst.b, b);
     inst.b = b;
+    inst.checks |= checkBit(proto);
   } else if (TRANSPORT_PROTOS.has(proto)) {
     const s = g.loadxIphdrlen();
     s.push(xferToA(g, inst), g.stmt(BPF_ALU | BPF_ADD | BPF_X), g.stmt(BPF_MISC | BPF_TAX));
@@ -69,6 +75,7 @@ function load(g: Gen, proto: Proto, inst: Val, size: number): Val {
     if (inst.b !== null) genAnd(inst.b, b);
     genAnd(genProtoAbbrev(g, 'ip'), b);
     inst.b = b;
+    inst.checks |= checkBit(proto);
   } else if (proto === 'icmp6') {
     let b = genProtoAbbrev(g, 'ip6');
     if (inst.b !== null) genAnd(inst.b, b);
@@ -77,6 +84,7 @@ function load(g: Gen, proto: Proto, inst: Val, size: number): Val {
     genAnd(inst.b, b);
     inst.b = b;
     inst.s.push(...indexed(g.absOffsetVarpart(o.linkpl), o.linkpl.constant + o.nl + 40));
+    inst.checks |= checkBit(proto);
   } else if (proto === 'radio' && [DLT.PRISM_HEADER, DLT.IEEE802_11_RADIO, DLT.IEEE802_11_RADIO_AVS].includes(g.linktype as 127)) {
     // radio[i]: relative to the start of the packet, i.e. of the radio header.
     inst.s.push(...indexed(null, 0));
@@ -104,12 +112,25 @@ function arth(g: Gen, code: number, a0: Val, a1: Val): Val {
   g.freeReg(a1.regno);
   a0.regno = g.allocReg();
   a0.s.push(g.stmt(BPF_ST, a0.regno));
-  a0.b = mergeChecks(a0.b, a1.b);
+  a0.b = mergeChecks(a0, a1);
+  a0.checks |= a1.checks;
   return a0;
 }
 
-function mergeChecks(b0: Block | null, b1: Block | null): Block | null {
+/**
+ * Both operands' protocol checks, AND'ed (the departure from libpcap, which
+ * drops the right operand's: index.ts). Where every check of the right one
+ * is one the left makes already (`ip[2:2] - ((ip[0]&0xf)<<2)`: `ip` twice),
+ * they would test the same bytes of the same packet again, so it goes, as
+ * libpcap's program has it: on the 802.11 link types, whose programs are not
+ * optimized (the link header's computation jumps inside a statement list),
+ * nothing else would drop the second copy of the 9-instruction IPv4 check.
+ */
+function mergeChecks(a0: Val, a1: Val): Block | null {
+  const b0 = a0.b;
+  const b1 = a1.b;
   if (b0 !== null && b1 !== null) {
+    if ((a1.checks & ~a0.checks) === 0) return b0;
     genAnd(b0, b1);
     return b1;
   }
@@ -172,7 +193,7 @@ function relation(g: Gen, code: number, a0: Val, a1: Val, reversed: boolean): Bl
   b.stmts = [...a0.s, ...a1.s, ...tail];
   g.freeReg(a0.regno);
   g.freeReg(a1.regno);
-  const checks = mergeChecks(a0.b, a1.b);
+  const checks = mergeChecks(a0, a1);
   if (checks !== null) genAnd(checks, b);
   return b;
 }

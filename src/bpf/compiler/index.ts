@@ -32,7 +32,8 @@
 // only the left operand's, so `ip[0] + tcp[0] = 1` loads tcp[0] from UDP
 // packets and from non-first fragments; pcap-filter(7) says `tcp[...]` is
 // only about TCP. We AND in the right operand's checks too (moat-bpf(8),
-// CAVEATS, shows an example).
+// CAVEATS, shows an example), once: where the left operand makes each of
+// them already (`ip[2:2] - ((ip[0]&0xf)<<2)`), the program is libpcap's.
 // Our optimizer never removes a load that could fall off the packet, so it
 // keeps libpcap's unoptimized verdict on truncated packets where libpcap's
 // optimizer does not.
@@ -46,7 +47,7 @@ import { linearLength, linearize } from './linearize.js';
 import { normalizeLinktype } from './linktypes.js';
 import { FileNameDb, type NameDb } from './names.js';
 import { order } from './opt-blocks.js';
-import { optimizeGraphAgainst } from './optimize.js';
+import { beyondLibpcap, optimizeGraphAgainst, usedBeyondLibpcap } from './optimize.js';
 import { parseFilter } from './parser.js';
 
 export { DLT, SUPPORTED_LINKTYPES, UnsupportedLinktypeError, linktypeByName, linktypeName, linktypeDescription, normalizeLinktype } from './linktypes.js';
@@ -149,12 +150,23 @@ function compileUnguarded(expr: string, opts: CompileOptions): CompiledExpressio
   // is deterministic) rather than laid out ahead on every compile.
   // The optimizer's first walk over the graph serves for that length too.
   const all = order(gen.root);
+  beyondLibpcap(true);
   const known = linearLength(all);
   // On the generator's own graph: the laid-out program may already hold
   // long-jump `ja`s that a rebuilt graph would not survive.
   const plain = known === null ? linearize(gen.root) : null;
-  const linear = optimizeGraphAgainst(gen.root, known ?? plain?.insns.length ?? 0, all) ??
+  let linear = optimizeGraphAgainst(gen.root, known ?? plain?.insns.length ?? 0, all) ??
     plain ?? linearize(generate(expr, parseFilter(expr).node, genOpts).root);
+  if (linear.insns.length === 1 && linear.insns[0]?.k === 0 && usedBeyondLibpcap()) {
+    // Perhaps proved so by what libpcap's optimizer does not look at (optimize.ts beyondLibpcap): as libpcap would, without.
+    const again = generate(expr, parseFilter(expr).node, genOpts);
+    beyondLibpcap(false);
+    try {
+      linear = optimizeGraphAgainst(again.root, known ?? plain?.insns.length ?? 0) ?? plain ?? linearize(generate(expr, parseFilter(expr).node, genOpts).root);
+    } finally {
+      beyondLibpcap(true);
+    }
+  }
   const first = linear.insns[0];
   if (linear.insns.length === 1 && first?.k === 0) {
     throw syntaxError('expression rejects all packets', expr, 0, Math.max(1, expr.length));

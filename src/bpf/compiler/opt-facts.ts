@@ -7,7 +7,9 @@
 // (a 32-bit k, the upper bound 0xffffffff) would be a boxed double, one more
 // object per fact. So k and eq are kept as signed 32-bit words (`| 0`, read
 // back with `>>> 0`), and the bounds lo and hi shifted down by 2^31.
-import { BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JSET } from '../insn.js';
+import { BPF_ALU, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JSET, BPF_NEG } from '../insn.js';
+import { alu } from './fold.js';
+import { constantOf, opOfValue, operandOf } from './opt-values.js';
 
 /** The shift of the stored bounds (lo and hi): 0 and 0xffffffff become -2^31 and 2^31 - 1. */
 const SHIFT = 0x80000000;
@@ -36,6 +38,36 @@ export interface Fact {
   /** From this fact on, on its key: the value is at least lo and at most hi (both less SHIFT). */
   lo: number;
   hi: number;
+  /** From this fact on, on its key: the values it can be (signed words), when few are known (ONE_OF); null: any. */
+  set: readonly number[] | null;
+}
+
+/**
+ * A fact made where ways join (meet()), not by a test: the value is one of
+ * `set` (`jeq #0x84` held on one way, `jeq #0x6` on the other: 0x84 or 6,
+ * so a later `jeq #0x11` fails). Not a BPF operation code.
+ */
+export const ONE_OF = -1;
+/** The most values a ONE_OF fact holds (a join of more ways forgets). */
+const MAX_SET = 8;
+
+/**
+ * Whether meet() makes ONE_OF facts. They prove more filters reject every
+ * packet than libpcap's optimizer does (`ip proto 1 or tcp and ip proto 50`
+ * is `(ip proto 1 or tcp) and ip proto 50`); the compiler (index.ts)
+ * optimizes such a filter again without them, to take what libpcap takes.
+ */
+let oneOfOn = true;
+/** Did a ONE_OF fact decide a test since joinToOneOf() was last called? */
+let oneOfUsed = false;
+
+export function joinToOneOf(on: boolean): void {
+  oneOfOn = on;
+  oneOfUsed = false;
+}
+
+export function decidedByOneOfSince(): boolean {
+  return oneOfUsed;
 }
 export type Facts = Fact | null;
 
@@ -47,17 +79,20 @@ export function newest(f: Facts, key: number): Facts {
 }
 
 /** A fact (k a signed word) put in front of `next`, with its key's summary; `same` is newest(next, key). */
-export function fact(key: number, op: number, k: number, outcome: boolean, next: Facts, same: Facts): Fact {
+export function fact(key: number, op: number, k: number, outcome: boolean, next: Facts, same: Facts, oneOf: readonly number[] | null = null): Fact {
   let hasEq = false;
   let eq = 0;
   let lo = -SHIFT;
   let hi = 0xffffffff - SHIFT;
+  let set: readonly number[] | null = null;
   if (same !== null) {
     hasEq = same.hasEq;
     eq = same.eq;
     lo = same.lo;
     hi = same.hi;
+    set = same.set;
   }
+  if (op === ONE_OF && oneOf !== null) set = set === null ? oneOf : set.filter((v) => oneOf.includes(v));
   const ku = k >>> 0;
   switch (op) {
     case BPF_JEQ:
@@ -77,19 +112,37 @@ export function fact(key: number, op: number, k: number, outcome: boolean, next:
     default:
       break;
   }
-  return { key, op, k, outcome, next, depth: next === null ? 1 : next.depth + 1, same, hasEq, eq, lo, hi };
+  return { key, op, k, outcome, next, depth: next === null ? 1 : next.depth + 1, same, hasEq, eq, lo, hi, set };
 }
 
-const sameFact = (x: Fact, y: Fact): boolean => x.key === y.key && x.op === y.op && x.k === y.k && x.outcome === y.outcome;
+const sameFact = (x: Fact, y: Fact): boolean =>
+  x.key === y.key && x.op === y.op && x.k === y.k && x.outcome === y.outcome && (x.op !== ONE_OF || sameSet(x.set, y.set));
+
+function sameSet(x: readonly number[] | null, y: readonly number[] | null): boolean {
+  if (x === y) return true;
+  if (x?.length !== y?.length || x === null || y === null) return false;
+  return x.every((v) => y.includes(v));
+}
+
+/** The values the facts from `top` on say its key can be, when they are few (a held `jeq`, or a ONE_OF); null: unknown. */
+function valuesOf(top: Facts): readonly number[] | null {
+  if (top === null) return null;
+  if (top.hasEq) return [top.eq];
+  return top.set;
+}
 
 const length = (f: Facts): number => (f === null ? 0 : f.depth);
 
 /**
- * Facts true on both paths (entries present in both lists), in a's order.
- * Lists are a handful of entries, so a pairwise scan beats building a set;
- * and the two usually share a tail (the facts from before the paths split),
- * which is in both by definition: only a's entries ahead of it are looked
- * up. When every fact of `a` survives, `a` itself is the answer (no copy).
+ * Facts true on both paths, in a's order then b's: a fact of one list that
+ * the other has too, or that the other's facts on its key imply (`jeq
+ * #0x800` held on one path, `jeq #0x806` failed on the other: the value is
+ * not 0x806 on both). Implied only where the other path tested the key at
+ * all, so that the loads behind the key succeeded on it too. Lists are a
+ * handful of entries, so a pairwise scan beats building a set; and the two
+ * usually share a tail (the facts from before the paths split), which is in
+ * both by definition: only the entries ahead of it are looked at. When every
+ * fact of `a` survives and `b` adds none, `a` itself is the answer (no copy).
  */
 export function meet(a: Facts, b: Facts): Facts {
   if (a === b) return a;
@@ -107,18 +160,119 @@ export function meet(a: Facts, b: Facts): Facts {
   let all = true;
   for (let f = a; f !== shared && f !== null; f = f.next) {
     let found = false;
-    for (let g = b; g !== null && !found; g = g.next) found = g === f || sameFact(f, g);
-    if (found) keep.push(f);
+    for (let g = b; g !== shared && g !== null && !found; g = g.next) found = g === f || sameFact(f, g);
+    if (found || implied(f, b)) keep.push(f);
     else all = false;
   }
-  if (all) return a;
+  const kept = keep.length;
+  for (let g = b; g !== shared && g !== null; g = g.next) {
+    let found = false;
+    for (let i = 0; i < kept && !found; i++) {
+      const f = keep[i];
+      found = f !== undefined && sameFact(f, g);
+    }
+    if (!found && implied(g, a)) keep.push(g);
+  }
+  const sets = oneOfOn ? joinedSets(a, b, shared) : null;
+  if (all && keep.length === kept && sets === null) return a;
   let out: Facts = shared;
   for (let i = keep.length - 1; i >= 0; i--) {
     const f = keep[i];
     if (f === undefined) continue;
-    out = fact(f.key, f.op, f.k, f.outcome, out, newest(out, f.key));
+    out = fact(f.key, f.op, f.k, f.outcome, out, newest(out, f.key), f.op === ONE_OF ? f.set : null);
+  }
+  if (sets !== null) {
+    for (let i = 0; i + 1 < sets.length; i += 2) {
+      const key = sets[i] as number;
+      const set = sets[i + 1] as readonly number[];
+      const same = newest(out, key);
+      const now = valuesOf(same);
+      // Already known as narrowly (a kept fact, or the shared tail): nothing to add.
+      if (now?.every((v) => set.includes(v)) === true) continue;
+      out = fact(key, ONE_OF, 0, true, out, same, set);
+    }
   }
   return out;
+}
+
+/**
+ * For each key a fact ahead of the shared tail is on, where both ways bind
+ * it to few values (each a `jeq` that held, or a ONE_OF): the key and the
+ * union of the two, as a flat [key, set, key, set…] list; null if none.
+ */
+function joinedSets(a: Facts, b: Facts, shared: Facts): (number | readonly number[])[] | null {
+  const out = joinKeys(a, a, b, shared, null);
+  return joinKeys(b, a, b, shared, out);
+}
+
+/**
+ * joinedSets() for the keys of `side`'s facts ahead of `shared`, added to
+ * `out` (made when the first is found). Only a held `jeq` or a ONE_OF ahead
+ * of the shared tail can make a key's values differ from the tail's.
+ */
+function joinKeys(side: Facts, a: Facts, b: Facts, shared: Facts, out0: (number | readonly number[])[] | null): (number | readonly number[])[] | null {
+  let out = out0;
+  for (let f = side; f !== shared && f !== null; f = f.next) {
+    if (!((f.op === BPF_JEQ && f.outcome) || f.op === ONE_OF)) continue;
+    const key = f.key;
+    let seen = false;
+    if (out !== null) for (let i = 0; i < out.length && !seen; i += 2) seen = out[i] === key;
+    if (seen) continue;
+    const ta = newest(a, key);
+    const tb = newest(b, key);
+    // Few values on both ways, else nothing to join (asked before any array is made: most joins have none).
+    if (ta === tb || ta === null || tb === null || !(ta.hasEq || ta.set !== null) || !(tb.hasEq || tb.set !== null)) continue;
+    const va = valuesOf(ta);
+    const vb = valuesOf(tb);
+    if (va === null || vb === null) continue;
+    const union = [...va];
+    for (const v of vb) if (!union.includes(v)) union.push(v);
+    if (union.length <= MAX_SET) (out ??= []).push(key, union);
+  }
+  return out;
+}
+
+/** Do the facts `f` on fact e's key (at least one) imply e? */
+function implied(e: Fact, f: Facts): boolean {
+  const top = newest(f, e.key);
+  if (e.op === ONE_OF) {
+    const vs = valuesOf(top);
+    return vs !== null && e.set !== null && vs.every((v) => e.set?.includes(v) === true);
+  }
+  return top !== null && decide(e.op, e.k >>> 0, false, 0, e.key, top) === e.outcome;
+}
+
+/**
+ * The values `key` can be when it is an ALU operation with a constant on a
+ * value the facts bind to few (or one so derived, two deep), or null. The
+ * facts on that value mean its loads succeeded on the path, and they are
+ * all the key's loads (an ALU operation with a constant loads nothing).
+ */
+function derivedValues(key: number, f: Facts, depth: number): readonly number[] | null {
+  const op = opOfValue(key);
+  if (op < 0 || (op & 0x07) !== BPF_ALU || op === (BPF_ALU | BPF_NEG) || (op & 0x08) !== 0 || depth > 2) return null;
+  const c = constantOf(operandOf(key, 1));
+  if (c === null) return null;
+  const from = operandOf(key, 0);
+  const t = newest(f, from);
+  const vs = t === null ? derivedValues(from, f, depth + 1) : valuesOf(t);
+  if (vs === null) return null;
+  const out: number[] = [];
+  for (const v of vs) {
+    const r = alu(op & 0xf0, v >>> 0, c);
+    if (r === null) return null;
+    if (!out.includes(r | 0)) out.push(r | 0);
+  }
+  return out;
+}
+
+/** Outcome of `op #k` on the value `eq` (both unsigned), or null for another operation. */
+function decideConst(op: number, eq: number, k: number): boolean | null {
+  if (op === BPF_JEQ) return eq === k;
+  if (op === BPF_JGT) return eq > k;
+  if (op === BPF_JGE) return eq >= k;
+  if (op === BPF_JSET) return (eq & k) !== 0;
+  return null;
 }
 
 /**
@@ -140,13 +294,22 @@ export function decide(op: number, k: number, isConst: boolean, constA: number, 
       eqWord = top.eq;
     }
   }
-  if (has) {
-    const eq = eqWord >>> 0;
-    if (op === BPF_JEQ) return eq === k;
-    if (op === BPF_JGT) return eq > k;
-    if (op === BPF_JGE) return eq >= k;
-    if (op === BPF_JSET) return (eq & k) !== 0;
-    return null;
+  if (has) return decideConst(op, eqWord >>> 0, k);
+  // Nothing known of the value itself: of the one it is computed from with a constant (`and #0xf0` of a byte known to be 0)?
+  const set = top?.set ?? (top === null && oneOfOn ? derivedValues(key, f, 0) : null);
+  if (set !== null) {
+    // Decided when every value it can be gives one outcome.
+    let t = 0;
+    for (const v of set) if (decideConst(op, v >>> 0, k) === true) t++;
+    const known = op === BPF_JEQ || op === BPF_JGT || op === BPF_JGE || op === BPF_JSET;
+    if (known && set.length > 0 && t === set.length) {
+      oneOfUsed = true;
+      return true;
+    }
+    if (known && t === 0) {
+      oneOfUsed = true;
+      return false;
+    }
   }
   const ks = k - SHIFT;
   const lo = top?.lo ?? -SHIFT;

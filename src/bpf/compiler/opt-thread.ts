@@ -3,7 +3,7 @@
 // to the outcome. A test is only skipped when its whole block computed the
 // same value earlier on the path (so its loads already succeeded) and the
 // block it skips to does not read A or X before setting them.
-import { BPF_JMP, BPF_K, bpfClass, bpfOp, bpfSrc } from '../insn.js';
+import { BPF_ALU, BPF_DIV, BPF_IMM, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MOD, BPF_ST, BPF_STX, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
 import type { Block, Stmt } from './block.js';
 import { blockKeys, wholeKey } from './opt-keys.js';
 import { vnRun } from './opt-values.js';
@@ -115,14 +115,52 @@ function keys(b: Block): ThreadInfo {
   return m;
 }
 
+/** Whether follow() passes a free test whose ways meet (see setBeyondLibpcap in optimize.ts). */
+let bothOn = true;
+/** Was a test passed so since followBothWays() was last called? */
+let bothUsed = false;
+
+export function followBothWays(on: boolean): void {
+  bothOn = on;
+  bothUsed = false;
+}
+
+export function followedBothWaysSince(): boolean {
+  return bothUsed;
+}
+
+/**
+ * May the block be passed by without running it (its test decides nothing
+ * on the path)? Not if a statement can end the program (a packet load, a
+ * division by X) or stores into scratch memory, nor if it reads A or X
+ * from before (then its test was not its own to drop).
+ */
+function free(b: Block): boolean {
+  const m = memoOf(b);
+  if (m.keyed ? m.reads : readsOnEntry(b)) return false;
+  for (const s of b.stmts) {
+    const c = s.code;
+    const cls = bpfClass(c);
+    if (cls === BPF_ST || cls === BPF_STX || cls === BPF_JMP) return false;
+    if ((cls === BPF_LD || cls === BPF_LDX) && bpfMode(c) !== BPF_IMM && bpfMode(c) !== BPF_MEM && bpfMode(c) !== BPF_LEN) return false;
+    if (cls === BPF_ALU && (bpfOp(c) === BPF_DIV || bpfOp(c) === BPF_MOD)) return false;
+  }
+  return true;
+}
+
 export interface Threaded {
   root: Block;
   /** Did any edge (or the entry) change? */
   changed: boolean;
 }
 
-/** Follow decided pure tests from `t0` under facts `f0` (keys() has run on every block). */
-function follow(t0: Block, f0: Facts): Block {
+/**
+ * Follow decided pure tests from `t0` under facts `f0` (keys() has run on
+ * every block). `both`: an undecided test that can neither fail nor store
+ * (`ld #pktlen; jge #0x4cf`) is passed too where both its ways, followed
+ * (without this, so at most one such test deep), end at one block.
+ */
+function follow(t0: Block, f0: Facts, both = true): Block {
   let t = t0;
   let f = f0;
   for (let guard = 0; guard < 10000; guard++) {
@@ -133,9 +171,18 @@ function follow(t0: Block, f0: Facts): Block {
     }
     const info = memoOf(t);
     const key = info.whole;
-    if (!info.keyed || key === null || t.jt === null || t.jf === null) return t;
-    const d = info.decidable ? decide(info.op, info.k >>> 0, info.isConst, info.constA, key, f) : null;
-    if (d === null) return t;
+    if (!info.keyed || t.jt === null || t.jf === null) return t;
+    const d = key !== null && info.decidable ? decide(info.op, info.k >>> 0, info.isConst, info.constA, key, f) : null;
+    if (d === null) {
+      const end = both && bothOn && free(t) ? follow(t.jt, learnBoth(f, info, true), false) : null;
+      // Where both ways lead: the test decides nothing on this path.
+      if (end === null || end === t.jt || end !== follow(t.jf, learnBoth(f, info, false), false)) return t;
+      const last = memoOf(end);
+      if (end.jt !== null && (last.keyed ? last.reads : readsOnEntry(end))) return t;
+      bothUsed = true;
+      t = end;
+      continue;
+    }
     const next = d ? t.jt : t.jf;
     // Threading changes no statements, so what keys() found holds.
     const after = memoOf(next);
@@ -174,7 +221,9 @@ export function thread(root: Block, all: readonly Block[]): Threaded {
     // edge to a return: it would not be read.
     let ft = f;
     let ff = f;
-    if (info.learns) {
+    // A decided block (folding kept its test only for the loads before it) teaches nothing:
+    // facts from its outcome would split its one edge again for a test that decides nothing.
+    if (info.learns && b.jt !== b.jf) {
       const wantTrue = b.jt.jt !== null;
       const wantFalse = b.jf.jt !== null;
       const { op, k, test, whole } = info;

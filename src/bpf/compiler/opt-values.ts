@@ -144,6 +144,15 @@ export function upper(n: number): number {
   return maxOf[n] ?? 0xffffffff;
 }
 
+/** Value n's operation (a BPF opcode; negative for a constant or a fresh number) and its operands' numbers. */
+export function opOfValue(n: number): number {
+  return opN[n] ?? -2;
+}
+
+export function operandOf(n: number, which: 0 | 1): number {
+  return (which === 0 ? v0N[n] : v1N[n]) ?? 0;
+}
+
 /** The constant value n is, or null. */
 export function constantOf(n: number): number | null {
   return isConst[n] === 1 ? (constOf[n] ?? 0) : null;

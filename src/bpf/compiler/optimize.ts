@@ -31,7 +31,10 @@
 // They run in three stages (PIPELINE): folding, then rejects, threading and
 // merging repeated to a fixed point (as libpcap's opt_loop repeats its
 // passes until nothing changes; bounded by MAX_ROUNDS), then the passes that must come after
-// threading (which would add predecessors) and a last fold and merge.
+// threading (which would add predecessors), a last fold and merge, and the
+// redundant pass once more: that fold drops the dead stores that kept a
+// block which recomputes what the registers hold from being seen to be one
+// (`ldh [2]; st M[3]; …; ld M[3]; sub x` again after the same comparison).
 // A test is only skipped when an identical load already succeeded on the
 // path, so a load that would fall off the packet still rejects; and only
 // when the block it skips to does not read A or X before setting them.
@@ -50,7 +53,29 @@ import { stableMemoryOf, stableStorers, wordsStored } from './opt-stable.js';
 import { setStableValues } from './opt-keys.js';
 import { dropRedundant, entryXBound, redundantStart, setWordsUsed } from './opt-redundant.js';
 import { vnReset } from './opt-values.js';
-import { thread, threadStart } from './opt-thread.js';
+import { followBothWays, followedBothWaysSince, thread, threadStart } from './opt-thread.js';
+import { decideByBitsToo, decidedByBitsSince } from './fold-bits.js';
+import { decidedByOneOfSince, joinToOneOf } from './opt-facts.js';
+
+/**
+ * Turn off (and on again) what the optimizer proves that libpcap's does not:
+ * tests decided by the bits A can have (fold-bits.ts), values known to be
+ * one of a few (opt-facts.ts ONE_OF) or computed with a constant from one
+ * the path bound (opt-facts.ts derivedValues), tests passed where both their ways
+ * meet (opt-thread.ts). With them a filter libpcap compiles may come out as
+ * `ret #0`, which the compiler refuses as rejecting every packet, as
+ * libpcap does its own: the compiler then optimizes again without them.
+ */
+export function beyondLibpcap(on: boolean): void {
+  decideByBitsToo(on);
+  joinToOneOf(on);
+  followBothWays(on);
+}
+
+/** Did any of them decide something since beyondLibpcap() was last called? (If not, a second try would give the same.) */
+export function usedBeyondLibpcap(): boolean {
+  return decidedByBitsSince() || decidedByOneOfSince() || followedBothWaysSince();
+}
 
 /**
  * The graph the passes share: its root and, when no pass has moved an edge
@@ -181,6 +206,7 @@ class NothingToDo {
 
 const threadIdle = new NothingToDo();
 const mergeIdle = new NothingToDo();
+const redundantIdle = new NothingToDo();
 
 /** Jump threading (opt-thread.ts). */
 export const threadPass: Pass = {
@@ -216,6 +242,8 @@ export const redundantPass: Pass = {
     idleStart(ids);
   },
   run(g) {
+    // Its second run in the last stage: only if a pass after the first changed the graph.
+    if (redundantIdle.holds(g)) return false;
     // A decided block emptied here is passed by, which may leave another decided (its edges now one): again.
     let moved = false;
     // It ends with a dropRedundant() over the graph as it is: the peephole reads X's bounds from it.
@@ -229,6 +257,7 @@ export const redundantPass: Pass = {
       g.moved(root);
       moved = true;
     }
+    redundantIdle.note(g);
     return moved;
   },
 };
@@ -293,7 +322,7 @@ export const peepholePass: Pass = {
 export const PIPELINE: { readonly first: readonly Pass[]; readonly loop: readonly Pass[]; readonly last: readonly Pass[] } = {
   first: [foldPass],
   loop: [rejectsPass, idlePass, threadPass, mergePass],
-  last: [rejectsPass, redundantPass, peepholePass, straightPass, foldPass, rejectsPass, mergePass],
+  last: [rejectsPass, redundantPass, peepholePass, straightPass, foldPass, rejectsPass, mergePass, redundantPass],
 };
 
 const MAX_ROUNDS = 10;
@@ -330,6 +359,7 @@ export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
     rejectsGraph = null;
     threadIdle.forget();
     mergeIdle.forget();
+    redundantIdle.forget();
   }
 }
 

@@ -4,9 +4,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileFilter } from '../../../src/bpf/compiler/index.js';
+import { dumpProgram } from '../../../src/bpf/print/index.js';
 import { interpret } from '../../../src/bpf/runtime/index.js';
 import { needs } from '../../helpers/system.js';
-import { haveOracle, oracleCompile } from '../oracle/oracle.js';
+import { haveOracle, oracleCompile, oracleDump } from '../oracle/oracle.js';
 
 /** Ethernet, IPv4 (header 0x45), UDP from port 53 (first byte 0x00) to 4000. */
 function udpPacket(): Uint8Array {
@@ -31,5 +32,13 @@ describe("arithmetic keeps the right operand's protocol checks", () => {
       assert.equal(interpret(oracleCompile(1, expr, { optimize }), pkt, pkt.length), 262144, `libpcap, optimize: ${String(optimize)}`);
     }
     assert.equal(interpret(oracleCompile(1, 'tcp[0] + ip[0] = 0x45'), pkt, pkt.length), 0);
+  });
+
+  it("checks a protocol once when the left operand checks it already: libpcap's unoptimized program", (t) => {
+    if (!needs(t, { 'gcc and libpcap-dev (oracle)': haveOracle() })) return;
+    // Ethernet, radiotap (127) and PPI (192); the 802.11 ones are not optimized (the 802.11 header's length jumps inside a statement list).
+    for (const [dlt, expr] of [[1, 'ip[2:2] - ((ip[0]&0xf)<<2) < 237'], [127, 'ip[2:2] - ((ip[0]&0xf)<<2) < 73'], [192, 'tcp[0] + tcp[1] = 3']] as const) {
+      assert.equal(dumpProgram(compileFilter(expr, { linktype: dlt }), 1), oracleDump(dlt, expr, 1), `${String(dlt)} ${expr}`);
+    }
   });
 });

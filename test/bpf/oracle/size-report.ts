@@ -25,6 +25,7 @@ const longer = [...random.rows.map((r) => ({ set: 'random', ...r })), ...acc.row
     theirs: r.theirs,
     excused: r.excuse !== undefined,
     byTable: r.byTable === true,
+    ...(r.excuse === undefined ? {} : { packet: Buffer.from(r.excuse.packet).toString('hex'), wirelen: r.excuse.wirelen }),
     oursD: dumpProgram(compileFilter(r.expr, { linktype: r.dlt, resolveNames: false, optimize: true }), 1),
     theirsD: oracleDump(r.dlt, r.expr, 1, { optimize: true }),
   }));
