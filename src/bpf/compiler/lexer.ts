@@ -321,6 +321,10 @@ export function tokenize(src: string): Token[] {
     // more colons) as one; gen_mcode6 then reports it if it is not valid.
     const v6End = scanV6(src, i);
     let v6Len = v6End - i;
+    // A number, dotted prefix or MAC address at least as long wins over an
+    // IPv6 shape on a tie (rule order): no need to parse it (a MAC address
+    // with colons would otherwise be parsed as IPv6 on every compile).
+    if (v6Len > 0 && v6Len <= Math.max(numLen, hidLen, eid.length)) v6Len = 0;
     if (v6Len > 0) {
       const nc = colons(src, i, v6End);
       if (nc < 2) v6Len = 0;

@@ -107,6 +107,9 @@ export function constantA(b: Block): number | null {
 let state = new Int32Array(256);
 let walks = 0;
 
+/** order()'s stack, empty between calls. */
+const orderStack: Block[] = [];
+
 /** Make room in order()'s table for a block with this id. */
 function room(id: number): void {
   if (id < state.length) return;
@@ -127,7 +130,9 @@ export function order(root: Block): Block[] {
   let st = state;
   st[root.id] = walk;
   const out: Block[] = [];
-  const stack: Block[] = [root];
+  // The walk's stack, kept between calls (empty after each): no array made and grown per walk.
+  const stack = orderStack;
+  stack.push(root);
   while (stack.length > 0) {
     const b = stack[stack.length - 1];
     if (b === undefined) break;

@@ -68,8 +68,9 @@ let taken = new Int32Array(32);
  * `blocks` still its order)?
  */
 export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block; changed: boolean } {
-  // Per block (set below, in reverse order): `repl` its canonical equal, `canon` that one's number.
-  for (const b of blocks) memoOf(b).repl = null;
+  // Per block (set below, in reverse order): `repl` its canonical equal (null:
+  // itself), `canon` that one's number. Each block's are set before any of
+  // its predecessors reads them (they come after it in `blocks`): no reset first.
   // The canonical blocks, each the first seen of its kind, by a hash of what
   // sameBlock compares; at most one per kind, found by probing from its hash.
   let size = 16;
@@ -111,6 +112,7 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
       c = slotsOf[at] ?? null;
     }
     if (c === null) {
+      m.repl = null;
       slotsOf[at] = b;
       takenAt[next] = at;
       m.canon = next++;
