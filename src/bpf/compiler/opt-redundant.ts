@@ -142,6 +142,8 @@ export function dropRedundant(blocks: readonly Block[]): boolean {
   for (let i = 0; i < n; i++) {
     const b = blocks[i];
     if (b === undefined) continue;
+    // A mark that could not be stored would read as "no path yet" for every path: refused.
+    if (b.id >= entryRun.length) throw new Error('moat bpf: the redundant pass ran on a block it has no room for');
     const base = b.id * w;
     const reached = entryRun[b.id] === run;
     for (let r = 0; r < w; r++) {
