@@ -43,6 +43,25 @@ let made = 0;
  */
 export function startGraph(): void {
   made = 0;
+  storeFree = null;
+}
+
+/**
+ * The root of the last graph the code generator made, if it made no scratch
+ * store (`st`, `stx`) for it, else null: the optimizer then knows, without
+ * a scan of every statement, that no scratch word is stored (opt-stable.ts).
+ * Only the code generator sets it, for the graph it just finished.
+ */
+let storeFree: Block | null = null;
+
+/** The code generator finished the graph at `root`, with no scratch store (null: it made some). */
+export function setStoreFree(root: Block | null): void {
+  storeFree = root;
+}
+
+/** Is this the root of the graph the code generator just made with no scratch store? */
+export function isStoreFree(root: Block): boolean {
+  return root === storeFree;
 }
 
 /** One more than the largest id given since startGraph(): the size of a table indexed by id. */

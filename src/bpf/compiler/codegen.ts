@@ -3,7 +3,7 @@
 // Then finish_parse: the pflog prologue, `ret snaplen` on the true exits and
 // `ret 0` on the false ones.
 import type { Node } from './ast.js';
-import { Block, backpatch, genAnd, genNot, genOr, startGraph } from './block.js';
+import { Block, backpatch, genAnd, genNot, genOr, setStoreFree, startGraph } from './block.js';
 import { genPpiDltCheck } from './gen-80211-prologue.js';
 import { GenError, syntaxError } from './errors.js';
 import { Gen, type GenOptions } from './gen.js';
@@ -105,5 +105,7 @@ export function generate(src: string, node: Node | null, opts: GenOptions): Gene
   backpatch(p, g.retBlock(opts.snaplen));
   p.sense = !p.sense;
   backpatch(p, g.retBlock(0));
+  // Most graphs store no scratch word: the optimizer then skips its scan for stores.
+  setStoreFree(g.stores ? null : p.head);
   return { root: p.head, noOptimize: g.noOptimize };
 }

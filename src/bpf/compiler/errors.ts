@@ -26,5 +26,17 @@ export class GenError extends Error {
 }
 
 export function fail(message: string, linktypes?: readonly number[] | 'any'): never {
-  throw new GenError(message, linktypes);
+  // The code generator catches every GenError and throws a SourceSyntaxError
+  // (with a stack of its own) in its place: the stack a GenError would
+  // capture is never read, and capturing it was an eighth of the time to
+  // compile an expression the code generator rejects (37 µs → 33 µs).
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let e: GenError;
+  try {
+    e = new GenError(message, linktypes);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  throw e;
 }

@@ -11,8 +11,11 @@ import { wlanHostop } from './gen-80211.js';
 import { is80211 } from './gen-80211-prologue.js';
 import { prevLinkhdrCheck } from './gen-geneve.js';
 
+/** The 802.11 address qualifiers (a set made once: this is asked for every id). */
+export const WLAN_DIRS: ReadonlySet<string> = new Set(['addr1', 'addr2', 'addr3', 'addr4', 'ra', 'ta']);
+
 export function checkDir80211(g: Gen, dir: Dir): void {
-  if (['addr1', 'addr2', 'addr3', 'addr4', 'ra', 'ta'].includes(dir) && !is80211(g.linktype)) {
+  if (WLAN_DIRS.has(dir) && !is80211(g.linktype)) {
     fail(`'${dir}' is valid for 802.11 syntax only`);
   }
 }

@@ -5,7 +5,7 @@ import type { Node, Proto, Qual } from './ast.js';
 import { genOr, type Block } from './block.js';
 import { fail } from './errors.js';
 import type { Gen } from './gen.js';
-import { checkDir80211, genDnhost, genEther, genGateway, genHost, genHost6 } from './gen-host.js';
+import { WLAN_DIRS, checkDir80211, genDnhost, genEther, genGateway, genHost, genHost6 } from './gen-host.js';
 import { IPPROTO, genProto } from './gen-link.js';
 import { genPortBoth, genPortrangeBoth, type PortProto } from './gen-port.js';
 import { genProtochain } from './gen-protochain.js';
@@ -17,7 +17,6 @@ import { ownTable } from './own-table.js';
 
 type IdNode = Extract<Node, { t: 'id' }>;
 
-const WLAN_DIRS = new Set(['addr1', 'addr2', 'addr3', 'addr4', 'ra', 'ta']);
 
 /**
  * libpcap's __pcap_atoin: "a[.b[.c[.d]]]" → value and length in bits. Each
@@ -77,7 +76,7 @@ function addrWord(q: Qual): string {
 export function genId(g: Gen, n: IdNode): Block {
   const q = n.q;
   if (q.addr === 'undef') fail('syntax error in filter expression');
-  if ((q.addr === 'port' || q.addr === 'portrange') && ['addr1', 'addr2', 'addr3', 'addr4', 'ra', 'ta'].includes(q.dir)) {
+  if ((q.addr === 'port' || q.addr === 'portrange') && WLAN_DIRS.has(q.dir)) {
     fail(`'${q.dir}' is not a valid qualifier for '${q.addr}'`);
   }
   checkDir80211(g, q.dir);
@@ -227,10 +226,12 @@ function nameToPort(g: Gen, name: string): { port: number; proto: PortProto } | 
   return null;
 }
 
+/** Port protocols by number, for refineProto's message (made once: it runs for every port). */
+const PORT_PROTO_NAMES: Readonly<Record<number, string>> = { [IPPROTO.TCP]: 'tcp', [IPPROTO.UDP]: 'udp', [IPPROTO.SCTP]: 'sctp' };
+
 function refineProto(name: string, want: PortProto, real: PortProto): PortProto {
   if (want < 0) return real;
-  const names: Record<number, string> = { [IPPROTO.TCP]: 'tcp', [IPPROTO.UDP]: 'udp', [IPPROTO.SCTP]: 'sctp' };
-  if (real >= 0 && real !== want) fail(`port '${name}' is ${names[real] ?? '?'}`);
+  if (real >= 0 && real !== want) fail(`port '${name}' is ${PORT_PROTO_NAMES[real] ?? '?'}`);
   return want;
 }
 

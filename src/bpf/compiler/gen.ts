@@ -40,7 +40,8 @@ export class Gen {
   readonly savefile: { swapped: boolean } | undefined;
   off: LinkOffsets;
   private readonly outerLinkpl: AbsOffset;
-  private readonly regused: boolean[] = new Array<boolean>(BPF_MEMWORDS).fill(false);
+  /** The scratch registers in use, one bit each (a number: no array made per compile). */
+  private regused = 0;
   private curreg = 0;
   /** MPLS labels seen so far in the expression (gen_mpls shifts offsets). */
   labelStackDepth = 0;
@@ -50,6 +51,8 @@ export class Gen {
   noOptimize = false;
   /** The clause being compiled, stamped on every statement (for --explain). */
   clause: Clause | undefined;
+  /** Has a scratch store (`st`, `stx`) been made? (Every statement is made by stmt().) */
+  stores = false;
 
   constructor(opts: GenOptions) {
     this.linktype = opts.linktype;
@@ -85,6 +88,8 @@ export class Gen {
   }
 
   stmt(code: number, k = 0): Stmt {
+    // Classes ST (2) and STX (3), by one test: every statement is made here.
+    if ((code & 0x06) === 0x02) this.stores = true;
     return { code, k: k >>> 0, clause: this.clause };
   }
 
@@ -101,10 +106,11 @@ export class Gen {
   // --- scratch registers (alloc_reg/free_reg: round-robin) ---
   allocReg(): number {
     for (let n = BPF_MEMWORDS; n > 0; n--) {
-      if (this.regused[this.curreg] === true) {
+      const bit = 1 << this.curreg;
+      if ((this.regused & bit) !== 0) {
         this.curreg = (this.curreg + 1) % BPF_MEMWORDS;
       } else {
-        this.regused[this.curreg] = true;
+        this.regused |= bit;
         return this.curreg;
       }
     }
@@ -112,7 +118,7 @@ export class Gen {
   }
 
   freeReg(n: number): void {
-    this.regused[n] = false;
+    this.regused &= ~(1 << n);
   }
 
   // --- loads ---

@@ -104,29 +104,52 @@ export function parseIPv6(text: string): number[] | null {
   }
   const dbl = s.indexOf('::');
   if (dbl >= 0 && s.includes('::', dbl + 1)) return null;
-  const parseGroups = (g: string): number[] | null => {
-    if (g === '') return [];
-    const out: number[] = [];
-    for (const w of g.split(':')) {
-      if (!/^[0-9A-Fa-f]{1,4}$/.test(w)) return null;
-      out.push(parseInt(w, 16));
-    }
-    return out;
-  };
-  const words: number[] = [];
+  // The 16-bit words, the groups before `::` first, then those after it at
+  // the end (zeros between), parsed in place: no split, no regular
+  // expression per group (host and net addresses are parsed on every compile).
+  const words = [0, 0, 0, 0, 0, 0, 0, 0];
   if (dbl >= 0) {
-    const a = parseGroups(s.slice(0, dbl));
-    const b = parseGroups(s.slice(dbl + 2));
-    if (a === null || b === null || a.length + b.length > 7) return null;
-    words.push(...a, ...new Array<number>(8 - a.length - b.length).fill(0), ...b);
-  } else {
-    const a = parseGroups(s);
-    if (a?.length !== 8) return null;
-    words.push(...a);
-  }
+    const a = groupsInto(s, 0, dbl, words, 0);
+    if (a < 0) return null;
+    const b = groupsInto(s, dbl + 2, s.length, groupScratch, 0);
+    if (b < 0 || a + b > 7) return null;
+    for (let i = 0; i < b; i++) words[8 - b + i] = groupScratch[i] ?? 0;
+  } else if (groupsInto(s, 0, s.length, words, 0) !== 8) return null;
   const bytes: number[] = [];
   for (const w of words) bytes.push(w >> 8, w & 0xff);
   return bytes;
+}
+
+/** groupsInto()'s room for the groups after `::` (at most 8 are kept). */
+const groupScratch = [0, 0, 0, 0, 0, 0, 0, 0];
+
+/**
+ * The colon-separated groups of s[from, to), each one to four hex digits,
+ * into `out` from `at` (at most 8; more are counted, not kept): how many,
+ * or -1 if one is not 1-4 hex digits (an empty range has none).
+ */
+function groupsInto(s: string, from: number, to: number, out: number[], at: number): number {
+  if (from === to) return 0;
+  let n = 0;
+  let i = from;
+  for (;;) {
+    let w = 0;
+    let digits = 0;
+    while (i < to) {
+      const c = s.charCodeAt(i);
+      if (!(c < 128 && ((CLASS[c] ?? 0) & HEX) !== 0)) break;
+      w = w * 16 + digitValue(c);
+      digits++;
+      i++;
+    }
+    if (digits === 0 || digits > 4) return -1;
+    if (at + n < 8) out[at + n] = w;
+    n++;
+    if (i === to) return n;
+    // Anything but a colon between groups, or a colon at the very end, is not a group.
+    if (s.charCodeAt(i) !== COLON || i + 1 === to) return -1;
+    i++;
+  }
 }
 
 /** The value of a hex digit's character code (the caller checked it is one). */
@@ -321,6 +344,10 @@ export function tokenize(src: string): Token[] {
     // more colons) as one; gen_mcode6 then reports it if it is not valid.
     const v6End = scanV6(src, i);
     let v6Len = v6End - i;
+    // A number, dotted prefix or MAC address at least as long wins over an
+    // IPv6 shape on a tie (rule order): no need to parse it (a MAC address
+    // with colons would otherwise be parsed as IPv6 on every compile).
+    if (v6Len > 0 && v6Len <= Math.max(numLen, hidLen, eid.length)) v6Len = 0;
     if (v6Len > 0) {
       const nc = colons(src, i, v6End);
       if (nc < 2) v6Len = 0;

@@ -63,9 +63,12 @@ export function linktypeByName(name: string): number | undefined {
   return undefined;
 }
 
+/** Each value of NAMES by its first name (made once: error messages ask it, and rejected expressions are many in some uses). */
+const NAME_OF = new Map<number, string>();
+for (const [k, v] of Object.entries(NAMES)) if (!NAME_OF.has(v)) NAME_OF.set(v, k);
+
 export function linktypeName(dlt: number): string {
-  for (const [k, v] of Object.entries(NAMES)) if (v === dlt) return k;
-  return String(dlt);
+  return NAME_OF.get(dlt) ?? String(dlt);
 }
 
 export function linktypeDescription(dlt: number): string {

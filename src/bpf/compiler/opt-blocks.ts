@@ -6,22 +6,19 @@ import type { Block, Stmt } from './block.js';
 import { internGeneration, internList } from './opt-intern.js';
 
 /**
- * The memos of stmtsId() and readsOnEntry() for one block, each valid while
- * the block's statement array (and jump) are the very objects it was made
- * for, as the passes replace a block's statement array when they change it,
- * never edit it in place. One record per block id (memoStart makes room),
- * kept between runs and never emptied: an entry left by another graph is
- * one no block here matches (the answer depends on the array and jump alone).
+ * The memo of stmtsId() for one block, valid while the block's statement
+ * array is the very object it was made for, as the passes replace a block's
+ * statement array when they change it, never edit it in place. One record
+ * per block id (memoStart makes room), kept between runs and never emptied:
+ * an entry left by another graph is one no block here matches (the answer
+ * depends on the array alone). (No pass asks stmtsId() since mergeEqual
+ * hashes statements itself; optimize.ts still makes room for it.)
  */
 class BlockMemo {
   /** stmtsId(): the array, its number, and the intern generation it was made in. */
   keyStmts: readonly Stmt[] | null = null;
   key = 0;
   keyGen = -1;
-  /** readsOnEntry(): the array and jump, and the answer. */
-  readStmts: readonly Stmt[] | null = null;
-  readS: Stmt | null = null;
-  reads = false;
 }
 
 const memos: BlockMemo[] = [];
@@ -44,20 +41,14 @@ export function stmtsId(b: Block): number {
   return m.key;
 }
 
-/** Does the block read A or X (or scratch memory) before setting them? */
+/**
+ * Does the block read A or X (or scratch memory) before setting them?
+ * Asked for every edge on every pass, and worked out afresh each time: the
+ * scan mostly stops at the first statement (a load), which costs less than
+ * the memo per block it had (a record read and two comparisons, a miss on
+ * every block of each new graph): ~1.5% of a compile.
+ */
 export function readsOnEntry(b: Block): boolean {
-  // Asked for every edge on every pass: memoized for the block's current statements and jump.
-  const m = memos[b.id];
-  if (m === undefined) return computeReadsOnEntry(b);
-  if (m.readStmts !== b.stmts || m.readS !== b.s) {
-    m.reads = computeReadsOnEntry(b);
-    m.readStmts = b.stmts;
-    m.readS = b.s;
-  }
-  return m.reads;
-}
-
-function computeReadsOnEntry(b: Block): boolean {
   let aSet = false;
   let xSet = false;
   const n = b.stmts.length;
@@ -107,6 +98,9 @@ export function constantA(b: Block): number | null {
 let state = new Int32Array(256);
 let walks = 0;
 
+/** order()'s stack, empty between calls. */
+const orderStack: Block[] = [];
+
 /** Make room in order()'s table for a block with this id. */
 function room(id: number): void {
   if (id < state.length) return;
@@ -115,19 +109,69 @@ function room(id: number): void {
   state = s;
 }
 
-/** The blocks reachable from root, each before its successors. */
-export function order(root: Block): Block[] {
-  // Topological order: programs here jump forward only, so DFS post-order reversed.
+/** How deep visit() recurses before order() walks with a stack of its own instead. */
+const MAX_RECURSION = 1000;
+
+/** A walk's number for order()'s marks (older walks' are smaller). */
+function nextWalk(): number {
   if (walks >= 0x1fffffff) {
     state.fill(0);
     walks = 0;
   }
-  const walk = ++walks * 4;
+  return ++walks * 4;
+}
+
+/**
+ * order()'s recursive walk from b (marked): its successors, jt first, then
+ * b itself into `out`; false if it went deeper than MAX_RECURSION (then
+ * `out` is incomplete).
+ */
+function visit(b: Block, walk: number, out: Block[], depth: number): boolean {
+  if (depth > MAX_RECURSION) return false;
+  const jt = b.jt;
+  if (jt !== null) {
+    if (jt.id >= state.length) room(jt.id);
+    if (state[jt.id] !== walk) {
+      state[jt.id] = walk;
+      if (!visit(jt, walk, out, depth + 1)) return false;
+    }
+  }
+  const jf = b.jf;
+  if (jf !== null) {
+    if (jf.id >= state.length) room(jf.id);
+    if (state[jf.id] !== walk) {
+      state[jf.id] = walk;
+      if (!visit(jf, walk, out, depth + 1)) return false;
+    }
+  }
+  out.push(b);
+  return true;
+}
+
+/** The blocks reachable from root, each before its successors. */
+export function order(root: Block): Block[] {
+  // Topological order: programs here jump forward only, so DFS post-order
+  // reversed. Recursion is the faster walk for the usual graph (tens of
+  // blocks); a deep one (a long generated `or` chain) is walked again with
+  // an explicit stack, in the same order, so it cannot overflow the JavaScript stack.
+  const first = nextWalk();
+  room(root.id);
+  state[root.id] = first;
+  const quick: Block[] = [];
+  if (visit(root, first, quick, 0)) return quick.reverse();
+  return orderByStack(root);
+}
+
+/** order() with an explicit stack, for graphs too deep for visit(). */
+function orderByStack(root: Block): Block[] {
+  const walk = nextWalk();
   room(root.id);
   let st = state;
   st[root.id] = walk;
   const out: Block[] = [];
-  const stack: Block[] = [root];
+  // The walk's stack, kept between calls (empty after each): no array made and grown per walk.
+  const stack = orderStack;
+  stack.push(root);
   while (stack.length > 0) {
     const b = stack[stack.length - 1];
     if (b === undefined) break;

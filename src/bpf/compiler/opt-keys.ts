@@ -34,6 +34,9 @@ const storeMem = new Int32Array(16);
  * order (opt-stable.ts stableStorers): a store only ever feeds a later one.
  */
 export function setStableValues(storers: readonly Block[], mask: number): void {
+  // No stable word, and none in the last run either: every word is unknown
+  // already (blockKeys leaves `scratch` so where no word is stable).
+  if (mask === 0 && !anyStable) return;
   // Loops, not fill() or set(): a builtin call costs more than these 16 stores, on every compile.
   for (let k = 0; k < 16; k++) {
     stableValue[k] = NONE;

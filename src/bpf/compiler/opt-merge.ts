@@ -3,8 +3,7 @@
 // only reject into the one `ret #0`. Both take the graph's order from their
 // caller (optimize.ts), which knows when a previous pass left it valid.
 import { BPF_K, BPF_RET, bpfClass } from '../insn.js';
-import type { Block } from './block.js';
-import { stmtsId } from './opt-blocks.js';
+import type { Block, Stmt } from './block.js';
 
 /** A block graph: its root, and order(root) (opt-blocks.ts). */
 export interface Graph {
@@ -15,8 +14,7 @@ export interface Graph {
 /**
  * The passes' own state about one block. mergeEqual's, valid within one
  * call: the block's canonical equal (`repl`, null: itself), that one's
- * number (`canon`), and the hash and statements' number (opt-blocks.ts
- * stmtsId) it was found by. foldRejects' mark: the call that found the
+ * number (`canon`), and the hash it was found by. foldRejects' mark: the call that found the
  * block to be a reject. One record per block id (mergeStart makes room),
  * kept between runs: one table read, then fields.
  */
@@ -24,7 +22,6 @@ class MergeMemo {
   repl: Block | null = null;
   canon = 0;
   hash = 0;
-  list = 0;
   reject = 0;
 }
 
@@ -44,14 +41,42 @@ function memoOf(b: Block): MergeMemo {
 }
 
 /**
- * Same statements, same jump, same successors (by their canonical numbers):
- * mergeEqual's equality. `a` was hashed before in this call, so its
- * statements' number is in its record.
+ * Same jump, same successors (by their canonical numbers), same
+ * statements: mergeEqual's equality (the statements last, the dearest test).
  */
-function sameBlock(a: Block, b: Block, list: number): boolean {
-  return memoOf(a).list === list && a.s.code === b.s.code && a.s.k >>> 0 === b.s.k >>> 0 &&
+function sameBlock(a: Block, b: Block): boolean {
+  return a.s.code === b.s.code && a.s.k >>> 0 === b.s.k >>> 0 &&
     (a.jt === null ? b.jt === null : b.jt !== null && memoOf(a.jt).canon === memoOf(b.jt).canon) &&
-    (a.jf === null ? b.jf === null : b.jf !== null && memoOf(a.jf).canon === memoOf(b.jf).canon);
+    (a.jf === null ? b.jf === null : b.jf !== null && memoOf(a.jf).canon === memoOf(b.jf).canon) &&
+    sameStmts(a.stmts, b.stmts);
+}
+
+/** The same (code, k) sequence (k as 32 bits)? */
+function sameStmts(x: readonly Stmt[], y: readonly Stmt[]): boolean {
+  if (x === y) return true;
+  if (x.length !== y.length) return false;
+  let i = 0;
+  for (const a of x) {
+    const b = y[i++];
+    if (b?.code !== a.code || b.k >>> 0 !== a.k >>> 0) return false;
+  }
+  return true;
+}
+
+/**
+ * A hash of a statement list's (code, k) sequence: hashed afresh on every
+ * call, which costs less than looking up an interned number for the list
+ * (opt-intern.ts; a trie probe per statement the first time each list is
+ * seen, and most lists are new in each compile), and sameStmts() settles
+ * the rare equal hash.
+ */
+function stmtsHash(stmts: readonly Stmt[]): number {
+  let h = stmts.length;
+  for (const s of stmts) {
+    h = Math.imul(h ^ s.code, 0x9e3779b1);
+    h = Math.imul(h ^ s.k, 0x85ebca6b);
+  }
+  return h;
 }
 
 /**
@@ -68,8 +93,9 @@ let taken = new Int32Array(32);
  * `blocks` still its order)?
  */
 export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block; changed: boolean } {
-  // Per block (set below, in reverse order): `repl` its canonical equal, `canon` that one's number.
-  for (const b of blocks) memoOf(b).repl = null;
+  // Per block (set below, in reverse order): `repl` its canonical equal (null:
+  // itself), `canon` that one's number. Each block's are set before any of
+  // its predecessors reads them (they come after it in `blocks`): no reset first.
   // The canonical blocks, each the first seen of its kind, by a hash of what
   // sameBlock compares; at most one per kind, found by probing from its hash.
   let size = 16;
@@ -97,8 +123,7 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
       if (rf !== null) b.jf = jf = rf;
     }
     const m = memoOf(b);
-    const list = stmtsId(b);
-    m.list = list;
+    const list = stmtsHash(b.stmts);
     let h = Math.imul(list, 0x9e3779b1) ^ b.s.code;
     h = Math.imul(h ^ b.s.k, 0x85ebca6b);
     h = Math.imul(h ^ (jt === null ? -1 : memoOf(jt).canon), 0xc2b2ae35);
@@ -106,11 +131,12 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
     m.hash = h;
     let at = h & slots;
     let c = slotsOf[at] ?? null;
-    while (c !== null && !(memoOf(c).hash === h && sameBlock(c, b, list))) {
+    while (c !== null && !(memoOf(c).hash === h && sameBlock(c, b))) {
       at = (at + 1) & slots;
       c = slotsOf[at] ?? null;
     }
     if (c === null) {
+      m.repl = null;
       slotsOf[at] = b;
       takenAt[next] = at;
       m.canon = next++;

@@ -34,8 +34,15 @@ const MAX = 0xffffffff;
 const slotOfWord = new Int32Array(16);
 /** Slots per block in this run. */
 let regCount = 2;
-/** Per block id, regCount slots: the registers on entry; 0 where no path has come yet. */
+/** Per block id, regCount slots: the registers on entry, valid where `entryRun` holds this run's number. */
 let entry = new Int32Array(64 * 4);
+/**
+ * Per block id: the dropRedundant() run in which a path into the block was
+ * met (else no path has come yet, and its `entry` slots are stale): kept
+ * between runs, each with a number of its own, so nothing is emptied per run.
+ */
+let entryRun = new Int32Array(64);
+let runs = 0;
 /** The registers as the walk goes (2 + 16 slots at most), and as they were on entry to the block. */
 const regsOf = new Int32Array(18);
 const saved = new Int32Array(18);
@@ -45,6 +52,11 @@ let xMax = new Float64Array(64);
 /** Make room for an optimizer run on a graph whose block ids are below `ids`. */
 export function redundantStart(ids: number): void {
   if (xMax.length < ids) xMax = new Float64Array(Math.max(ids, 2 * xMax.length));
+  if (entryRun.length < xMax.length) {
+    const more = new Int32Array(xMax.length);
+    more.set(entryRun);
+    entryRun = more;
+  }
 }
 
 /** The upper bound of X on entry to b, from the last dropRedundant() over its graph. */
@@ -93,11 +105,17 @@ export function aluValue(op: number, a: number, v: number): number {
   return value(BPF_ALU | op, a, v, aluBound(op, upper(a), upper(v), cv));
 }
 
+/** The mask setWordsUsed() last set the slots for (-1: none yet). */
+let wordsUsed = -1;
+
 /**
  * The scratch words the graph uses, as a mask, for this optimizer run (set
  * once: passes only ever drop uses): each gets a slot.
  */
 export function setWordsUsed(mask: number): void {
+  // Most graphs store no word, compile after compile: the slots are as they were.
+  if (mask === wordsUsed) return;
+  wordsUsed = mask;
   regCount = 2;
   // One loop, no fill(): this runs on every compile.
   for (let k = 0; k < 16; k++) slotOfWord[k] = ((mask >>> k) & 1) === 1 ? regCount++ : -1;
@@ -114,19 +132,22 @@ export function dropRedundant(blocks: readonly Block[]): boolean {
   if (entry.length < xMax.length * w) entry = new Int32Array(xMax.length * w);
   // Loops, not fill() or set(): a builtin call costs more than copying these few slots (~20 per block).
   const regs = regsOf;
-  const ent = entry;
-  for (let i = 0; i < n; i++) {
-    const b = blocks[i];
-    if (b === undefined) continue;
-    for (let j = b.id * w, end = j + w; j < end; j++) ent[j] = 0;
+  if (runs === 0x7fffffff) {
+    entryRun.fill(0);
+    runs = 0;
   }
+  const run = ++runs;
+  thisRun = run;
   let changed = false;
   for (let i = 0; i < n; i++) {
     const b = blocks[i];
     if (b === undefined) continue;
+    // A mark that could not be stored would read as "no path yet" for every path: refused.
+    if (b.id >= entryRun.length) throw new Error('moat bpf: the redundant pass ran on a block it has no room for');
     const base = b.id * w;
+    const reached = entryRun[b.id] === run;
     for (let r = 0; r < w; r++) {
-      const v = entry[base + r] ?? 0;
+      const v = reached ? (entry[base + r] ?? 0) : 0;
       // The root (no path in), or paths that disagree: nothing known.
       regs[r] = v <= 0 ? fresh() : v;
     }
@@ -176,10 +197,14 @@ function unchanged(regs: Int32Array, w: number): boolean {
   return true;
 }
 
+/** The number of the dropRedundant() run under way (for into()). */
+let thisRun = 0;
+
 /** The registers on leaving a block, met with what other paths into `t` brought. */
 function into(t: Block, regs: Int32Array, w: number): void {
   const base = t.id * w;
-  if (entry[base] === 0) {
+  if (entryRun[t.id] !== thisRun) {
+    entryRun[t.id] = thisRun;
     for (let r = 0; r < w; r++) entry[base + r] = regs[r] ?? 0;
     return;
   }

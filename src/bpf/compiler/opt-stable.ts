@@ -9,7 +9,7 @@
 // statement list): the word then holds the stored value or its initial 0,
 // still one value per packet once the block is done.
 import { BPF_LD, BPF_LDX, BPF_MEM, BPF_ST, BPF_STX, bpfClass, bpfMode } from '../insn.js';
-import type { Block } from './block.js';
+import { isStoreFree, type Block } from './block.js';
 
 /** Per word: the one block that stores it, and that block's place in the order (scratch of one call). */
 const storer: (Block | null)[] = new Array<Block | null>(16).fill(null);
@@ -20,6 +20,11 @@ export let wordsStored = 0;
 
 /** The stable words of the graph with this root and order, as a mask. */
 export function stableMemoryOf(root: Block, blocks: readonly Block[]): number {
+  // The code generator made no store for this graph: none to find.
+  if (isStoreFree(root)) {
+    wordsStored = 0;
+    return 0;
+  }
   // A loop, not fill(): a builtin call costs more than these 16 stores, on every compile.
   for (let k = 0; k < 16; k++) storer[k] = null;
   let many = 0;

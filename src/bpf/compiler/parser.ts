@@ -18,6 +18,9 @@ class QualError extends Error {
   }
 }
 
+/** Keywords that start a head id besides the qualifiers (a set made once: asked for every term). */
+const HEAD_KEYWORDS: ReadonlySet<string> = new Set(['PROTO', 'PROTOCHAIN', 'GATEWAY']);
+
 export interface Parsed {
   node: Node | null;
 }
@@ -132,7 +135,7 @@ class Parser extends TokenStream {
     if (proto !== undefined) {
       const n = this.peek(1);
       if (this.is('[', 1)) return { node: this.parseRelation(), q: QERR };
-      if (n.kind === 'KW' && (DQUALS[n.text] !== undefined || AQUALS[n.text] !== undefined || ['PROTO', 'PROTOCHAIN', 'GATEWAY'].includes(n.text))) {
+      if (n.kind === 'KW' && (DQUALS[n.text] !== undefined || AQUALS[n.text] !== undefined || HEAD_KEYWORDS.has(n.text))) {
         this.next();
         return this.parseHeadId(proto, t.start);
       }
@@ -143,7 +146,7 @@ class Parser extends TokenStream {
       this.next();
       return { node: { t: 'pname', proto, span: this.span(t.start) }, q: QERR };
     }
-    if (DQUALS[t.text] !== undefined || AQUALS[t.text] !== undefined || ['PROTO', 'PROTOCHAIN', 'GATEWAY'].includes(t.text)) {
+    if (DQUALS[t.text] !== undefined || AQUALS[t.text] !== undefined || HEAD_KEYWORDS.has(t.text)) {
       return this.parseHeadId('default', t.start);
     }
     return { node: parseOther(this, 'default', t.start), q: QERR };
