@@ -349,10 +349,6 @@ export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
     readyFor = pipeline;
     readyIds = ids;
   }
-  const stable = stableMemoryOf(g.root, initial);
-  // A word never stored only ever holds 0: its loads need no slot (the redundant pass numbers them afresh).
-  setWordsUsed(wordsStored);
-  setStableValues(stable === 0 ? [] : stableStorers(stable), stable);
   try {
     runStages(g, pipeline, initial);
   } finally {
@@ -365,6 +361,13 @@ export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
 
 function runStages(g: OptGraph, pipeline: typeof PIPELINE, initial: readonly Block[]): void {
   for (const p of pipeline.first) p.run(g);
+  // The scratch words stable across the graph, found after the first fold
+  // (which reads none of this): folding has dropped the stores nothing
+  // reads, which arithmetic makes many of, so there are fewer to look at.
+  const stable = stableMemoryOf(g.root, g.blocks());
+  // A word never stored only ever holds 0: its loads need no slot (the redundant pass numbers them afresh).
+  setWordsUsed(wordsStored);
+  setStableValues(stable === 0 ? [] : stableStorers(stable), stable);
   // Folding only ever drops edges, so a graph no larger than that before it is not huge after.
   g.huge = initial.length > 2000 && g.blocks().length > 2000;
   for (let round = 0; round < MAX_ROUNDS; round++) {
