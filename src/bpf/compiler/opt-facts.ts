@@ -173,8 +173,14 @@ export function meet(a: Facts, b: Facts): Facts {
     }
     if (!found && implied(g, a)) keep.push(g);
   }
-  const sets = oneOfOn ? joinedSets(a, b, shared) : null;
-  if (all && keep.length === kept && sets === null) return a;
+  let sets = oneOfOn ? joinedSets(a, b, shared) : null;
+  if (all && keep.length === kept) {
+    // `a` as it is, unless a joined set says more than its facts do: most
+    // joins of two tests of one key (ethertype 0x800 on one way, 0x86dd on
+    // the other) add nothing that is used, and a copy costs a fact per node.
+    if (sets !== null) sets = newSets(sets, a);
+    if (sets === null) return a;
+  }
   let out: Facts = shared;
   for (let i = keep.length - 1; i >= 0; i--) {
     const f = keep[i];
@@ -193,6 +199,16 @@ export function meet(a: Facts, b: Facts): Facts {
     }
   }
   return out;
+}
+
+/** The [key, set…] pairs of `sets` that say more than the facts `f` on their key; null if none does. */
+function newSets(sets: (number | readonly number[])[], f: Facts): (number | readonly number[])[] | null {
+  for (let i = 0; i + 1 < sets.length; i += 2) {
+    const set = sets[i + 1] as readonly number[];
+    const now = valuesOf(newest(f, sets[i] as number));
+    if (now?.every((v) => set.includes(v)) !== true) return sets;
+  }
+  return null;
 }
 
 /**
