@@ -53,7 +53,7 @@ import { stableMemoryOf, stableStorers, wordsStored } from './opt-stable.js';
 import { setStableValues } from './opt-keys.js';
 import { dropRedundant, entryXBound, redundantStart, setWordsUsed } from './opt-redundant.js';
 import { vnReset } from './opt-values.js';
-import { followBothWays, followedBothWaysSince, thread, threadStart } from './opt-thread.js';
+import { followBothWays, followedBothWaysSince, thread, threadRejecting, threadStart } from './opt-thread.js';
 import { decideByBitsToo, decidedByBitsSince } from './fold-bits.js';
 import { decidedByOneOfSince, joinToOneOf } from './opt-facts.js';
 
@@ -352,6 +352,7 @@ export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
   try {
     runStages(g, pipeline, initial);
   } finally {
+    threadRejecting(false);
     rejectsGraph = null;
     threadIdle.forget();
     mergeIdle.forget();
@@ -371,6 +372,8 @@ function runStages(g: OptGraph, pipeline: typeof PIPELINE, initial: readonly Blo
   // Folding only ever drops edges, so a graph no larger than that before it is not huge after.
   g.huge = initial.length > 2000 && g.blocks().length > 2000;
   for (let round = 0; round < MAX_ROUNDS; round++) {
+    // From the second round on (opt-thread.ts rejectsOnEveryWay): asked in every run it costs a fifth of a compile.
+    threadRejecting(round > 0);
     let changed = false;
     const loop = pipeline.loop;
     for (let i = 0; i < loop.length; i++) {
@@ -378,6 +381,7 @@ function runStages(g: OptGraph, pipeline: typeof PIPELINE, initial: readonly Blo
     }
     if (!changed) break;
   }
+  threadRejecting(false);
   for (const p of pipeline.last) p.run(g);
 }
 

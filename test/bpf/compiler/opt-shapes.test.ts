@@ -73,13 +73,22 @@ const SHAPES: readonly Shape[] = [
     length: 67,
   },
   {
-    // After the IPv6 UDP port-53 tests (`udp[10]` is IPv4's: they decide nothing), `greater 1231` is undecided, but
-    // on IPv6 both its ways end at the reject: the edge goes there, and the port tests become rejects too.
+    // PPP: `not len < 1336` is `ld #pktlen; jge`, which cannot fail; on the paths where both its ways then
+    // end at one block (the later tests decided the same either way), the edge goes past it.
     what: 'a test that can neither fail nor store is passed where both its ways end at one block',
-    linktype: 1,
-    expr: '(udp port 53 and udp[10] & 0x80 != 0) or (greater 1231 and ip[2:2] < 1346 or (not udp port 53 and udp[10] & 0x80 = 0)) and (dst host 127.0.0.1 and ip proto 17)',
-    length: 35,
-    libpcap: 40,
+    linktype: 9,
+    expr: 'not ((mpls and not net 192.0.2.0/24 and ip6[6] = 58) or not len < 1336 and (ip6[6] = 58 or src net 10.0.0.0/8))',
+    length: 30,
+    libpcap: 31,
+  },
+  {
+    // pflog: after the IPv6 UDP port-53 tests, `udp[10]` needs IPv4, so every way from them rejects; their loads
+    // (which could only fail, and so reject too) go with them. Also the job the shape above had before this.
+    what: 'a test is passed for the reject every way from it ends at, whatever its loads',
+    linktype: 117,
+    expr: '(udp port 53 and udp[10] & 0x80 = 0) or inbound and (not udp port 53 and udp[10] & 0x80 != 0)',
+    length: 42,
+    libpcap: 71,
   },
   {
     // SLIP: `not outbound` is `ldb [0]; jeq #0`, IPv6 is `ldb [0]; and #0xf0; jeq #0x60`: with [0] = 0 the
