@@ -143,6 +143,19 @@ function valuesOf(top: Facts): readonly number[] | null {
   return top.set;
 }
 
+/**
+ * Do the facts from `top` on bind its key to few values (valuesOf), all of
+ * them in `set`? Asked on every join: read off the fact, no array made.
+ */
+function boundWithin(top: Facts, set: readonly number[] | null): boolean {
+  if (top === null || set === null) return false;
+  if (top.hasEq) return set.includes(top.eq);
+  const vs = top.set;
+  if (vs === null) return false;
+  for (const v of vs) if (!set.includes(v)) return false;
+  return true;
+}
+
 const length = (f: Facts): number => (f === null ? 0 : f.depth);
 
 /**
@@ -204,9 +217,8 @@ export function meet(a: Facts, b: Facts): Facts {
       const key = sets[i] as number;
       const set = sets[i + 1] as readonly number[];
       const same = newest(out, key);
-      const now = valuesOf(same);
       // Already known as narrowly (a kept fact, or the shared tail): nothing to add.
-      if (now?.every((v) => set.includes(v)) === true) continue;
+      if (boundWithin(same, set)) continue;
       out = oneOfFact(key, out, same, set);
     }
   }
@@ -240,11 +252,13 @@ function joinKeys(side: Facts, a: Facts, b: Facts, shared: Facts, out0: (number 
     const tb = newest(b, key);
     // Few values on both ways, else nothing to join (asked before any array is made: most joins have none).
     if (ta === tb || ta === null || tb === null || !(ta.hasEq || ta.set !== null) || !(tb.hasEq || tb.set !== null)) continue;
-    const va = valuesOf(ta);
-    const vb = valuesOf(tb);
-    if (va === null || vb === null) continue;
-    const union = [...va];
-    for (const v of vb) if (!union.includes(v)) union.push(v);
+    // The union, a's values first, made from the facts as they are (no array per side).
+    const union: number[] = [];
+    if (ta.hasEq) union.push(ta.eq);
+    else if (ta.set !== null) for (const v of ta.set) union.push(v);
+    if (tb.hasEq) {
+      if (!union.includes(tb.eq)) union.push(tb.eq);
+    } else if (tb.set !== null) for (const v of tb.set) if (!union.includes(v)) union.push(v);
     if (union.length <= MAX_SET) (out ??= []).push(key, union);
   }
   return out;
@@ -253,10 +267,7 @@ function joinKeys(side: Facts, a: Facts, b: Facts, shared: Facts, out0: (number 
 /** Do the facts `f` on fact e's key (at least one) imply e? */
 function implied(e: Fact, f: Facts): boolean {
   const top = newest(f, e.key);
-  if (e.op === ONE_OF) {
-    const vs = valuesOf(top);
-    return vs !== null && e.set !== null && vs.every((v) => e.set?.includes(v) === true);
-  }
+  if (e.op === ONE_OF) return boundWithin(top, e.set);
   return top !== null && decide(e.op, e.k >>> 0, false, 0, e.key, top) === e.outcome;
 }
 
