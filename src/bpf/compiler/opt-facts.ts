@@ -78,8 +78,13 @@ export function newest(f: Facts, key: number): Facts {
   return e;
 }
 
-/** A fact (k a signed word) put in front of `next`, with its key's summary; `same` is newest(next, key). */
-export function fact(key: number, op: number, k: number, outcome: boolean, next: Facts, same: Facts, oneOf: readonly number[] | null = null): Fact {
+/**
+ * A fact (k a signed word) put in front of `next`, with its key's summary;
+ * `same` is newest(next, key). Kept small (a ONE_OF fact's set is
+ * oneOfFact()'s) so that V8 inlines it where threading makes a fact for
+ * every edge: as a bigger function it was a call each time.
+ */
+export function fact(key: number, op: number, k: number, outcome: boolean, next: Facts, same: Facts): Fact {
   let hasEq = false;
   let eq = 0;
   let lo = -SHIFT;
@@ -92,7 +97,6 @@ export function fact(key: number, op: number, k: number, outcome: boolean, next:
     hi = same.hi;
     set = same.set;
   }
-  if (op === ONE_OF && oneOf !== null) set = set === null ? oneOf : set.filter((v) => oneOf.includes(v));
   const ku = k >>> 0;
   switch (op) {
     case BPF_JEQ:
@@ -115,6 +119,14 @@ export function fact(key: number, op: number, k: number, outcome: boolean, next:
   return { key, op, k, outcome, next, depth: next === null ? 1 : next.depth + 1, same, hasEq, eq, lo, hi, set };
 }
 
+/** A ONE_OF fact: the value is one of `oneOf` (and of what `same` allows). */
+function oneOfFact(key: number, next: Facts, same: Facts, oneOf: readonly number[]): Fact {
+  const f = fact(key, ONE_OF, 0, true, next, same);
+  const set = f.set;
+  f.set = set === null ? oneOf : set.filter((v) => oneOf.includes(v));
+  return f;
+}
+
 const sameFact = (x: Fact, y: Fact): boolean =>
   x.key === y.key && x.op === y.op && x.k === y.k && x.outcome === y.outcome && (x.op !== ONE_OF || sameSet(x.set, y.set));
 
@@ -129,6 +141,19 @@ function valuesOf(top: Facts): readonly number[] | null {
   if (top === null) return null;
   if (top.hasEq) return [top.eq];
   return top.set;
+}
+
+/**
+ * Do the facts from `top` on bind its key to few values (valuesOf), all of
+ * them in `set`? Asked on every join: read off the fact, no array made.
+ */
+function boundWithin(top: Facts, set: readonly number[] | null): boolean {
+  if (top === null || set === null) return false;
+  if (top.hasEq) return set.includes(top.eq);
+  const vs = top.set;
+  if (vs === null) return false;
+  for (const v of vs) if (!set.includes(v)) return false;
+  return true;
 }
 
 const length = (f: Facts): number => (f === null ? 0 : f.depth);
@@ -173,42 +198,31 @@ export function meet(a: Facts, b: Facts): Facts {
     }
     if (!found && implied(g, a)) keep.push(g);
   }
-  let sets = oneOfOn ? joinedSets(a, b, shared) : null;
-  if (all && keep.length === kept) {
-    // `a` as it is, unless a joined set says more than its facts do: most
-    // joins of two tests of one key (ethertype 0x800 on one way, 0x86dd on
-    // the other) add nothing that is used, and a copy costs a fact per node.
-    if (sets !== null) sets = newSets(sets, a);
-    if (sets === null) return a;
-  }
+  // `a` as it is when every fact of it survives and `b` adds none: a joined
+  // set (joinKeys) is the union of a's values with b's, so it never says
+  // more than a's facts do, and is not worked out. Most joins of two tests
+  // of one key (ethertype 0x800 on one way, 0x86dd on the other) are such,
+  // and a copy would cost a fact per node.
+  if (all && keep.length === kept) return a;
+  const sets = oneOfOn ? joinedSets(a, b, shared) : null;
   let out: Facts = shared;
   for (let i = keep.length - 1; i >= 0; i--) {
     const f = keep[i];
     if (f === undefined) continue;
-    out = fact(f.key, f.op, f.k, f.outcome, out, newest(out, f.key), f.op === ONE_OF ? f.set : null);
+    const same = newest(out, f.key);
+    out = f.op === ONE_OF && f.set !== null ? oneOfFact(f.key, out, same, f.set) : fact(f.key, f.op, f.k, f.outcome, out, same);
   }
   if (sets !== null) {
     for (let i = 0; i + 1 < sets.length; i += 2) {
       const key = sets[i] as number;
       const set = sets[i + 1] as readonly number[];
       const same = newest(out, key);
-      const now = valuesOf(same);
       // Already known as narrowly (a kept fact, or the shared tail): nothing to add.
-      if (now?.every((v) => set.includes(v)) === true) continue;
-      out = fact(key, ONE_OF, 0, true, out, same, set);
+      if (boundWithin(same, set)) continue;
+      out = oneOfFact(key, out, same, set);
     }
   }
   return out;
-}
-
-/** The [key, set…] pairs of `sets` that say more than the facts `f` on their key; null if none does. */
-function newSets(sets: (number | readonly number[])[], f: Facts): (number | readonly number[])[] | null {
-  for (let i = 0; i + 1 < sets.length; i += 2) {
-    const set = sets[i + 1] as readonly number[];
-    const now = valuesOf(newest(f, sets[i] as number));
-    if (now?.every((v) => set.includes(v)) !== true) return sets;
-  }
-  return null;
 }
 
 /**
@@ -238,11 +252,13 @@ function joinKeys(side: Facts, a: Facts, b: Facts, shared: Facts, out0: (number 
     const tb = newest(b, key);
     // Few values on both ways, else nothing to join (asked before any array is made: most joins have none).
     if (ta === tb || ta === null || tb === null || !(ta.hasEq || ta.set !== null) || !(tb.hasEq || tb.set !== null)) continue;
-    const va = valuesOf(ta);
-    const vb = valuesOf(tb);
-    if (va === null || vb === null) continue;
-    const union = [...va];
-    for (const v of vb) if (!union.includes(v)) union.push(v);
+    // The union, a's values first, made from the facts as they are (no array per side).
+    const union: number[] = [];
+    if (ta.hasEq) union.push(ta.eq);
+    else if (ta.set !== null) for (const v of ta.set) union.push(v);
+    if (tb.hasEq) {
+      if (!union.includes(tb.eq)) union.push(tb.eq);
+    } else if (tb.set !== null) for (const v of tb.set) if (!union.includes(v)) union.push(v);
     if (union.length <= MAX_SET) (out ??= []).push(key, union);
   }
   return out;
@@ -251,10 +267,7 @@ function joinKeys(side: Facts, a: Facts, b: Facts, shared: Facts, out0: (number 
 /** Do the facts `f` on fact e's key (at least one) imply e? */
 function implied(e: Fact, f: Facts): boolean {
   const top = newest(f, e.key);
-  if (e.op === ONE_OF) {
-    const vs = valuesOf(top);
-    return vs !== null && e.set !== null && vs.every((v) => e.set?.includes(v) === true);
-  }
+  if (e.op === ONE_OF) return boundWithin(top, e.set);
   return top !== null && decide(e.op, e.k >>> 0, false, 0, e.key, top) === e.outcome;
 }
 
