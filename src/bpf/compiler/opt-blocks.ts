@@ -1,45 +1,8 @@
 // Facts about single blocks for the optimizer's passes (optimize.ts,
-// opt-thread.ts, opt-merge.ts): a block's statements as an interned number,
-// whether it needs A or X from before, and the topological order of the graph.
+// opt-thread.ts, opt-merge.ts): whether it needs A or X from before, the
+// constant A holds at its jump, and the topological order of the graph.
 import { BPF_ALU, BPF_IMM, BPF_IND, BPF_JA, BPF_JMP, BPF_LD, BPF_LDX, BPF_MISC, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
-import type { Block, Stmt } from './block.js';
-import { internGeneration, internList } from './opt-intern.js';
-
-/**
- * The memo of stmtsId() for one block, valid while the block's statement
- * array is the very object it was made for, as the passes replace a block's
- * statement array when they change it, never edit it in place. One record
- * per block id (memoStart makes room), kept between runs and never emptied:
- * an entry left by another graph is one no block here matches (the answer
- * depends on the array alone). (No pass asks stmtsId() since mergeEqual
- * hashes statements itself; optimize.ts still makes room for it.)
- */
-class BlockMemo {
-  /** stmtsId(): the array, its number, and the intern generation it was made in. */
-  keyStmts: readonly Stmt[] | null = null;
-  key = 0;
-  keyGen = -1;
-}
-
-const memos: BlockMemo[] = [];
-
-/** Make room for an optimizer run on a graph whose block ids are below `ids`. */
-export function memoStart(ids: number): void {
-  while (memos.length < ids) memos.push(new BlockMemo());
-}
-
-/** A block's statement list as an interned number, memoized for its current array. */
-export function stmtsId(b: Block): number {
-  const gen = internGeneration();
-  const m = memos[b.id];
-  if (m === undefined) return internList(b.stmts, 0);
-  if (m.keyStmts !== b.stmts || m.keyGen !== gen) {
-    m.key = internList(b.stmts, 0);
-    m.keyStmts = b.stmts;
-    m.keyGen = gen;
-  }
-  return m.key;
-}
+import type { Block } from './block.js';
 
 /**
  * Does the block read A or X (or scratch memory) before setting them?

@@ -65,9 +65,9 @@ function sameStmts(x: readonly Stmt[], y: readonly Stmt[]): boolean {
 
 /**
  * A hash of a statement list's (code, k) sequence: hashed afresh on every
- * call, which costs less than looking up an interned number for the list
- * (opt-intern.ts; a trie probe per statement the first time each list is
- * seen, and most lists are new in each compile), and sameStmts() settles
+ * call, which costs less than interning the list (a lookup per statement
+ * the first time each list is seen, and most lists are new in each
+ * compile), and sameStmts() settles
  * the rare equal hash.
  */
 function stmtsHash(stmts: readonly Stmt[]): number {

@@ -3,8 +3,7 @@
 // (block.ts); what a pass works out about a block is the pass's own, kept
 // in its module in a table indexed by `Block.id` (blocks are numbered from 0
 // per graph): per-block records for the memos (fold-memo.ts, opt-thread.ts,
-// opt-merge.ts, and opt-blocks.ts for readsOnEntry() and stmtsId(), which
-// several passes ask), typed arrays for the numbers of one
+// opt-merge.ts), typed arrays for the numbers of one
 // walk (opt-redundant.ts, opt-idle.ts, opt-peep.ts, opt-straight.ts) and for
 // walk marks (order() in opt-blocks.ts, opt-stable.ts, linearize.ts). The
 // tables are kept between runs, each pass's `start` making room for the
@@ -43,8 +42,7 @@ import type { Block } from './block.js';
 import { foldBlocks, foldTouched } from './fold.js';
 import { foldStart } from './fold-memo.js';
 import { linearize, type Linear } from './linearize.js';
-import { memoStart, order, readsOnEntry } from './opt-blocks.js';
-import { internReset } from './opt-intern.js';
+import { order, readsOnEntry } from './opt-blocks.js';
 import { mergeStraight, skipEmpty, straightStart } from './opt-straight.js';
 import { foldRejects, mergeEqual, mergeStart } from './opt-merge.js';
 import { emptyIdle, idleStart } from './opt-idle.js';
@@ -333,16 +331,14 @@ let readyIds = 0;
 
 /** Run the pipeline on the graph in place. */
 export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
-  internReset();
   vnReset();
   const initial = g.blocks();
-  // Every pass's tables, and the memos the passes share (opt-blocks.ts), made ready for this graph's ids.
+  // Every pass's tables made ready for this graph's ids.
   let ids = 0;
   for (const b of initial) if (b.id >= ids) ids = b.id + 1;
   // The passes' tables only ever grow: once made ready for this pipeline and
   // as many ids, they need nothing more (a dozen calls saved per compile).
   if (pipeline !== readyFor || ids > readyIds) {
-    memoStart(ids);
     for (const p of pipeline.first) p.start(ids);
     for (const p of pipeline.loop) p.start(ids);
     for (const p of pipeline.last) p.start(ids);
