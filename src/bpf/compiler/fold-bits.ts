@@ -8,6 +8,7 @@ import {
   BPF_ABS, BPF_ALU, BPF_AND, BPF_B, BPF_H, BPF_IMM, BPF_IND, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_LDX,
   BPF_LSH, BPF_MISC, BPF_MSH, BPF_OR, BPF_RSH, BPF_TAX, BPF_TXA, bpfClass, bpfMode, bpfOp, bpfSize, bpfSrc,
 } from '../insn.js';
+import { beyondOn, usedBeyond } from './beyond-libpcap.js';
 import type { Stmt } from './block.js';
 
 const ALL = 0xffffffff;
@@ -64,30 +65,10 @@ export function decideByBits(op: number, k: number, bits: number): boolean | nul
   }
 }
 
-/**
- * Whether folding decides tests by bits. libpcap's optimizer does not, and
- * reports a filter whose program is just `ret #0` as rejecting every packet:
- * `tcp[tcpflags] & tcp-push == tcp-ack` compiles with libpcap, so the
- * compiler (index.ts) optimizes once more without this where it would
- * otherwise refuse an expression libpcap takes.
- */
-let bitsOn = true;
-/** Did a test come out decided by bits since decideByBitsToo() was last called? */
-let bitsUsed = false;
-
-export function decideByBitsToo(on: boolean): void {
-  bitsOn = on;
-  bitsUsed = false;
-}
-
-export function decidedByBitsSince(): boolean {
-  return bitsUsed;
-}
-
 /** A test on k that the bits of A at the end of `stmts` decide (JMP K only), or null. */
 export function decidedByBits(code: number, k: number, stmts: readonly Stmt[]): boolean | null {
-  if (!bitsOn || bpfClass(code) !== BPF_JMP || bpfSrc(code) !== BPF_K || stmts.length === 0) return null;
+  if (!beyondOn() || bpfClass(code) !== BPF_JMP || bpfSrc(code) !== BPF_K || stmts.length === 0) return null;
   const d = decideByBits(bpfOp(code), k >>> 0, aBits(stmts));
-  if (d !== null) bitsUsed = true;
+  if (d !== null) usedBeyond();
   return d;
 }

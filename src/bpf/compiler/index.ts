@@ -47,7 +47,8 @@ import { linearLength, linearize } from './linearize.js';
 import { normalizeLinktype } from './linktypes.js';
 import { FileNameDb, type NameDb } from './names.js';
 import { order } from './opt-blocks.js';
-import { beyondLibpcap, optimizeGraphAgainst, usedBeyondLibpcap } from './optimize.js';
+import { beyondLibpcap, usedBeyondLibpcap } from './beyond-libpcap.js';
+import { optimizeGraphAgainst } from './optimize.js';
 import { parseFilter } from './parser.js';
 
 export { DLT, SUPPORTED_LINKTYPES, UnsupportedLinktypeError, linktypeByName, linktypeName, linktypeDescription, normalizeLinktype } from './linktypes.js';
@@ -158,7 +159,7 @@ function compileUnguarded(expr: string, opts: CompileOptions): CompiledExpressio
   let linear = optimizeGraphAgainst(gen.root, known ?? plain?.insns.length ?? 0, all) ??
     plain ?? linearize(generate(expr, parseFilter(expr).node, genOpts).root);
   if (linear.insns.length === 1 && linear.insns[0]?.k === 0 && usedBeyondLibpcap()) {
-    // Perhaps proved so by what libpcap's optimizer does not look at (optimize.ts beyondLibpcap): as libpcap would, without.
+    // Perhaps proved so by what libpcap's optimizer does not look at (beyond-libpcap.ts): as libpcap would, without.
     const again = generate(expr, parseFilter(expr).node, genOpts);
     beyondLibpcap(false);
     try {

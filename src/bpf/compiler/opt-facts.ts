@@ -8,6 +8,7 @@
 // object per fact. So k and eq are kept as signed 32-bit words (`| 0`, read
 // back with `>>> 0`), and the bounds lo and hi shifted down by 2^31.
 import { BPF_ALU, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JSET, BPF_NEG } from '../insn.js';
+import { beyondOn, usedBeyond } from './beyond-libpcap.js';
 import { alu } from './fold.js';
 import { constantOf, opOfValue, operandOf } from './opt-values.js';
 
@@ -51,24 +52,6 @@ export const ONE_OF = -1;
 /** The most values a ONE_OF fact holds (a join of more ways forgets). */
 const MAX_SET = 8;
 
-/**
- * Whether meet() makes ONE_OF facts. They prove more filters reject every
- * packet than libpcap's optimizer does (`ip proto 1 or tcp and ip proto 50`
- * is `(ip proto 1 or tcp) and ip proto 50`); the compiler (index.ts)
- * optimizes such a filter again without them, to take what libpcap takes.
- */
-let oneOfOn = true;
-/** Did a ONE_OF fact decide a test since joinToOneOf() was last called? */
-let oneOfUsed = false;
-
-export function joinToOneOf(on: boolean): void {
-  oneOfOn = on;
-  oneOfUsed = false;
-}
-
-export function decidedByOneOfSince(): boolean {
-  return oneOfUsed;
-}
 export type Facts = Fact | null;
 
 /** The newest fact on `key` in `f` (null: none). */
@@ -204,7 +187,7 @@ export function meet(a: Facts, b: Facts): Facts {
   // of one key (ethertype 0x800 on one way, 0x86dd on the other) are such,
   // and a copy would cost a fact per node.
   if (all && keep.length === kept) return a;
-  const sets = oneOfOn ? joinedSets(a, b, shared) : null;
+  const sets = beyondOn() ? joinedSets(a, b, shared) : null;
   let out: Facts = shared;
   for (let i = keep.length - 1; i >= 0; i--) {
     const f = keep[i];
@@ -325,18 +308,18 @@ export function decide(op: number, k: number, isConst: boolean, constA: number, 
   }
   if (has) return decideConst(op, eqWord >>> 0, k);
   // Nothing known of the value itself: of the one it is computed from with a constant (`and #0xf0` of a byte known to be 0)?
-  const set = top?.set ?? (top === null && oneOfOn ? derivedValues(key, f, 0) : null);
+  const set = top?.set ?? (top === null && beyondOn() ? derivedValues(key, f, 0) : null);
   if (set !== null) {
     // Decided when every value it can be gives one outcome.
     let t = 0;
     for (const v of set) if (decideConst(op, v >>> 0, k) === true) t++;
     const known = op === BPF_JEQ || op === BPF_JGT || op === BPF_JGE || op === BPF_JSET;
     if (known && set.length > 0 && t === set.length) {
-      oneOfUsed = true;
+      usedBeyond();
       return true;
     }
     if (known && t === 0) {
-      oneOfUsed = true;
+      usedBeyond();
       return false;
     }
   }

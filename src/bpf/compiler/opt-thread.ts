@@ -4,6 +4,7 @@
 // same value earlier on the path (so its loads already succeeded) and the
 // block it skips to does not read A or X before setting them.
 import { BPF_ALU, BPF_DIV, BPF_IMM, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MOD, BPF_RET, BPF_ST, BPF_STX, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
+import { beyondOn, usedBeyond } from './beyond-libpcap.js';
 import type { Block, Stmt } from './block.js';
 import { blockKeys, wholeKey } from './opt-keys.js';
 import { vnRun } from './opt-values.js';
@@ -115,20 +116,6 @@ function keys(b: Block): ThreadInfo {
   return m;
 }
 
-/** Whether follow() passes a free test whose ways meet (see setBeyondLibpcap in optimize.ts). */
-let bothOn = true;
-/** Was a test passed so since followBothWays() was last called? */
-let bothUsed = false;
-
-export function followBothWays(on: boolean): void {
-  bothOn = on;
-  bothUsed = false;
-}
-
-export function followedBothWaysSince(): boolean {
-  return bothUsed;
-}
-
 /**
  * May the block be passed by without running it (its test decides nothing
  * on the path)? Not if a statement can end the program (a packet load, a
@@ -211,20 +198,20 @@ function follow(t0: Block, f0: Facts, both = true): Block {
     if (!info.keyed || t.jt === null || t.jf === null) return t;
     const d = key !== null && info.decidable ? decide(info.op, info.k >>> 0, info.isConst, info.constA, key, f) : null;
     if (d === null) {
-      if (rejectWays && both && bothOn && f !== null) {
+      if (rejectWays && both && f !== null && beyondOn()) {
         budget = REJECT_BUDGET;
         const reject = rejectsOnEveryWay(t, f);
         if (reject !== null) {
-          bothUsed = true;
+          usedBeyond();
           return reject;
         }
       }
-      const end = both && bothOn && free(t) ? follow(t.jt, learnBoth(f, info, true), false) : null;
+      const end = both && beyondOn() && free(t) ? follow(t.jt, learnBoth(f, info, true), false) : null;
       // Where both ways lead: the test decides nothing on this path.
       if (end === null || end === t.jt || end !== follow(t.jf, learnBoth(f, info, false), false)) return t;
       const last = memoOf(end);
       if (end.jt !== null && (last.keyed ? last.reads : readsOnEntry(end))) return t;
-      bothUsed = true;
+      usedBeyond();
       t = end;
       continue;
     }

@@ -51,29 +51,7 @@ import { stableMemoryOf, stableStorers, wordsStored } from './opt-stable.js';
 import { setStableValues } from './opt-keys.js';
 import { dropRedundant, entryXBound, redundantStart, setWordsUsed } from './opt-redundant.js';
 import { vnReset } from './opt-values.js';
-import { followBothWays, followedBothWaysSince, thread, threadRejecting, threadStart } from './opt-thread.js';
-import { decideByBitsToo, decidedByBitsSince } from './fold-bits.js';
-import { decidedByOneOfSince, joinToOneOf } from './opt-facts.js';
-
-/**
- * Turn off (and on again) what the optimizer proves that libpcap's does not:
- * tests decided by the bits A can have (fold-bits.ts), values known to be
- * one of a few (opt-facts.ts ONE_OF) or computed with a constant from one
- * the path bound (opt-facts.ts derivedValues), tests passed where both their ways
- * meet (opt-thread.ts). With them a filter libpcap compiles may come out as
- * `ret #0`, which the compiler refuses as rejecting every packet, as
- * libpcap does its own: the compiler then optimizes again without them.
- */
-export function beyondLibpcap(on: boolean): void {
-  decideByBitsToo(on);
-  joinToOneOf(on);
-  followBothWays(on);
-}
-
-/** Did any of them decide something since beyondLibpcap() was last called? (If not, a second try would give the same.) */
-export function usedBeyondLibpcap(): boolean {
-  return decidedByBitsSince() || decidedByOneOfSince() || followedBothWaysSince();
-}
+import { thread, threadRejecting, threadStart } from './opt-thread.js';
 
 /**
  * The graph the passes share: its root and, when no pass has moved an edge
