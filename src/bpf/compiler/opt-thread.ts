@@ -161,15 +161,36 @@ let budget = 0;
  * needs IPv4.)
  */
 function rejectsOnEveryWay(t: Block, f: Facts): Block | null {
-  if (t.jt === null || t.jf === null) return bpfClass(t.s.code) === BPF_RET && bpfSrc(t.s.code) === BPF_K && t.s.k === 0 ? t : null;
+  if (t.jt === null || t.jf === null) return rejectOf(t);
   if (--budget < 0) return null;
   const info = memoOf(t);
   if (!info.keyed) return null;
   const key = info.whole;
   const d = key !== null && info.decidable ? decide(info.op, info.k >>> 0, info.isConst, info.constA, key, f) : null;
-  if (d !== null) return rejectsOnEveryWay(d ? t.jt : t.jf, learnBoth(f, info, d));
-  const r = rejectsOnEveryWay(t.jt, learnBoth(f, info, true));
-  return r !== null && rejectsOnEveryWay(t.jf, learnBoth(f, info, false)) !== null ? r : null;
+  if (d === null) return bothWaysReject(t, info, f);
+  const next = d ? t.jt : t.jf;
+  return next.jt === null ? rejectOf(next) : rejectsOnEveryWay(next, learnBoth(f, info, d));
+}
+
+/** A return that rejects (`ret #0`): itself, else null. */
+function rejectOf(t: Block): Block | null {
+  return bpfClass(t.s.code) === BPF_RET && bpfSrc(t.s.code) === BPF_K && t.s.k === 0 ? t : null;
+}
+
+/**
+ * rejectsOnEveryWay() for a test `t` (its record `info`) that the facts do
+ * not decide: both ways must reject. A way that is a return is looked at
+ * first, before facts are made for the other: most questions end there, at
+ * a return that accepts.
+ */
+function bothWaysReject(t: Block, info: ThreadMemo, f: Facts): Block | null {
+  const { jt, jf } = t;
+  if (jt === null || jf === null) return null;
+  const rt = jt.jt === null ? rejectOf(jt) : undefined;
+  const rf = jf.jt === null ? rejectOf(jf) : undefined;
+  if (rt === null || rf === null) return null;
+  const r = rt ?? rejectsOnEveryWay(jt, learnBoth(f, info, true));
+  return r !== null && (rf ?? rejectsOnEveryWay(jf, learnBoth(f, info, false))) !== null ? r : null;
 }
 
 export interface Threaded {
@@ -199,8 +220,9 @@ function follow(t0: Block, f0: Facts, both = true): Block {
     const d = key !== null && info.decidable ? decide(info.op, info.k >>> 0, info.isConst, info.constA, key, f) : null;
     if (d === null) {
       if (rejectWays && both && f !== null && beyondOn()) {
-        budget = REJECT_BUDGET;
-        const reject = rejectsOnEveryWay(t, f);
+        // t itself is undecided (d): counted, as rejectsOnEveryWay() would.
+        budget = REJECT_BUDGET - 1;
+        const reject = bothWaysReject(t, info, f);
         if (reject !== null) {
           usedBeyond();
           return reject;
@@ -245,7 +267,11 @@ export function thread(root: Block, all: readonly Block[]): Threaded {
   top.facts = emptyFacts();
   for (const b of changed ? order(entry) : all) {
     const m = memoOf(b);
-    const f = m.stamp === walk ? m.facts : emptyFacts();
+    // No edge of this walk leads here (every block before it in the order
+    // that did now jumps past it): it is gone from the graph, and its facts
+    // would only weaken those of the blocks it pointed to.
+    if (m.stamp !== walk) continue;
+    const f = m.facts;
     const info = m;
     if (b.jt === null || b.jf === null || !info.keyed) continue;
     // Facts learned from each outcome: learnBoth() for the two at once, each
