@@ -261,11 +261,10 @@ function implied(e: Fact, f: Facts): boolean {
  * all the key's loads (an ALU operation with a constant loads nothing).
  */
 function derivedValues(key: number, f: Facts, depth: number): readonly number[] | null {
+  const from = depth < DERIVED_DEPTH ? derivedFrom(key) : 0;
+  if (from === 0) return null;
   const op = opOfValue(key);
-  if (op < 0 || (op & 0x07) !== BPF_ALU || op === (BPF_ALU | BPF_NEG) || (op & 0x08) !== 0 || depth > 2) return null;
-  const c = constantOf(operandOf(key, 1));
-  if (c === null) return null;
-  const from = operandOf(key, 0);
+  const c = constantOf(operandOf(key, 1)) ?? 0;
   const t = newest(f, from);
   const vs = t === null ? derivedValues(from, f, depth + 1) : valuesOf(t);
   if (vs === null) return null;
@@ -277,6 +276,20 @@ function derivedValues(key: number, f: Facts, depth: number): readonly number[] 
   }
   return out;
 }
+
+/**
+ * The value `key` is computed from with a constant (an ALU operation other
+ * than NEG, on it and a constant): derivedValues() reads the facts on it
+ * for `key`. 0 (no value) for any other.
+ */
+export function derivedFrom(key: number): number {
+  const op = opOfValue(key);
+  if (op < 0 || (op & 0x07) !== BPF_ALU || op === (BPF_ALU | BPF_NEG) || (op & 0x08) !== 0) return 0;
+  return constantOf(operandOf(key, 1)) === null ? 0 : operandOf(key, 0);
+}
+
+/** How many values deep derivedValues() looks from a key (it, what that is derived from, and so on). */
+export const DERIVED_DEPTH = 3;
 
 /** Outcome of `op #k` on the value `eq` (both unsigned), or null for another operation. */
 function decideConst(op: number, eq: number, k: number): boolean | null {

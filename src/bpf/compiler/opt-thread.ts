@@ -9,7 +9,7 @@ import type { Block, Stmt } from './block.js';
 import { blockKeys, wholeKey } from './opt-keys.js';
 import { vnRun } from './opt-values.js';
 import { constantA, order, readsOnEntry } from './opt-blocks.js';
-import { decide, fact, meet, newest, type Facts, type ThreadInfo } from './opt-facts.js';
+import { DERIVED_DEPTH, decide, derivedFrom, fact, meet, newest, type Facts, type ThreadInfo } from './opt-facts.js';
 
 const emptyFacts = (): Facts => null;
 
@@ -37,6 +37,9 @@ class ThreadMemo implements ThreadInfo {
   gen = -1;
   facts: Facts = null;
   stamp = 0;
+  /** For rejectsOnEveryWay(), made by markWays() when it is asked: see there. */
+  down = 0;
+  repeats = false;
 }
 
 const memos: ThreadMemo[] = [];
@@ -193,6 +196,70 @@ function bothWaysReject(t: Block, info: ThreadMemo, f: Facts): Block | null {
   return r !== null && (rf ?? rejectsOnEveryWay(jf, learnBoth(f, info, false))) !== null ? r : null;
 }
 
+/** A value number's bit in markWays()' masks (a few values share one: the test then only lets more through). */
+const bitOf = (key: number): number => 1 << (key & 31);
+
+/**
+ * The bits (bitOf) of the values a test on block b's value may be decided
+ * by: its own value and those derivedValues() reads for it; all bits when
+ * A is a constant there (decided by no fact); none where it cannot be decided.
+ */
+function decidedBy(m: ThreadMemo): number {
+  if (!m.keyed || !m.decidable || m.whole === null) return 0;
+  if (m.isConst) return -1;
+  let bits = bitOf(m.whole);
+  if (!beyondOn()) return bits;
+  let from = m.whole;
+  for (let d = 0; d < DERIVED_DEPTH; d++) {
+    from = derivedFrom(from);
+    if (from === 0) break;
+    bits |= bitOf(from);
+  }
+  return bits;
+}
+
+/**
+ * What rejectsOnEveryWay() may learn below each block, so that it is asked
+ * only where it can find something: most questions (nine in ten on random
+ * filters) decide no test on the way and fail. Per block, in its record:
+ * `down`, the bits of the values any block from it on may be decided by;
+ * `repeats`, whether a value tested at one block may decide a test after it
+ * (a fact learned on the way). From the last block of `all` (order()) to
+ * the first, so a block's successors come first. Threading only moves an
+ * edge to a block after it in that order, so what it finds holds (or says
+ * more than holds) for the whole walk.
+ */
+function markWays(all: readonly Block[]): void {
+  for (let i = all.length - 1; i >= 0; i--) {
+    const b = all[i];
+    if (b === undefined) continue;
+    const m = memoOf(b);
+    if (b.jt === null || b.jf === null) {
+      m.down = 0;
+      m.repeats = false;
+      continue;
+    }
+    const t = memoOf(b.jt);
+    const e = memoOf(b.jf);
+    const below = t.down | e.down;
+    m.down = below | decidedBy(m);
+    m.repeats = t.repeats || e.repeats || (m.keyed && m.test !== null && (bitOf(m.test) & below) !== 0);
+  }
+}
+
+/** Might rejectsOnEveryWay() decide a test below `t` (undecided under `f`)? If not, every way is open: it would fail. */
+function mayDecideBelow(t: Block, f: Facts): boolean {
+  const m = memoOf(t);
+  if (m.repeats) return true;
+  const jt = t.jt;
+  const jf = t.jf;
+  if (jt === null || jf === null) return false;
+  const below = memoOf(jt).down | memoOf(jf).down;
+  if (below === 0) return false;
+  for (let e = f; e !== null; e = e.next) if ((bitOf(e.key) & below) !== 0) return true;
+  return false;
+}
+
 export interface Threaded {
   root: Block;
   /** Did any edge (or the entry) change? */
@@ -219,7 +286,7 @@ function follow(t0: Block, f0: Facts, both = true): Block {
     if (!info.keyed || t.jt === null || t.jf === null) return t;
     const d = key !== null && info.decidable ? decide(info.op, info.k >>> 0, info.isConst, info.constA, key, f) : null;
     if (d === null) {
-      if (rejectWays && both && f !== null && beyondOn()) {
+      if (rejectWays && both && f !== null && beyondOn() && mayDecideBelow(t, f)) {
         // t itself is undecided (d): counted, as rejectsOnEveryWay() would.
         budget = REJECT_BUDGET - 1;
         const reject = bothWaysReject(t, info, f);
@@ -254,6 +321,7 @@ export function thread(root: Block, all: readonly Block[]): Threaded {
   // and read off the blocks after that. Threading only ever moves an edge to
   // a block reachable from where it pointed, so no block is new to them.
   for (const b of all) keys(b);
+  if (rejectWays && beyondOn()) markWays(all);
   let entry = follow(root, emptyFacts());
   let changed = entry !== root;
   // The facts on entry to each block (its record's `facts`, valid where `stamp` is this walk's).
