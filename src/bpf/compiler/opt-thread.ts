@@ -276,35 +276,26 @@ function follow(t0: Block, f0: Facts, both = true): Block {
   let t = t0;
   let f = f0;
   for (let guard = 0; guard < 10000; guard++) {
+    const { jt, jf } = t;
+    if (jt === null || jf === null) return t;
     // A decided block with nothing left to run is just an edge.
-    if (t.jt !== null && t.jt === t.jf && t.stmts.length === 0) {
-      t = t.jt;
+    if (jt === jf && t.stmts.length === 0) {
+      t = jt;
       continue;
     }
     const info = memoOf(t);
+    if (!info.keyed) return t;
     const key = info.whole;
-    if (!info.keyed || t.jt === null || t.jf === null) return t;
     const d = key !== null && info.decidable ? decide(info.op, info.k >>> 0, info.isConst, info.constA, key, f) : null;
     if (d === null) {
-      if (rejectWays && both && f !== null && beyondOn() && mayDecideBelow(t, f)) {
-        // t itself is undecided (d): counted, as rejectsOnEveryWay() would.
-        budget = REJECT_BUDGET - 1;
-        const reject = bothWaysReject(t, info, f);
-        if (reject !== null) {
-          usedBeyond();
-          return reject;
-        }
-      }
-      const end = both && beyondOn() && free(t) ? follow(t.jt, learnBoth(f, info, true), false) : null;
-      // Where both ways lead: the test decides nothing on this path.
-      if (end === null || end === t.jt || end !== follow(t.jf, learnBoth(f, info, false), false)) return t;
-      const last = memoOf(end);
-      if (end.jt !== null && (last.keyed ? last.reads : readsOnEntry(end))) return t;
+      // Mostly the end: the rules beyond it are out of line, so that this loop stays small.
+      const on = both && beyondOn() ? passUndecided(t, info, f) : t;
+      if (on === t) return t;
       usedBeyond();
-      t = end;
+      t = on;
       continue;
     }
-    const next = d ? t.jt : t.jf;
+    const next = d ? jt : jf;
     // Threading changes no statements, so what keys() found holds.
     const after = memoOf(next);
     if (after.keyed ? after.reads : readsOnEntry(next)) return t;
@@ -312,6 +303,30 @@ function follow(t0: Block, f0: Facts, both = true): Block {
     t = next;
   }
   return t;
+}
+
+/**
+ * Where follow() goes on from a test `t` (its record `info`) that the facts
+ * `f` do not decide, by what libpcap's optimizer does not look at
+ * (beyond-libpcap.ts): the `ret #0` every way from it ends at
+ * (rejectsOnEveryWay), or where both its ways lead when it can neither
+ * fail nor store; `t` itself if neither.
+ */
+function passUndecided(t: Block, info: ThreadMemo, f: Facts): Block {
+  if (rejectWays && f !== null && mayDecideBelow(t, f)) {
+    // t itself is undecided: counted, as rejectsOnEveryWay() would.
+    budget = REJECT_BUDGET - 1;
+    const reject = bothWaysReject(t, info, f);
+    if (reject !== null) return reject;
+  }
+  const { jt, jf } = t;
+  if (jt === null || jf === null || !free(t)) return t;
+  const end = follow(jt, learnBoth(f, info, true), false);
+  // Where both ways lead: the test decides nothing on this path.
+  if (end === jt || end !== follow(jf, learnBoth(f, info, false), false)) return t;
+  const last = memoOf(end);
+  if (end.jt !== null && (last.keyed ? last.reads : readsOnEntry(end))) return t;
+  return end;
 }
 
 /** Thread the graph with this root and order (`all`: order(root)). */
