@@ -2,7 +2,7 @@
 // bits A can have (fold-bits.ts), values known to be one of a few
 // (opt-facts.ts ONE_OF) or computed with a constant from one the path bound
 // (opt-facts.ts derivedValues), tests passed where both their ways meet or
-// every way rejects (opt-thread.ts). With them a filter libpcap compiles may
+// every way rejects (opt-reject-ways.ts). With them a filter libpcap compiles may
 // come out as `ret #0`, which the compiler refuses as rejecting every
 // packet, as libpcap does its own: the compiler (index.ts) then optimizes
 // again without them. One switch for all of them, and one note that any of

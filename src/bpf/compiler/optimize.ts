@@ -2,7 +2,7 @@
 // each a function of one signature (Pass). A Block is the graph alone
 // (block.ts); what a pass works out about a block is the pass's own, kept
 // in its module in a table indexed by `Block.id` (blocks are numbered from 0
-// per graph): per-block records for the memos (fold-memo.ts, opt-thread.ts,
+// per graph): per-block records for the memos (fold-memo.ts, opt-thread-memo.ts,
 // opt-merge.ts), typed arrays for the numbers of one
 // walk (opt-redundant.ts, opt-idle.ts, opt-peep.ts, opt-straight.ts) and for
 // walk marks (order() in opt-blocks.ts, opt-stable.ts, linearize.ts). The
@@ -51,7 +51,9 @@ import { stableMemoryOf, stableStorers, wordsStored } from './opt-stable.js';
 import { setStableValues } from './opt-keys.js';
 import { dropRedundant, entryXBound, redundantStart, setWordsUsed } from './opt-redundant.js';
 import { vnReset } from './opt-values.js';
-import { thread, threadRejecting, threadStart } from './opt-thread.js';
+import { thread } from './opt-thread.js';
+import { threadStart } from './opt-thread-memo.js';
+import { threadRejecting } from './opt-reject-ways.js';
 
 /**
  * The graph the passes share: its root and, when no pass has moved an edge
@@ -346,7 +348,7 @@ function runStages(g: OptGraph, pipeline: typeof PIPELINE, initial: readonly Blo
   // Folding only ever drops edges, so a graph no larger than that before it is not huge after.
   g.huge = initial.length > 2000 && g.blocks().length > 2000;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    // From the second round on (opt-thread.ts rejectsOnEveryWay): asked in every run it costs a fifth of a compile.
+    // From the second round on (opt-reject-ways.ts): asked in every run it costs a fifth of a compile.
     threadRejecting(round > 0);
     let changed = false;
     const loop = pipeline.loop;
