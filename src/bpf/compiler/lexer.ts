@@ -276,14 +276,27 @@ function scanV6(src: string, at: number): number {
 
 /**
  * Can RE_EID match at `at`? Its forms start with one or two hex digits and a
- * separator, four and a separator, or twelve hex digits.
+ * separator, four and a separator, or twelve hex digits, and each is at
+ * least 11 characters of hex digits and separators (`1:2:3:4:5:6`): a
+ * shorter run (`10.0.0.1`, `1-1023`) is none, and the regular expression,
+ * which costs more than the rest of the token, is not tried on it.
  */
 function eidPossible(src: string, at: number): boolean {
   let h = 0;
   while (h < 12 && isAt(src, at + h, HEX)) h++;
   if (h >= 12) return true;
   const sep = src.charCodeAt(at + h);
-  return (h === 1 || h === 2 || h === 4) && (sep === COLON || sep === 0x2d || sep === DOT);
+  return (h === 1 || h === 2 || h === 4) && (sep === COLON || sep === 0x2d || sep === DOT) && eidLongEnough(src, at, h + 1);
+}
+
+/** Are the `known` characters at `at` followed by enough hex digits and separators to make 11? */
+function eidLongEnough(src: string, at: number, known: number): boolean {
+  let end = at + known;
+  for (; end - at < 11; end++) {
+    const c = src.charCodeAt(end);
+    if (!(c < 128 && ((CLASS[c] ?? 0) & HEX) !== 0) && c !== COLON && c !== 0x2d && c !== DOT) break;
+  }
+  return end - at >= 11;
 }
 
 /** The colons in src[from, to). */
