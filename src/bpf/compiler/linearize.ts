@@ -126,7 +126,9 @@ function tryLinearize(root: Block, total: number, long: boolean): Linear | null 
 
   // Iterative post-order (jf subtree, then jt subtree, then the block) so a
   // deep chain cannot overflow the JavaScript stack; each block's state
-  // (`step`: 0 new, 1 jf visited, 2 both) in the table.
+  // (`step`: 0 new, 1 jf visited, 2 both) in the table. A step with nothing
+  // to visit goes on to the next at once: a block is looked at once plus
+  // once per successor it pushed, not three times (a return block, once).
   const stack: Block[] = [root];
   marks[root.id] = walk;
   step[root.id] = 0;
@@ -141,8 +143,8 @@ function tryLinearize(root: Block, total: number, long: boolean): Linear | null 
         marks[f.id] = walk;
         step[f.id] = 0;
         stack.push(f);
+        continue;
       }
-      continue;
     }
     if (step[at0] === 1) {
       step[at0] = 2;
@@ -151,8 +153,8 @@ function tryLinearize(root: Block, total: number, long: boolean): Linear | null 
         marks[t.id] = walk;
         step[t.id] = 0;
         stack.push(t);
+        continue;
       }
-      continue;
     }
     stack.pop();
     const p = top;
