@@ -148,7 +148,8 @@ function compileUnguarded(expr: string, opts: CompileOptions): CompiledExpressio
   // program is only laid out when needed: its length is known without it
   // (for all but long programs), and the optimizer works on the generator's
   // graph in place, so the rare plain result is generated afresh (generation
-  // is deterministic) rather than laid out ahead on every compile.
+  // is deterministic, and leaves the parse tree as it found it) rather than
+  // laid out ahead on every compile.
   // The optimizer's first walk over the graph serves for that length too.
   const all = order(gen.root);
   beyondLibpcap(true);
@@ -157,13 +158,13 @@ function compileUnguarded(expr: string, opts: CompileOptions): CompiledExpressio
   // long-jump `ja`s that a rebuilt graph would not survive.
   const plain = known === null ? linearize(gen.root) : null;
   let linear = optimizeGraphAgainst(gen.root, known ?? plain?.insns.length ?? 0, all) ??
-    plain ?? linearize(generate(expr, parseFilter(expr).node, genOpts).root);
+    plain ?? linearize(generate(expr, parsed.node, genOpts).root);
   if (linear.insns.length === 1 && linear.insns[0]?.k === 0 && usedBeyondLibpcap()) {
     // Perhaps proved so by what libpcap's optimizer does not look at (beyond-libpcap.ts): as libpcap would, without.
-    const again = generate(expr, parseFilter(expr).node, genOpts);
+    const again = generate(expr, parsed.node, genOpts);
     beyondLibpcap(false);
     try {
-      linear = optimizeGraphAgainst(again.root, known ?? plain?.insns.length ?? 0) ?? plain ?? linearize(generate(expr, parseFilter(expr).node, genOpts).root);
+      linear = optimizeGraphAgainst(again.root, known ?? plain?.insns.length ?? 0) ?? plain ?? linearize(generate(expr, parsed.node, genOpts).root);
     } finally {
       beyondLibpcap(true);
     }

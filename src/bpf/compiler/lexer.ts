@@ -5,6 +5,7 @@
 // as flex does.
 import { syntaxError } from './errors.js';
 import { ownTable } from './own-table.js';
+import { WordTable } from './word-table.js';
 
 export type TokKind = 'ID' | 'HID' | 'HID6' | 'EID' | 'AID' | 'NUM' | 'KW' | 'OP' | 'EOF';
 
@@ -47,9 +48,6 @@ const KEYWORDS: Record<string, string> = ownTable({
   sio: 'SIO', opc: 'OPC', dpc: 'DPC', sls: 'SLS', hsio: 'HSIO', hopc: 'HOPC', hdpc: 'HDPC', hsls: 'HSLS',
 });
 
-/** KEYWORDS as a map, for the lookup per word. */
-const KEYWORD_MAP = new Map(Object.entries(KEYWORDS));
-const keyword = (id: string): string | undefined => KEYWORD_MAP.get(id);
 
 /** Named constants that scan as numbers (scanner.l; pcap-filter(7)). */
 export const NAMED_NUMBERS: Record<string, number> = ownTable({
@@ -73,6 +71,12 @@ export const NAMED_NUMBERS: Record<string, number> = ownTable({
   tcpflags: 13, 'tcp-fin': 0x01, 'tcp-syn': 0x02, 'tcp-rst': 0x04, 'tcp-push': 0x08, 'tcp-ack': 0x10,
   'tcp-urg': 0x20, 'tcp-ece': 0x40, 'tcp-cwr': 0x80,
 });
+
+/** KEYWORDS and NAMED_NUMBERS (no spelling is in both), for the lookup per word. */
+const WORDS = new WordTable([
+  ...Object.entries(KEYWORDS).map(([spelling, text]) => ({ spelling, kind: 'KW' as const, text, value: 0 })),
+  ...Object.entries(NAMED_NUMBERS).map(([spelling, value]) => ({ spelling, kind: 'NUM' as const, text: spelling, value })),
+]);
 
 const RE_EID = /(?:[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2}){5}|[0-9A-Fa-f]{1,2}(?:-[0-9A-Fa-f]{1,2}){5}|[0-9A-Fa-f]{1,2}(?:\.[0-9A-Fa-f]{1,2}){5}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}|[0-9A-Fa-f]{12}|[0-9A-Fa-f]{4}(?::[0-9A-Fa-f]{4}){2})/y;
 const RE_AID = /\$[0-9A-Fa-f]{1,2}/y;
@@ -272,14 +276,27 @@ function scanV6(src: string, at: number): number {
 
 /**
  * Can RE_EID match at `at`? Its forms start with one or two hex digits and a
- * separator, four and a separator, or twelve hex digits.
+ * separator, four and a separator, or twelve hex digits, and each is at
+ * least 11 characters of hex digits and separators (`1:2:3:4:5:6`): a
+ * shorter run (`10.0.0.1`, `1-1023`) is none, and the regular expression,
+ * which costs more than the rest of the token, is not tried on it.
  */
 function eidPossible(src: string, at: number): boolean {
   let h = 0;
   while (h < 12 && isAt(src, at + h, HEX)) h++;
   if (h >= 12) return true;
   const sep = src.charCodeAt(at + h);
-  return (h === 1 || h === 2 || h === 4) && (sep === COLON || sep === 0x2d || sep === DOT);
+  return (h === 1 || h === 2 || h === 4) && (sep === COLON || sep === 0x2d || sep === DOT) && eidLongEnough(src, at, h + 1);
+}
+
+/** Are the `known` characters at `at` followed by enough hex digits and separators to make 11? */
+function eidLongEnough(src: string, at: number, known: number): boolean {
+  let end = at + known;
+  for (; end - at < 11; end++) {
+    const c = src.charCodeAt(end);
+    if (!(c < 128 && ((CLASS[c] ?? 0) & HEX) !== 0) && c !== COLON && c !== 0x2d && c !== DOT) break;
+  }
+  return end - at >= 11;
 }
 
 /** The colons in src[from, to). */
@@ -292,6 +309,7 @@ function colons(src: string, from: number, to: number): number {
 /** Single-character operators, by code. */
 const OP1 = new Uint8Array(128);
 for (const c of '+-*/%:[]!<>()&|^=') OP1[c.charCodeAt(0)] = 1;
+
 
 export function tokenize(src: string): Token[] {
   const out: Token[] = [];
@@ -333,6 +351,16 @@ export function tokenize(src: string): Token[] {
         continue;
       }
     }
+    if (code !== COLON && !(code < 128 && ((CLASS[code] ?? 0) & HEX) !== 0)) {
+      // Neither a digit, a hex letter nor a colon: of all the patterns only
+      // an id can start here (most keywords do), so no other is scanned.
+      const end = scanId(src, i);
+      if (end === i) throw syntaxError("can't parse filter expression: syntax error", src, i, 1);
+      const w = WORDS.find(src, i, end);
+      out.push(w !== null ? { kind: w.kind, text: w.text, value: w.value, start: i, end } : { kind: 'ID', text: src.slice(i, end), value: 0, start: i, end });
+      i = end;
+      continue;
+    }
     // Candidates, longest first; ties resolved in scanner.l's rule order.
     // (A pattern whose first character class excludes c cannot match: not tried.)
     const idLen = scanId(src, i) - i;
@@ -361,11 +389,9 @@ export function tokenize(src: string): Token[] {
     const end = i + best;
     const text = src.slice(i, end);
     // No keyword or named number starts with a digit: those are not looked up.
-    const kw = idLen === best && numLen < best && !digit ? keyword(text) : undefined;
-    if (kw !== undefined) {
-      out.push({ kind: 'KW', text: kw, value: 0, start: i, end });
-    } else if (idLen === best && !digit && NAMED_NUMBERS[text] !== undefined) {
-      out.push({ kind: 'NUM', text, value: NAMED_NUMBERS[text] ?? 0, start: i, end });
+    const w = idLen === best && !digit ? WORDS.find(src, i, end) : null;
+    if (w !== null) {
+      out.push({ kind: w.kind, text: w.text, value: w.value, start: i, end });
     } else if (numLen === best) {
       out.push({ kind: 'NUM', text, value: parseNumber(text, src, i), start: i, end });
     } else if (hidLen === best) {

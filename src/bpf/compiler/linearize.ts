@@ -49,15 +49,30 @@ function nextWalk(): number {
 /** Lay out the graph; `known`: the blocks reachable from root, when the caller has them (saves a walk). */
 export function linearize(root: Block, known?: readonly Block[]): Linear {
   const blocks = known ?? reachable(root);
+  // One pass over the blocks for the tables' size and the length without
+  // long jumps: the blocks are scattered in memory after the optimizer, and
+  // each walk over them was a tenth of the layout's time.
   let ids = 0;
-  for (const b of blocks) if (b.id >= ids) ids = b.id + 1;
+  let plain = 0;
+  for (const b of blocks) {
+    plain += b.stmts.length + 1;
+    if (b.id >= ids) ids = b.id + 1;
+  }
   room(ids);
+  // Up to 256 instructions no jump is longer than 255 (see linearLength):
+  // one attempt, with no long-jump slot to reserve or to look up.
+  if (plain <= 256) {
+    const result = tryLinearize(root, plain, false);
+    if (result !== null) return result;
+  }
   for (const b of blocks) {
     longJt[b.id] = 0;
     longJf[b.id] = 0;
   }
   for (let attempt = 0; attempt < 10000; attempt++) {
-    const result = tryLinearize(root, blocks);
+    let total = plain;
+    for (const b of blocks) total += (longJt[b.id] ?? 0) + (longJf[b.id] ?? 0);
+    const result = tryLinearize(root, total, true);
     if (result !== null) return result;
   }
   throw new Error('moat bpf: could not lay out long jumps');
@@ -91,15 +106,18 @@ function reachable(root: Block): Block[] {
   return out;
 }
 
-function tryLinearize(root: Block, blocks: readonly Block[]): Linear | null {
+/**
+ * Lay out `total` instructions (the blocks' and their reserved long-jump
+ * slots), or null if a jump turned out too long for its slot (then marked).
+ * `long`: read the long-jump tables (false: no slot is reserved, none needed).
+ */
+function tryLinearize(root: Block, total: number, long: boolean): Linear | null {
   // In locals: module bindings are re-read on every use.
   const offset = offsetOf;
   const longjt = longJt;
   const longjf = longJf;
   const marks = seen;
   const step = stepOf;
-  let total = 0;
-  for (const b of blocks) total += b.stmts.length + 1 + (longjt[b.id] ?? 0) + (longjf[b.id] ?? 0);
   const insns: Insn[] = new Array<Insn>(total);
   const clauses: (Clause | undefined)[] = new Array<Clause | undefined>(total);
   let tail = total;
@@ -108,7 +126,9 @@ function tryLinearize(root: Block, blocks: readonly Block[]): Linear | null {
 
   // Iterative post-order (jf subtree, then jt subtree, then the block) so a
   // deep chain cannot overflow the JavaScript stack; each block's state
-  // (`step`: 0 new, 1 jf visited, 2 both) in the table.
+  // (`step`: 0 new, 1 jf visited, 2 both) in the table. A step with nothing
+  // to visit goes on to the next at once: a block is looked at once plus
+  // once per successor it pushed, not three times (a return block, once).
   const stack: Block[] = [root];
   marks[root.id] = walk;
   step[root.id] = 0;
@@ -123,8 +143,8 @@ function tryLinearize(root: Block, blocks: readonly Block[]): Linear | null {
         marks[f.id] = walk;
         step[f.id] = 0;
         stack.push(f);
+        continue;
       }
-      continue;
     }
     if (step[at0] === 1) {
       step[at0] = 2;
@@ -133,13 +153,13 @@ function tryLinearize(root: Block, blocks: readonly Block[]): Linear | null {
         marks[t.id] = walk;
         step[t.id] = 0;
         stack.push(t);
+        continue;
       }
-      continue;
     }
     stack.pop();
     const p = top;
-    const lt = longjt[at0] ?? 0;
-    const lf = longjf[at0] ?? 0;
+    const lt = long ? (longjt[at0] ?? 0) : 0;
+    const lf = long ? (longjf[at0] ?? 0) : 0;
     const slen = p.stmts.length;
     tail -= slen + 1 + lt + lf;
     offset[at0] = tail;

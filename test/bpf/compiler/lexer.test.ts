@@ -3,7 +3,7 @@
 // lexer every IPv6-shaped word without `::`.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseIPv6 } from '../../../src/bpf/compiler/lexer.js';
+import { parseIPv6, tokenize } from '../../../src/bpf/compiler/lexer.js';
 
 /** The 16 bytes of eight 16-bit words. */
 const bytes = (...words: number[]): number[] => words.flatMap((w) => [w >> 8, w & 0xff]);
@@ -35,5 +35,22 @@ describe('parseIPv6', () => {
     ]) {
       assert.equal(parseIPv6(text), null, text);
     }
+  });
+});
+
+describe('tokenize: MAC addresses and what only starts like one', () => {
+  const kinds = (src: string): string[] => tokenize(src).slice(0, -1).map((t) => `${t.kind}:${t.text}`);
+
+  it('takes each form of a MAC address as one token, the shortest (eleven characters) too', () => {
+    // (All digits, `0011.2233.4455` and `001122334455` are a prefix and a number: those rules come first.)
+    assert.deepEqual(kinds('00:11:22:33:44:55 0-1-2-3-4-5 a.b.c.d.e.f a011.2233.4455 a01122334455 0011:2233:4455 1:2:3:4:5:6'), [
+      'EID:00:11:22:33:44:55', 'EID:0-1-2-3-4-5', 'EID:a.b.c.d.e.f', 'EID:a011.2233.4455', 'EID:a01122334455', 'EID:0011:2233:4455', 'EID:1:2:3:4:5:6',
+    ]);
+  });
+
+  it('leaves shorter runs of hex digits and separators to the other rules', () => {
+    assert.deepEqual(kinds('10.0.0.1 1-1023 1:2:3:4:5 ab.cd'), [
+      'HID:10.0.0.1', 'ID:1-1023', 'NUM:1', 'OP::', 'NUM:2', 'OP::', 'NUM:3', 'OP::', 'NUM:4', 'OP::', 'NUM:5', 'ID:ab.cd',
+    ]);
   });
 });
