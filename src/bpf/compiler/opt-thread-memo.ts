@@ -2,7 +2,7 @@
 // block: what it works out of a block's statements and jump (its keys, as
 // value numbers), and the facts on entry to it in the current walk. Kept in
 // a table indexed by Block.id (optimize.ts), never on the block.
-import { BPF_JMP, BPF_K, bpfClass, bpfOp, bpfSrc } from '../insn.js';
+import { BPF_ALU, BPF_DIV, BPF_IMM, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MOD, BPF_ST, BPF_STX, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
 import type { Block, Stmt } from './block.js';
 import { constantA, readsOnEntry } from './opt-blocks.js';
 import { fact, newest, type Facts, type ThreadInfo } from './opt-facts.js';
@@ -27,6 +27,8 @@ export class ThreadMemo implements ThreadInfo {
   isConst = false;
   constA = 0;
   reads = false;
+  /** Its test may be passed by where both its ways lead to one block (passable()). */
+  free = false;
   keyed = false;
   stmts: readonly Stmt[] | null = null;
   s: Stmt | null = null;
@@ -104,9 +106,28 @@ export function keys(b: Block): ThreadInfo {
   m.isConst = constA !== null;
   m.constA = (constA ?? 0) | 0;
   m.reads = readsOnEntry(b);
+  m.free = !m.reads && passable(b.stmts);
   m.keyed = true;
   m.stmts = b.stmts;
   m.s = b.s;
   m.gen = gen;
   return m;
+}
+
+/**
+ * May a block with these statements be passed by without running it (its
+ * test decides nothing on the path)? Not if a statement can end the program
+ * (a packet load, a division by X) or stores into scratch memory; nor if
+ * the block reads A or X from before (ThreadMemo.reads: then its test was
+ * not its own to drop).
+ */
+function passable(stmts: readonly Stmt[]): boolean {
+  for (const s of stmts) {
+    const c = s.code;
+    const cls = bpfClass(c);
+    if (cls === BPF_ST || cls === BPF_STX || cls === BPF_JMP) return false;
+    if ((cls === BPF_LD || cls === BPF_LDX) && bpfMode(c) !== BPF_IMM && bpfMode(c) !== BPF_MEM && bpfMode(c) !== BPF_LEN) return false;
+    if (cls === BPF_ALU && (bpfOp(c) === BPF_DIV || bpfOp(c) === BPF_MOD)) return false;
+  }
+  return true;
 }

@@ -3,7 +3,6 @@
 // to the outcome. A test is only skipped when its whole block computed the
 // same value earlier on the path (so its loads already succeeded) and the
 // block it skips to does not read A or X before setting them.
-import { BPF_ALU, BPF_DIV, BPF_IMM, BPF_JMP, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MOD, BPF_ST, BPF_STX, bpfClass, bpfMode, bpfOp } from '../insn.js';
 import { beyondOn, usedBeyond } from './beyond-libpcap.js';
 import type { Block } from './block.js';
 import { order, readsOnEntry } from './opt-blocks.js';
@@ -24,25 +23,6 @@ function factsInto(t: Block, fs: Facts, walk: number): void {
     m.stamp = walk;
     m.facts = fs;
   } else m.facts = meet(m.facts, fs);
-}
-
-/**
- * May the block be passed by without running it (its test decides nothing
- * on the path)? Not if a statement can end the program (a packet load, a
- * division by X) or stores into scratch memory, nor if it reads A or X
- * from before (then its test was not its own to drop).
- */
-function free(b: Block): boolean {
-  const m = memoOf(b);
-  if (m.keyed ? m.reads : readsOnEntry(b)) return false;
-  for (const s of b.stmts) {
-    const c = s.code;
-    const cls = bpfClass(c);
-    if (cls === BPF_ST || cls === BPF_STX || cls === BPF_JMP) return false;
-    if ((cls === BPF_LD || cls === BPF_LDX) && bpfMode(c) !== BPF_IMM && bpfMode(c) !== BPF_MEM && bpfMode(c) !== BPF_LEN) return false;
-    if (cls === BPF_ALU && (bpfOp(c) === BPF_DIV || bpfOp(c) === BPF_MOD)) return false;
-  }
-  return true;
 }
 
 export interface Threaded {
@@ -103,7 +83,7 @@ function passUndecided(t: Block, info: ThreadMemo, f: Facts): Block {
     if (reject !== null) return reject;
   }
   const { jt, jf } = t;
-  if (jt === null || jf === null || !free(t)) return t;
+  if (jt === null || jf === null || !info.free) return t;
   const end = follow(jt, learnBoth(f, info, true), false);
   // Where both ways lead: the test decides nothing on this path.
   if (end === jt || end !== follow(jf, learnBoth(f, info, false), false)) return t;
