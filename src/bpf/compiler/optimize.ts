@@ -46,10 +46,11 @@ import { order, readsOnEntry } from './opt-blocks.js';
 import { mergeStraight, skipEmpty, straightStart } from './opt-straight.js';
 import { foldRejects, mergeEqual, mergeStart } from './opt-merge.js';
 import { emptyIdle, idleStart } from './opt-idle.js';
+import { coverStart, dropCovered } from './opt-cover.js';
 import { peephole, peepStart } from './opt-peep.js';
 import { stableMemoryOf, stableStorers, wordsStored } from './opt-stable.js';
 import { setStableValues } from './opt-keys.js';
-import { dropRedundant, entryXBound, redundantStart, setWordsUsed } from './opt-redundant.js';
+import { dropRedundant, entryWordBound, entryXBound, redundantStart, setWordsUsed } from './opt-redundant.js';
 import { vnReset } from './opt-values.js';
 import { thread, threadRejecting, threadStart } from './opt-thread.js';
 
@@ -278,11 +279,26 @@ export const peepholePass: Pass = {
   },
   run(g) {
     // The `ldxb` the peephole leaves may be one X already holds: redundant again, if it did anything.
-    if (peephole(g.blocks(), entryXBound)) {
+    if (peephole(g.blocks(), entryXBound, entryWordBound)) {
       g.touched();
       dropRedundant(g.blocks());
     }
     return false;
+  },
+};
+
+/** Loads a later load covers on every way that can accept (opt-cover.ts): statements only. */
+export const coverPass: Pass = {
+  name: 'cover',
+  start: coverStart,
+  run(g) {
+    if (!dropCovered(g.blocks())) return false;
+    g.touched();
+    // A decided block left empty is passed by.
+    const root = skipEmpty(g.root, g.blocks());
+    if (root === null) return false;
+    g.moved(root);
+    return true;
   },
 };
 
@@ -298,7 +314,7 @@ export const peepholePass: Pass = {
 export const PIPELINE: { readonly first: readonly Pass[]; readonly loop: readonly Pass[]; readonly last: readonly Pass[] } = {
   first: [foldPass],
   loop: [rejectsPass, idlePass, threadPass, mergePass],
-  last: [rejectsPass, redundantPass, peepholePass, straightPass, foldPass, rejectsPass, mergePass, redundantPass],
+  last: [rejectsPass, redundantPass, peepholePass, coverPass, straightPass, foldPass, coverPass, rejectsPass, mergePass, redundantPass],
 };
 
 const MAX_ROUNDS = 10;
