@@ -63,7 +63,7 @@ export function foldIndexBase(b: Block, xLiveOut: boolean, xEntry: number, words
     const ld = s[j];
     if (j < 0 || ld?.code !== LD_IMM) continue;
     // X's bound at `add x`, as the statements before leave it.
-    const xMax = xBoundAt(s, i, xEntry, words);
+    const xMax = xBoundAt(s, i, xEntry, b, words);
     const c = ld.k >>> 0;
     // Forward: X is read only by indexed loads until it is set again (or the block ends with X dead).
     const loads: number[] = [];
@@ -103,7 +103,7 @@ export function foldIndexBase(b: Block, xLiveOut: boolean, xEntry: number, words
  * the bounds of A and X followed through loads, constants, moves and ALU
  * operations with a constant (anything else: unbounded).
  */
-function xBoundAt(stmts: readonly Stmt[], end: number, xEntry: number, words: WordBounds): number {
+function xBoundAt(stmts: readonly Stmt[], end: number, xEntry: number, b: Block, words: WordBounds): number {
   const MAX = 0xffffffff;
   let a = MAX;
   let x = xEntry;
@@ -116,8 +116,8 @@ function xBoundAt(stmts: readonly Stmt[], end: number, xEntry: number, words: Wo
     const cls = bpfClass(c);
     const mode = bpfMode(c);
     const k = st.k >>> 0;
-    if (cls === BPF_LD) a = mode === BPF_IMM ? k : mode === BPF_ABS || mode === BPF_IND ? loadMax(c) : mode === BPF_MEM ? wordBound(k, stored, words) : MAX;
-    else if (cls === BPF_LDX) x = mode === BPF_IMM ? k : c === LDX_MSH ? 60 : mode === BPF_MEM ? wordBound(k, stored, words) : MAX;
+    if (cls === BPF_LD) a = mode === BPF_IMM ? k : mode === BPF_ABS || mode === BPF_IND ? loadMax(c) : mode === BPF_MEM ? wordBound(b, k, stored, words) : MAX;
+    else if (cls === BPF_LDX) x = mode === BPF_IMM ? k : c === LDX_MSH ? 60 : mode === BPF_MEM ? wordBound(b, k, stored, words) : MAX;
     else if ((cls === BPF_ST || cls === BPF_STX) && k < 16) {
       stored |= 1 << k;
       storedMax[k] = cls === BPF_ST ? a : x;
@@ -128,17 +128,17 @@ function xBoundAt(stmts: readonly Stmt[], end: number, xEntry: number, words: Wo
   return x;
 }
 
-/** The bounds of the scratch words on entry to a block: word k's is `bound(k)` (0xffffffff: none known). */
-export type WordBounds = (k: number) => number;
+/** The bounds of the scratch words on entry to a block: word k's on entry to b is `bound(b, k)` (0xffffffff: none known). */
+export type WordBounds = (b: Block, k: number) => number;
 const noWords: WordBounds = () => 0xffffffff;
 
 /** xBoundAt's own: the bounds of the words stored in the block so far. */
 const storedMax = new Float64Array(16);
 
 /** Word k's bound: as a store in the block left it, else as it was on entry. */
-function wordBound(k: number, stored: number, words: WordBounds): number {
+function wordBound(b: Block, k: number, stored: number, words: WordBounds): number {
   if (k >= 16) return 0xffffffff;
-  return ((stored >>> k) & 1) === 1 ? (storedMax[k] ?? 0xffffffff) : words(k);
+  return ((stored >>> k) & 1) === 1 ? (storedMax[k] ?? 0xffffffff) : words(b, k);
 }
 
 /** Per block id: may X be read, from entry, before it is set (1)? */
@@ -169,7 +169,7 @@ function setsX(b: Block): boolean {
  * (opt-redundant.ts). X's liveness is worked out over the whole graph, as
  * a value of X may be read blocks after the one that set it.
  */
-export function peephole(blocks: readonly Block[], xEntry: (b: Block) => number, wordEntry?: (b: Block, k: number) => number): boolean {
+export function peephole(blocks: readonly Block[], xEntry: (b: Block) => number, wordEntry: WordBounds = noWords): boolean {
   let changed = false;
   // Most graphs have no `add x; tax` at all: look before working out liveness.
   let any = false;
@@ -183,7 +183,7 @@ export function peephole(blocks: readonly Block[], xEntry: (b: Block) => number,
     const b = blocks[i];
     if (b === undefined) continue;
     const out = (b.jt !== null && xLiveIn[b.jt.id] === 1) || (b.jf !== null && xLiveIn[b.jf.id] === 1);
-    if (foldIndexBase(b, out, xEntry(b), wordEntry === undefined ? noWords : (k) => wordEntry(b, k))) changed = true;
+    if (foldIndexBase(b, out, xEntry(b), wordEntry)) changed = true;
     xLiveIn[b.id] = readsXFirst(b) || (out && !setsX(b)) ? 1 : 0;
   }
   return changed;

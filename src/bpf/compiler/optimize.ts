@@ -26,11 +26,17 @@
 //    statement that leaves a register with the value it held on every path
 //    goes (a load A already holds, an `ldx` X already holds);
 //  - peephole (opt-peep.ts): `ld #c; add x; tax; ld [x + n]` → `ld [x + (n + c)]`
-//    (then redundant again: the `ldxb` the peephole leaves may be one X holds).
+//    (then redundant again: the `ldxb` the peephole leaves may be one X holds);
+//  - cover (opt-cover.ts): a packet load nothing reads goes where a later load
+//    needing at least as many bytes is made on every way that can accept
+//    (under the beyond-libpcap switch);
+//  - fold-last: folding again, with what a block reads on some way on kept
+//    alive (opt-live.ts): after the redundant pass a block may read what a
+//    block two edges back left in X.
 // They run in three stages (PIPELINE): folding, then rejects, threading and
 // merging repeated to a fixed point (as libpcap's opt_loop repeats its
 // passes until nothing changes; bounded by MAX_ROUNDS), then the passes that must come after
-// threading (which would add predecessors), a last fold and merge, and the
+// threading (which would add predecessors), cover before and after a last fold, merge, and the
 // redundant pass once more: that fold drops the dead stores that kept a
 // block which recomputes what the registers hold from being seen to be one
 // (`ldh [2]; st M[3]; …; ld M[3]; sub x` again after the same comparison).
@@ -47,6 +53,7 @@ import { mergeStraight, skipEmpty, straightStart } from './opt-straight.js';
 import { foldRejects, mergeEqual, mergeStart } from './opt-merge.js';
 import { emptyIdle, idleStart } from './opt-idle.js';
 import { coverStart, dropCovered } from './opt-cover.js';
+import { readsOnSomeWay } from './opt-live.js';
 import { peephole, peepStart } from './opt-peep.js';
 import { stableMemoryOf, stableStorers, wordsStored } from './opt-stable.js';
 import { setStableValues } from './opt-keys.js';
@@ -303,6 +310,23 @@ export const coverPass: Pass = {
 };
 
 /**
+ * Folding again after the redundant pass (the last stage): a block may now
+ * read a register that a block further back set (opt-live.ts), so what the
+ * sweep keeps alive is what is read on some way on, not only by the next
+ * block.
+ */
+export const lastFoldPass: Pass = {
+  name: 'fold-last',
+  start: foldStart,
+  run(g) {
+    const moved = foldBlocks(g.blocks(), readsOnSomeWay(g.blocks()));
+    if (foldTouched) g.touched();
+    if (moved) g.moved();
+    return moved;
+  },
+};
+
+/**
  * The pipeline. `loop` is repeated until a round in which no pass after its
  * first changed anything: its first pass (rejects) leaves its own result as
  * it is, so another round would start from the same graph and change
@@ -314,7 +338,7 @@ export const coverPass: Pass = {
 export const PIPELINE: { readonly first: readonly Pass[]; readonly loop: readonly Pass[]; readonly last: readonly Pass[] } = {
   first: [foldPass],
   loop: [rejectsPass, idlePass, threadPass, mergePass],
-  last: [rejectsPass, redundantPass, peepholePass, coverPass, straightPass, foldPass, coverPass, rejectsPass, mergePass, redundantPass],
+  last: [rejectsPass, redundantPass, peepholePass, coverPass, straightPass, lastFoldPass, coverPass, rejectsPass, mergePass, redundantPass],
 };
 
 const MAX_ROUNDS = 10;
