@@ -30,16 +30,22 @@
 // load); here only those a later load covers go.
 import {
   BPF_ABS, BPF_ALU, BPF_ADD, BPF_DIV, BPF_IMM, BPF_IND, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MISC, BPF_MOD, BPF_MSH,
-  BPF_NEG, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfSize, bpfSrc,
+  BPF_A, BPF_NEG, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfRval, bpfSize, bpfSrc,
 } from '../insn.js';
 import { beyondOn } from './beyond-libpcap.js';
 import type { Block, Stmt } from './block.js';
+import { readsXOnSomeWay } from './opt-live.js';
+import { wordsStored } from './opt-stable.js';
 import { aluValue, loadMax } from './opt-redundant.js';
 import { constantOf, fresh, konst, opOfValue, operandOf, upper, value } from './opt-values.js';
 
 const MAX = 0xffffffff;
-/** Registers per block: A, X, the 16 scratch words. */
+/** Register slots at most: A, X, the 16 scratch words. */
 const W = 18;
+/** Slots in this walk: A, X, and the scratch words the graph stores (opt-stable.ts wordsStored). */
+let w = 2;
+/** Per scratch word: its slot in this walk (0: not stored anywhere, so it only ever holds 0). */
+const slotOf = new Int32Array(16);
 const A = 0;
 const X = 1;
 /** How many (base, end) needs a block keeps: a way with more is rare, and forgetting one only keeps a load. */
@@ -205,32 +211,74 @@ function hasJump(stmts: readonly Stmt[]): boolean {
   return false;
 }
 
+/** deadLoads()'s answers: some load may be dead; one of them is indexed (then value numbers are needed). */
+const SOME = 1;
+const INDEXED = 2;
+
 /**
  * Is there a load whose value may be dead (A or X set again in the block
  * before being read, or the block decided)? Most graphs have none after
- * folding: then the pass costs this scan.
+ * folding: then the pass costs this scan. 0, or SOME, with INDEXED if one
+ * of them is an indexed load. Also a block that leaves in X what no way
+ * on reads (the fold keeps it where the next block reads A: it asks about
+ * both at once), as what computed it may end in a load. Not counted: decided blocks of absolute loads
+ * and constant arithmetic alone (opt-idle.ts empties those where a later
+ * load covers them, in the redundant pass after this one), and loads before
+ * a return that may accept (nothing covers them there).
  */
-function anyDeadLoad(blocks: readonly Block[]): boolean {
+function deadLoads(blocks: readonly Block[]): number {
+  let found = 0;
+  let xRead: ((b: Block) => boolean) | null = null;
   for (const b of blocks) {
-    if (b.jt === null) continue;
     const st = b.stmts;
-    // The register a failing load last wrote that nothing has read yet: 1 A, 2 X.
+    if (st.length === 0) continue;
+    // Most blocks: one load that a test reads (`ldh [12]; jeq …`).
+    if (st.length === 1 && b.jt !== b.jf && bpfClass(st[0]?.code ?? 0) === BPF_LD) continue;
+    // The register a failing load last wrote that nothing has read yet (1 A, 2 X), and whether it was indexed.
     let pending = 0;
+    let indexed = false;
+    let here = 0;
+    // Only absolute loads and constant arithmetic that cannot fail (what opt-idle.ts idle() takes)?
+    let idle = true;
+    // X set (ldx, tax) and not read since.
+    let xSet = false;
     for (const s of st) {
       const c = s.code;
       const cls = bpfClass(c);
       if (cls === BPF_LD) {
-        if (bpfMode(c) === BPF_IND && pending === 2) pending = 0;
-        if (pending === 1) return true;
-        if (bpfMode(c) === BPF_ABS || bpfMode(c) === BPF_IND) pending = 1;
-      } else if (cls === BPF_LDX) {
-        if (pending === 2) return true;
-        if (bpfMode(c) === BPF_MSH) pending = 2;
-      } else pending = 0;
+        const mode = bpfMode(c);
+        if (mode === BPF_IND) {
+          idle = false;
+          xSet = false;
+          if (pending === 2) pending = 0;
+        }
+        if (pending === 1) here |= indexed ? SOME | INDEXED : SOME;
+        pending = mode === BPF_ABS || mode === BPF_IND ? 1 : 0;
+        indexed = mode === BPF_IND;
+      } else {
+        if (cls !== BPF_ALU || bpfSrc(c) === BPF_X || canFail(s)) idle = false;
+        if (cls === BPF_LDX || c === (BPF_MISC | BPF_TAX)) xSet = true;
+        else if (((cls === BPF_ALU || cls === BPF_JMP) && bpfSrc(c) === BPF_X) || cls === BPF_STX || c === (BPF_MISC | BPF_TXA)) xSet = false;
+        if (cls === BPF_LDX) {
+          if (pending === 2) here |= SOME;
+          if (bpfMode(c) === BPF_MSH) pending = 2;
+          else if (pending === 2) pending = 0;
+        } else pending = 0;
+      }
     }
-    if (pending !== 0 && b.jt === b.jf) return true;
+    // At the end: dead if the block is decided, or returns 0 (straight joins decided blocks to returns).
+    if (pending !== 0) {
+      const end = b.jt === null ? b.s.code === (BPF_RET | BPF_K) && b.s.k === 0 : b.jt === b.jf && !idle;
+      if (end) here |= indexed && pending === 1 ? SOME | INDEXED : SOME;
+    }
+    if (here === 0 && xSet && b.jt !== null && b.jf !== null && bpfSrc(b.s.code) !== BPF_X) {
+      xRead ??= readsXOnSomeWay();
+      if (!xRead(b.jt) && !xRead(b.jf)) here = SOME;
+    }
+    found |= here;
+    if ((found & INDEXED) !== 0) break;
   }
-  return false;
+  return found;
 }
 
 /** The registers as the forward walk goes. */
@@ -243,6 +291,8 @@ function numberAll(blocks: readonly Block[]): void {
     walks = 0;
   }
   const walk = ++walks;
+  w = 2;
+  for (let k = 0; k < 16; k++) slotOf[k] = ((wordsStored >>> k) & 1) === 1 ? w++ : 0;
   let at = 0;
   for (const b of blocks) at += b.stmts.length;
   if (xAt.length < at) xAt = new Int32Array(Math.max(at, 2 * xAt.length));
@@ -250,18 +300,18 @@ function numberAll(blocks: readonly Block[]): void {
   for (const b of blocks) {
     const base = b.id * W;
     const reached = entryWalk[b.id] === walk;
-    for (let r = 0; r < W; r++) {
-      const v = reached ? (entry[base + r] ?? 0) : 0;
-      regs[r] = v > 0 ? v : fresh();
+    for (let r = 0; r < w; r++) {
+      // 0: not known (given a fresh number when first read, reg()).
+      regs[r] = reached ? (entry[base + r] ?? 0) : 0;
     }
     firstAt[b.id] = at;
     const st = b.stmts;
     if (hasJump(st)) {
-      for (let r = 0; r < W; r++) regs[r] = fresh();
+      for (let r = 0; r < w; r++) regs[r] = 0;
       at += st.length;
     } else {
       for (const s of st) {
-        xAt[at++] = regs[X] ?? 0;
+        xAt[at++] = bpfClass(s.code) === BPF_LD && bpfMode(s.code) === BPF_IND ? reg(X) : 0;
         step(s);
       }
     }
@@ -275,8 +325,17 @@ function into(t: Block, walk: number): void {
   const tb = t.id * W;
   if (entryWalk[t.id] !== walk) {
     entryWalk[t.id] = walk;
-    for (let r = 0; r < W; r++) entry[tb + r] = regs[r] ?? 0;
-  } else for (let r = 0; r < W; r++) if (entry[tb + r] !== regs[r]) entry[tb + r] = 0;
+    for (let r = 0; r < w; r++) entry[tb + r] = regs[r] ?? 0;
+  } else for (let r = 0; r < w; r++) if (entry[tb + r] !== regs[r]) entry[tb + r] = 0;
+}
+
+/** Register r's number, a fresh one if it is not known (paths disagree, or the entry). */
+function reg(r: number): number {
+  const v = regs[r] ?? 0;
+  if (v > 0) return v;
+  const f = fresh();
+  regs[r] = f;
+  return f;
 }
 
 /** One statement on `regs` (as opt-redundant.ts walk() numbers it). */
@@ -288,24 +347,27 @@ function step(s: Stmt): void {
     const mode = bpfMode(c);
     let v: number;
     if (mode === BPF_IMM) v = konst(k);
-    else if (mode === BPF_MEM) v = k < 16 ? (regs[2 + k] ?? 0) : fresh();
+    else if (mode === BPF_MEM) v = k < 16 && (slotOf[k] ?? 0) > 0 ? reg(slotOf[k] ?? 0) : fresh();
     else if (mode === BPF_LEN) v = value(BPF_LD | BPF_LEN, 0, 0, MAX);
-    else if (mode === BPF_IND) v = value(c, s.k | 0, regs[X] ?? 0, loadMax(c));
+    else if (mode === BPF_IND) v = value(c, s.k | 0, reg(X), loadMax(c));
     else if (mode === BPF_MSH) v = value(c, s.k | 0, 0, 60);
     else v = value(c, s.k | 0, 0, loadMax(c));
     regs[cls === BPF_LD ? A : X] = v;
   } else if (cls === BPF_ST || cls === BPF_STX) {
-    if (k < 16) regs[2 + k] = regs[cls === BPF_ST ? A : X] ?? 0;
-  } else if (c === (BPF_MISC | BPF_TAX)) regs[X] = regs[A] ?? 0;
-  else if (c === (BPF_MISC | BPF_TXA)) regs[A] = regs[X] ?? 0;
+    if (k < 16 && (slotOf[k] ?? 0) > 0) regs[slotOf[k] ?? 0] = reg(cls === BPF_ST ? A : X);
+  } else if (c === (BPF_MISC | BPF_TAX)) regs[X] = reg(A);
+  else if (c === (BPF_MISC | BPF_TXA)) regs[A] = reg(X);
   else if (cls === BPF_ALU) {
     const op = bpfOp(c);
-    const a = regs[A] ?? 0;
+    const a = reg(A);
     if (op === BPF_NEG) regs[A] = value(c, a, 0, MAX);
-    else if (canFail(s) && (bpfSrc(c) === BPF_X ? constantOf(regs[X] ?? 0) ?? 0 : k) === 0) regs[A] = fresh();
-    else regs[A] = aluValue(op, a, bpfSrc(c) === BPF_X ? (regs[X] ?? 0) : konst(k));
+    else if (canFail(s) && (bpfSrc(c) === BPF_X ? constantOf(reg(X)) ?? 0 : k) === 0) regs[A] = fresh();
+    else regs[A] = aluValue(op, a, bpfSrc(c) === BPF_X ? reg(X) : konst(k));
   }
 }
+
+/** Are the statements numbered in this run (numberAll())? */
+let numbered = false;
 
 /** The statements kept by the backward walk of one block, last first (scratch). */
 const kept: Stmt[] = [];
@@ -319,12 +381,19 @@ const kept: Stmt[] = [];
 function coverBlock(b: Block): boolean {
   const st = b.stmts;
   const jump = b.s.code;
-  const decided = b.jt === b.jf;
-  let aLive = (b.jt !== null && aIn[b.jt.id] === 1) || (b.jf !== null && aIn[b.jf.id] === 1);
-  let xLive = (b.jt !== null && xIn[b.jt.id] === 1) || (b.jf !== null && xIn[b.jf.id] === 1);
-  if (!decided) {
-    aLive = true;
-    if (bpfSrc(jump) === BPF_X) xLive = true;
+  let aLive: boolean;
+  let xLive: boolean;
+  if (b.jt === null || b.jf === null) {
+    // A return: `ret a` or `ret x` reads its register.
+    aLive = bpfRval(jump) === BPF_A;
+    xLive = bpfRval(jump) === BPF_X;
+  } else {
+    aLive = aIn[b.jt.id] === 1 || aIn[b.jf.id] === 1;
+    xLive = xIn[b.jt.id] === 1 || xIn[b.jf.id] === 1;
+    if (b.jt !== b.jf) {
+      aLive = true;
+      if (bpfSrc(jump) === BPF_X) xLive = true;
+    }
   }
   if (hasJump(st)) {
     aIn[b.id] = 1;
@@ -348,16 +417,21 @@ function coverBlock(b: Block): boolean {
       let base = 0;
       let add = 0;
       if (mode === BPF_IND) {
-        split(xAt[first + i] ?? 0);
-        base = splitBase;
-        add = splitOff;
+        if (numbered) {
+          split(xAt[first + i] ?? 0);
+          base = splitBase;
+          add = splitOff;
+        } else {
+          // Not numbered (no indexed load was found dead): its index is not known.
+          base = -1;
+        }
       }
       if (!aLive && coveredBy(base, add + own)) {
         keep = false;
         dropped = true;
       } else {
         // What it needs: base's value plus add + own bytes where X cannot have wrapped, else its own at least.
-        const exact = (base === 0 ? add : upper(base) + add) <= MAX;
+        const exact = base >= 0 && (base === 0 ? add : upper(base) + add) <= MAX;
         if (exact && base !== 0) addNeed(base, add + own);
         addNeed(0, exact ? add + own : own);
         aLive = false;
@@ -412,24 +486,26 @@ function coverBlock(b: Block): boolean {
  * decided block left empty is passed by later (opt-straight.ts).
  */
 export function dropCovered(blocks: readonly Block[]): boolean {
-  if (!beyondOn() || !anyDeadLoad(blocks)) return false;
-  numberAll(blocks);
+  if (!beyondOn()) return false;
+  const dead = deadLoads(blocks);
+  if (dead === 0) return false;
+  // Value numbers only say where an indexed load's index comes from: not needed for the others.
+  numbered = (dead & INDEXED) !== 0;
+  if (numbered) numberAll(blocks);
   let changed = false;
+  // Every block: what the walk drops as dead may leave a load dead in a block the scan passed.
   for (let i = blocks.length - 1; i >= 0; i--) {
     const b = blocks[i];
     if (b === undefined) continue;
     if (b.jt === null || b.jf === null) {
-      const c = b.s.code;
-      need.all = c === (BPF_RET | BPF_K) && b.s.k === 0;
+      // A return needs nothing where it may accept (`ret a` too); `ret #0` rejects whatever a load does.
+      need.all = b.s.code === (BPF_RET | BPF_K) && b.s.k === 0;
       need.abs = 0;
       need.n = 0;
-      needInto(b.id);
-      aIn[b.id] = bpfClass(c) === BPF_RET && (c & 0x18) === 0x10 ? 1 : 0;
-      xIn[b.id] = bpfClass(c) === BPF_RET && (c & 0x18) === BPF_X ? 1 : 0;
-      continue;
+    } else {
+      needFrom(b.jt.id);
+      if (b.jf !== b.jt) meetWith(b.jf.id);
     }
-    needFrom(b.jt.id);
-    if (b.jf !== b.jt) meetWith(b.jf.id);
     if (coverBlock(b)) changed = true;
     needInto(b.id);
   }

@@ -3,86 +3,88 @@
 // code generator's blocks each set the registers they read, so before the
 // redundant pass a block's own statements tell (opt-blocks.ts
 // readsOnEntry()); after it, a block may read what a block two edges back
-// left (`ldxb 4*([14]&0xf)` dropped from the second `ip[2:2] - ((ip[0]&0xf)<<2)`
-// because the first left it in X, with `ld [30]` between them), and the
-// fold's sweep must not drop that `ldxb` as dead because the block right
-// after it does not read X.
-import { BPF_ALU, BPF_IND, BPF_JA, BPF_JMP, BPF_LD, BPF_LDX, BPF_MISC, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
+// left in X (`ldb [14]; and #0xf; lsh #2; tax` dropped from the second
+// `ip[2:2] - ((ip[0]&0xf)<<2)` because the first left it in X, with
+// `ld [30]; jeq …` between them), and the fold's sweep must not drop the
+// first as dead because the block right after it does not read X.
+// A cannot pass a block that way: every block's jump reads it (a return
+// has no way on), so readsOnEntry() already says so for A.
+import { BPF_ALU, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_MISC, BPF_RET, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode } from '../insn.js';
 import type { Block } from './block.js';
-
-const READS_A = 1;
-const READS_X = 2;
-/** use()'s bits for the registers set: READS_A and READS_X shifted by 2. */
-const SETS_A = 4;
-const SETS_X = 8;
-
-/** What the block does with A and X from entry: reads before setting, sets (bits above). */
-function use(b: Block): number {
-  // Registers set so far, and those read before being set.
-  let sets = 0;
-  let reads = 0;
-  const n = b.stmts.length;
-  for (let i = 0; i <= n; i++) {
-    const s = (i < n ? b.stmts[i] : undefined) ?? b.s;
-    const c = s.code;
-    const cls = bpfClass(c);
-    // The registers this statement reads, then those it sets (as bits READS_A, READS_X).
-    let r = 0;
-    let w = 0;
-    if (cls === BPF_LD) {
-      if (bpfMode(c) === BPF_IND) r = READS_X;
-      w = READS_A;
-    } else if (cls === BPF_LDX) w = READS_X;
-    else if (cls === BPF_ST) r = READS_A;
-    else if (cls === BPF_STX) r = READS_X;
-    else if (cls === BPF_ALU || cls === BPF_JMP) {
-      if (!(cls === BPF_JMP && bpfOp(c) === BPF_JA)) r = READS_A;
-      if (bpfSrc(c) === BPF_X) r |= READS_X;
-      // A statement list with jumps of its own may skip what follows: taken as reading both, setting nothing more.
-      if (cls === BPF_JMP && i < n) return (reads | ((READS_A | READS_X) & ~sets)) | (sets << 2);
-      if (cls === BPF_ALU) w = READS_A;
-    } else if (cls === BPF_RET) {
-      if ((c & 0x18) === 0x10) r = READS_A;
-      if ((c & 0x18) === BPF_X) r = READS_X;
-    } else if (c === (BPF_MISC | BPF_TAX)) {
-      r = READS_A;
-      w = READS_X;
-    } else if (c === (BPF_MISC | BPF_TXA)) {
-      r = READS_X;
-      w = READS_A;
-    }
-    reads |= r & ~sets;
-    sets |= w;
-  }
-  return reads | (sets << 2);
-}
-
-/** Per block id: READS_A | READS_X on some way on from its entry. */
-let live = new Uint8Array(64);
+import { readsOnEntry } from './opt-blocks.js';
 
 /**
- * Work out, for the graph whose order (each block before its successors)
- * is `blocks`, which blocks may have A or X read from their entry on some
- * way on; the answer is the function returned (for blocks of this graph,
- * until it changes).
+ * Per block id: whether X may be read on some way on from its entry before
+ * it is set (1) or not (0), worked out for the query numbered in `stamp`
+ * (else not yet). Worked out only for the blocks asked about, and their
+ * ways on: the fold asks about few blocks (its memos skip the rest).
  */
-export function readsOnSomeWay(blocks: readonly Block[]): (b: Block) => boolean {
-  let ids = 0;
-  for (const b of blocks) if (b.id >= ids) ids = b.id + 1;
-  if (live.length < ids) live = new Uint8Array(Math.max(ids, 2 * live.length));
-  for (let i = blocks.length - 1; i >= 0; i--) {
-    const b = blocks[i];
-    if (b === undefined) continue;
-    const u = use(b);
-    let after = 0;
-    if (b.jt !== null) after |= live[b.jt.id] ?? 0;
-    if (b.jf !== null) after |= live[b.jf.id] ?? 0;
-    let l = u & (READS_A | READS_X);
-    if ((u & SETS_A) === 0) l |= after & READS_A;
-    if ((u & SETS_X) === 0) l |= after & READS_X;
-    live[b.id] = l;
+let xLive = new Uint8Array(64);
+let stamp = new Int32Array(64);
+let query = 0;
+
+/** Does the statement read X? */
+function readsX(c: number): boolean {
+  const cls = bpfClass(c);
+  if (cls === BPF_LD) return bpfMode(c) === BPF_IND;
+  if (cls === BPF_ALU || cls === BPF_JMP) return (c & BPF_X) !== 0;
+  if (cls === BPF_RET) return (c & 0x18) === BPF_X;
+  return cls === BPF_STX || c === (BPF_MISC | BPF_TXA);
+}
+
+/** Ways longer than this are not followed: X is taken as read (a bound on the recursion). */
+const MAX_DEPTH = 256;
+
+function xLiveAt(b: Block, depth: number): boolean {
+  if (b.id >= stamp.length) {
+    // A table only ever grows; marks of earlier queries stay behind their numbers.
+    const more = new Int32Array(Math.max(b.id + 1, 2 * stamp.length));
+    more.set(stamp);
+    stamp = more;
+    const live = new Uint8Array(more.length);
+    live.set(xLive);
+    xLive = live;
   }
+  if (stamp[b.id] === query) return xLive[b.id] === 1;
+  // 1: X read first; 2: set first; 0: neither (it passes through).
+  let first = 0;
+  const st = b.stmts;
+  for (let j = 0; j < st.length && first === 0; j++) {
+    const c = st[j]?.code ?? 0;
+    // A jump inside the list may skip what sets X: taken as a read.
+    if (readsX(c) || bpfClass(c) === BPF_JMP) first = 1;
+    else if (bpfClass(c) === BPF_LDX || c === (BPF_MISC | BPF_TAX)) first = 2;
+  }
+  if (first === 0 && readsX(b.s.code)) first = 1;
+  let live = first === 1;
+  if (first === 0 && b.jt !== null) {
+    live = depth >= MAX_DEPTH || xLiveAt(b.jt, depth + 1) || (b.jf !== null && b.jf !== b.jt && xLiveAt(b.jf, depth + 1));
+  }
+  stamp[b.id] = query;
+  xLive[b.id] = live ? 1 : 0;
+  return live;
+}
+
+/**
+ * Which blocks of the graph may have A or X read from their entry on some
+ * way on: the function returned answers, for blocks of the graph as it is
+ * now (a statement dropped since only makes it say more than it must).
+ */
+export function readsOnSomeWay(): (b: Block) => boolean {
+  if (query === 0x7fffffff) {
+    stamp.fill(0);
+    query = 0;
+  }
+  query++;
   return liveOf;
 }
 
-const liveOf = (b: Block): boolean => (live[b.id] ?? 1) !== 0;
+const liveOf = (b: Block): boolean => readsOnEntry(b) || xLiveAt(b, 0);
+
+/** Like readsOnSomeWay(), for X alone. */
+export function readsXOnSomeWay(): (b: Block) => boolean {
+  readsOnSomeWay();
+  return xLiveOf;
+}
+
+const xLiveOf = (b: Block): boolean => xLiveAt(b, 0);

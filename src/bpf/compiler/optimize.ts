@@ -36,7 +36,7 @@
 // They run in three stages (PIPELINE): folding, then rejects, threading and
 // merging repeated to a fixed point (as libpcap's opt_loop repeats its
 // passes until nothing changes; bounded by MAX_ROUNDS), then the passes that must come after
-// threading (which would add predecessors), cover before and after a last fold, merge, and the
+// threading (which would add predecessors), a last fold and cover, merge, and the
 // redundant pass once more: that fold drops the dead stores that kept a
 // block which recomputes what the registers hold from being seen to be one
 // (`ldh [2]; st M[3]; …; ld M[3]; sub x` again after the same comparison).
@@ -294,18 +294,24 @@ export const peepholePass: Pass = {
   },
 };
 
-/** Loads a later load covers on every way that can accept (opt-cover.ts): statements only. */
+/**
+ * Loads a later load covers on every way that can accept (opt-cover.ts),
+ * after the last fold. Where some go, the decided blocks left are passed
+ * by or joined to their successor, and the last fold runs again: the statements that computed
+ * their indexes go, tests may be left deciding nothing, and more loads may
+ * be dead (at most three times: most graphs have no such load at all).
+ */
 export const coverPass: Pass = {
   name: 'cover',
   start: coverStart,
   run(g) {
-    if (!dropCovered(g.blocks())) return false;
-    g.touched();
-    // A decided block left empty is passed by.
-    const root = skipEmpty(g.root, g.blocks());
-    if (root === null) return false;
-    g.moved(root);
-    return true;
+    let moved = false;
+    for (let round = 0; round < 3 && dropCovered(g.blocks()); round++) {
+      g.touched();
+      if (straightPass.run(g)) moved = true;
+      if (lastFoldPass.run(g)) moved = true;
+    }
+    return moved;
   },
 };
 
@@ -319,7 +325,7 @@ export const lastFoldPass: Pass = {
   name: 'fold-last',
   start: foldStart,
   run(g) {
-    const moved = foldBlocks(g.blocks(), readsOnSomeWay(g.blocks()));
+    const moved = foldBlocks(g.blocks(), readsOnSomeWay());
     if (foldTouched) g.touched();
     if (moved) g.moved();
     return moved;
@@ -338,7 +344,7 @@ export const lastFoldPass: Pass = {
 export const PIPELINE: { readonly first: readonly Pass[]; readonly loop: readonly Pass[]; readonly last: readonly Pass[] } = {
   first: [foldPass],
   loop: [rejectsPass, idlePass, threadPass, mergePass],
-  last: [rejectsPass, redundantPass, peepholePass, coverPass, straightPass, lastFoldPass, coverPass, rejectsPass, mergePass, redundantPass],
+  last: [rejectsPass, redundantPass, peepholePass, straightPass, lastFoldPass, coverPass, rejectsPass, mergePass, redundantPass],
 };
 
 const MAX_ROUNDS = 10;
