@@ -64,6 +64,14 @@ export function entryXBound(b: Block): number {
   return xMax[b.id] ?? MAX;
 }
 
+/** The upper bound of scratch word k on entry to b, from the last dropRedundant() over its graph (for the peephole). */
+export function entryWordBound(b: Block, k: number): number {
+  const slot = k >>> 0 < 16 ? (slotOfWord[k] ?? -1) : -1;
+  if (slot < 0 || entryRun[b.id] !== thisRun) return MAX;
+  const v = entry[b.id * regCount + slot] ?? 0;
+  return v > 0 ? upper(v) : MAX;
+}
+
 /** The largest value a load of this opcode gives. */
 export function loadMax(code: number): number {
   const sz = bpfSize(code);

@@ -26,11 +26,17 @@
 //    statement that leaves a register with the value it held on every path
 //    goes (a load A already holds, an `ldx` X already holds);
 //  - peephole (opt-peep.ts): `ld #c; add x; tax; ld [x + n]` → `ld [x + (n + c)]`
-//    (then redundant again: the `ldxb` the peephole leaves may be one X holds).
+//    (then redundant again: the `ldxb` the peephole leaves may be one X holds);
+//  - cover (opt-cover.ts): a packet load nothing reads goes where a later load
+//    needing at least as many bytes is made on every way that can accept
+//    (under the beyond-libpcap switch);
+//  - fold-last: folding again, with what a block reads on some way on kept
+//    alive (opt-live.ts): after the redundant pass a block may read what a
+//    block two edges back left in X.
 // They run in three stages (PIPELINE): folding, then rejects, threading and
 // merging repeated to a fixed point (as libpcap's opt_loop repeats its
 // passes until nothing changes; bounded by MAX_ROUNDS), then the passes that must come after
-// threading (which would add predecessors), a last fold and merge, and the
+// threading (which would add predecessors), a last fold and cover, merge, and the
 // redundant pass once more: that fold drops the dead stores that kept a
 // block which recomputes what the registers hold from being seen to be one
 // (`ldh [2]; st M[3]; …; ld M[3]; sub x` again after the same comparison).
@@ -46,10 +52,12 @@ import { order, readsOnEntry } from './opt-blocks.js';
 import { mergeStraight, skipEmpty, straightStart } from './opt-straight.js';
 import { foldRejects, mergeEqual, mergeStart } from './opt-merge.js';
 import { emptyIdle, idleStart } from './opt-idle.js';
+import { coverStart, dropCovered } from './opt-cover.js';
+import { readsOnSomeWay } from './opt-live.js';
 import { peephole, peepStart } from './opt-peep.js';
 import { stableMemoryOf, stableStorers, wordsStored } from './opt-stable.js';
 import { setStableValues } from './opt-keys.js';
-import { dropRedundant, entryXBound, redundantStart, setWordsUsed } from './opt-redundant.js';
+import { dropRedundant, entryWordBound, entryXBound, redundantStart, setWordsUsed } from './opt-redundant.js';
 import { vnReset } from './opt-values.js';
 import { thread } from './opt-thread.js';
 import { threadStart } from './opt-thread-memo.js';
@@ -280,11 +288,49 @@ export const peepholePass: Pass = {
   },
   run(g) {
     // The `ldxb` the peephole leaves may be one X already holds: redundant again, if it did anything.
-    if (peephole(g.blocks(), entryXBound)) {
+    if (peephole(g.blocks(), entryXBound, entryWordBound)) {
       g.touched();
       dropRedundant(g.blocks());
     }
     return false;
+  },
+};
+
+/**
+ * Loads a later load covers on every way that can accept (opt-cover.ts),
+ * after the last fold. Where some go, the decided blocks left are passed
+ * by or joined to their successor, and the last fold runs again: the statements that computed
+ * their indexes go, tests may be left deciding nothing, and more loads may
+ * be dead (at most three times: most graphs have no such load at all).
+ */
+export const coverPass: Pass = {
+  name: 'cover',
+  start: coverStart,
+  run(g) {
+    let moved = false;
+    for (let round = 0; round < 3 && dropCovered(g.blocks()); round++) {
+      g.touched();
+      if (straightPass.run(g)) moved = true;
+      if (lastFoldPass.run(g)) moved = true;
+    }
+    return moved;
+  },
+};
+
+/**
+ * Folding again after the redundant pass (the last stage): a block may now
+ * read a register that a block further back set (opt-live.ts), so what the
+ * sweep keeps alive is what is read on some way on, not only by the next
+ * block.
+ */
+export const lastFoldPass: Pass = {
+  name: 'fold-last',
+  start: foldStart,
+  run(g) {
+    const moved = foldBlocks(g.blocks(), readsOnSomeWay());
+    if (foldTouched) g.touched();
+    if (moved) g.moved();
+    return moved;
   },
 };
 
@@ -300,7 +346,7 @@ export const peepholePass: Pass = {
 export const PIPELINE: { readonly first: readonly Pass[]; readonly loop: readonly Pass[]; readonly last: readonly Pass[] } = {
   first: [foldPass],
   loop: [rejectsPass, idlePass, threadPass, mergePass],
-  last: [rejectsPass, redundantPass, peepholePass, straightPass, foldPass, rejectsPass, mergePass, redundantPass],
+  last: [rejectsPass, redundantPass, peepholePass, straightPass, lastFoldPass, coverPass, rejectsPass, mergePass, redundantPass],
 };
 
 const MAX_ROUNDS = 10;

@@ -31,6 +31,10 @@ const EXPRS: readonly string[] = [
   'tcp src port 80 or not ip[6:2] & 0x1fff = 0 and ip[6:2] & 0x1fff != 0',
   // A decided test whose load the packet is known to be long enough for (idle): threading then goes past it.
   'ip[2:2] < 1406 or arp and (ether[0] & 0 = 1 or dst net 192.0.2.0/24)',
+  // `tcp dst port 25` decides nothing; its dead `ldh [x + 16]` is covered by `tcp[13]` later (cover).
+  'tcp[tcpflags] & (tcp-syn) != 0 and (tcp dst port 25 or src host fe80::1 and udp[0:2] != 22224) or tcp[tcpflags] & (tcp-push) != 0',
+  // The second comparison's block leaves the registers as they came once the last fold drops its dead store (fold-last).
+  'ip[2:2] - ((ip[0]&0xf)<<2) < 491 and ip[2:2] - ((ip[0]&0xf)<<2) < 182',
 ];
 
 function graphOf(expr: string): OptGraph | null {

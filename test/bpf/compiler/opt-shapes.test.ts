@@ -16,6 +16,8 @@ interface Shape {
   /** Ours: libpcap 1.10.3 -O's length or less (libpcap's in `libpcap`, when it is longer). */
   length: number;
   libpcap?: number;
+  /** A packet (hex) and wire length the optimized program once got wrong, checked before the random ones. */
+  packet?: { hex: string; wire: number };
 }
 
 const SHAPES: readonly Shape[] = [
@@ -84,10 +86,11 @@ const SHAPES: readonly Shape[] = [
   {
     // pflog: after the IPv6 UDP port-53 tests, `udp[10]` needs IPv4, so every way from them rejects; their loads
     // (which could only fail, and so reject too) go with them. Also the job the shape above had before this.
+    // (42 before the peephole learned pflog's header length from its scratch word: `udp[10]` is `ldb [x + 10]`.)
     what: 'a test is passed for the reject every way from it ends at, whatever its loads',
     linktype: 117,
     expr: '(udp port 53 and udp[10] & 0x80 = 0) or inbound and (not udp port 53 and udp[10] & 0x80 != 0)',
-    length: 42,
+    length: 39,
     libpcap: 71,
   },
   {
@@ -98,6 +101,59 @@ const SHAPES: readonly Shape[] = [
     expr: 'not outbound and ip6 net 2001:db8:1::/48 or slip[0] = 1',
     length: 5,
     libpcap: 17,
+  },
+  {
+    // pflog: the header length is a scratch word (`st M[0]` of `(ldb [0] + 3) & ~3`, at most 258), so
+    // `ld #0xa; add x; tax; ldb [x + 0]` cannot wrap and becomes `ldb [x + 10]` (opt-peep.ts, the word's bound).
+    what: 'the transport-offset peephole with the header length from a scratch word',
+    linktype: 117,
+    expr: 'udp port 53 and udp[10] & 0x80 = 0',
+    length: 37,
+  },
+  {
+    // pflog: `ld #6; ldx M[2]; add x; tax; ldh [x + 0]` is `ldx M[2]; ldh [x + 6]` (an `ldx` between `ld #c` and `add x`).
+    what: 'the peephole past an ldx between the constant and the addition',
+    linktype: 117,
+    expr: 'ip[6:2] & 0x1fff != 0',
+    length: 11,
+    libpcap: 14,
+  },
+  {
+    // pflog: what is left of `ip[2:2] - ((ip[0]&0xf)<<2)` once the test is decided is `ldh [x + 2]; ldb [x + 0]`,
+    // loads nothing reads; `ldb [x + 9]` after them, from the same X, needs more bytes (opt-cover.ts, in one block).
+    what: 'a dead indexed load a later one from the same base covers goes',
+    linktype: 117,
+    expr: 'ip[2:2] - ((ip[0]&0xf)<<2) > 350 and ip6[6] = 44 or icmp[icmptype] == icmp-timxceed',
+    length: 20,
+  },
+  {
+    // pflog: `tcp dst port 25` decides nothing there; its `ldh [x + 2]` (X the TCP header's offset) is covered by
+    // `tcp[13]` blocks later, on every way that can accept, with X computed again; then the `tcp[13]` before it too.
+    what: 'a dead load a later block covers on every way that can accept goes',
+    linktype: 117,
+    expr: 'tcp[tcpflags] & (tcp-syn) != 0 and (tcp dst port 25 or src host fe80::1 and udp[0:2] != 22224) or (tcp[tcpflags] & (tcp-push) != 0 or tcp[tcpflags] & (tcp-push) == tcp-ack)',
+    length: 20,
+  },
+  {
+    // pflog: `ldh [x + 6]` (ip[6:2]) is dead after a decided test; `ldb [x + 9]` (the protocol) follows on every way.
+    what: 'a dead load after a decided test, covered by the next block',
+    linktype: 117,
+    expr: 'not ip[1] = 155 and (ip[6:2] & 0x1fff != 0 or not host fe80::1 and not ip6[6] = 17) and tcp[13] & 7 != 0',
+    length: 22,
+    libpcap: 26,
+  },
+  {
+    // The redundant pass drops the second `ldxb`-like X computation (`ldb [14]; and #0xf; lsh #2; tax`) as X
+    // holds it from the first; the last fold must then keep the first, though the block right after it
+    // (`ld [30]`) does not read X: `sub x` two blocks on does (opt-live.ts). Once it was dropped: `sub x` read 0.
+    what: 'the last fold keeps what a block two edges on reads',
+    linktype: 1,
+    expr: '(ip[2:2] - ((ip[0]&0xf)<<2) < 69 or ip and less 1249) and (dst net 172.16.0.0/12 or ip[2:2] - ((ip[0]&0xf)<<2) > 32)',
+    length: 16,
+    packet: {
+      hex: '00010203040500112233445508001100000300400021f31d081d712700009732253fc0a80101ac11020303ff01bbedb19d799d6d7231f9381e3031d0591298075ca64632eacd7cb3bf2426',
+      wire: 75,
+    },
   },
   {
     // Decided by bits, nothing is left but `ret #0`; libpcap compiles it, so do we (without that folding).
@@ -121,6 +177,10 @@ describe('optimizer shapes', () => {
       const plain = compileFilter(s.expr, { linktype: s.linktype, resolveNames: false });
       const opt = compileFilter(s.expr, { linktype: s.linktype, resolveNames: false, optimize: true });
       assert.equal(opt.length, s.length);
+      if (s.packet !== undefined) {
+        const q = Buffer.from(s.packet.hex, 'hex');
+        assert.equal(interpret(opt, q, s.packet.wire), interpret(plain, q, s.packet.wire), `${s.expr} on the packet it once failed`);
+      }
       const r = rng(s.length * 7919 + s.linktype);
       for (let i = 0; i < 3000; i++) {
         const p = randomPacket(r, s.linktype);

@@ -1,0 +1,513 @@
+// Packet loads whose value nothing reads, kept only because they could fall
+// off the packet, go where a later load covers them: on every way on from
+// the load that can accept, a load is made that needs at least as many
+// bytes (so a packet too short for the dropped load is rejected anyway).
+// Ways that end at `ret #0` need nothing: a failing load rejects too.
+// What the statements that computed a dropped load's index leave then goes
+// with it, if nothing else reads it.
+//
+// A load's need is said in value numbers (opt-values.ts), which name one
+// value per packet wherever they are computed, so the later load may sit
+// blocks further on, after X was set again, and index the packet another
+// way: `ld #6; add x; tax; ldh [x + 0]` (X a header length held in M[2])
+// is covered by `ldx M[2]; ldb [x + 9]`. An index is split into a base
+// value and the constants added to it (`add #c`, `add x` with A a
+// constant). For the dropped load, X is at most base + c (an addition that
+// wraps round 2^32 only makes it smaller), so it needs at most base + c + k
+// + size bytes, with k and size its own (BPF checks X + k against the
+// length without wrapping: libpcap's bpf_filter(), our interpreter). For
+// the covering load, X is exactly base + c only where base's upper bound
+// plus c cannot wrap; else it is only known to need its k + size bytes.
+// An absolute load is covered by any later load reaching as far, indexed or
+// not (X is never negative).
+//
+// fold-sweep.ts covered() does this within a block for absolute loads, and
+// opt-idle.ts for the decided blocks whose loads are all absolute; this
+// adds indexed loads, the blocks that still test something, and loads
+// covered blocks later. libpcap's optimizer drops every load whose value is
+// dead, whatever the packet's length (pflog's `tcp[tcpflags] & (tcp-syn) !=
+// 0 and (tcp dst port 25 or …)`, where its later `tcp[13]` covers the port's
+// load); here only those a later load covers go.
+import {
+  BPF_ABS, BPF_ALU, BPF_ADD, BPF_DIV, BPF_IMM, BPF_IND, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MISC, BPF_MOD, BPF_MSH,
+  BPF_A, BPF_NEG, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfRval, bpfSize, bpfSrc,
+} from '../insn.js';
+import { beyondOn } from './beyond-libpcap.js';
+import type { Block, Stmt } from './block.js';
+import { readsXOnSomeWay } from './opt-live.js';
+import { wordsStored } from './opt-stable.js';
+import { aluValue, loadMax } from './opt-redundant.js';
+import { constantOf, fresh, konst, opOfValue, operandOf, upper, value } from './opt-values.js';
+
+const MAX = 0xffffffff;
+/** Register slots at most: A, X, the 16 scratch words. */
+const W = 18;
+/** Slots in this walk: A, X, and the scratch words the graph stores (opt-stable.ts wordsStored). */
+let w = 2;
+/** Per scratch word: its slot in this walk (0: not stored anywhere, so it only ever holds 0). */
+const slotOf = new Int32Array(16);
+const A = 0;
+const X = 1;
+/** How many (base, end) needs a block keeps: a way with more is rare, and forgetting one only keeps a load. */
+const CAP = 6;
+
+/** Per block id, W slots: the value numbers on entry (0: paths disagree), valid where `entryWalk` is this walk's. */
+let entry = new Int32Array(64 * W);
+let entryWalk = new Int32Array(64);
+let walks = 0;
+/** Per block id: where its statements' X numbers start in `xAt`. */
+let firstAt = new Int32Array(64);
+/** X's number before each statement, the blocks' statements one after another. */
+let xAt = new Int32Array(256);
+/** Per block id, on entry: what every way on that can accept needs (see Need). */
+let top = new Uint8Array(64);
+let absNeed = new Float64Array(64);
+let count = new Uint8Array(64);
+let bases = new Int32Array(64 * CAP);
+let ends = new Float64Array(64 * CAP);
+/** Per block id: may A / X be read from entry before they are set? */
+let aIn = new Uint8Array(64);
+let xIn = new Uint8Array(64);
+
+/** Make room for an optimizer run on a graph whose block ids are below `ids`. */
+export function coverStart(ids: number): void {
+  if (entryWalk.length >= ids) return;
+  const n = Math.max(ids, 2 * entryWalk.length);
+  entry = new Int32Array(n * W);
+  entryWalk = new Int32Array(n);
+  firstAt = new Int32Array(n);
+  top = new Uint8Array(n);
+  absNeed = new Float64Array(n);
+  count = new Uint8Array(n);
+  bases = new Int32Array(n * CAP);
+  ends = new Float64Array(n * CAP);
+  aIn = new Uint8Array(n);
+  xIn = new Uint8Array(n);
+  walks = 0;
+}
+
+/**
+ * What every way on from a point that can accept needs, as the walk goes
+ * back through a block: `all` (every way rejects), else a packet at least
+ * `abs` bytes long, and for each base value bases[i], at least its value
+ * plus ends[i] bytes. Met at a block's end from its successors' entries.
+ */
+const need = { all: false, abs: 0, n: 0, bases: new Int32Array(CAP), ends: new Float64Array(CAP) };
+
+function needFrom(id: number): void {
+  need.all = top[id] === 1;
+  need.abs = absNeed[id] ?? 0;
+  need.n = count[id] ?? 0;
+  for (let i = 0; i < need.n; i++) {
+    need.bases[i] = bases[id * CAP + i] ?? 0;
+    need.ends[i] = ends[id * CAP + i] ?? 0;
+  }
+}
+
+/** Meet `need` with the entry of block id: what both ways need. */
+function meetWith(id: number): void {
+  if (top[id] === 1) return;
+  if (need.all) {
+    needFrom(id);
+    return;
+  }
+  need.abs = Math.min(need.abs, absNeed[id] ?? 0);
+  let kept = 0;
+  for (let i = 0; i < need.n; i++) {
+    const b = need.bases[i] ?? 0;
+    for (let j = 0; j < (count[id] ?? 0); j++) {
+      if (bases[id * CAP + j] !== b) continue;
+      need.bases[kept] = b;
+      need.ends[kept++] = Math.min(need.ends[i] ?? 0, ends[id * CAP + j] ?? 0);
+      break;
+    }
+  }
+  need.n = kept;
+}
+
+function needInto(id: number): void {
+  top[id] = need.all ? 1 : 0;
+  absNeed[id] = need.abs;
+  count[id] = need.n;
+  for (let i = 0; i < need.n; i++) {
+    bases[id * CAP + i] = need.bases[i] ?? 0;
+    ends[id * CAP + i] = need.ends[i] ?? 0;
+  }
+}
+
+/** A load needing base's value plus `end` bytes (base 0: `end` bytes) is made on every way on. */
+function addNeed(base: number, end: number): void {
+  if (need.all) return;
+  if (base === 0) {
+    need.abs = Math.max(need.abs, end);
+    return;
+  }
+  for (let i = 0; i < need.n; i++) {
+    if (need.bases[i] !== base) continue;
+    need.ends[i] = Math.max(need.ends[i] ?? 0, end);
+    return;
+  }
+  if (need.n < CAP) {
+    need.bases[need.n] = base;
+    need.ends[need.n++] = end;
+  }
+}
+
+/** Would a packet too short for a load needing base's value plus `end` bytes be rejected on every way on? */
+function coveredBy(base: number, end: number): boolean {
+  if (need.all) return true;
+  if (base === 0) return need.abs >= end;
+  for (let i = 0; i < need.n; i++) if (need.bases[i] === base) return (need.ends[i] ?? 0) >= end;
+  return false;
+}
+
+/** split()'s answer: X's number is `splitBase` plus `splitOff` (base 0: X is the constant splitOff). */
+let splitBase = 0;
+let splitOff = 0;
+
+/** Split a number into a base and the constants added to it. */
+function split(n: number): void {
+  let off = 0;
+  let v = n;
+  for (let depth = 0; depth < 16; depth++) {
+    const c = constantOf(v);
+    if (c !== null) {
+      splitBase = 0;
+      splitOff = off + c;
+      return;
+    }
+    if (opOfValue(v) !== (BPF_ALU | BPF_ADD)) break;
+    const l = operandOf(v, 0);
+    const r = operandOf(v, 1);
+    const cr = constantOf(r);
+    const cl = constantOf(l);
+    if (cr !== null) {
+      off += cr;
+      v = l;
+    } else if (cl !== null) {
+      off += cl;
+      v = r;
+    } else break;
+  }
+  splitBase = v;
+  splitOff = off;
+}
+
+const sizeOf = (code: number): number => (bpfSize(code) === 0x10 ? 1 : bpfSize(code) === 0x08 ? 2 : 4);
+
+/** Can the statement end the program (a packet load, a division that may be by zero)? */
+function canFail(s: Stmt): boolean {
+  const c = s.code;
+  const cls = bpfClass(c);
+  if (cls === BPF_LD) return bpfMode(c) === BPF_ABS || bpfMode(c) === BPF_IND;
+  if (cls === BPF_LDX) return bpfMode(c) === BPF_MSH;
+  if (cls === BPF_ALU) return (bpfOp(c) === BPF_DIV || bpfOp(c) === BPF_MOD) && (bpfSrc(c) === BPF_X || s.k >>> 0 === 0);
+  return false;
+}
+
+/** Statement lists with jumps of their own (the 802.11 prologue, protochain) are not straight-line: left alone. */
+function hasJump(stmts: readonly Stmt[]): boolean {
+  for (const s of stmts) if (bpfClass(s.code) === BPF_JMP) return true;
+  return false;
+}
+
+/** deadLoads()'s answers: some load may be dead; one of them is indexed (then value numbers are needed). */
+const SOME = 1;
+const INDEXED = 2;
+
+/**
+ * Is there a load whose value may be dead (A or X set again in the block
+ * before being read, or the block decided)? Most graphs have none after
+ * folding: then the pass costs this scan. 0, or SOME, with INDEXED if one
+ * of them is an indexed load. Also a block that leaves in X what no way
+ * on reads (the fold keeps it where the next block reads A: it asks about
+ * both at once), as what computed it may end in a load. Not counted: decided blocks of absolute loads
+ * and constant arithmetic alone (opt-idle.ts empties those where a later
+ * load covers them, in the redundant pass after this one), and loads before
+ * a return that may accept (nothing covers them there).
+ */
+function deadLoads(blocks: readonly Block[]): number {
+  let found = 0;
+  let xRead: ((b: Block) => boolean) | null = null;
+  for (const b of blocks) {
+    const st = b.stmts;
+    if (st.length === 0) continue;
+    // Most blocks: one load that a test reads (`ldh [12]; jeq …`).
+    if (st.length === 1 && b.jt !== b.jf && bpfClass(st[0]?.code ?? 0) === BPF_LD) continue;
+    // The register a failing load last wrote that nothing has read yet (1 A, 2 X), and whether it was indexed.
+    let pending = 0;
+    let indexed = false;
+    let here = 0;
+    // Only absolute loads and constant arithmetic that cannot fail (what opt-idle.ts idle() takes)?
+    let idle = true;
+    // X set (ldx, tax) and not read since.
+    let xSet = false;
+    for (const s of st) {
+      const c = s.code;
+      const cls = bpfClass(c);
+      if (cls === BPF_LD) {
+        const mode = bpfMode(c);
+        if (mode === BPF_IND) {
+          idle = false;
+          xSet = false;
+          if (pending === 2) pending = 0;
+        }
+        if (pending === 1) here |= indexed ? SOME | INDEXED : SOME;
+        pending = mode === BPF_ABS || mode === BPF_IND ? 1 : 0;
+        indexed = mode === BPF_IND;
+      } else {
+        if (cls !== BPF_ALU || bpfSrc(c) === BPF_X || canFail(s)) idle = false;
+        if (cls === BPF_LDX || c === (BPF_MISC | BPF_TAX)) xSet = true;
+        else if (((cls === BPF_ALU || cls === BPF_JMP) && bpfSrc(c) === BPF_X) || cls === BPF_STX || c === (BPF_MISC | BPF_TXA)) xSet = false;
+        if (cls === BPF_LDX) {
+          if (pending === 2) here |= SOME;
+          if (bpfMode(c) === BPF_MSH) pending = 2;
+          else if (pending === 2) pending = 0;
+        } else pending = 0;
+      }
+    }
+    // At the end: dead if the block is decided, or returns 0 (straight joins decided blocks to returns).
+    if (pending !== 0) {
+      const end = b.jt === null ? b.s.code === (BPF_RET | BPF_K) && b.s.k === 0 : b.jt === b.jf && !idle;
+      if (end) here |= indexed && pending === 1 ? SOME | INDEXED : SOME;
+    }
+    if (here === 0 && xSet && b.jt !== null && b.jf !== null && bpfSrc(b.s.code) !== BPF_X) {
+      xRead ??= readsXOnSomeWay();
+      if (!xRead(b.jt) && !xRead(b.jf)) here = SOME;
+    }
+    found |= here;
+    if ((found & INDEXED) !== 0) break;
+  }
+  return found;
+}
+
+/** The registers as the forward walk goes. */
+const regs = new Int32Array(W);
+
+/** Number the statements of the blocks (in order), recording X before each. */
+function numberAll(blocks: readonly Block[]): void {
+  if (walks === 0x7fffffff) {
+    entryWalk.fill(0);
+    walks = 0;
+  }
+  const walk = ++walks;
+  w = 2;
+  for (let k = 0; k < 16; k++) slotOf[k] = ((wordsStored >>> k) & 1) === 1 ? w++ : 0;
+  let at = 0;
+  for (const b of blocks) at += b.stmts.length;
+  if (xAt.length < at) xAt = new Int32Array(Math.max(at, 2 * xAt.length));
+  at = 0;
+  for (const b of blocks) {
+    const base = b.id * W;
+    const reached = entryWalk[b.id] === walk;
+    for (let r = 0; r < w; r++) {
+      // 0: not known (given a fresh number when first read, reg()).
+      regs[r] = reached ? (entry[base + r] ?? 0) : 0;
+    }
+    firstAt[b.id] = at;
+    const st = b.stmts;
+    if (hasJump(st)) {
+      for (let r = 0; r < w; r++) regs[r] = 0;
+      at += st.length;
+    } else {
+      for (const s of st) {
+        xAt[at++] = bpfClass(s.code) === BPF_LD && bpfMode(s.code) === BPF_IND ? reg(X) : 0;
+        step(s);
+      }
+    }
+    if (b.jt !== null) into(b.jt, walk);
+    if (b.jf !== null && b.jf !== b.jt) into(b.jf, walk);
+  }
+}
+
+/** The registers on leaving a block, met with what other paths into `t` brought (0: they disagree). */
+function into(t: Block, walk: number): void {
+  const tb = t.id * W;
+  if (entryWalk[t.id] !== walk) {
+    entryWalk[t.id] = walk;
+    for (let r = 0; r < w; r++) entry[tb + r] = regs[r] ?? 0;
+  } else for (let r = 0; r < w; r++) if (entry[tb + r] !== regs[r]) entry[tb + r] = 0;
+}
+
+/** Register r's number, a fresh one if it is not known (paths disagree, or the entry). */
+function reg(r: number): number {
+  const v = regs[r] ?? 0;
+  if (v > 0) return v;
+  const f = fresh();
+  regs[r] = f;
+  return f;
+}
+
+/** One statement on `regs` (as opt-redundant.ts walk() numbers it). */
+function step(s: Stmt): void {
+  const c = s.code;
+  const cls = bpfClass(c);
+  const k = s.k >>> 0;
+  if (cls === BPF_LD || cls === BPF_LDX) {
+    const mode = bpfMode(c);
+    let v: number;
+    if (mode === BPF_IMM) v = konst(k);
+    else if (mode === BPF_MEM) v = k < 16 && (slotOf[k] ?? 0) > 0 ? reg(slotOf[k] ?? 0) : fresh();
+    else if (mode === BPF_LEN) v = value(BPF_LD | BPF_LEN, 0, 0, MAX);
+    else if (mode === BPF_IND) v = value(c, s.k | 0, reg(X), loadMax(c));
+    else if (mode === BPF_MSH) v = value(c, s.k | 0, 0, 60);
+    else v = value(c, s.k | 0, 0, loadMax(c));
+    regs[cls === BPF_LD ? A : X] = v;
+  } else if (cls === BPF_ST || cls === BPF_STX) {
+    if (k < 16 && (slotOf[k] ?? 0) > 0) regs[slotOf[k] ?? 0] = reg(cls === BPF_ST ? A : X);
+  } else if (c === (BPF_MISC | BPF_TAX)) regs[X] = reg(A);
+  else if (c === (BPF_MISC | BPF_TXA)) regs[A] = reg(X);
+  else if (cls === BPF_ALU) {
+    const op = bpfOp(c);
+    const a = reg(A);
+    if (op === BPF_NEG) regs[A] = value(c, a, 0, MAX);
+    else if (canFail(s) && (bpfSrc(c) === BPF_X ? constantOf(reg(X)) ?? 0 : k) === 0) regs[A] = fresh();
+    else regs[A] = aluValue(op, a, bpfSrc(c) === BPF_X ? reg(X) : konst(k));
+  }
+}
+
+/** Are the statements numbered in this run (numberAll())? */
+let numbered = false;
+
+/** The statements kept by the backward walk of one block, last first (scratch). */
+const kept: Stmt[] = [];
+
+/**
+ * Walk a block back from its end with `need` met from its successors: drop
+ * what it computes that nothing reads, and the loads `need` covers among
+ * them; leave `need` as on entry. True if a load went (then the block's
+ * statements are replaced).
+ */
+function coverBlock(b: Block): boolean {
+  const st = b.stmts;
+  const jump = b.s.code;
+  let aLive: boolean;
+  let xLive: boolean;
+  if (b.jt === null || b.jf === null) {
+    // A return: `ret a` or `ret x` reads its register.
+    aLive = bpfRval(jump) === BPF_A;
+    xLive = bpfRval(jump) === BPF_X;
+  } else {
+    aLive = aIn[b.jt.id] === 1 || aIn[b.jf.id] === 1;
+    xLive = xIn[b.jt.id] === 1 || xIn[b.jf.id] === 1;
+    if (b.jt !== b.jf) {
+      aLive = true;
+      if (bpfSrc(jump) === BPF_X) xLive = true;
+    }
+  }
+  if (hasJump(st)) {
+    aIn[b.id] = 1;
+    xIn[b.id] = 1;
+    return false;
+  }
+  kept.length = 0;
+  let dropped = false;
+  const first = firstAt[b.id] ?? 0;
+  for (let i = st.length - 1; i >= 0; i--) {
+    const s = st[i];
+    if (s === undefined) continue;
+    const c = s.code;
+    const cls = bpfClass(c);
+    const mode = bpfMode(c);
+    const k = s.k >>> 0;
+    let keep = true;
+    if (cls === BPF_LD && (mode === BPF_ABS || mode === BPF_IND)) {
+      const own = k + sizeOf(c);
+      // X is at most base + add (exactly that where it cannot wrap).
+      let base = 0;
+      let add = 0;
+      if (mode === BPF_IND) {
+        if (numbered) {
+          split(xAt[first + i] ?? 0);
+          base = splitBase;
+          add = splitOff;
+        } else {
+          // Not numbered (no indexed load was found dead): its index is not known.
+          base = -1;
+        }
+      }
+      if (!aLive && coveredBy(base, add + own)) {
+        keep = false;
+        dropped = true;
+      } else {
+        // What it needs: base's value plus add + own bytes where X cannot have wrapped, else its own at least.
+        const exact = base >= 0 && (base === 0 ? add : upper(base) + add) <= MAX;
+        if (exact && base !== 0) addNeed(base, add + own);
+        addNeed(0, exact ? add + own : own);
+        aLive = false;
+        if (mode === BPF_IND) xLive = true;
+      }
+    } else if (cls === BPF_LDX && mode === BPF_MSH) {
+      if (!xLive && coveredBy(0, k + 1)) {
+        keep = false;
+        dropped = true;
+      } else {
+        addNeed(0, k + 1);
+        xLive = false;
+      }
+    } else if (cls === BPF_LD || c === (BPF_MISC | BPF_TXA)) {
+      keep = aLive;
+      if (keep) {
+        aLive = false;
+        if (c === (BPF_MISC | BPF_TXA)) xLive = true;
+      }
+    } else if (cls === BPF_LDX || c === (BPF_MISC | BPF_TAX)) {
+      keep = xLive;
+      if (keep) {
+        xLive = false;
+        if (c === (BPF_MISC | BPF_TAX)) aLive = true;
+      }
+    } else if (cls === BPF_ST || cls === BPF_STX) {
+      if (cls === BPF_ST) aLive = true;
+      else xLive = true;
+    } else if (cls === BPF_ALU) {
+      keep = aLive || canFail(s);
+      if (keep) {
+        aLive = true;
+        if (bpfSrc(c) === BPF_X) xLive = true;
+      }
+    } else {
+      aLive = true;
+      xLive = true;
+    }
+    if (keep) kept.push(s);
+  }
+  aIn[b.id] = aLive ? 1 : 0;
+  xIn[b.id] = xLive ? 1 : 0;
+  if (!dropped) return false;
+  // A new array: statement lists are never changed in place (the passes memoize them).
+  b.stmts = kept.slice().reverse();
+  return true;
+}
+
+/**
+ * Drop the covered loads of the graph whose order (each block before its
+ * successors) is `blocks`. True if any went. Changes statements only; a
+ * decided block left empty is passed by later (opt-straight.ts).
+ */
+export function dropCovered(blocks: readonly Block[]): boolean {
+  if (!beyondOn()) return false;
+  const dead = deadLoads(blocks);
+  if (dead === 0) return false;
+  // Value numbers only say where an indexed load's index comes from: not needed for the others.
+  numbered = (dead & INDEXED) !== 0;
+  if (numbered) numberAll(blocks);
+  let changed = false;
+  // Every block: what the walk drops as dead may leave a load dead in a block the scan passed.
+  for (let i = blocks.length - 1; i >= 0; i--) {
+    const b = blocks[i];
+    if (b === undefined) continue;
+    if (b.jt === null || b.jf === null) {
+      // A return needs nothing where it may accept (`ret a` too); `ret #0` rejects whatever a load does.
+      need.all = b.s.code === (BPF_RET | BPF_K) && b.s.k === 0;
+      need.abs = 0;
+      need.n = 0;
+    } else {
+      needFrom(b.jt.id);
+      if (b.jf !== b.jt) meetWith(b.jf.id);
+    }
+    if (coverBlock(b)) changed = true;
+    needInto(b.id);
+  }
+  return changed;
+}
