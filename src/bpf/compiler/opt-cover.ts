@@ -144,9 +144,17 @@ function coveredBy(base: number, end: number): boolean {
 
 const sizeOf = (code: number): number => (bpfSize(code) === 0x10 ? 1 : bpfSize(code) === 0x08 ? 2 : 4);
 
-/** deadLoads()'s answers: some load may be dead; one of them is indexed (then value numbers are needed). */
+/**
+ * deadLoads()'s answers: some load may be dead; one of them is indexed;
+ * one is not (an absolute load, `ldxb`, or what computed an X nothing reads).
+ */
 const SOME = 1;
 const INDEXED = 2;
+const OTHER = 4;
+/** Blocks with an indexed load nothing reads (deadLoads() finds them). */
+const indexedDead: Block[] = [];
+/** deadLoads() found a dead indexed load with another indexed load after it in its block. */
+let indexedThenIndexed = false;
 
 /**
  * Is there a load whose value may be dead (A or X set again in the block
@@ -162,6 +170,8 @@ const INDEXED = 2;
 function deadLoads(blocks: readonly Block[]): number {
   let found = 0;
   let xRead: ((b: Block) => boolean) | null = null;
+  indexedDead.length = 0;
+  indexedThenIndexed = false;
   for (const b of blocks) {
     const st = b.stmts;
     if (st.length === 0) continue;
@@ -185,7 +195,11 @@ function deadLoads(blocks: readonly Block[]): number {
           xSet = false;
           if (pending === 2) pending = 0;
         }
-        if (pending === 1) here |= indexed ? SOME | INDEXED : SOME;
+        if (pending === 1 && indexed) {
+          if ((here & INDEXED) === 0) indexedDead.push(b);
+          here |= SOME | INDEXED;
+          if (mode === BPF_IND) indexedThenIndexed = true;
+        } else if (pending === 1) here |= SOME | OTHER;
         pending = mode === BPF_ABS || mode === BPF_IND ? 1 : 0;
         indexed = mode === BPF_IND;
       } else {
@@ -193,7 +207,7 @@ function deadLoads(blocks: readonly Block[]): number {
         if (cls === BPF_LDX || c === (BPF_MISC | BPF_TAX)) xSet = true;
         else if (((cls === BPF_ALU || cls === BPF_JMP) && bpfSrc(c) === BPF_X) || cls === BPF_STX || c === (BPF_MISC | BPF_TXA)) xSet = false;
         if (cls === BPF_LDX) {
-          if (pending === 2) here |= SOME;
+          if (pending === 2) here |= SOME | OTHER;
           if (bpfMode(c) === BPF_MSH) pending = 2;
           else if (pending === 2) pending = 0;
         } else pending = 0;
@@ -202,16 +216,51 @@ function deadLoads(blocks: readonly Block[]): number {
     // At the end: dead if the block is decided, or returns 0 (straight joins decided blocks to returns).
     if (pending !== 0) {
       const end = b.jt === null ? b.s.code === (BPF_RET | BPF_K) && b.s.k === 0 : b.jt === b.jf && !idle;
-      if (end) here |= indexed && pending === 1 ? SOME | INDEXED : SOME;
+      if (end && indexed && pending === 1) {
+        if ((here & INDEXED) === 0) indexedDead.push(b);
+        here |= SOME | INDEXED;
+      } else if (end) here |= SOME | OTHER;
     }
     if (here === 0 && xSet && b.jt !== null && b.jf !== null && bpfSrc(b.s.code) !== BPF_X) {
       xRead ??= readsXOnSomeWay();
-      if (!xRead(b.jt) && !xRead(b.jf)) here = SOME;
+      if (!xRead(b.jt) && !xRead(b.jf)) here = SOME | OTHER;
     }
     found |= here;
-    if ((found & INDEXED) !== 0) break;
   }
   return found;
+}
+
+/** Per block id: does every way on from its entry that can accept make an indexed load? */
+let indexedIn = new Uint8Array(64);
+
+/**
+ * May a dead indexed load be covered at all: is there another indexed load
+ * after one in its block, or on every way on that can accept from the end
+ * of a block with one? (Else numbering the graph would be for nothing:
+ * only an indexed load covers one, absolute ones say nothing of X.)
+ */
+function indexedMayBeCovered(blocks: readonly Block[]): boolean {
+  if (indexedThenIndexed) return true;
+  for (let i = blocks.length - 1; i >= 0; i--) {
+    const b = blocks[i];
+    if (b === undefined) continue;
+    if (b.id >= indexedIn.length) {
+      const more = new Uint8Array(Math.max(b.id + 1, 2 * indexedIn.length));
+      more.set(indexedIn);
+      indexedIn = more;
+    }
+    let here = false;
+    for (const s of b.stmts) if (bpfClass(s.code) === BPF_LD && bpfMode(s.code) === BPF_IND) here = true;
+    let on: boolean;
+    if (b.jt === null || b.jf === null) on = b.s.code === (BPF_RET | BPF_K) && b.s.k === 0;
+    else on = indexedIn[b.jt.id] === 1 && indexedIn[b.jf.id] === 1;
+    indexedIn[b.id] = here || on ? 1 : 0;
+  }
+  for (const b of indexedDead) {
+    if (b.jt === null || b.jf === null) return true;
+    if (indexedIn[b.jt.id] === 1 && indexedIn[b.jf.id] === 1) return true;
+  }
+  return false;
 }
 
 /** Are the statements numbered in this run (numberAll())? */
@@ -337,7 +386,8 @@ export function dropCovered(blocks: readonly Block[]): boolean {
   const dead = deadLoads(blocks);
   if (dead === 0) return false;
   // Value numbers only say where an indexed load's index comes from: not needed for the others.
-  numbered = (dead & INDEXED) !== 0;
+  numbered = (dead & INDEXED) !== 0 && indexedMayBeCovered(blocks);
+  if (!numbered && (dead & OTHER) === 0) return false;
   if (numbered) numberAll(blocks);
   let changed = false;
   // Every block: what the walk drops as dead may leave a load dead in a block the scan passed.
