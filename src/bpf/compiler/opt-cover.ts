@@ -28,37 +28,21 @@
 // dead, whatever the packet's length (pflog's `tcp[tcpflags] & (tcp-syn) !=
 // 0 and (tcp dst port 25 or …)`, where its later `tcp[13]` covers the port's
 // load); here only those a later load covers go.
-import {
-  BPF_ABS, BPF_ALU, BPF_ADD, BPF_DIV, BPF_IMM, BPF_IND, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MISC, BPF_MOD, BPF_MSH,
-  BPF_A, BPF_NEG, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfRval, bpfSize, bpfSrc,
-} from '../insn.js';
+//
+// Under the beyond-libpcap switch (beyond-libpcap.ts), but never noted as
+// used: dropping a load decides no test, so it cannot make a program
+// `ret #0`. The value numbers are in opt-cover-numbers.ts.
+import { BPF_A, BPF_ABS, BPF_ALU, BPF_IND, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_MISC, BPF_MSH, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfRval, bpfSize, bpfSrc } from '../insn.js';
 import { beyondOn } from './beyond-libpcap.js';
 import type { Block, Stmt } from './block.js';
+import { canFail, hasJump, numberAll, numbersStart, split, splitBase, splitOff, xBefore } from './opt-cover-numbers.js';
 import { readsXOnSomeWay } from './opt-live.js';
-import { wordsStored } from './opt-stable.js';
-import { aluValue, loadMax } from './opt-redundant.js';
-import { constantOf, fresh, konst, opOfValue, operandOf, upper, value } from './opt-values.js';
+import { upper } from './opt-values.js';
 
 const MAX = 0xffffffff;
-/** Register slots at most: A, X, the 16 scratch words. */
-const W = 18;
-/** Slots in this walk: A, X, and the scratch words the graph stores (opt-stable.ts wordsStored). */
-let w = 2;
-/** Per scratch word: its slot in this walk (0: not stored anywhere, so it only ever holds 0). */
-const slotOf = new Int32Array(16);
-const A = 0;
-const X = 1;
 /** How many (base, end) needs a block keeps: a way with more is rare, and forgetting one only keeps a load. */
 const CAP = 6;
 
-/** Per block id, W slots: the value numbers on entry (0: paths disagree), valid where `entryWalk` is this walk's. */
-let entry = new Int32Array(64 * W);
-let entryWalk = new Int32Array(64);
-let walks = 0;
-/** Per block id: where its statements' X numbers start in `xAt`. */
-let firstAt = new Int32Array(64);
-/** X's number before each statement, the blocks' statements one after another. */
-let xAt = new Int32Array(256);
 /** Per block id, on entry: what every way on that can accept needs (see Need). */
 let top = new Uint8Array(64);
 let absNeed = new Float64Array(64);
@@ -71,11 +55,9 @@ let xIn = new Uint8Array(64);
 
 /** Make room for an optimizer run on a graph whose block ids are below `ids`. */
 export function coverStart(ids: number): void {
-  if (entryWalk.length >= ids) return;
-  const n = Math.max(ids, 2 * entryWalk.length);
-  entry = new Int32Array(n * W);
-  entryWalk = new Int32Array(n);
-  firstAt = new Int32Array(n);
+  numbersStart(ids);
+  if (top.length >= ids) return;
+  const n = Math.max(ids, 2 * top.length);
   top = new Uint8Array(n);
   absNeed = new Float64Array(n);
   count = new Uint8Array(n);
@@ -83,7 +65,6 @@ export function coverStart(ids: number): void {
   ends = new Float64Array(n * CAP);
   aIn = new Uint8Array(n);
   xIn = new Uint8Array(n);
-  walks = 0;
 }
 
 /**
@@ -161,59 +142,19 @@ function coveredBy(base: number, end: number): boolean {
   return false;
 }
 
-/** split()'s answer: X's number is `splitBase` plus `splitOff` (base 0: X is the constant splitOff). */
-let splitBase = 0;
-let splitOff = 0;
-
-/** Split a number into a base and the constants added to it. */
-function split(n: number): void {
-  let off = 0;
-  let v = n;
-  for (let depth = 0; depth < 16; depth++) {
-    const c = constantOf(v);
-    if (c !== null) {
-      splitBase = 0;
-      splitOff = off + c;
-      return;
-    }
-    if (opOfValue(v) !== (BPF_ALU | BPF_ADD)) break;
-    const l = operandOf(v, 0);
-    const r = operandOf(v, 1);
-    const cr = constantOf(r);
-    const cl = constantOf(l);
-    if (cr !== null) {
-      off += cr;
-      v = l;
-    } else if (cl !== null) {
-      off += cl;
-      v = r;
-    } else break;
-  }
-  splitBase = v;
-  splitOff = off;
-}
-
 const sizeOf = (code: number): number => (bpfSize(code) === 0x10 ? 1 : bpfSize(code) === 0x08 ? 2 : 4);
 
-/** Can the statement end the program (a packet load, a division that may be by zero)? */
-function canFail(s: Stmt): boolean {
-  const c = s.code;
-  const cls = bpfClass(c);
-  if (cls === BPF_LD) return bpfMode(c) === BPF_ABS || bpfMode(c) === BPF_IND;
-  if (cls === BPF_LDX) return bpfMode(c) === BPF_MSH;
-  if (cls === BPF_ALU) return (bpfOp(c) === BPF_DIV || bpfOp(c) === BPF_MOD) && (bpfSrc(c) === BPF_X || s.k >>> 0 === 0);
-  return false;
-}
-
-/** Statement lists with jumps of their own (the 802.11 prologue, protochain) are not straight-line: left alone. */
-function hasJump(stmts: readonly Stmt[]): boolean {
-  for (const s of stmts) if (bpfClass(s.code) === BPF_JMP) return true;
-  return false;
-}
-
-/** deadLoads()'s answers: some load may be dead; one of them is indexed (then value numbers are needed). */
+/**
+ * deadLoads()'s answers: some load may be dead; one of them is indexed;
+ * one is not (an absolute load, `ldxb`, or what computed an X nothing reads).
+ */
 const SOME = 1;
 const INDEXED = 2;
+const OTHER = 4;
+/** Blocks with an indexed load nothing reads (deadLoads() finds them). */
+const indexedDead: Block[] = [];
+/** deadLoads() found a dead indexed load with another indexed load after it in its block. */
+let indexedThenIndexed = false;
 
 /**
  * Is there a load whose value may be dead (A or X set again in the block
@@ -229,6 +170,8 @@ const INDEXED = 2;
 function deadLoads(blocks: readonly Block[]): number {
   let found = 0;
   let xRead: ((b: Block) => boolean) | null = null;
+  indexedDead.length = 0;
+  indexedThenIndexed = false;
   for (const b of blocks) {
     const st = b.stmts;
     if (st.length === 0) continue;
@@ -252,7 +195,11 @@ function deadLoads(blocks: readonly Block[]): number {
           xSet = false;
           if (pending === 2) pending = 0;
         }
-        if (pending === 1) here |= indexed ? SOME | INDEXED : SOME;
+        if (pending === 1 && indexed) {
+          if ((here & INDEXED) === 0) indexedDead.push(b);
+          here |= SOME | INDEXED;
+          if (mode === BPF_IND) indexedThenIndexed = true;
+        } else if (pending === 1) here |= SOME | OTHER;
         pending = mode === BPF_ABS || mode === BPF_IND ? 1 : 0;
         indexed = mode === BPF_IND;
       } else {
@@ -260,7 +207,7 @@ function deadLoads(blocks: readonly Block[]): number {
         if (cls === BPF_LDX || c === (BPF_MISC | BPF_TAX)) xSet = true;
         else if (((cls === BPF_ALU || cls === BPF_JMP) && bpfSrc(c) === BPF_X) || cls === BPF_STX || c === (BPF_MISC | BPF_TXA)) xSet = false;
         if (cls === BPF_LDX) {
-          if (pending === 2) here |= SOME;
+          if (pending === 2) here |= SOME | OTHER;
           if (bpfMode(c) === BPF_MSH) pending = 2;
           else if (pending === 2) pending = 0;
         } else pending = 0;
@@ -269,101 +216,51 @@ function deadLoads(blocks: readonly Block[]): number {
     // At the end: dead if the block is decided, or returns 0 (straight joins decided blocks to returns).
     if (pending !== 0) {
       const end = b.jt === null ? b.s.code === (BPF_RET | BPF_K) && b.s.k === 0 : b.jt === b.jf && !idle;
-      if (end) here |= indexed && pending === 1 ? SOME | INDEXED : SOME;
+      if (end && indexed && pending === 1) {
+        if ((here & INDEXED) === 0) indexedDead.push(b);
+        here |= SOME | INDEXED;
+      } else if (end) here |= SOME | OTHER;
     }
     if (here === 0 && xSet && b.jt !== null && b.jf !== null && bpfSrc(b.s.code) !== BPF_X) {
       xRead ??= readsXOnSomeWay();
-      if (!xRead(b.jt) && !xRead(b.jf)) here = SOME;
+      if (!xRead(b.jt) && !xRead(b.jf)) here = SOME | OTHER;
     }
     found |= here;
-    if ((found & INDEXED) !== 0) break;
   }
   return found;
 }
 
-/** The registers as the forward walk goes. */
-const regs = new Int32Array(W);
+/** Per block id: does every way on from its entry that can accept make an indexed load? */
+let indexedIn = new Uint8Array(64);
 
-/** Number the statements of the blocks (in order), recording X before each. */
-function numberAll(blocks: readonly Block[]): void {
-  if (walks === 0x7fffffff) {
-    entryWalk.fill(0);
-    walks = 0;
-  }
-  const walk = ++walks;
-  w = 2;
-  for (let k = 0; k < 16; k++) slotOf[k] = ((wordsStored >>> k) & 1) === 1 ? w++ : 0;
-  let at = 0;
-  for (const b of blocks) at += b.stmts.length;
-  if (xAt.length < at) xAt = new Int32Array(Math.max(at, 2 * xAt.length));
-  at = 0;
-  for (const b of blocks) {
-    const base = b.id * W;
-    const reached = entryWalk[b.id] === walk;
-    for (let r = 0; r < w; r++) {
-      // 0: not known (given a fresh number when first read, reg()).
-      regs[r] = reached ? (entry[base + r] ?? 0) : 0;
+/**
+ * May a dead indexed load be covered at all: is there another indexed load
+ * after one in its block, or on every way on that can accept from the end
+ * of a block with one? (Else numbering the graph would be for nothing:
+ * only an indexed load covers one, absolute ones say nothing of X.)
+ */
+function indexedMayBeCovered(blocks: readonly Block[]): boolean {
+  if (indexedThenIndexed) return true;
+  for (let i = blocks.length - 1; i >= 0; i--) {
+    const b = blocks[i];
+    if (b === undefined) continue;
+    if (b.id >= indexedIn.length) {
+      const more = new Uint8Array(Math.max(b.id + 1, 2 * indexedIn.length));
+      more.set(indexedIn);
+      indexedIn = more;
     }
-    firstAt[b.id] = at;
-    const st = b.stmts;
-    if (hasJump(st)) {
-      for (let r = 0; r < w; r++) regs[r] = 0;
-      at += st.length;
-    } else {
-      for (const s of st) {
-        xAt[at++] = bpfClass(s.code) === BPF_LD && bpfMode(s.code) === BPF_IND ? reg(X) : 0;
-        step(s);
-      }
-    }
-    if (b.jt !== null) into(b.jt, walk);
-    if (b.jf !== null && b.jf !== b.jt) into(b.jf, walk);
+    let here = false;
+    for (const s of b.stmts) if (bpfClass(s.code) === BPF_LD && bpfMode(s.code) === BPF_IND) here = true;
+    let on: boolean;
+    if (b.jt === null || b.jf === null) on = b.s.code === (BPF_RET | BPF_K) && b.s.k === 0;
+    else on = indexedIn[b.jt.id] === 1 && indexedIn[b.jf.id] === 1;
+    indexedIn[b.id] = here || on ? 1 : 0;
   }
-}
-
-/** The registers on leaving a block, met with what other paths into `t` brought (0: they disagree). */
-function into(t: Block, walk: number): void {
-  const tb = t.id * W;
-  if (entryWalk[t.id] !== walk) {
-    entryWalk[t.id] = walk;
-    for (let r = 0; r < w; r++) entry[tb + r] = regs[r] ?? 0;
-  } else for (let r = 0; r < w; r++) if (entry[tb + r] !== regs[r]) entry[tb + r] = 0;
-}
-
-/** Register r's number, a fresh one if it is not known (paths disagree, or the entry). */
-function reg(r: number): number {
-  const v = regs[r] ?? 0;
-  if (v > 0) return v;
-  const f = fresh();
-  regs[r] = f;
-  return f;
-}
-
-/** One statement on `regs` (as opt-redundant.ts walk() numbers it). */
-function step(s: Stmt): void {
-  const c = s.code;
-  const cls = bpfClass(c);
-  const k = s.k >>> 0;
-  if (cls === BPF_LD || cls === BPF_LDX) {
-    const mode = bpfMode(c);
-    let v: number;
-    if (mode === BPF_IMM) v = konst(k);
-    else if (mode === BPF_MEM) v = k < 16 && (slotOf[k] ?? 0) > 0 ? reg(slotOf[k] ?? 0) : fresh();
-    else if (mode === BPF_LEN) v = value(BPF_LD | BPF_LEN, 0, 0, MAX);
-    else if (mode === BPF_IND) v = value(c, s.k | 0, reg(X), loadMax(c));
-    else if (mode === BPF_MSH) v = value(c, s.k | 0, 0, 60);
-    else v = value(c, s.k | 0, 0, loadMax(c));
-    regs[cls === BPF_LD ? A : X] = v;
-  } else if (cls === BPF_ST || cls === BPF_STX) {
-    if (k < 16 && (slotOf[k] ?? 0) > 0) regs[slotOf[k] ?? 0] = reg(cls === BPF_ST ? A : X);
-  } else if (c === (BPF_MISC | BPF_TAX)) regs[X] = reg(A);
-  else if (c === (BPF_MISC | BPF_TXA)) regs[A] = reg(X);
-  else if (cls === BPF_ALU) {
-    const op = bpfOp(c);
-    const a = reg(A);
-    if (op === BPF_NEG) regs[A] = value(c, a, 0, MAX);
-    else if (canFail(s) && (bpfSrc(c) === BPF_X ? constantOf(reg(X)) ?? 0 : k) === 0) regs[A] = fresh();
-    else regs[A] = aluValue(op, a, bpfSrc(c) === BPF_X ? reg(X) : konst(k));
+  for (const b of indexedDead) {
+    if (b.jt === null || b.jf === null) return true;
+    if (indexedIn[b.jt.id] === 1 && indexedIn[b.jf.id] === 1) return true;
   }
+  return false;
 }
 
 /** Are the statements numbered in this run (numberAll())? */
@@ -402,7 +299,6 @@ function coverBlock(b: Block): boolean {
   }
   kept.length = 0;
   let dropped = false;
-  const first = firstAt[b.id] ?? 0;
   for (let i = st.length - 1; i >= 0; i--) {
     const s = st[i];
     if (s === undefined) continue;
@@ -418,7 +314,7 @@ function coverBlock(b: Block): boolean {
       let add = 0;
       if (mode === BPF_IND) {
         if (numbered) {
-          split(xAt[first + i] ?? 0);
+          split(xBefore(b, i));
           base = splitBase;
           add = splitOff;
         } else {
@@ -490,7 +386,8 @@ export function dropCovered(blocks: readonly Block[]): boolean {
   const dead = deadLoads(blocks);
   if (dead === 0) return false;
   // Value numbers only say where an indexed load's index comes from: not needed for the others.
-  numbered = (dead & INDEXED) !== 0;
+  numbered = (dead & INDEXED) !== 0 && indexedMayBeCovered(blocks);
+  if (!numbered && (dead & OTHER) === 0) return false;
   if (numbered) numberAll(blocks);
   let changed = false;
   // Every block: what the walk drops as dead may leave a load dead in a block the scan passed.

@@ -27,6 +27,8 @@
 //    goes (a load A already holds, an `ldx` X already holds);
 //  - peephole (opt-peep.ts): `ld #c; add x; tax; ld [x + n]` → `ld [x + (n + c)]`
 //    (then redundant again: the `ldxb` the peephole leaves may be one X holds);
+//  - same-a (opt-same-a.ts): a test whose one way, through tests of the
+//    same A, ends where its other way goes, sends both ways there;
 //  - cover (opt-cover.ts): a packet load nothing reads goes where a later load
 //    needing at least as many bytes is made on every way that can accept
 //    (under the beyond-libpcap switch);
@@ -54,6 +56,7 @@ import { foldRejects, mergeEqual, mergeStart } from './opt-merge.js';
 import { emptyIdle, idleStart } from './opt-idle.js';
 import { coverStart, dropCovered } from './opt-cover.js';
 import { readsOnSomeWay } from './opt-live.js';
+import { settleSameA } from './opt-same-a.js';
 import { peephole, peepStart } from './opt-peep.js';
 import { stableMemoryOf, stableStorers, wordsStored } from './opt-stable.js';
 import { setStableValues } from './opt-keys.js';
@@ -317,6 +320,19 @@ export const coverPass: Pass = {
   },
 };
 
+/** Tests whose one way, through tests of the same A, ends where the other goes (opt-same-a.ts): edges only. */
+export const sameAPass: Pass = {
+  name: 'same-a',
+  start() {
+    // No state of its own.
+  },
+  run(g) {
+    if (!settleSameA(g.blocks())) return false;
+    g.moved();
+    return true;
+  },
+};
+
 /**
  * Folding again after the redundant pass (the last stage): a block may now
  * read a register that a block further back set (opt-live.ts), so what the
@@ -346,7 +362,7 @@ export const lastFoldPass: Pass = {
 export const PIPELINE: { readonly first: readonly Pass[]; readonly loop: readonly Pass[]; readonly last: readonly Pass[] } = {
   first: [foldPass],
   loop: [rejectsPass, idlePass, threadPass, mergePass],
-  last: [rejectsPass, redundantPass, peepholePass, straightPass, lastFoldPass, coverPass, rejectsPass, mergePass, redundantPass],
+  last: [rejectsPass, redundantPass, peepholePass, sameAPass, straightPass, lastFoldPass, coverPass, rejectsPass, mergePass, redundantPass],
 };
 
 const MAX_ROUNDS = 10;

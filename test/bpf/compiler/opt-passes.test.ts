@@ -35,6 +35,8 @@ const EXPRS: readonly string[] = [
   'tcp[tcpflags] & (tcp-syn) != 0 and (tcp dst port 25 or src host fe80::1 and udp[0:2] != 22224) or tcp[tcpflags] & (tcp-push) != 0',
   // The second comparison's block leaves the registers as they came once the last fold drops its dead store (fold-last).
   'ip[2:2] - ((ip[0]&0xf)<<2) < 491 and ip[2:2] - ((ip[0]&0xf)<<2) < 182',
+  // Where the type is 0x800 (IPv4), `stp`'s `jgt #0x5dc` on the same A rejects too (same-a).
+  'not ip[2:2] >= 328 and stp',
 ];
 
 function graphOf(expr: string): OptGraph | null {

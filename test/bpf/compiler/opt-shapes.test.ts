@@ -40,7 +40,7 @@ const SHAPES: readonly Shape[] = [
     what: 'a test the bits A can have decide',
     linktype: 1,
     expr: 'tcp[tcpflags] & (tcp-push) == tcp-fin or pim',
-    length: 13,
+    length: 12,
     libpcap: 19,
   },
   {
@@ -86,11 +86,12 @@ const SHAPES: readonly Shape[] = [
   {
     // pflog: after the IPv6 UDP port-53 tests, `udp[10]` needs IPv4, so every way from them rejects; their loads
     // (which could only fail, and so reject too) go with them. Also the job the shape above had before this.
-    // (42 before the peephole learned pflog's header length from its scratch word: `udp[10]` is `ldb [x + 10]`.)
+    // (42 before the peephole learned pflog's header length from its scratch word: `udp[10]` is `ldb [x + 10]`;
+    // 39 before same-a.)
     what: 'a test is passed for the reject every way from it ends at, whatever its loads',
     linktype: 117,
     expr: '(udp port 53 and udp[10] & 0x80 = 0) or inbound and (not udp port 53 and udp[10] & 0x80 != 0)',
-    length: 39,
+    length: 38,
     libpcap: 71,
   },
   {
@@ -99,7 +100,7 @@ const SHAPES: readonly Shape[] = [
     what: 'a test on a value computed with a constant from one the path has bound',
     linktype: 8,
     expr: 'not outbound and ip6 net 2001:db8:1::/48 or slip[0] = 1',
-    length: 5,
+    length: 4,
     libpcap: 17,
   },
   {
@@ -108,7 +109,8 @@ const SHAPES: readonly Shape[] = [
     what: 'the transport-offset peephole with the header length from a scratch word',
     linktype: 117,
     expr: 'udp port 53 and udp[10] & 0x80 = 0',
-    length: 37,
+    length: 36,
+    libpcap: 37,
   },
   {
     // pflog: `ld #6; ldx M[2]; add x; tax; ldh [x + 0]` is `ldx M[2]; ldh [x + 6]` (an `ldx` between `ld #c` and `add x`).
@@ -141,6 +143,23 @@ const SHAPES: readonly Shape[] = [
     expr: 'not ip[1] = 155 and (ip[6:2] & 0x1fff != 0 or not host fe80::1 and not ip6[6] = 17) and tcp[13] & 7 != 0',
     length: 22,
     libpcap: 26,
+  },
+  {
+    // BSD/OS-less PPP: `ldh [2]; jeq #0x57` (IPv6) rejects, else `jeq #0x21` (IPv4) on the same A; where A is
+    // 0x57 the second test rejects too, so the first decides nothing (opt-same-a.ts).
+    what: 'a test whose one way, through tests of the same A, ends where its other way goes',
+    linktype: 50,
+    expr: 'ip6[6] = 44 and ip proto 47 or ppp[2:2] = 0x21',
+    length: 4,
+  },
+  {
+    // Ethernet: IPv4 (0x800) is not an 802.3 length (at most 0x5dc), so `stp` rejects where `ip` held,
+    // and `ip[2:2] >= 328` decides nothing there.
+    what: 'a test whose one way, through tests of the same A, ends where its other way goes (Ethernet)',
+    linktype: 1,
+    expr: 'not ip[2:2] >= 328 and stp',
+    length: 6,
+    libpcap: 10,
   },
   {
     // The redundant pass drops the second `ldxb`-like X computation (`ldb [14]; and #0xf; lsh #2; tax`) as X
