@@ -339,6 +339,8 @@ function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean,
   // read. Gathered as propagate() leaves each block.
   let memRead = 0;
   let size = 0;
+  // Blocks not skipped: with none (most rounds), the round changes nothing and the sweep has nothing to do.
+  let open = 0;
   const recs = records;
   for (let i = 0; i < blocks.length; i++) {
     const b = blocks[i];
@@ -351,6 +353,7 @@ function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean,
     // (in `skip`): a block skipped here is left as it is until then.
     m.skip = skips(b, m);
     if (m.skip) continue;
+    open++;
     const live = (jt !== null && readsOnEntry(jt)) || (jf !== null && readsOnEntry(jf));
     const form = shape(b);
     if (m.pmStmts !== stmts || m.pmS !== s || m.pmShape !== form || m.pmLive !== live) {
@@ -367,6 +370,7 @@ function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean,
     memRead |= readsMemory(b, m);
   }
   sizeBefore = size;
+  if (open === 0 && measure) return size;
   // The sweep changes statements only, each block's own: its part of the size is final after it.
   size = 0;
   for (let i = 0; i < blocks.length; i++) {
