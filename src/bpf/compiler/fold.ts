@@ -314,8 +314,6 @@ function skips(b: Block, m: FoldMemo): boolean {
   return (form === 3 || (form === 0 && bpfClass(b.s.code) === BPF_RET)) && inertOf(b, m);
 }
 
-/** foldOnce()'s records of the blocks, by their place in its `blocks` (scratch of one call: one table read per block, not two). */
-const records: FoldMemo[] = [];
 
 /** foldOnce()'s graph size before its round, when asked to measure it (a second result, without an object). */
 let sizeBefore = 0;
@@ -339,18 +337,17 @@ function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean,
   // read. Gathered as propagate() leaves each block.
   let memRead = 0;
   let size = 0;
-  const recs = records;
-  for (let i = 0; i < blocks.length; i++) {
-    const b = blocks[i];
-    if (b === undefined) continue;
+  // Blocks not skipped: with none (most rounds), the round changes nothing and the sweep has nothing to do.
+  let open = 0;
+  for (const b of blocks) {
     const { stmts, s, jt, jf } = b;
     const m = memoOf(b);
-    recs[i] = m;
     if (measure) size += stmts.length + (jt === jf ? 0 : 1);
     // Nothing to fold, and no scratch word read. Noted for the sweep below
     // (in `skip`): a block skipped here is left as it is until then.
     m.skip = skips(b, m);
     if (m.skip) continue;
+    open++;
     const live = (jt !== null && readsOnEntry(jt)) || (jf !== null && readsOnEntry(jf));
     const form = shape(b);
     if (m.pmStmts !== stmts || m.pmS !== s || m.pmShape !== form || m.pmLive !== live) {
@@ -367,12 +364,12 @@ function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean,
     memRead |= readsMemory(b, m);
   }
   sizeBefore = size;
+  if (open === 0 && measure) return size;
   // The sweep changes statements only, each block's own: its part of the size is final after it.
   size = 0;
-  for (let i = 0; i < blocks.length; i++) {
-    const b = blocks[i];
-    const m = recs[i];
-    if (b === undefined || m === undefined) continue;
+  for (const b of blocks) {
+    // A second read of its record: the sweep runs in few rounds (most skip every block).
+    const m = memoOf(b);
     size += b.jt === b.jf ? 0 : 1;
     if (m.skip) {
       size += b.stmts.length;

@@ -64,22 +64,6 @@ function sameStmts(x: readonly Stmt[], y: readonly Stmt[]): boolean {
 }
 
 /**
- * A hash of a statement list's (code, k) sequence: hashed afresh on every
- * call, which costs less than interning the list (a lookup per statement
- * the first time each list is seen, and most lists are new in each
- * compile), and sameStmts() settles
- * the rare equal hash.
- */
-function stmtsHash(stmts: readonly Stmt[]): number {
-  let h = stmts.length;
-  for (const s of stmts) {
-    h = Math.imul(h ^ s.code, 0x9e3779b1);
-    h = Math.imul(h ^ s.k, 0x85ebca6b);
-  }
-  return h;
-}
-
-/**
  * mergeEqual's hash table of canonical blocks, open addressing with linear
  * probing, kept between calls (all null outside one): no map per call.
  */
@@ -96,8 +80,11 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
   // Per block (set below, in reverse order): `repl` its canonical equal (null:
   // itself), `canon` that one's number. Each block's are set before any of
   // its predecessors reads them (they come after it in `blocks`): no reset first.
-  // The canonical blocks, each the first seen of its kind, by a hash of what
-  // sameBlock compares; at most one per kind, found by probing from its hash.
+  // The canonical blocks, each the first seen of its kind, by a hash of its
+  // jump and successors; at most one per kind, found by probing from its
+  // hash. The statements are left out of the hash: hashing every list cost
+  // more than comparing the few lists whose jump and successors are the same
+  // (sameStmts, which mostly stops at the length or the first statement).
   let size = 16;
   while (size < 2 * blocks.length) size *= 2;
   if (table.length < size) table = new Array<Block | null>(size).fill(null);
@@ -123,8 +110,7 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
       if (rf !== null) b.jf = jf = rf;
     }
     const m = memoOf(b);
-    const list = stmtsHash(b.stmts);
-    let h = Math.imul(list, 0x9e3779b1) ^ b.s.code;
+    let h = Math.imul(b.s.code, 0x9e3779b1);
     h = Math.imul(h ^ b.s.k, 0x85ebca6b);
     h = Math.imul(h ^ (jt === null ? -1 : memoOf(jt).canon), 0xc2b2ae35);
     h = (h ^ (jf === null ? -1 : memoOf(jf).canon)) | 0;

@@ -12,6 +12,12 @@ export function straightStart(ids: number): void {
   if (preds.length < ids) preds = new Int32Array(Math.max(ids, 2 * preds.length));
 }
 
+/** Is the block decided (both edges to one successor)? */
+const decided = (b: Block): boolean => b.jt !== null && b.jt === b.jf;
+
+/** Is it decided with nothing to run? */
+const emptyDecided = (b: Block): boolean => decided(b) && b.stmts.length === 0;
+
 /** Past decided blocks with no statements: where an edge into one leads. */
 function past(t: Block): Block {
   let b = t;
@@ -24,6 +30,8 @@ function past(t: Block): Block {
  * their successors. The new root, or null if no edge moved.
  */
 export function skipEmpty(root: Block, blocks: readonly Block[]): Block | null {
+  // Most graphs have no decided block at all (threading has passed them by): one look at each jump, no walk past.
+  if (!blocks.some(emptyDecided)) return null;
   let moved = false;
   for (const b of blocks) {
     if (b.jt === null) continue;
@@ -44,6 +52,8 @@ export function skipEmpty(root: Block, blocks: readonly Block[]): Block | null {
  * way in. True if any was (else the graph, and its order, are as they were).
  */
 export function mergeStraight(root: Block, blocks: readonly Block[]): boolean {
+  // With no decided block (the usual graph here), nothing joins: no count of predecessors.
+  if (!blocks.some(decided)) return false;
   // Its own count of each block's predecessors (in a local: module bindings are re-read on every use).
   const count = preds;
   for (const b of blocks) count[b.id] = 0;
