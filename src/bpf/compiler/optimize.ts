@@ -1,5 +1,6 @@
 // The optimizer: a pipeline of passes over the code generator's block graph,
-// each a function of one signature (Pass). A Block is the graph alone
+// each a function of one signature (Pass, opt-graph.ts; the passes are in
+// opt-passes.ts). A Block is the graph alone
 // (block.ts); what a pass works out about a block is the pass's own, kept
 // in its module in a table indexed by `Block.id` (blocks are numbered from 0
 // per graph): per-block records for the memos (fold-memo.ts, opt-thread-memo.ts,
@@ -47,308 +48,18 @@
 // when the block it skips to does not read A or X before setting them.
 // Correctness is checked against the unoptimized program on random packets.
 import type { Block } from './block.js';
-import { foldBlocks, foldTouched } from './fold.js';
-import { foldStart } from './fold-memo.js';
 import { linearize, type Linear } from './linearize.js';
-import { order, readsOnEntry } from './opt-blocks.js';
-import { mergeStraight, skipEmpty, straightStart } from './opt-straight.js';
-import { foldRejects, mergeEqual, mergeStart } from './opt-merge.js';
-import { emptyIdle, idleStart } from './opt-idle.js';
-import { coverStart, dropCovered } from './opt-cover.js';
-import { readsOnSomeWay } from './opt-live.js';
-import { settleSameA } from './opt-same-a.js';
-import { peephole, peepStart } from './opt-peep.js';
-import { stableMemoryOf, stableStorers, wordsStored } from './opt-stable.js';
-import { setStableValues } from './opt-keys.js';
-import { dropRedundant, entryWordBound, entryXBound, redundantStart, setWordsUsed } from './opt-redundant.js';
-import { vnReset } from './opt-values.js';
-import { thread } from './opt-thread.js';
-import { threadStart } from './opt-thread-memo.js';
+import { order } from './opt-blocks.js';
+import { OptGraph, type Pass } from './opt-graph.js';
+import {
+  coverPass, foldPass, idlePass, lastFoldPass, mergePass, passesDone, peepholePass, redundantPass, rejectsPass, sameAPass, straightPass,
+  threadPass,
+} from './opt-passes.js';
 import { threadRejecting } from './opt-reject-ways.js';
-
-/**
- * The graph the passes share: its root and, when no pass has moved an edge
- * since it was walked, its order (order(root), each block before its
- * successors), so that a pass walks it only when it must.
- */
-export class OptGraph {
-  root: Block;
-  private known: readonly Block[] | null;
-  /** How many times a pass has moved an edge or the root: a pass can tell whether the graph changed since it last ran. */
-  edges = 0;
-  /** How many times a pass has replaced statements or a jump without moving an edge (or along with it): with `edges`, whether a pass's input changed. */
-  stmts = 0;
-  /** Jump threading carries path facts; on huge generated filters it would grow quadratic, so it is left out there. */
-  huge = false;
-
-  constructor(root: Block, blocks: readonly Block[] | null) {
-    this.root = root;
-    this.known = blocks;
-  }
-
-  /** order(root), walked only if a pass has moved an edge since the last walk. */
-  blocks(): readonly Block[] {
-    this.known ??= order(this.root);
-    return this.known;
-  }
-
-  /** The order if it is known without a walk. */
-  knownOrder(): readonly Block[] | undefined {
-    return this.known ?? undefined;
-  }
-
-  /** A pass moved edges (and perhaps the root): the order must be walked again. */
-  moved(root: Block = this.root): void {
-    this.root = root;
-    this.known = null;
-    this.edges++;
-  }
-
-  /** A pass replaced statements (or a block's jump). */
-  touched(): void {
-    this.stmts++;
-  }
-
-  /** A pass moved edges and knows the order after it. */
-  reordered(root: Block, blocks: readonly Block[]): void {
-    this.root = root;
-    this.known = blocks;
-    this.edges++;
-  }
-}
-
-/**
- * One optimizer pass: changes the graph in place; true if it moved an edge
- * or the root. A pass reports what it changes (OptGraph.moved, reordered,
- * touched): passes skip work on a graph whose counts say nothing changed.
- * Its state per block is its own, in tables indexed by Block.id: `start`
- * makes them ready for a run on a graph whose ids are below `ids`, before
- * any pass of the run.
- */
-export interface Pass {
-  readonly name: string;
-  start(ids: number): void;
-  run(g: OptGraph): boolean;
-}
-
-/** Constant folding and dead statements (fold.ts). */
-export const foldPass: Pass = {
-  name: 'fold',
-  start: foldStart,
-  run(g) {
-    const moved = foldBlocks(g.blocks(), readsOnEntry);
-    if (foldTouched) g.touched();
-    if (moved) g.moved();
-    return moved;
-  },
-};
-
-// The pass's own state: the graph it last ran on, and that graph's edge count
-// then. Rejects depend on the edges and on which blocks return 0, not on
-// statements, so with no edge moved since, the pass would change nothing.
-// (Not a WeakMap: two lookups of one would cost ~3% of a compile.)
-let rejectsGraph: OptGraph | null = null;
-let rejectsEdges = -1;
-
-/** Blocks that can only reject become the one `ret #0` (opt-merge.ts). */
-export const rejectsPass: Pass = {
-  name: 'rejects',
-  start: mergeStart,
-  run(g) {
-    if (rejectsGraph === g && rejectsEdges === g.edges) return false;
-    const before = g.blocks();
-    const r = foldRejects(g.root, before);
-    const changed = r.root !== g.root || r.blocks !== before;
-    if (changed) g.reordered(r.root, r.blocks);
-    rejectsGraph = g;
-    rejectsEdges = g.edges;
-    return changed;
-  },
-};
-
-/**
- * A pass's own state: the graph on which it last changed nothing, and that
- * graph's edge and statement counts then. A pass that depends on nothing
- * but the edges, the statements and the jumps (threading, merging) would
- * change nothing again while those counts stand: the fixed-point loop's
- * last round, which only confirms that nothing changes, mostly finds them so.
- */
-class NothingToDo {
-  private graph: OptGraph | null = null;
-  private edges = -1;
-  private stmts = -1;
-
-  holds(g: OptGraph): boolean {
-    return this.graph === g && this.edges === g.edges && this.stmts === g.stmts;
-  }
-
-  note(g: OptGraph): void {
-    this.graph = g;
-    this.edges = g.edges;
-    this.stmts = g.stmts;
-  }
-
-  forget(): void {
-    this.graph = null;
-  }
-}
-
-const threadIdle = new NothingToDo();
-const mergeIdle = new NothingToDo();
-const redundantIdle = new NothingToDo();
-
-/** Jump threading (opt-thread.ts). */
-export const threadPass: Pass = {
-  name: 'thread',
-  start: threadStart,
-  run(g) {
-    if (g.huge || threadIdle.holds(g)) return false;
-    const t = thread(g.root, g.blocks());
-    if (t.changed) g.moved(t.root);
-    else threadIdle.note(g);
-    return t.changed;
-  },
-};
-
-/** Merging of equal blocks (opt-merge.ts). */
-export const mergePass: Pass = {
-  name: 'merge',
-  start: mergeStart,
-  run(g) {
-    if (mergeIdle.holds(g)) return false;
-    const m = mergeEqual(g.root, g.blocks());
-    if (m.changed) g.moved(m.root);
-    else mergeIdle.note(g);
-    return m.changed;
-  },
-};
-
-/** Statements that leave a register as it was (opt-redundant.ts): statements only. */
-export const redundantPass: Pass = {
-  name: 'redundant',
-  start(ids) {
-    redundantStart(ids);
-    idleStart(ids);
-  },
-  run(g) {
-    // Its second run in the last stage: only if a pass after the first changed the graph.
-    if (redundantIdle.holds(g)) return false;
-    // A decided block emptied here is passed by, which may leave another decided (its edges now one): again.
-    let moved = false;
-    // It ends with a dropRedundant() over the graph as it is: the peephole reads X's bounds from it.
-    for (let round = 0; ; round++) {
-      if (dropRedundant(g.blocks())) g.touched();
-      if (!emptyIdle(g.blocks())) break;
-      g.touched();
-      if (round >= 8) break;
-      const root = skipEmpty(g.root, g.blocks());
-      if (root === null) break;
-      g.moved(root);
-      moved = true;
-    }
-    redundantIdle.note(g);
-    return moved;
-  },
-};
-
-/** Decided blocks that do nothing are emptied and passed by (opt-idle.ts, opt-straight.ts). */
-export const idlePass: Pass = {
-  name: 'idle',
-  start: idleStart,
-  run(g) {
-    if (!emptyIdle(g.blocks())) return false;
-    g.touched();
-    const root = skipEmpty(g.root, g.blocks());
-    if (root === null) return false;
-    g.moved(root);
-    return true;
-  },
-};
-
-/** Joins of decided blocks to their only successor (opt-straight.ts). */
-export const straightPass: Pass = {
-  name: 'straight',
-  start: straightStart,
-  run(g) {
-    const root = skipEmpty(g.root, g.blocks());
-    if (root !== null) g.moved(root);
-    const joined = mergeStraight(g.root, g.blocks());
-    if (joined) {
-      g.touched();
-      g.moved();
-    }
-    return joined || root !== null;
-  },
-};
-
-/** The transport-offset peephole (opt-peep.ts), right after redundantPass (X's bounds are from its run): statements only. */
-export const peepholePass: Pass = {
-  name: 'peephole',
-  start(ids) {
-    peepStart(ids);
-    // Reads X's bounds from the redundant pass's tables.
-    redundantStart(ids);
-  },
-  run(g) {
-    // The `ldxb` the peephole leaves may be one X already holds: redundant again, if it did anything.
-    if (peephole(g.blocks(), entryXBound, entryWordBound)) {
-      g.touched();
-      dropRedundant(g.blocks());
-    }
-    return false;
-  },
-};
-
-/**
- * Loads a later load covers on every way that can accept (opt-cover.ts),
- * after the last fold. Where some go, the decided blocks left are passed
- * by or joined to their successor, and the last fold runs again: the statements that computed
- * their indexes go, tests may be left deciding nothing, and more loads may
- * be dead (at most three times: most graphs have no such load at all).
- */
-export const coverPass: Pass = {
-  name: 'cover',
-  start: coverStart,
-  run(g) {
-    let moved = false;
-    for (let round = 0; round < 3 && dropCovered(g.blocks()); round++) {
-      g.touched();
-      if (straightPass.run(g)) moved = true;
-      if (lastFoldPass.run(g)) moved = true;
-    }
-    return moved;
-  },
-};
-
-/** Tests whose one way, through tests of the same A, ends where the other goes (opt-same-a.ts): edges only. */
-export const sameAPass: Pass = {
-  name: 'same-a',
-  start() {
-    // No state of its own.
-  },
-  run(g) {
-    if (!settleSameA(g.blocks())) return false;
-    g.moved();
-    return true;
-  },
-};
-
-/**
- * Folding again after the redundant pass (the last stage): a block may now
- * read a register that a block further back set (opt-live.ts), so what the
- * sweep keeps alive is what is read on some way on, not only by the next
- * block.
- */
-export const lastFoldPass: Pass = {
-  name: 'fold-last',
-  start: foldStart,
-  run(g) {
-    const moved = foldBlocks(g.blocks(), readsOnSomeWay());
-    if (foldTouched) g.touched();
-    if (moved) g.moved();
-    return moved;
-  },
-};
+import { setStableValues } from './opt-keys.js';
+import { setWordsUsed } from './opt-redundant.js';
+import { stableMemoryOf, stableStorers, wordsStored } from './opt-stable.js';
+import { vnReset } from './opt-values.js';
 
 /**
  * The pipeline. `loop` is repeated until a round in which no pass after its
@@ -390,11 +101,7 @@ export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
   try {
     runStages(g, pipeline, initial);
   } finally {
-    threadRejecting(false);
-    rejectsGraph = null;
-    threadIdle.forget();
-    mergeIdle.forget();
-    redundantIdle.forget();
+    passesDone();
   }
 }
 
