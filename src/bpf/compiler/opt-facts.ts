@@ -320,8 +320,9 @@ export function decide(op: number, k: number, isConst: boolean, constA: number, 
     }
   }
   if (has) return decideConst(op, eqWord >>> 0, k);
-  // Nothing known of the value itself: of the one it is computed from with a constant (`and #0xf0` of a byte known to be 0)?
-  const set = top?.set ?? (top === null && beyondOn() ? derivedValues(key, f, 0) : null);
+  // No few values known of the value itself: of the one it is computed from with a constant (`and #0xf0` of a byte known
+  // to be 0)? Asked even where the value has facts of its own (`jeq #0x60` failed), else learning one would decide less.
+  const set = top?.set ?? (beyondOn() ? derivedValues(key, f, 0) : null);
   if (set !== null) {
     // Decided when every value it can be gives one outcome.
     let t = 0;

@@ -2,12 +2,13 @@
 // block: what it works out of a block's statements and jump (its keys, as
 // value numbers), and the facts on entry to it in the current walk. Kept in
 // a table indexed by Block.id (optimize.ts), never on the block.
-import { BPF_ALU, BPF_DIV, BPF_IMM, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MOD, BPF_ST, BPF_STX, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
+import { BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MOD, BPF_ST, BPF_STX, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
 import type { Block, Stmt } from './block.js';
 import { constantA, readsOnEntry } from './opt-blocks.js';
+import { beyondOn, usedBeyond } from './beyond-libpcap.js';
 import { fact, newest, type Facts, type ThreadInfo } from './opt-facts.js';
 import { blockKeys, wholeKey } from './opt-keys.js';
-import { vnRun } from './opt-values.js';
+import { constantOf, opOfValue, operandOf, upper, vnRun } from './opt-values.js';
 
 /**
  * Threading's own state about one block: its ThreadInfo (opt-facts.ts), in
@@ -29,6 +30,10 @@ export class ThreadMemo implements ThreadInfo {
   reads = false;
   /** Its test may be passed by where both its ways lead to one block (passable()). */
   free = false;
+  /** Its value is `masked` (a value number; 0: none) and `maskBits`, `maskMax` that value's bound (maskedBounds()). */
+  masked = 0;
+  maskBits = 0;
+  maskMax = 0;
   keyed = false;
   stmts: readonly Stmt[] | null = null;
   s: Stmt | null = null;
@@ -69,13 +74,33 @@ export function memoOf(b: Block): ThreadMemo {
  * block (keys() must have run on b). A test against X or on a constant
  * teaches nothing.
  */
-export function learnBoth(f: Facts, info: ThreadInfo, outcome: boolean): Facts {
+export function learnBoth(f: Facts, info: ThreadMemo, outcome: boolean): Facts {
   if (!info.learns) return f;
   const { op, k, test, whole } = info;
   let out = test === null ? f : fact(test, op, k, outcome, f, newest(f, test));
   // The fact just put in front is on another key: look past it.
   if (whole !== null && whole !== test) out = fact(whole, op, k, outcome, out, newest(f, whole));
-  return out;
+  return outcome && op === BPF_JEQ && info.masked !== 0 ? maskedBounds(out, info) : out;
+}
+
+/**
+ * A held `jeq #c` of a value that is another with bits masked off
+ * (`ldb [0]; and #0xf0`, keys()) bounds that other value too: its masked
+ * bits are c's, so it lies in [c, c | ~mask] (and under its own bound).
+ * `ldb [0]; jeq #0` is then decided where `[0] & 0xf0` was 0x60 (an IPv6
+ * test before SLIP's `inbound`). Its load succeeded: the masked value was
+ * made from it. libpcap's optimizer does not reason so (beyond-libpcap.ts).
+ */
+export function maskedBounds(f: Facts, m: ThreadMemo): Facts {
+  const c = m.k >>> 0;
+  const mask = m.maskBits >>> 0;
+  // A `jeq` that can never hold teaches nothing here (folding's business).
+  if (((c & ~mask) >>> 0) !== 0) return f;
+  usedBeyond();
+  const src = m.masked;
+  const hi = Math.min(m.maskMax, (c | ~mask) >>> 0);
+  const out = fact(src, BPF_JGE, c | 0, true, f, newest(f, src));
+  return fact(src, BPF_JGT, hi | 0, false, out, out);
 }
 
 /**
@@ -107,6 +132,15 @@ export function keys(b: Block): ThreadInfo {
   m.constA = (constA ?? 0) | 0;
   m.reads = readsOnEntry(b);
   m.free = !m.reads && passable(b.stmts);
+  m.masked = 0;
+  if (test !== null && m.learns && bpfOp(c) === BPF_JEQ && beyondOn()) {
+    const mask = opOfValue(test) === (BPF_ALU | BPF_AND) ? constantOf(operandOf(test, 1)) : null;
+    if (mask !== null) {
+      m.masked = operandOf(test, 0);
+      m.maskBits = mask | 0;
+      m.maskMax = upper(m.masked);
+    }
+  }
   m.keyed = true;
   m.stmts = b.stmts;
   m.s = b.s;

@@ -3,12 +3,13 @@
 // to the outcome. A test is only skipped when its whole block computed the
 // same value earlier on the path (so its loads already succeeded) and the
 // block it skips to does not read A or X before setting them.
+import { BPF_JEQ } from '../insn.js';
 import { beyondOn, usedBeyond } from './beyond-libpcap.js';
 import type { Block } from './block.js';
 import { order, readsOnEntry } from './opt-blocks.js';
 import { decide, fact, meet, newest, type Facts } from './opt-facts.js';
 import { markWays, rejectingWays, rejectsFrom } from './opt-reject-ways.js';
-import { keys, learnBoth, memoOf, nextWalk, type ThreadMemo } from './opt-thread-memo.js';
+import { keys, learnBoth, maskedBounds, memoOf, nextWalk, type ThreadMemo } from './opt-thread-memo.js';
 
 const emptyFacts = (): Facts => null;
 
@@ -137,6 +138,7 @@ export function thread(root: Block, all: readonly Block[]): Threaded {
         if (wantTrue) ft = fact(whole, op, k, true, ft, same);
         if (wantFalse) ff = fact(whole, op, k, false, ff, same);
       }
+      if (wantTrue && info.masked !== 0 && op === BPF_JEQ) ft = maskedBounds(ft, info);
     }
     const jt = follow(b.jt, ft);
     const jf = follow(b.jf, ff);

@@ -22,6 +22,22 @@ interface Shape {
 
 const SHAPES: readonly Shape[] = [
   {
+    // SLIP: `[0] & 0xf0 == 0x60` held (ip6), so [0] is 0x60 to 0x6f and `slip[0] = 1` (`ldb [0]; jeq #0x1`) fails.
+    what: 'a value with bits masked off that held a `jeq` bounds the value it was masked from',
+    linktype: 8,
+    expr: 'ip6 and (slip[0] = 1 or tcp)',
+    length: 10,
+    libpcap: 12,
+  },
+  {
+    // The same on a longer SLIP filter, where ip and ip6 tests come before `outbound` (`[0]`, 0 or not).
+    what: 'a masked value bounds its source, where ways join after it',
+    linktype: 8,
+    expr: '(not (ip6 host fe80::1 and ip6[6] != 6 or ip[2:2] > 770)) or (ip multicast or ip6 src host fe80::1) or (not (outbound or port 443 and dst net 192.168.0.0/16))',
+    length: 29,
+    libpcap: 59,
+  },
+  {
     // `arp` failed on one way into the block, `ip` (0x800) held on the others: not 0x806 on every way, so the last `arp` is decided.
     what: 'facts implied on every way into a block survive the join',
     linktype: 1,
