@@ -5,7 +5,7 @@
 // themselves and told apart by each block's `sense` bit. Keeping this exact
 // shape is what makes our unoptimized output match libpcap's `-O` output
 // instruction for instruction.
-import { BPF_JMP, BPF_K } from '../insn.js';
+import { BPF_JMP, BPF_K, BPF_RET } from '../insn.js';
 
 export interface Stmt {
   code: number;
@@ -92,6 +92,11 @@ export class Block {
     this.clause = clause;
     this.id = made++;
   }
+}
+
+/** Is this block the reject, `ret #0` (a return of the constant 0)? */
+export function isReject(b: Block): boolean {
+  return b.jt === null && b.s.code === (BPF_RET | BPF_K) && b.s.k === 0;
 }
 
 export function jmp(op: number): number {

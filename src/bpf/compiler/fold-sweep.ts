@@ -2,8 +2,9 @@
 // result nobody reads are removed, except those that can end the program:
 // a packet load out of bounds and a division by a zero X both reject the
 // packet, so they always stay.
-import { BPF_ABS, BPF_ALU, BPF_DIV, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_MEM, BPF_MISC, BPF_MOD, BPF_MSH, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
+import { BPF_ABS, BPF_ALU, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_MEM, BPF_MISC, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfSrc } from '../insn.js';
 import type { Block, Stmt } from './block.js';
+import { canFail } from './opt-blocks.js';
 
 /**
  * Replace a block's statements only if they changed: the optimizer memoizes
@@ -26,16 +27,6 @@ export const bit = (k: number, m: number): boolean => (mask(k) & m) !== 0;
 function sizeOf(code: number): number {
   const sz = code & 0x18;
   return sz === 0x10 ? 1 : sz === 0x08 ? 2 : 4;
-}
-
-/** Can this statement end the program (and so must stay)? */
-function canFail(s: Stmt): boolean {
-  const c = s.code;
-  const cls = bpfClass(c);
-  if (cls === BPF_LD) return bpfMode(c) === BPF_ABS || bpfMode(c) === BPF_IND;
-  if (cls === BPF_LDX) return bpfMode(c) === BPF_MSH;
-  if (cls === BPF_ALU) return (bpfOp(c) === BPF_DIV || bpfOp(c) === BPF_MOD) && (bpfSrc(c) === BPF_X || s.k === 0);
-  return false;
 }
 
 /** The end of an absolute packet load's bytes, -1 for any other statement. */

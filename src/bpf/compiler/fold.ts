@@ -247,7 +247,6 @@ function decideJumpOf(b: Block, out: readonly Stmt[], a0: Val, x: Val, aLiveOut:
   return drop;
 }
 
-
 /** Did a round of foldOnce() move an edge (decide a jump)? */
 let edgesMoved = false;
 /** Did the last foldBlocks() replace any block's statements or jump (optimize.ts: a pass that depends on them must run again)? */
@@ -313,7 +312,6 @@ function skips(b: Block, m: FoldMemo): boolean {
   const form = shape(b);
   return (form === 3 || (form === 0 && bpfClass(b.s.code) === BPF_RET)) && inertOf(b, m);
 }
-
 
 /** foldOnce()'s graph size before its round, when asked to measure it (a second result, without an object). */
 let sizeBefore = 0;

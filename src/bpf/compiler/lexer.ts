@@ -48,7 +48,6 @@ const KEYWORDS: Record<string, string> = ownTable({
   sio: 'SIO', opc: 'OPC', dpc: 'DPC', sls: 'SLS', hsio: 'HSIO', hopc: 'HOPC', hdpc: 'HDPC', hsls: 'HSLS',
 });
 
-
 /** Named constants that scan as numbers (scanner.l; pcap-filter(7)). */
 export const NAMED_NUMBERS: Record<string, number> = ownTable({
   icmptype: 0, icmpcode: 1,
@@ -309,7 +308,6 @@ function colons(src: string, from: number, to: number): number {
 /** Single-character operators, by code. */
 const OP1 = new Uint8Array(128);
 for (const c of '+-*/%:[]!<>()&|^=') OP1[c.charCodeAt(0)] = 1;
-
 
 export function tokenize(src: string): Token[] {
   const out: Token[] = [];

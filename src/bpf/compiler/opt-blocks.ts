@@ -1,8 +1,8 @@
 // Facts about single blocks for the optimizer's passes (optimize.ts,
 // opt-thread.ts, opt-merge.ts): whether it needs A or X from before, the
 // constant A holds at its jump, and the topological order of the graph.
-import { BPF_ALU, BPF_IMM, BPF_IND, BPF_JA, BPF_JMP, BPF_LD, BPF_LDX, BPF_MISC, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
-import type { Block } from './block.js';
+import { BPF_ABS, BPF_ALU, BPF_DIV, BPF_IMM, BPF_IND, BPF_JA, BPF_JMP, BPF_LD, BPF_LDX, BPF_MISC, BPF_MOD, BPF_MSH, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
+import type { Block, Stmt } from './block.js';
 
 /**
  * Does the block read A or X (or scratch memory) before setting them?
@@ -42,6 +42,22 @@ export function readsOnEntry(b: Block): boolean {
       aSet = true;
     }
   }
+  return false;
+}
+
+/** Can this statement end the program (a packet load, an `ldxb`, a division that may be by zero)? */
+export function canFail(s: Stmt): boolean {
+  const c = s.code;
+  const cls = bpfClass(c);
+  if (cls === BPF_LD) return bpfMode(c) === BPF_ABS || bpfMode(c) === BPF_IND;
+  if (cls === BPF_LDX) return bpfMode(c) === BPF_MSH;
+  if (cls === BPF_ALU) return (bpfOp(c) === BPF_DIV || bpfOp(c) === BPF_MOD) && (bpfSrc(c) === BPF_X || s.k >>> 0 === 0);
+  return false;
+}
+
+/** Statement lists with jumps of their own (the 802.11 prologue, protochain) are not straight-line. */
+export function hasJump(stmts: readonly Stmt[]): boolean {
+  for (const s of stmts) if (bpfClass(s.code) === BPF_JMP) return true;
   return false;
 }
 

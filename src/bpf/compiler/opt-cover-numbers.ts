@@ -8,10 +8,11 @@
 // when first read. Only A, X and the scratch words the graph stores
 // (opt-stable.ts) have slots.
 import {
-  BPF_ABS, BPF_ALU, BPF_ADD, BPF_DIV, BPF_IMM, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MISC, BPF_MOD, BPF_MSH, BPF_NEG,
+  BPF_ALU, BPF_ADD, BPF_IMM, BPF_IND, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MISC, BPF_MSH, BPF_NEG,
   BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfSrc,
 } from '../insn.js';
 import type { Block, Stmt } from './block.js';
+import { canFail, hasJump } from './opt-blocks.js';
 import { wordsStored } from './opt-stable.js';
 import { aluValue, loadMax } from './opt-redundant.js';
 import { constantOf, fresh, konst, opOfValue, operandOf, value } from './opt-values.js';
@@ -47,22 +48,6 @@ export function numbersStart(ids: number): void {
 /** The number X holds before statement i of block b, in the last numberAll() (0 if not an indexed load's). */
 export function xBefore(b: Block, i: number): number {
   return xAt[(firstAt[b.id] ?? 0) + i] ?? 0;
-}
-
-/** Can the statement end the program (a packet load, a division that may be by zero)? */
-export function canFail(s: Stmt): boolean {
-  const c = s.code;
-  const cls = bpfClass(c);
-  if (cls === BPF_LD) return bpfMode(c) === BPF_ABS || bpfMode(c) === BPF_IND;
-  if (cls === BPF_LDX) return bpfMode(c) === BPF_MSH;
-  if (cls === BPF_ALU) return (bpfOp(c) === BPF_DIV || bpfOp(c) === BPF_MOD) && (bpfSrc(c) === BPF_X || s.k >>> 0 === 0);
-  return false;
-}
-
-/** Statement lists with jumps of their own (the 802.11 prologue, protochain) are not straight-line: left alone. */
-export function hasJump(stmts: readonly Stmt[]): boolean {
-  for (const s of stmts) if (bpfClass(s.code) === BPF_JMP) return true;
-  return false;
 }
 
 /** The registers as the forward walk goes. */

@@ -32,10 +32,11 @@
 // Under the beyond-libpcap switch (beyond-libpcap.ts), but never noted as
 // used: dropping a load decides no test, so it cannot make a program
 // `ret #0`. The value numbers are in opt-cover-numbers.ts.
-import { BPF_A, BPF_ABS, BPF_ALU, BPF_IND, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_MISC, BPF_MSH, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfRval, bpfSize, bpfSrc } from '../insn.js';
+import { BPF_A, BPF_ABS, BPF_ALU, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_MISC, BPF_MSH, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfRval, bpfSize, bpfSrc } from '../insn.js';
 import { beyondOn } from './beyond-libpcap.js';
-import type { Block, Stmt } from './block.js';
-import { canFail, hasJump, numberAll, numbersStart, split, splitBase, splitOff, xBefore } from './opt-cover-numbers.js';
+import { isReject, type Block, type Stmt } from './block.js';
+import { canFail, hasJump } from './opt-blocks.js';
+import { numberAll, numbersStart, split, splitBase, splitOff, xBefore } from './opt-cover-numbers.js';
 import { readsXOnSomeWay } from './opt-live.js';
 import { upper } from './opt-values.js';
 
@@ -215,7 +216,7 @@ function deadLoads(blocks: readonly Block[]): number {
     }
     // At the end: dead if the block is decided, or returns 0 (straight joins decided blocks to returns).
     if (pending !== 0) {
-      const end = b.jt === null ? b.s.code === (BPF_RET | BPF_K) && b.s.k === 0 : b.jt === b.jf && !idle;
+      const end = b.jt === null ? isReject(b) : b.jt === b.jf && !idle;
       if (end && indexed && pending === 1) {
         if ((here & INDEXED) === 0) indexedDead.push(b);
         here |= SOME | INDEXED;
@@ -252,7 +253,7 @@ function indexedMayBeCovered(blocks: readonly Block[]): boolean {
     let here = false;
     for (const s of b.stmts) if (bpfClass(s.code) === BPF_LD && bpfMode(s.code) === BPF_IND) here = true;
     let on: boolean;
-    if (b.jt === null || b.jf === null) on = b.s.code === (BPF_RET | BPF_K) && b.s.k === 0;
+    if (b.jt === null || b.jf === null) on = isReject(b);
     else on = indexedIn[b.jt.id] === 1 && indexedIn[b.jf.id] === 1;
     indexedIn[b.id] = here || on ? 1 : 0;
   }
@@ -396,7 +397,7 @@ export function dropCovered(blocks: readonly Block[]): boolean {
     if (b === undefined) continue;
     if (b.jt === null || b.jf === null) {
       // A return needs nothing where it may accept (`ret a` too); `ret #0` rejects whatever a load does.
-      need.all = b.s.code === (BPF_RET | BPF_K) && b.s.k === 0;
+      need.all = isReject(b);
       need.abs = 0;
       need.n = 0;
     } else {

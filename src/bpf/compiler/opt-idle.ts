@@ -12,8 +12,9 @@
 // both together: a packet too short for a dropped load is too short to be
 // accepted. (libpcap's optimizer drops such loads whatever the packet's
 // length; where that changes its verdict, we keep them.)
-import { BPF_ABS, BPF_ALU, BPF_DIV, BPF_IND, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_MISC, BPF_MOD, BPF_MSH, BPF_RET, BPF_ST, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfSize, bpfSrc } from '../insn.js';
-import type { Block, Stmt } from './block.js';
+import { BPF_ABS, BPF_ALU, BPF_DIV, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_MISC, BPF_MOD, BPF_MSH, BPF_RET, BPF_ST, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfSize, bpfSrc } from '../insn.js';
+import { isReject, type Block, type Stmt } from './block.js';
+import { hasJump } from './opt-blocks.js';
 
 /** Per block id: how long the packet is known to be on entry; -1 where no path has come yet. */
 let lenIn = new Float64Array(64);
@@ -32,12 +33,6 @@ function loadEnd(s: Stmt): number {
   if (bpfMode(s.code) === BPF_MSH) return (s.k >>> 0) + 1;
   const sz = bpfSize(s.code);
   return (s.k >>> 0) + (sz === 0x10 ? 1 : sz === 0x08 ? 2 : 4);
-}
-
-/** Statement lists with jumps of their own (the 802.11 prologue, protochain) are not straight-line. */
-function hasJump(stmts: readonly Stmt[]): boolean {
-  for (const s of stmts) if (bpfClass(s.code) === BPF_JMP) return true;
-  return false;
 }
 
 /** The packet length the statements' loads need (none for a list with jumps: its loads may not run). */
@@ -127,7 +122,7 @@ export function emptyIdle(blocks: readonly Block[]): boolean {
     const b = blocks[i];
     if (b === undefined) continue;
     if (b.jt === null || b.jf === null) {
-      needIn[b.id] = b.s.code === (BPF_RET | BPF_K) && b.s.k === 0 ? Infinity : 0;
+      needIn[b.id] = isReject(b) ? Infinity : 0;
       continue;
     }
     const after = Math.min(needIn[b.jt.id] ?? 0, needIn[b.jf.id] ?? 0);

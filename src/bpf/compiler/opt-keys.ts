@@ -126,7 +126,7 @@ function run(stmts: readonly Stmt[], mem: Int32Array): boolean {
 const scratch = new Int32Array(16);
 let anyStable = false;
 
-/** The whole key blockKeys() found (null: the block may not be skipped): a second result, without an object. */
+/** The whole key blockKeys() found: its test key, or null where the block may not be skipped (a second result, without an object). */
 export let wholeKey: number | null = null;
 
 /** A block's test key, the value its jump tests (null: unknown); its whole key in wholeKey. */

@@ -2,8 +2,7 @@
 // after its successors): merging equal blocks, and folding blocks that can
 // only reject into the one `ret #0`. Both take the graph's order from their
 // caller (optimize.ts), which knows when a previous pass left it valid.
-import { BPF_K, BPF_RET, bpfClass } from '../insn.js';
-import type { Block, Stmt } from './block.js';
+import { isReject, type Block, type Stmt } from './block.js';
 
 /** A block graph: its root, and order(root) (opt-blocks.ts). */
 export interface Graph {
@@ -154,7 +153,7 @@ export function foldRejects(root: Block, blocks: readonly Block[]): Graph {
   for (let i = blocks.length - 1; i >= 0; i--) {
     const b = blocks[i];
     if (b === undefined) continue;
-    if (bpfClass(b.s.code) === BPF_RET && (b.s.code & 0x18) === BPF_K && b.s.k === 0) {
+    if (isReject(b)) {
       memoOf(b).reject = reject;
       first ??= b;
       marked++;

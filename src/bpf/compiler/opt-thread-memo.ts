@@ -70,16 +70,14 @@ export function memoOf(b: Block): ThreadMemo {
 }
 
 /**
- * Facts learned from b's outcome: on the value it tests, and on the whole
- * block (keys() must have run on b). A test against X or on a constant
- * teaches nothing.
+ * Facts learned from b's outcome, on the value it tests (keys() must have
+ * run on b; its whole key, when it has one, is that value too). A test
+ * against X or on a constant teaches nothing.
  */
 export function learnBoth(f: Facts, info: ThreadMemo, outcome: boolean): Facts {
-  if (!info.learns) return f;
-  const { op, k, test, whole } = info;
-  let out = test === null ? f : fact(test, op, k, outcome, f, newest(f, test));
-  // The fact just put in front is on another key: look past it.
-  if (whole !== null && whole !== test) out = fact(whole, op, k, outcome, out, newest(f, whole));
+  const { op, k, test } = info;
+  if (!info.learns || test === null) return f;
+  const out = fact(test, op, k, outcome, f, newest(f, test));
   return outcome && op === BPF_JEQ && info.masked !== 0 ? maskedBounds(out, info) : out;
 }
 

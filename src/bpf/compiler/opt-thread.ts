@@ -127,18 +127,14 @@ export function thread(root: Block, all: readonly Block[]): Threaded {
     if (info.learns && b.jt !== b.jf) {
       const wantTrue = b.jt.jt !== null;
       const wantFalse = b.jf.jt !== null;
-      const { op, k, test, whole } = info;
+      // keys(): the whole key, when there is one, is the test key; one fact per edge.
+      const { op, k, test } = info;
       if (test !== null) {
         const same = newest(f, test);
         if (wantTrue) ft = fact(test, op, k, true, f, same);
         if (wantFalse) ff = fact(test, op, k, false, f, same);
+        if (wantTrue && info.masked !== 0 && op === BPF_JEQ) ft = maskedBounds(ft, info);
       }
-      if (whole !== null && whole !== test) {
-        const same = newest(f, whole);
-        if (wantTrue) ft = fact(whole, op, k, true, ft, same);
-        if (wantFalse) ff = fact(whole, op, k, false, ff, same);
-      }
-      if (wantTrue && info.masked !== 0 && op === BPF_JEQ) ft = maskedBounds(ft, info);
     }
     const jt = follow(b.jt, ft);
     const jf = follow(b.jf, ff);

@@ -117,7 +117,7 @@ function runStages(g: OptGraph, pipeline: typeof PIPELINE, initial: readonly Blo
   // Folding only ever drops edges, so a graph no larger than that before it is not huge after.
   g.huge = initial.length > 2000 && g.blocks().length > 2000;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    // From the second round on (opt-reject-ways.ts): asked in every run it costs a fifth of a compile.
+    // From the second round on (opt-reject-ways.ts threadRejecting says why).
     threadRejecting(round > 0);
     let changed = false;
     const loop = pipeline.loop;
