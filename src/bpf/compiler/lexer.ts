@@ -298,6 +298,15 @@ function eidLongEnough(src: string, at: number, known: number): boolean {
   return end - at >= 11;
 }
 
+/** Is there a letter past `f` (an alphanumeric that is not a hex digit) in src[from, to)? */
+function notHex(src: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = src.charCodeAt(i);
+    if (c < 128 && ((CLASS[c] ?? 0) & (ALNUM | HEX)) === ALNUM) return true;
+  }
+  return false;
+}
+
 /** The colons in src[from, to). */
 function colons(src: string, from: number, to: number): number {
   let n = 0;
@@ -349,15 +358,34 @@ export function tokenize(src: string): Token[] {
         continue;
       }
     }
-    if (code !== COLON && !(code < 128 && ((CLASS[code] ?? 0) & HEX) !== 0)) {
-      // Neither a digit, a hex letter nor a colon: of all the patterns only
-      // an id can start here (most keywords do), so no other is scanned.
-      const end = scanId(src, i);
+    const hex = code < 128 && ((CLASS[code] ?? 0) & HEX) !== 0;
+    // Neither a digit, a hex letter nor a colon: of all the patterns only an
+    // id can start here (most keywords do), so no other is scanned. Nor
+    // where a hex letter starts an id with a letter past `f` in it (`and`,
+    // `dst`, `ether`): a MAC or IPv6 address from here would stop at that
+    // letter, and no id has a colon to go on past the id's end.
+    const idEnd = code === COLON || (hex && code <= 0x39) ? i : scanId(src, i);
+    if (!hex ? code !== COLON : idEnd > i && notHex(src, i, idEnd)) {
+      const end = idEnd;
       if (end === i) throw syntaxError("can't parse filter expression: syntax error", src, i, 1);
       const w = WORDS.find(src, i, end);
       out.push(w !== null ? { kind: w.kind, text: w.text, value: w.value, start: i, end } : { kind: 'ID', text: src.slice(i, end), value: 0, start: i, end });
       i = end;
       continue;
+    }
+    if (code >= 0x30 && code <= 0x39) {
+      // Digits followed by nothing an id, number, dotted prefix, MAC or IPv6
+      // address could go on with (most numbers: `port 80`, `[12]`): every
+      // candidate below would end here, and fewer than 12 digits make no MAC
+      // address (twelve hex digits), so the number wins the tie.
+      const end = digitsFrom(src, i);
+      const after = src.charCodeAt(end);
+      if (end - i < 12 && !(after < 128 && ((CLASS[after] ?? 0) & ALNUM) !== 0) && after !== DOT && after !== COLON && after !== 0x2d && after !== 0x5f) {
+        const text = src.slice(i, end);
+        out.push({ kind: 'NUM', text, value: parseNumber(text, src, i), start: i, end });
+        i = end;
+        continue;
+      }
     }
     // Candidates, longest first; ties resolved in scanner.l's rule order.
     // (A pattern whose first character class excludes c cannot match: not tried.)
