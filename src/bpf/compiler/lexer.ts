@@ -298,6 +298,11 @@ function eidLongEnough(src: string, at: number, known: number): boolean {
   return end - at >= 11;
 }
 
+/** Could a token go on with this character (an alphanumeric, `.`, `:`, `-` or `_`; NaN past the end cannot)? */
+function extendsToken(c: number): boolean {
+  return (c < 128 && ((CLASS[c] ?? 0) & ALNUM) !== 0) || c === DOT || c === COLON || c === 0x2d || c === 0x5f;
+}
+
 /** Is there a letter past `f` (an alphanumeric that is not a hex digit) in src[from, to)? */
 function notHex(src: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
@@ -374,15 +379,18 @@ export function tokenize(src: string): Token[] {
       continue;
     }
     if (code >= 0x30 && code <= 0x39) {
-      // Digits followed by nothing an id, number, dotted prefix, MAC or IPv6
-      // address could go on with (most numbers: `port 80`, `[12]`): every
-      // candidate below would end here, and fewer than 12 digits make no MAC
-      // address (twelve hex digits), so the number wins the tie.
-      const end = digitsFrom(src, i);
-      const after = src.charCodeAt(end);
-      if (end - i < 12 && !(after < 128 && ((CLASS[after] ?? 0) & ALNUM) !== 0) && after !== DOT && after !== COLON && after !== 0x2d && after !== 0x5f) {
+      // Digits, or a dotted prefix (`10.0.0.1`), followed by nothing an id,
+      // number, dotted prefix, MAC or IPv6 address could go on with (most
+      // numbers and addresses: `port 80`, `[12]`, `host 10.0.0.1`): every
+      // candidate below would end here too, and the number or the prefix
+      // wins the tie. Fewer than 12 digits make no MAC address (twelve hex
+      // digits); a MAC address with dots as long as the prefix loses to it.
+      const digits = digitsFrom(src, i);
+      const end = src.charCodeAt(digits) === DOT ? scanHid(src, i) : digits;
+      if (end > i && (end > digits || end - i < 12) && !extendsToken(src.charCodeAt(end))) {
         const text = src.slice(i, end);
-        out.push({ kind: 'NUM', text, value: parseNumber(text, src, i), start: i, end });
+        if (end === digits) out.push({ kind: 'NUM', text, value: parseNumber(text, src, i), start: i, end });
+        else out.push({ kind: 'HID', text, value: 0, start: i, end });
         i = end;
         continue;
       }
