@@ -49,6 +49,16 @@ export function stableMemoryOf(root: Block, blocks: readonly Block[]): number {
   wordsStored = stored;
   let stable = stored & ~many;
   if (stable === 0) return 0;
+  // A word no block but its storer loads: its one value per packet helps no
+  // other block's key (arithmetic's `st M[1]; … ld M[1]` within one block),
+  // so it is not worked out (setStableValues() would run the block for it).
+  let elsewhere = 0;
+  for (const b of blocks) {
+    const loads = readsWords(b) & stable;
+    for (let k = 0; loads >>> k !== 0; k++) if (((loads >>> k) & 1) === 1 && storer[k] !== b) elsewhere |= 1 << k;
+  }
+  stable &= elsewhere;
+  if (stable === 0) return 0;
   // The size of a table indexed by block id: `blocks` is every block reachable.
   let ids = 0;
   for (const b of blocks) if (b.id >= ids) ids = b.id + 1;
