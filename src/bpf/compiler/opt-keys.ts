@@ -126,6 +126,11 @@ function run(stmts: readonly Stmt[], mem: Int32Array): boolean {
 const scratch = new Int32Array(16);
 let anyStable = false;
 
+/** The key of an absolute packet load (`ldh [12]`): its value, and a block of it alone's whole key. */
+export function absKey(s: Stmt): number {
+  return value(s.code, s.k | 0, 0, loadMax(s.code));
+}
+
 /** The whole key blockKeys() found: its test key, or null where the block may not be skipped (a second result, without an object). */
 export let wholeKey: number | null = null;
 
@@ -135,7 +140,7 @@ export function blockKeys(b: Block): number | null {
   // The commonest block, `ldh [12]; jeq …`: one absolute load, its own test and whole key.
   const only = stmts.length === 1 ? stmts[0] : undefined;
   if (only !== undefined && bpfClass(only.code) === BPF_LD && bpfMode(only.code) === BPF_ABS) {
-    wholeKey = value(only.code, only.k | 0, 0, loadMax(only.code));
+    wholeKey = absKey(only);
     return wholeKey;
   }
   // The words as their one store left them: copied only where a word is stable, else all unknown
