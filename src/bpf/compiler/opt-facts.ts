@@ -301,6 +301,13 @@ function decideConst(op: number, eq: number, k: number): boolean | null {
 }
 
 /**
+ * Whether the last decide() was decided by a `jeq` that held on the key (not
+ * by a constant A): then the facts already say all there is to know of the
+ * key's value, and one learned from the outcome tells decide() nothing more.
+ */
+export let byHeldEq = false;
+
+/**
  * Outcome of a test `op #k` (k unsigned) on the value with this key, given
  * the facts, or null if unknown: decided by the value when it is a constant
  * (`isConst`, `constA` a signed word) or the newest `jeq` that held on the
@@ -312,11 +319,13 @@ export function decide(op: number, k: number, isConst: boolean, constA: number, 
   let eqWord = constA;
   // The newest fact on the key: its summary covers all of them.
   let top: Facts = null;
+  byHeldEq = false;
   if (!has) {
     top = newest(f, key);
     if (top?.hasEq === true) {
       has = true;
       eqWord = top.eq;
+      byHeldEq = true;
     }
   }
   if (has) return decideConst(op, eqWord >>> 0, k);
