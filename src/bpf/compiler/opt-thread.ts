@@ -139,8 +139,9 @@ export function thread(root: Block, all: readonly Block[]): Threaded {
         if (wantTrue && info.masked !== 0 && op === BPF_JEQ) ft = maskedBounds(ft, info);
       }
     }
-    const jt = follow(b.jt, ft);
-    const jf = follow(b.jf, ff);
+    // An edge to a return goes nowhere else (no call for it: half the edges are such).
+    const jt = b.jt.jt === null ? b.jt : follow(b.jt, ft);
+    const jf = b.jf.jt === null ? b.jf : follow(b.jf, ff);
     if (jt !== b.jt || jf !== b.jf) {
       changed = true;
       b.jt = jt;
