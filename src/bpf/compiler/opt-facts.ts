@@ -141,6 +141,9 @@ function boundWithin(top: Facts, set: readonly number[] | null): boolean {
 
 const length = (f: Facts): number => (f === null ? 0 : f.depth);
 
+/** meet()'s list of the facts it keeps, empty between calls (it is not reentered): no array per join. */
+const kept0: Fact[] = [];
+
 /**
  * Facts true on both paths, in a's order then b's: a fact of one list that
  * the other has too, or that the other's facts on its key imply (`jeq
@@ -164,7 +167,8 @@ export function meet(a: Facts, b: Facts): Facts {
     y = y.next;
   }
   const shared = x;
-  const keep: Fact[] = [];
+  const keep = kept0;
+  keep.length = 0;
   let all = true;
   for (let f = a; f !== shared && f !== null; f = f.next) {
     let found = false;
@@ -186,7 +190,10 @@ export function meet(a: Facts, b: Facts): Facts {
   // more than a's facts do, and is not worked out. Most joins of two tests
   // of one key (ethertype 0x800 on one way, 0x86dd on the other) are such,
   // and a copy would cost a fact per node.
-  if (all && keep.length === kept) return a;
+  if (all && keep.length === kept) {
+    keep.length = 0;
+    return a;
+  }
   const sets = beyondOn() ? joinedSets(a, b, shared) : null;
   let out: Facts = shared;
   for (let i = keep.length - 1; i >= 0; i--) {
@@ -195,6 +202,7 @@ export function meet(a: Facts, b: Facts): Facts {
     const same = newest(out, f.key);
     out = f.op === ONE_OF && f.set !== null ? oneOfFact(f.key, out, same, f.set) : fact(f.key, f.op, f.k, f.outcome, out, same);
   }
+  keep.length = 0;
   if (sets !== null) {
     for (let i = 0; i + 1 < sets.length; i += 2) {
       const key = sets[i] as number;
@@ -301,6 +309,13 @@ function decideConst(op: number, eq: number, k: number): boolean | null {
 }
 
 /**
+ * Whether the last decide() was decided by a `jeq` that held on the key (not
+ * by a constant A): then the facts already say all there is to know of the
+ * key's value, and one learned from the outcome tells decide() nothing more.
+ */
+export let byHeldEq = false;
+
+/**
  * Outcome of a test `op #k` (k unsigned) on the value with this key, given
  * the facts, or null if unknown: decided by the value when it is a constant
  * (`isConst`, `constA` a signed word) or the newest `jeq` that held on the
@@ -312,11 +327,13 @@ export function decide(op: number, k: number, isConst: boolean, constA: number, 
   let eqWord = constA;
   // The newest fact on the key: its summary covers all of them.
   let top: Facts = null;
+  byHeldEq = false;
   if (!has) {
     top = newest(f, key);
     if (top?.hasEq === true) {
       has = true;
       eqWord = top.eq;
+      byHeldEq = true;
     }
   }
   if (has) return decideConst(op, eqWord >>> 0, k);

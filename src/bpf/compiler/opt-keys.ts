@@ -10,7 +10,7 @@
 // decided: it stores nothing, and every statement that can end the program
 // (a packet load, an `ldxb`, a division by X) is part of the tested value,
 // so a path on which that value was tested already made each of them succeed.
-import { BPF_ABS, BPF_ALU, BPF_DIV, BPF_IMM, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MISC, BPF_MOD, BPF_MSH, BPF_NEG, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
+import { BPF_ABS, BPF_ALU, BPF_B, BPF_DIV, BPF_IMM, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MISC, BPF_MOD, BPF_MSH, BPF_NEG, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
 import type { Block, Stmt } from './block.js';
 import { aluValue, loadMax } from './opt-redundant.js';
 import { konst, madeOf, value } from './opt-values.js';
@@ -126,17 +126,35 @@ function run(stmts: readonly Stmt[], mem: Int32Array): boolean {
 const scratch = new Int32Array(16);
 let anyStable = false;
 
+/**
+ * The value of the commonest statement lists, a packet load alone (`ldh
+ * [12]`, `ldxb 4*([14]&0xf); ldh [x + 16]`), as run() numbers it (the same
+ * values, made in the same order); NONE for any other list. Its block's
+ * test and whole key, where A is tested: both loads are part of it.
+ */
+export function loadKey(stmts: readonly Stmt[]): number {
+  const n = stmts.length;
+  const last = n === 1 || n === 2 ? stmts[n - 1] : undefined;
+  if (last === undefined || bpfClass(last.code) !== BPF_LD) return NONE;
+  const mode = bpfMode(last.code);
+  if (n === 1) return mode === BPF_ABS ? value(last.code, last.k | 0, 0, loadMax(last.code)) : NONE;
+  const first = stmts[0];
+  if (first?.code !== (BPF_LDX | BPF_B | BPF_MSH) || mode !== BPF_IND) return NONE;
+  const x = value(first.code, first.k | 0, 0, 60);
+  return value(last.code, last.k | 0, x, loadMax(last.code));
+}
+
 /** The whole key blockKeys() found: its test key, or null where the block may not be skipped (a second result, without an object). */
 export let wholeKey: number | null = null;
 
 /** A block's test key, the value its jump tests (null: unknown); its whole key in wholeKey. */
 export function blockKeys(b: Block): number | null {
   const stmts = b.stmts;
-  // The commonest block, `ldh [12]; jeq …`: one absolute load, its own test and whole key.
-  const only = stmts.length === 1 ? stmts[0] : undefined;
-  if (only !== undefined && bpfClass(only.code) === BPF_LD && bpfMode(only.code) === BPF_ABS) {
-    wholeKey = value(only.code, only.k | 0, 0, loadMax(only.code));
-    return wholeKey;
+  // The commonest blocks, a packet load alone: its own test and whole key.
+  const load = loadKey(stmts);
+  if (load !== NONE) {
+    wholeKey = load;
+    return load;
   }
   // The words as their one store left them: copied only where a word is stable, else all unknown
   // (and put back to unknown after a block that stored into the scratch copy).

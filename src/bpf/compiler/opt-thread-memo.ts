@@ -2,12 +2,12 @@
 // block: what it works out of a block's statements and jump (its keys, as
 // value numbers), and the facts on entry to it in the current walk. Kept in
 // a table indexed by Block.id (optimize.ts), never on the block.
-import { BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MOD, BPF_ST, BPF_STX, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
+import { BPF_A, BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MOD, BPF_RET, BPF_ST, BPF_STX, BPF_X, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
 import type { Block, Stmt } from './block.js';
 import { constantA, readsOnEntry } from './opt-blocks.js';
 import { beyondOn, usedBeyond } from './beyond-libpcap.js';
 import { fact, newest, type Facts, type ThreadInfo } from './opt-facts.js';
-import { blockKeys, wholeKey } from './opt-keys.js';
+import { blockKeys, loadKey, wholeKey } from './opt-keys.js';
 import { constantOf, opOfValue, operandOf, upper, vnRun } from './opt-values.js';
 
 /**
@@ -110,6 +110,49 @@ export function keys(b: Block): ThreadInfo {
   const gen = vnRun();
   const m = memoOf(b);
   if (m.keyed && m.stmts === b.stmts && m.s === b.s && m.gen === gen) return m;
+  const c = b.s.code;
+  const stmts = b.stmts;
+  // The commonest blocks, read off their few statements (what keysOf() would find, without its
+  // walks). A test on k of a packet load (`ldh [12]; jeq #k`, `ldxb 4*([14]&0xf); ldh [x + 16];
+  // jeq #k`): its load is its whole key and makes A, so it reads nothing on entry, learns, may
+  // fail and is not masked.
+  const key = bpfClass(c) === BPF_JMP && bpfSrc(c) === BPF_K ? loadKey(stmts) : 0;
+  if (key !== 0) {
+    m.whole = key;
+    m.test = key;
+    m.decidable = true;
+    m.learns = true;
+    m.op = bpfOp(c);
+    m.k = b.s.k | 0;
+    m.isConst = false;
+    m.constA = 0;
+    m.reads = false;
+    m.free = false;
+    m.masked = 0;
+  } else if (stmts.length === 0 && bpfClass(c) === BPF_RET) {
+    // A return alone (`ret #0`): it tests nothing, and reads A or X only where it returns them.
+    const reads = (c & 0x18) === BPF_A || (c & 0x18) === BPF_X;
+    m.whole = null;
+    m.test = null;
+    m.decidable = false;
+    m.learns = bpfSrc(c) === BPF_K;
+    m.op = bpfOp(c);
+    m.k = b.s.k | 0;
+    m.isConst = false;
+    m.constA = 0;
+    m.reads = reads;
+    m.free = !reads;
+    m.masked = 0;
+  } else keysOf(b, m);
+  m.keyed = true;
+  m.stmts = stmts;
+  m.s = b.s;
+  m.gen = gen;
+  return m;
+}
+
+/** keys() for any block: its record `m` filled from the statements and the jump. */
+function keysOf(b: Block, m: ThreadMemo): void {
   let whole: number | null = null;
   let test: number | null = null;
   const c = b.s.code;
@@ -139,11 +182,6 @@ export function keys(b: Block): ThreadInfo {
       m.maskMax = upper(m.masked);
     }
   }
-  m.keyed = true;
-  m.stmts = b.stmts;
-  m.s = b.s;
-  m.gen = gen;
-  return m;
 }
 
 /**

@@ -7,7 +7,7 @@ import { BPF_JEQ } from '../insn.js';
 import { beyondOn, usedBeyond } from './beyond-libpcap.js';
 import type { Block } from './block.js';
 import { order, readsOnEntry } from './opt-blocks.js';
-import { decide, fact, meet, newest, type Facts } from './opt-facts.js';
+import { byHeldEq, decide, fact, meet, newest, type Facts } from './opt-facts.js';
 import { markWays, rejectingWays, rejectsFrom } from './opt-reject-ways.js';
 import { keys, learnBoth, maskedBounds, memoOf, nextWalk, type ThreadMemo } from './opt-thread-memo.js';
 
@@ -65,7 +65,10 @@ function follow(t0: Block, f0: Facts, both = true): Block {
     // Threading changes no statements, so what keys() found holds.
     const after = memoOf(next);
     if (after.keyed ? after.reads : readsOnEntry(next)) return t;
-    f = learnBoth(f, info, d);
+    // The facts made here are only ever read by decide() (and for their keys, which the held
+    // `jeq` has put in already): what it learns from a test its held `jeq` decided is nothing new
+    // to it (but a masked value's bounds may be: maskedBounds()).
+    if (!byHeldEq || (info.masked !== 0 && d && info.op === BPF_JEQ)) f = learnBoth(f, info, d);
     t = next;
   }
   return t;
@@ -136,8 +139,9 @@ export function thread(root: Block, all: readonly Block[]): Threaded {
         if (wantTrue && info.masked !== 0 && op === BPF_JEQ) ft = maskedBounds(ft, info);
       }
     }
-    const jt = follow(b.jt, ft);
-    const jf = follow(b.jf, ff);
+    // An edge to a return goes nowhere else (no call for it: half the edges are such).
+    const jt = b.jt.jt === null ? b.jt : follow(b.jt, ft);
+    const jf = b.jf.jt === null ? b.jf : follow(b.jf, ff);
     if (jt !== b.jt || jf !== b.jf) {
       changed = true;
       b.jt = jt;
