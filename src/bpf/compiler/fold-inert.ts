@@ -28,15 +28,16 @@ export function identity(op: number, k: number): boolean {
  */
 export function inert(b: Block): boolean {
   const c = b.s.code;
-  const cls = bpfClass(c);
   const stmts = b.stmts;
-  const last = stmts[stmts.length - 1];
+  const cls = bpfClass(c);
   if (cls === BPF_JMP && bpfSrc(c) === BPF_K) {
     // Tests propagate() decides, or rewrites, without knowing A.
     const op = bpfOp(c);
     const k = b.s.k >>> 0;
     if ((op === BPF_JSET && k === 0) || (op === BPF_JGE && k === 0) || (op === BPF_JGT && k === 0xffffffff)) return false;
-    if (op === BPF_JEQ && k === 0 && last !== undefined && bpfClass(last.code) === BPF_ALU && bpfOp(last.code) === BPF_SUB) return false;
+    // (The last statement read only when there is one: an index of -1 is a slow property lookup.)
+    const last = op === BPF_JEQ && k === 0 && stmts.length > 0 ? stmts[stmts.length - 1] : undefined;
+    if (last !== undefined && bpfClass(last.code) === BPF_ALU && bpfOp(last.code) === BPF_SUB) return false;
     if (decidedByBits(c, k, stmts) !== null) return false;
   } else if (cls !== BPF_JMP && cls !== BPF_RET) {
     return false;

@@ -212,12 +212,13 @@ function decideJumpOf(b: Block, out: readonly Stmt[], a0: Val, x: Val, aLiveOut:
   if (bpfSrc(c) === BPF_X && x !== null) b.s = rewrite(b.s, (c & ~BPF_X) | BPF_K, x);
   // `sub #c; jeq #0` is `jeq #c`, and `sub x; jeq #0` is `jeq x` (libpcap
   // 1.10.3 compares that way), when no successor reads the difference left in A.
-  const last = out[out.length - 1];
-  if (!aLiveOut && last?.code === (BPF_ALU | BPF_SUB | BPF_K) && b.s.code === (BPF_JMP | BPF_JEQ | BPF_K) && b.s.k === 0) {
+  // (The last statement read only when there is one: an index of -1 is a slow property lookup.)
+  const last = !aLiveOut && b.s.code === (BPF_JMP | BPF_JEQ | BPF_K) && b.s.k === 0 && out.length > 0 ? out[out.length - 1] : undefined;
+  if (last?.code === (BPF_ALU | BPF_SUB | BPF_K)) {
     drop = true;
     b.s = rewrite(b.s, b.s.code, last.k >>> 0);
     a = a === null ? null : (a + (last.k >>> 0)) >>> 0;
-  } else if (!aLiveOut && last?.code === (BPF_ALU | BPF_SUB | BPF_X) && b.s.code === (BPF_JMP | BPF_JEQ | BPF_K) && b.s.k === 0) {
+  } else if (last?.code === (BPF_ALU | BPF_SUB | BPF_X)) {
     drop = true;
     b.s = rewrite(b.s, BPF_JMP | BPF_JEQ | BPF_X, 0);
     a = null;
@@ -284,7 +285,7 @@ export function foldBlocks(blocks: readonly Block[], readsOnEntry: (b: Block) =>
 function andToJset(b: Block, readsOnEntry: (b: Block) => boolean): boolean {
   // The jump first: most blocks fail there, without a look at their statements.
   if (b.s.code !== (BPF_JMP | BPF_JEQ | BPF_K) || b.s.k !== 0) return false;
-  const last = b.stmts[b.stmts.length - 1];
+  const last = b.stmts.length > 0 ? b.stmts[b.stmts.length - 1] : undefined;
   if (last?.code !== (BPF_ALU | BPF_AND | BPF_K)) return false;
   if (b.jt === null || b.jf === null || b.jt === b.jf || readsOnEntry(b.jt) || readsOnEntry(b.jf)) return false;
   b.stmts = b.stmts.slice(0, -1);
