@@ -265,13 +265,20 @@ export function foldBlocks(blocks: readonly Block[], readsOnEntry: (b: Block) =>
   // hides an adjacent store/load), so go round a few times, until a round
   // leaves the graph's size (statements and undecided jumps) as it was.
   let before = -1;
+  let untouched = false;
   for (let round = 0; round < 4; round++) {
     const after = foldOnce(blocks, readsOnEntry, round === 0);
-    if (round === 0) before = sizeBefore;
+    if (round === 0) {
+      before = sizeBefore;
+      untouched = opened === 0;
+    }
     if (after === before) break;
     before = after;
   }
   let moved = edgesMoved;
+  // A first round that skipped every block is the only one, and left them
+  // as it saw them: with no `jeq #0` among them, no `and` becomes a `jset`.
+  if (untouched && jeqZero === 0) return moved;
   for (const b of blocks) {
     if (andToJset(b, readsOnEntry)) {
       moved = true;
@@ -316,6 +323,9 @@ function skips(b: Block, m: FoldMemo): boolean {
 
 /** foldOnce()'s graph size before its round, when asked to measure it (a second result, without an object). */
 let sizeBefore = 0;
+/** How many blocks foldOnce()'s last round did not skip, and, when it measured, how many blocks it saw end in `jeq #0` (andToJset()'s jump). */
+let opened = 0;
+let jeqZero = 0;
 
 /**
  * One round over every block; returns the graph's size after it (summed as
@@ -338,10 +348,14 @@ function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean,
   let size = 0;
   // Blocks not skipped: with none (most rounds), the round changes nothing and the sweep has nothing to do.
   let open = 0;
+  let zeros = 0;
   for (const b of blocks) {
     const { stmts, s, jt, jf } = b;
     const m = memoOf(b);
-    if (measure) size += stmts.length + (jt === jf ? 0 : 1);
+    if (measure) {
+      size += stmts.length + (jt === jf ? 0 : 1);
+      if (s.code === (BPF_JMP | BPF_JEQ | BPF_K) && s.k === 0) zeros++;
+    }
     // Nothing to fold, and no scratch word read. Noted for the sweep below
     // (in `skip`): a block skipped here is left as it is until then.
     m.skip = skips(b, m);
@@ -363,6 +377,8 @@ function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean,
     memRead |= readsMemory(b, m);
   }
   sizeBefore = size;
+  opened = open;
+  if (measure) jeqZero = zeros;
   if (open === 0 && measure) return size;
   // The sweep changes statements only, each block's own: its part of the size is final after it.
   size = 0;
