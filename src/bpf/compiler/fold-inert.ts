@@ -10,8 +10,20 @@ import {
   bpfClass, bpfMode, bpfOp, bpfSrc,
 } from '../insn.js';
 import type { Block } from './block.js';
-import { decidedByBits } from './fold-bits.js';
+import { decidedAfterLoad, decidedByBits } from './fold-bits.js';
 import { covered } from './fold-sweep.js';
+
+/**
+ * inert() for the commonest block of a filter, one packet load and a test
+ * on a constant (`ldh [12]; jeq #0x800`), without the walks: the test reads
+ * A, so the load stays, and A is never known; only the tests that
+ * propagate() decides by their constant alone, or by the load's bits, are left.
+ */
+function loadTestInert(c: number, k: number, load: number): boolean {
+  const op = bpfOp(c);
+  if ((op === BPF_JSET && k === 0) || (op === BPF_JGE && k === 0) || (op === BPF_JGT && k === 0xffffffff)) return false;
+  return decidedAfterLoad(c, k, load) === null;
+}
 
 /** ALU K operations that leave A unchanged. */
 export function identity(op: number, k: number): boolean {
@@ -28,15 +40,20 @@ export function identity(op: number, k: number): boolean {
  */
 export function inert(b: Block): boolean {
   const c = b.s.code;
-  const cls = bpfClass(c);
   const stmts = b.stmts;
-  const last = stmts[stmts.length - 1];
+  if (stmts.length === 1 && bpfClass(c) === BPF_JMP && bpfSrc(c) === BPF_K) {
+    const load = stmts[0]?.code ?? -1;
+    if (bpfClass(load) === BPF_LD && (bpfMode(load) === BPF_ABS || bpfMode(load) === BPF_IND)) return loadTestInert(c, b.s.k >>> 0, load);
+  }
+  const cls = bpfClass(c);
   if (cls === BPF_JMP && bpfSrc(c) === BPF_K) {
     // Tests propagate() decides, or rewrites, without knowing A.
     const op = bpfOp(c);
     const k = b.s.k >>> 0;
     if ((op === BPF_JSET && k === 0) || (op === BPF_JGE && k === 0) || (op === BPF_JGT && k === 0xffffffff)) return false;
-    if (op === BPF_JEQ && k === 0 && last !== undefined && bpfClass(last.code) === BPF_ALU && bpfOp(last.code) === BPF_SUB) return false;
+    // (The last statement read only when there is one: an index of -1 is a slow property lookup.)
+    const last = op === BPF_JEQ && k === 0 && stmts.length > 0 ? stmts[stmts.length - 1] : undefined;
+    if (last !== undefined && bpfClass(last.code) === BPF_ALU && bpfOp(last.code) === BPF_SUB) return false;
     if (decidedByBits(c, k, stmts) !== null) return false;
   } else if (cls !== BPF_JMP && cls !== BPF_RET) {
     return false;

@@ -212,12 +212,13 @@ function decideJumpOf(b: Block, out: readonly Stmt[], a0: Val, x: Val, aLiveOut:
   if (bpfSrc(c) === BPF_X && x !== null) b.s = rewrite(b.s, (c & ~BPF_X) | BPF_K, x);
   // `sub #c; jeq #0` is `jeq #c`, and `sub x; jeq #0` is `jeq x` (libpcap
   // 1.10.3 compares that way), when no successor reads the difference left in A.
-  const last = out[out.length - 1];
-  if (!aLiveOut && last?.code === (BPF_ALU | BPF_SUB | BPF_K) && b.s.code === (BPF_JMP | BPF_JEQ | BPF_K) && b.s.k === 0) {
+  // (The last statement read only when there is one: an index of -1 is a slow property lookup.)
+  const last = !aLiveOut && b.s.code === (BPF_JMP | BPF_JEQ | BPF_K) && b.s.k === 0 && out.length > 0 ? out[out.length - 1] : undefined;
+  if (last?.code === (BPF_ALU | BPF_SUB | BPF_K)) {
     drop = true;
     b.s = rewrite(b.s, b.s.code, last.k >>> 0);
     a = a === null ? null : (a + (last.k >>> 0)) >>> 0;
-  } else if (!aLiveOut && last?.code === (BPF_ALU | BPF_SUB | BPF_X) && b.s.code === (BPF_JMP | BPF_JEQ | BPF_K) && b.s.k === 0) {
+  } else if (last?.code === (BPF_ALU | BPF_SUB | BPF_X)) {
     drop = true;
     b.s = rewrite(b.s, BPF_JMP | BPF_JEQ | BPF_X, 0);
     a = null;
@@ -264,13 +265,20 @@ export function foldBlocks(blocks: readonly Block[], readsOnEntry: (b: Block) =>
   // hides an adjacent store/load), so go round a few times, until a round
   // leaves the graph's size (statements and undecided jumps) as it was.
   let before = -1;
+  let untouched = false;
   for (let round = 0; round < 4; round++) {
     const after = foldOnce(blocks, readsOnEntry, round === 0);
-    if (round === 0) before = sizeBefore;
+    if (round === 0) {
+      before = sizeBefore;
+      untouched = opened === 0;
+    }
     if (after === before) break;
     before = after;
   }
   let moved = edgesMoved;
+  // A first round that skipped every block is the only one, and left them
+  // as it saw them: with no `jeq #0` among them, no `and` becomes a `jset`.
+  if (untouched && jeqZero === 0) return moved;
   for (const b of blocks) {
     if (andToJset(b, readsOnEntry)) {
       moved = true;
@@ -284,7 +292,7 @@ export function foldBlocks(blocks: readonly Block[], readsOnEntry: (b: Block) =>
 function andToJset(b: Block, readsOnEntry: (b: Block) => boolean): boolean {
   // The jump first: most blocks fail there, without a look at their statements.
   if (b.s.code !== (BPF_JMP | BPF_JEQ | BPF_K) || b.s.k !== 0) return false;
-  const last = b.stmts[b.stmts.length - 1];
+  const last = b.stmts.length > 0 ? b.stmts[b.stmts.length - 1] : undefined;
   if (last?.code !== (BPF_ALU | BPF_AND | BPF_K)) return false;
   if (b.jt === null || b.jf === null || b.jt === b.jf || readsOnEntry(b.jt) || readsOnEntry(b.jf)) return false;
   b.stmts = b.stmts.slice(0, -1);
@@ -315,6 +323,9 @@ function skips(b: Block, m: FoldMemo): boolean {
 
 /** foldOnce()'s graph size before its round, when asked to measure it (a second result, without an object). */
 let sizeBefore = 0;
+/** How many blocks foldOnce()'s last round did not skip, and, when it measured, how many blocks it saw end in `jeq #0` (andToJset()'s jump). */
+let opened = 0;
+let jeqZero = 0;
 
 /**
  * One round over every block; returns the graph's size after it (summed as
@@ -337,10 +348,14 @@ function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean,
   let size = 0;
   // Blocks not skipped: with none (most rounds), the round changes nothing and the sweep has nothing to do.
   let open = 0;
+  let zeros = 0;
   for (const b of blocks) {
     const { stmts, s, jt, jf } = b;
     const m = memoOf(b);
-    if (measure) size += stmts.length + (jt === jf ? 0 : 1);
+    if (measure) {
+      size += stmts.length + (jt === jf ? 0 : 1);
+      if (s.code === (BPF_JMP | BPF_JEQ | BPF_K) && s.k === 0) zeros++;
+    }
     // Nothing to fold, and no scratch word read. Noted for the sweep below
     // (in `skip`): a block skipped here is left as it is until then.
     m.skip = skips(b, m);
@@ -362,6 +377,8 @@ function foldOnce(blocks: readonly Block[], readsOnEntry: (b: Block) => boolean,
     memRead |= readsMemory(b, m);
   }
   sizeBefore = size;
+  opened = open;
+  if (measure) jeqZero = zeros;
   if (open === 0 && measure) return size;
   // The sweep changes statements only, each block's own: its part of the size is final after it.
   size = 0;

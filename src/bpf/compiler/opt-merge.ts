@@ -98,21 +98,26 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
     const b = blocks[i];
     if (b === undefined) continue;
     // Only stored when it changes (most do not, and a store costs more than a load).
-    let jt = b.jt;
-    let jf = b.jf;
+    // A successor's number is its canonical equal's: read from its own record.
+    let canonT = -1;
+    let canonF = -1;
+    const jt = b.jt;
     if (jt !== null) {
-      const rt = memoOf(jt).repl;
-      if (rt !== null) b.jt = jt = rt;
+      const mt = memoOf(jt);
+      canonT = mt.canon;
+      if (mt.repl !== null) b.jt = mt.repl;
     }
+    const jf = b.jf;
     if (jf !== null) {
-      const rf = memoOf(jf).repl;
-      if (rf !== null) b.jf = jf = rf;
+      const mf = memoOf(jf);
+      canonF = mf.canon;
+      if (mf.repl !== null) b.jf = mf.repl;
     }
     const m = memoOf(b);
     let h = Math.imul(b.s.code, 0x9e3779b1);
     h = Math.imul(h ^ b.s.k, 0x85ebca6b);
-    h = Math.imul(h ^ (jt === null ? -1 : memoOf(jt).canon), 0xc2b2ae35);
-    h = (h ^ (jf === null ? -1 : memoOf(jf).canon)) | 0;
+    h = Math.imul(h ^ canonT, 0xc2b2ae35);
+    h = (h ^ canonF) | 0;
     m.hash = h;
     let at = h & slots;
     let c = slotsOf[at] ?? null;
