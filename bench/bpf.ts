@@ -16,12 +16,11 @@ import { compileFilter } from '../src/bpf/compiler/index.js';
 import { jitBased, type BasedFilter } from '../src/bpf/runtime/index.js';
 import { BENCH_FILTERS, ETHER, GENERIC } from '../test/bpf/oracle/expressions.js';
 import { oracleBench, oracleCompile, oracleCompileTimes, oraclePath } from '../test/bpf/oracle/oracle.js';
-import { randomExpressions } from '../test/bpf/oracle/random-expressions.js';
-import { acceptSizeItems, measureSizes, sizeLine } from '../test/bpf/oracle/sizes.js';
 import type { Benchmark, Figures } from './harness.js';
 import { writeBenchCapture } from './bpf-lib-capture.js';
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'moat.js');
+const here = dirname(fileURLToPath(import.meta.url));
+const bin = join(here, '..', 'bin', 'moat.js');
 const SHORT = ['tcp80', 'prefix', 'prefix+svc', 'mix5'];
 const EXPRS = [...GENERIC, ...ETHER, ...BENCH_FILTERS];
 const COMPILE_ROUNDS = 50;
@@ -123,16 +122,16 @@ export default function bpf(argv: string[]): Benchmark {
     wire = Uint32Array.from(origlens);
     await writeBenchCapture(bigFile, { bytes: e2eMb * 1e6 });
     bigBytes = statSync(bigFile).size;
-    // Program sizes are a property of the compilers, not a timing: printed once.
-    const random = measureSizes(randomExpressions(14, 2400));
-    const acceptSizes = measureSizes(acceptSizeItems());
+    // Program sizes are a property of the compilers, not a timing: printed
+    // once, measured in a child process (bpf-lib-sizes.ts says why).
+    const sizes = spawnSync(process.execPath, [join(here, 'bpf-lib-sizes.js')], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 20 });
+    if (sizes.status !== 0) throw new Error(`size measurement failed: ${sizes.stderr.toString()}`);
     // Compile time is measured warm, as a capture service compiling tenants'
     // filters all day sees it (V8 tiers hot code up over ~10^4 calls); the
     // first pass in this fresh process is printed too, for the one-shot CLI.
     process.stdout.write(`compile, first pass in a fresh process (V8 not yet warm): ${compilePass().toFixed(2)} µs/expr\n`);
     for (let i = 0; i < COMPILE_WARMUP_PASSES; i++) compilePass();
-    process.stdout.write(sizeLine('2,400 random expressions over every supported link type (seed 14)', random.summary));
-    process.stdout.write(sizeLine("libpcap's accept table", acceptSizes.summary));
+    process.stdout.write(sizes.stdout);
     process.stdout.write(`in-memory capture: ${String(base.length)} packets; end-to-end capture: ${(bigBytes / 1e6).toFixed(0)} MB\n`);
   };
 
