@@ -386,7 +386,33 @@ export function tokenize(src: string): Token[] {
       // wins the tie. Fewer than 12 digits make no MAC address (twelve hex
       // digits); a MAC address with dots as long as the prefix loses to it.
       const digits = digitsFrom(src, i);
-      const end = src.charCodeAt(digits) === DOT ? scanHid(src, i) : digits;
+      const after = src.charCodeAt(digits);
+      // A 0x number (`0xf0`, `& 0x1fff`) followed by nothing that extends a
+      // token: an id as long loses the tie to it, and no MAC, IPv6 or dotted
+      // shape has an `x` in it.
+      if (code === 0x30 && (after | 0x20) === 0x78 && isAt(src, digits + 1, HEX)) {
+        const hexEnd = scanNum(src, i);
+        if (!extendsToken(src.charCodeAt(hexEnd))) {
+          const text = src.slice(i, hexEnd);
+          out.push({ kind: 'NUM', text, value: parseNumber(text, src, i), start: i, end: hexEnd });
+          i = hexEnd;
+          continue;
+        }
+      }
+      // Digits and a colon that starts no IPv6 or MAC address (`ip[6:2]`):
+      // the IPv6 shape from here has fewer than two colons and the MAC forms
+      // need 11 characters of hex digits and separators; an id stops at the
+      // colon as the number does, and the number wins the tie.
+      if (after === COLON && digits > i) {
+        const v6End = scanV6(src, i);
+        if (v6End - i < 11 && colons(src, i, v6End) < 2) {
+          const text = src.slice(i, digits);
+          out.push({ kind: 'NUM', text, value: parseNumber(text, src, i), start: i, end: digits });
+          i = digits;
+          continue;
+        }
+      }
+      const end = after === DOT ? scanHid(src, i) : digits;
       if (end > i && (end > digits || end - i < 12) && !extendsToken(src.charCodeAt(end))) {
         const text = src.slice(i, end);
         if (end === digits) out.push({ kind: 'NUM', text, value: parseNumber(text, src, i), start: i, end });
