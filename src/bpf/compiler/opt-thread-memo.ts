@@ -2,7 +2,7 @@
 // block: what it works out of a block's statements and jump (its keys, as
 // value numbers), and the facts on entry to it in the current walk. Kept in
 // a table indexed by Block.id (optimize.ts), never on the block.
-import { BPF_A, BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MOD, BPF_RET, BPF_ST, BPF_STX, BPF_X, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
+import { BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MOD, BPF_ST, BPF_STX, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
 import type { Block, Stmt } from './block.js';
 import { constantA, readsOnEntry } from './opt-blocks.js';
 import { beyondOn, usedBeyond } from './beyond-libpcap.js';
@@ -128,20 +128,6 @@ export function keys(b: Block): ThreadInfo {
     m.constA = 0;
     m.reads = false;
     m.free = false;
-    m.masked = 0;
-  } else if (stmts.length === 0 && bpfClass(c) === BPF_RET) {
-    // A return alone (`ret #0`): it tests nothing, and reads A or X only where it returns them.
-    const reads = (c & 0x18) === BPF_A || (c & 0x18) === BPF_X;
-    m.whole = null;
-    m.test = null;
-    m.decidable = false;
-    m.learns = bpfSrc(c) === BPF_K;
-    m.op = bpfOp(c);
-    m.k = b.s.k | 0;
-    m.isConst = false;
-    m.constA = 0;
-    m.reads = reads;
-    m.free = !reads;
     m.masked = 0;
   } else keysOf(b, m);
   m.keyed = true;

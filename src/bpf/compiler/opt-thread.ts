@@ -3,7 +3,7 @@
 // to the outcome. A test is only skipped when its whole block computed the
 // same value earlier on the path (so its loads already succeeded) and the
 // block it skips to does not read A or X before setting them.
-import { BPF_JEQ } from '../insn.js';
+import { BPF_JEQ, BPF_K } from '../insn.js';
 import { beyondOn, usedBeyond } from './beyond-libpcap.js';
 import type { Block } from './block.js';
 import { order, readsOnEntry } from './opt-blocks.js';
@@ -62,9 +62,9 @@ function follow(t0: Block, f0: Facts, both = true): Block {
       continue;
     }
     const next = d ? jt : jf;
-    // Threading changes no statements, so what keys() found holds.
-    const after = memoOf(next);
-    if (after.keyed ? after.reads : readsOnEntry(next)) return t;
+    // Threading changes no statements, so what keys() found holds. A return (not keyed: thread()
+    // leaves them out) reads A or X only where it returns them.
+    if (next.jt === null ? (next.s.code & 0x18) !== BPF_K : memoOf(next).reads) return t;
     // The facts made here are only ever read by decide() (and for their keys, which the held
     // `jeq` has put in already): what it learns from a test its held `jeq` decided is nothing new
     // to it (but a masked value's bounds may be: maskedBounds()).
@@ -102,7 +102,8 @@ export function thread(root: Block, all: readonly Block[]): Threaded {
   // every step, so they are made (or found memoized) once per block first,
   // and read off the blocks after that. Threading only ever moves an edge to
   // a block reachable from where it pointed, so no block is new to them.
-  for (const b of all) keys(b);
+  // Not the returns: they test nothing and pass no facts on; what follow() asks of one is read off its `ret`.
+  for (const b of all) if (b.jt !== null) keys(b);
   if (rejectingWays() && beyondOn()) markWays(all);
   let entry = follow(root, emptyFacts());
   let changed = entry !== root;
@@ -132,7 +133,7 @@ export function thread(root: Block, all: readonly Block[]): Threaded {
       const wantFalse = b.jf.jt !== null;
       // keys(): the whole key, when there is one, is the test key; one fact per edge.
       const { op, k, test } = info;
-      if (test !== null) {
+      if (test !== null && (wantTrue || wantFalse)) {
         const same = newest(f, test);
         if (wantTrue) ft = fact(test, op, k, true, f, same);
         if (wantFalse) ff = fact(test, op, k, false, f, same);
