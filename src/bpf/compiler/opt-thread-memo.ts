@@ -1,7 +1,8 @@
 // Jump threading's own state (opt-thread.ts, opt-reject-ways.ts), per
 // block: what it works out of a block's statements and jump (its keys, as
-// value numbers), and the facts on entry to it in the current walk. Kept in
-// a table indexed by Block.id (optimize.ts), never on the block.
+// value numbers). Kept in a table indexed by Block.id (optimize.ts), never
+// on the block. (The facts on entry to each block are the walk's own:
+// opt-thread.ts.)
 import { BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MOD, BPF_ST, BPF_STX, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
 import type { Block, Stmt } from './block.js';
 import { constantA, readsOnEntry } from './opt-blocks.js';
@@ -14,8 +15,7 @@ import { constantOf, opOfValue, operandOf, upper, vnRun } from './opt-values.js'
  * Threading's own state about one block: its ThreadInfo (opt-facts.ts), in
  * the record itself (no object per block per run), valid where `keyed` and
  * made for the statements, jump and value-numbering run it holds (so never
- * one of another run); and the facts on entry to it, valid where `stamp` is
- * the walk's number. One record per block id, kept between runs
+ * one of another run). One record per block id, kept between runs
  * (threadStart makes room): one table read, then fields.
  */
 export class ThreadMemo implements ThreadInfo {
@@ -38,24 +38,12 @@ export class ThreadMemo implements ThreadInfo {
   stmts: readonly Stmt[] | null = null;
   s: Stmt | null = null;
   gen = -1;
-  facts: Facts = null;
-  stamp = 0;
   /** For rejectsOnEveryWay(), made by markWays() when it is asked: see there. */
   down = 0;
   repeats = false;
 }
 
 const memos: ThreadMemo[] = [];
-let walks = 0;
-
-/** A new walk's number, for the records' `stamp` (older walks' are smaller). */
-export function nextWalk(): number {
-  if (walks === 0x7fffffff) {
-    for (const m of memos) m.stamp = 0;
-    walks = 0;
-  }
-  return ++walks;
-}
 
 /** Make room for an optimizer run on a graph whose block ids are below `ids`. */
 export function threadStart(ids: number): void {

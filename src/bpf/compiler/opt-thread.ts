@@ -9,21 +9,22 @@ import type { Block } from './block.js';
 import { order, readsOnEntry } from './opt-blocks.js';
 import { byHeldEq, decide, fact, meet, newest, type Facts } from './opt-facts.js';
 import { markWays, rejectingWays, rejectsFrom } from './opt-reject-ways.js';
-import { keys, learnBoth, maskedBounds, memoOf, nextWalk, type ThreadMemo } from './opt-thread-memo.js';
+import { keys, learnBoth, maskedBounds, memoOf, type ThreadMemo } from './opt-thread-memo.js';
 
 const emptyFacts = (): Facts => null;
 
 /**
- * Facts on entry to t: those of every edge into it so far. A return reads
- * none (it tests nothing, and has no edge out to pass them on): not kept.
+ * Facts on entry to t, in the walk's table `into` (by block id; undefined:
+ * no edge of the walk leads there yet): those of every edge into it so far.
+ * A return reads none (it tests nothing, and has no edge out to pass them
+ * on): not kept. The table is made per walk, so it is young like the facts
+ * it holds (in the blocks' long-lived records, each store of a fact cost a
+ * write barrier's remembered-set entry).
  */
-function factsInto(t: Block, fs: Facts, walk: number): void {
+function factsInto(into: (Facts | undefined)[], t: Block, fs: Facts): void {
   if (t.jt === null) return;
-  const m = memoOf(t);
-  if (m.stamp !== walk) {
-    m.stamp = walk;
-    m.facts = fs;
-  } else m.facts = meet(m.facts, fs);
+  const was = into[t.id];
+  into[t.id] = was === undefined ? fs : meet(was, fs);
 }
 
 export interface Threaded {
@@ -103,23 +104,24 @@ export function thread(root: Block, all: readonly Block[]): Threaded {
   // and read off the blocks after that. Threading only ever moves an edge to
   // a block reachable from where it pointed, so no block is new to them.
   // Not the returns: they test nothing and pass no facts on; what follow() asks of one is read off its `ret`.
-  for (const b of all) if (b.jt !== null) keys(b);
+  let ids = 0;
+  for (const b of all) {
+    if (b.jt !== null) keys(b);
+    if (b.id >= ids) ids = b.id + 1;
+  }
   if (rejectingWays() && beyondOn()) markWays(all);
   let entry = follow(root, emptyFacts());
   let changed = entry !== root;
-  // The facts on entry to each block (its record's `facts`, valid where `stamp` is this walk's).
-  const walk = nextWalk();
-  const top = memoOf(entry);
-  top.stamp = walk;
-  top.facts = emptyFacts();
+  // The facts on entry to each block (factsInto).
+  const into = new Array<Facts | undefined>(ids);
+  into[entry.id] = emptyFacts();
   for (const b of changed ? order(entry) : all) {
-    const m = memoOf(b);
+    const f = into[b.id];
     // No edge of this walk leads here (every block before it in the order
     // that did now jumps past it): it is gone from the graph, and its facts
     // would only weaken those of the blocks it pointed to.
-    if (m.stamp !== walk) continue;
-    const f = m.facts;
-    const info = m;
+    if (f === undefined) continue;
+    const info = memoOf(b);
     if (b.jt === null || b.jf === null || !info.keyed) continue;
     // Facts learned from each outcome: learnBoth() for the two at once, each
     // key's newest fact looked up once for both. Nothing is learned for an
@@ -148,8 +150,8 @@ export function thread(root: Block, all: readonly Block[]): Threaded {
       b.jt = jt;
       b.jf = jf;
     }
-    factsInto(jt, ft, walk);
-    factsInto(jf, ff, walk);
+    factsInto(into, jt, ft);
+    factsInto(into, jf, ff);
   }
   const last = memoOf(entry);
   if (entry.jt !== null && entry.jf !== null && entry.jt === entry.jf && last.keyed && last.whole !== null && last.isConst) {
