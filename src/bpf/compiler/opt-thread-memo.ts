@@ -7,7 +7,7 @@ import { BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP,
 import type { Block, Stmt } from './block.js';
 import { constantA, readsOnEntry } from './opt-blocks.js';
 import { beyondOn, usedBeyond } from './beyond-libpcap.js';
-import { fact, newest, type Facts, type ThreadInfo } from './opt-facts.js';
+import { DERIVED_DEPTH, derivedFrom, fact, newest, type Facts, type ThreadInfo } from './opt-facts.js';
 import { blockKeys, loadKey, wholeKey } from './opt-keys.js';
 import { constantOf, opOfValue, operandOf, upper, vnRun } from './opt-values.js';
 
@@ -38,6 +38,8 @@ export class ThreadMemo implements ThreadInfo {
   stmts: readonly Stmt[] | null = null;
   s: Stmt | null = null;
   gen = -1;
+  /** The bits (bitOf) of the values a test of this block may be decided by (decidedBy()), for markWays(). */
+  decidedBy = 0;
   /** For rejectsOnEveryWay(), made by markWays() when it is asked: see there. */
   down = 0;
   repeats = false;
@@ -117,12 +119,40 @@ export function keys(b: Block): ThreadInfo {
     m.reads = false;
     m.free = false;
     m.masked = 0;
-  } else keysOf(b, m);
+    // decidedBy(): its own value only (a load is derived from nothing).
+    m.decidedBy = bitOf(key);
+  } else {
+    keysOf(b, m);
+    m.decidedBy = decidedBy(m);
+  }
   m.keyed = true;
   m.stmts = stmts;
   m.s = b.s;
   m.gen = gen;
   return m;
+}
+
+/** A value number's bit in markWays()' masks (opt-reject-ways.ts; a few values share one: a test then only lets more through). */
+export const bitOf = (key: number): number => 1 << (key & 31);
+
+/**
+ * The bits (bitOf) of the values a test on block m's value may be decided
+ * by: its own value and those derivedValues() reads for it; all bits when
+ * A is a constant there (decided by no fact); none where it cannot be decided.
+ * Made with its keys (markWays() asks it of every block on every walk).
+ */
+function decidedBy(m: ThreadMemo): number {
+  if (!m.decidable || m.whole === null) return 0;
+  if (m.isConst) return -1;
+  let bits = bitOf(m.whole);
+  if (!beyondOn()) return bits;
+  let from = m.whole;
+  for (let d = 0; d < DERIVED_DEPTH; d++) {
+    from = derivedFrom(from);
+    if (from === 0) break;
+    bits |= bitOf(from);
+  }
+  return bits;
 }
 
 /** keys() for any block: its record `m` filled from the statements and the jump. */
