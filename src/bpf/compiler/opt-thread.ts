@@ -3,7 +3,7 @@
 // to the outcome. A test is only skipped when its whole block computed the
 // same value earlier on the path (so its loads already succeeded) and the
 // block it skips to does not read A or X before setting them.
-import { BPF_JEQ, BPF_K } from '../insn.js';
+import { BPF_A, BPF_JEQ, BPF_X } from '../insn.js';
 import { beyondOn, usedBeyond } from './beyond-libpcap.js';
 import type { Block } from './block.js';
 import { order, readsOnEntry } from './opt-blocks.js';
@@ -25,6 +25,16 @@ function factsInto(into: (Facts | undefined)[], t: Block, fs: Facts): void {
   if (t.jt === null) return;
   const was = into[t.id];
   into[t.id] = was === undefined ? fs : meet(was, fs);
+}
+
+/**
+ * readsOnEntry() of a return: one alone (as generated) reads A or X only
+ * where it returns it; one with statements is asked in full.
+ */
+function retReads(r: Block): boolean {
+  if (r.stmts.length !== 0) return readsOnEntry(r);
+  const src = r.s.code & 0x18;
+  return src === BPF_A || src === BPF_X;
 }
 
 export interface Threaded {
@@ -63,9 +73,9 @@ function follow(t0: Block, f0: Facts, both = true): Block {
       continue;
     }
     const next = d ? jt : jf;
-    // Threading changes no statements, so what keys() found holds. A return (not keyed: thread()
-    // leaves them out) reads A or X only where it returns them.
-    if (next.jt === null ? (next.s.code & 0x18) !== BPF_K : memoOf(next).reads) return t;
+    // Threading changes no statements, so what keys() found holds. A return is not keyed (thread()
+    // leaves them out): asked afresh (retReads()).
+    if (next.jt === null ? retReads(next) : memoOf(next).reads) return t;
     // The facts made here are only ever read by decide() (and for their keys, which the held
     // `jeq` has put in already): what it learns from a test its held `jeq` decided is nothing new
     // to it (but a masked value's bounds may be: maskedBounds()).
