@@ -141,7 +141,12 @@ function boundWithin(top: Facts, set: readonly number[] | null): boolean {
 
 const length = (f: Facts): number => (f === null ? 0 : f.depth);
 
-/** meet()'s list of the facts it keeps, empty between calls (it is not reentered): no array per join. */
+/**
+ * meet()'s list of the facts it keeps (it is not reentered): no array per
+ * join. Its entries up to meet()'s count are this join's; the array is
+ * never shortened (setting an array's length is a call into the runtime,
+ * which cost more than the rest of a small join).
+ */
 const kept0: Fact[] = [];
 
 /**
@@ -168,41 +173,37 @@ export function meet(a: Facts, b: Facts): Facts {
   }
   const shared = x;
   const keep = kept0;
-  keep.length = 0;
+  let n = 0;
   let all = true;
   for (let f = a; f !== shared && f !== null; f = f.next) {
     let found = false;
     for (let g = b; g !== shared && g !== null && !found; g = g.next) found = g === f || sameFact(f, g);
-    if (found || implied(f, b)) keep.push(f);
+    if (found || implied(f, b)) keep[n++] = f;
     else all = false;
   }
-  const kept = keep.length;
+  const kept = n;
   for (let g = b; g !== shared && g !== null; g = g.next) {
     let found = false;
     for (let i = 0; i < kept && !found; i++) {
       const f = keep[i];
       found = f !== undefined && sameFact(f, g);
     }
-    if (!found && implied(g, a)) keep.push(g);
+    if (!found && implied(g, a)) keep[n++] = g;
   }
   // `a` as it is when every fact of it survives and `b` adds none: a joined
   // set (joinKeys) is the union of a's values with b's, so it never says
   // more than a's facts do, and is not worked out. Most joins of two tests
   // of one key (ethertype 0x800 on one way, 0x86dd on the other) are such,
   // and a copy would cost a fact per node.
-  if (all && keep.length === kept) {
-    keep.length = 0;
-    return a;
-  }
+  if (all && n === kept) return a;
   const sets = beyondOn() ? joinedSets(a, b, shared) : null;
   let out: Facts = shared;
-  for (let i = keep.length - 1; i >= 0; i--) {
+  for (let i = n - 1; i >= 0; i--) {
     const f = keep[i];
     if (f === undefined) continue;
     const same = newest(out, f.key);
     out = f.op === ONE_OF && f.set !== null ? oneOfFact(f.key, out, same, f.set) : fact(f.key, f.op, f.k, f.outcome, out, same);
   }
-  keep.length = 0;
   if (sets !== null) {
     for (let i = 0; i + 1 < sets.length; i += 2) {
       const key = sets[i] as number;

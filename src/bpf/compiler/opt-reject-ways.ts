@@ -2,10 +2,9 @@
 // (beyond-libpcap.ts): a test is passed for the `ret #0` that every way
 // from it ends at under the facts of the path, whatever its loads, since a
 // load that falls off the packet rejects too.
-import { beyondOn } from './beyond-libpcap.js';
 import { isReject, type Block } from './block.js';
-import { DERIVED_DEPTH, decide, derivedFrom, type Facts } from './opt-facts.js';
-import { learnBoth, memoOf, type ThreadMemo } from './opt-thread-memo.js';
+import { decide, type Facts } from './opt-facts.js';
+import { bitOf, learnBoth, memoOf, type ThreadMemo } from './opt-thread-memo.js';
 
 /**
  * Whether follow() asks rejectsOnEveryWay(): only in the loop stage's
@@ -71,28 +70,6 @@ function bothWaysReject(t: Block, info: ThreadMemo, f: Facts): Block | null {
   return r !== null && (rf ?? rejectsOnEveryWay(jf, learnBoth(f, info, false))) !== null ? r : null;
 }
 
-/** A value number's bit in markWays()' masks (a few values share one: the test then only lets more through). */
-const bitOf = (key: number): number => 1 << (key & 31);
-
-/**
- * The bits (bitOf) of the values a test on block b's value may be decided
- * by: its own value and those derivedValues() reads for it; all bits when
- * A is a constant there (decided by no fact); none where it cannot be decided.
- */
-function decidedBy(m: ThreadMemo): number {
-  if (!m.keyed || !m.decidable || m.whole === null) return 0;
-  if (m.isConst) return -1;
-  let bits = bitOf(m.whole);
-  if (!beyondOn()) return bits;
-  let from = m.whole;
-  for (let d = 0; d < DERIVED_DEPTH; d++) {
-    from = derivedFrom(from);
-    if (from === 0) break;
-    bits |= bitOf(from);
-  }
-  return bits;
-}
-
 /**
  * What rejectsOnEveryWay() may learn below each block, so that it is asked
  * only where it can find something: most questions (nine in ten on random
@@ -117,7 +94,7 @@ export function markWays(all: readonly Block[]): void {
     const t = memoOf(b.jt);
     const e = memoOf(b.jf);
     const below = t.down | e.down;
-    m.down = below | decidedBy(m);
+    m.down = below | m.decidedBy;
     m.repeats = t.repeats || e.repeats || (m.keyed && m.test !== null && (bitOf(m.test) & below) !== 0);
   }
 }

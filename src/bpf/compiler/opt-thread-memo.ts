@@ -1,12 +1,13 @@
 // Jump threading's own state (opt-thread.ts, opt-reject-ways.ts), per
 // block: what it works out of a block's statements and jump (its keys, as
-// value numbers), and the facts on entry to it in the current walk. Kept in
-// a table indexed by Block.id (optimize.ts), never on the block.
-import { BPF_A, BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MOD, BPF_RET, BPF_ST, BPF_STX, BPF_X, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
+// value numbers). Kept in a table indexed by Block.id (optimize.ts), never
+// on the block. (The facts on entry to each block are the walk's own:
+// opt-thread.ts.)
+import { BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MOD, BPF_ST, BPF_STX, bpfClass, bpfMode, bpfOp, bpfSrc } from '../insn.js';
 import type { Block, Stmt } from './block.js';
 import { constantA, readsOnEntry } from './opt-blocks.js';
 import { beyondOn, usedBeyond } from './beyond-libpcap.js';
-import { fact, newest, type Facts, type ThreadInfo } from './opt-facts.js';
+import { DERIVED_DEPTH, derivedFrom, fact, newest, type Facts, type ThreadInfo } from './opt-facts.js';
 import { blockKeys, loadKey, wholeKey } from './opt-keys.js';
 import { constantOf, opOfValue, operandOf, upper, vnRun } from './opt-values.js';
 
@@ -14,8 +15,7 @@ import { constantOf, opOfValue, operandOf, upper, vnRun } from './opt-values.js'
  * Threading's own state about one block: its ThreadInfo (opt-facts.ts), in
  * the record itself (no object per block per run), valid where `keyed` and
  * made for the statements, jump and value-numbering run it holds (so never
- * one of another run); and the facts on entry to it, valid where `stamp` is
- * the walk's number. One record per block id, kept between runs
+ * one of another run). One record per block id, kept between runs
  * (threadStart makes room): one table read, then fields.
  */
 export class ThreadMemo implements ThreadInfo {
@@ -38,24 +38,14 @@ export class ThreadMemo implements ThreadInfo {
   stmts: readonly Stmt[] | null = null;
   s: Stmt | null = null;
   gen = -1;
-  facts: Facts = null;
-  stamp = 0;
+  /** The bits (bitOf) of the values a test of this block may be decided by (decidedBy()), for markWays(). */
+  decidedBy = 0;
   /** For rejectsOnEveryWay(), made by markWays() when it is asked: see there. */
   down = 0;
   repeats = false;
 }
 
 const memos: ThreadMemo[] = [];
-let walks = 0;
-
-/** A new walk's number, for the records' `stamp` (older walks' are smaller). */
-export function nextWalk(): number {
-  if (walks === 0x7fffffff) {
-    for (const m of memos) m.stamp = 0;
-    walks = 0;
-  }
-  return ++walks;
-}
 
 /** Make room for an optimizer run on a graph whose block ids are below `ids`. */
 export function threadStart(ids: number): void {
@@ -129,26 +119,40 @@ export function keys(b: Block): ThreadInfo {
     m.reads = false;
     m.free = false;
     m.masked = 0;
-  } else if (stmts.length === 0 && bpfClass(c) === BPF_RET) {
-    // A return alone (`ret #0`): it tests nothing, and reads A or X only where it returns them.
-    const reads = (c & 0x18) === BPF_A || (c & 0x18) === BPF_X;
-    m.whole = null;
-    m.test = null;
-    m.decidable = false;
-    m.learns = bpfSrc(c) === BPF_K;
-    m.op = bpfOp(c);
-    m.k = b.s.k | 0;
-    m.isConst = false;
-    m.constA = 0;
-    m.reads = reads;
-    m.free = !reads;
-    m.masked = 0;
-  } else keysOf(b, m);
+    // decidedBy(): its own value only (a load is derived from nothing).
+    m.decidedBy = bitOf(key);
+  } else {
+    keysOf(b, m);
+    m.decidedBy = decidedBy(m);
+  }
   m.keyed = true;
   m.stmts = stmts;
   m.s = b.s;
   m.gen = gen;
   return m;
+}
+
+/** A value number's bit in markWays()' masks (opt-reject-ways.ts; a few values share one: a test then only lets more through). */
+export const bitOf = (key: number): number => 1 << (key & 31);
+
+/**
+ * The bits (bitOf) of the values a test on block m's value may be decided
+ * by: its own value and those derivedValues() reads for it; all bits when
+ * A is a constant there (decided by no fact); none where it cannot be decided.
+ * Made with its keys (markWays() asks it of every block on every walk).
+ */
+function decidedBy(m: ThreadMemo): number {
+  if (!m.decidable || m.whole === null) return 0;
+  if (m.isConst) return -1;
+  let bits = bitOf(m.whole);
+  if (!beyondOn()) return bits;
+  let from = m.whole;
+  for (let d = 0; d < DERIVED_DEPTH; d++) {
+    from = derivedFrom(from);
+    if (from === 0) break;
+    bits |= bitOf(from);
+  }
+  return bits;
 }
 
 /** keys() for any block: its record `m` filled from the statements and the jump. */

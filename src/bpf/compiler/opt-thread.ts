@@ -3,27 +3,38 @@
 // to the outcome. A test is only skipped when its whole block computed the
 // same value earlier on the path (so its loads already succeeded) and the
 // block it skips to does not read A or X before setting them.
-import { BPF_JEQ } from '../insn.js';
+import { BPF_A, BPF_JEQ, BPF_X } from '../insn.js';
 import { beyondOn, usedBeyond } from './beyond-libpcap.js';
 import type { Block } from './block.js';
 import { order, readsOnEntry } from './opt-blocks.js';
 import { byHeldEq, decide, fact, meet, newest, type Facts } from './opt-facts.js';
 import { markWays, rejectingWays, rejectsFrom } from './opt-reject-ways.js';
-import { keys, learnBoth, maskedBounds, memoOf, nextWalk, type ThreadMemo } from './opt-thread-memo.js';
+import { keys, learnBoth, maskedBounds, memoOf, type ThreadMemo } from './opt-thread-memo.js';
 
 const emptyFacts = (): Facts => null;
 
 /**
- * Facts on entry to t: those of every edge into it so far. A return reads
- * none (it tests nothing, and has no edge out to pass them on): not kept.
+ * Facts on entry to t, in the walk's table `into` (by block id; undefined:
+ * no edge of the walk leads there yet): those of every edge into it so far.
+ * A return reads none (it tests nothing, and has no edge out to pass them
+ * on): not kept. The table is made per walk, so it is young like the facts
+ * it holds (in the blocks' long-lived records, each store of a fact cost a
+ * write barrier's remembered-set entry).
  */
-function factsInto(t: Block, fs: Facts, walk: number): void {
+function factsInto(into: (Facts | undefined)[], t: Block, fs: Facts): void {
   if (t.jt === null) return;
-  const m = memoOf(t);
-  if (m.stamp !== walk) {
-    m.stamp = walk;
-    m.facts = fs;
-  } else m.facts = meet(m.facts, fs);
+  const was = into[t.id];
+  into[t.id] = was === undefined ? fs : meet(was, fs);
+}
+
+/**
+ * readsOnEntry() of a return: one alone (as generated) reads A or X only
+ * where it returns it; one with statements is asked in full.
+ */
+function retReads(r: Block): boolean {
+  if (r.stmts.length !== 0) return readsOnEntry(r);
+  const src = r.s.code & 0x18;
+  return src === BPF_A || src === BPF_X;
 }
 
 export interface Threaded {
@@ -62,9 +73,9 @@ function follow(t0: Block, f0: Facts, both = true): Block {
       continue;
     }
     const next = d ? jt : jf;
-    // Threading changes no statements, so what keys() found holds.
-    const after = memoOf(next);
-    if (after.keyed ? after.reads : readsOnEntry(next)) return t;
+    // Threading changes no statements, so what keys() found holds. A return is not keyed (thread()
+    // leaves them out): asked afresh (retReads()).
+    if (next.jt === null ? retReads(next) : memoOf(next).reads) return t;
     // The facts made here are only ever read by decide() (and for their keys, which the held
     // `jeq` has put in already): what it learns from a test its held `jeq` decided is nothing new
     // to it (but a masked value's bounds may be: maskedBounds()).
@@ -102,23 +113,25 @@ export function thread(root: Block, all: readonly Block[]): Threaded {
   // every step, so they are made (or found memoized) once per block first,
   // and read off the blocks after that. Threading only ever moves an edge to
   // a block reachable from where it pointed, so no block is new to them.
-  for (const b of all) keys(b);
+  // Not the returns: they test nothing and pass no facts on; what follow() asks of one is read off its `ret`.
+  let ids = 0;
+  for (const b of all) {
+    if (b.jt !== null) keys(b);
+    if (b.id >= ids) ids = b.id + 1;
+  }
   if (rejectingWays() && beyondOn()) markWays(all);
   let entry = follow(root, emptyFacts());
   let changed = entry !== root;
-  // The facts on entry to each block (its record's `facts`, valid where `stamp` is this walk's).
-  const walk = nextWalk();
-  const top = memoOf(entry);
-  top.stamp = walk;
-  top.facts = emptyFacts();
+  // The facts on entry to each block (factsInto).
+  const into = new Array<Facts | undefined>(ids);
+  into[entry.id] = emptyFacts();
   for (const b of changed ? order(entry) : all) {
-    const m = memoOf(b);
+    const f = into[b.id];
     // No edge of this walk leads here (every block before it in the order
     // that did now jumps past it): it is gone from the graph, and its facts
     // would only weaken those of the blocks it pointed to.
-    if (m.stamp !== walk) continue;
-    const f = m.facts;
-    const info = m;
+    if (f === undefined) continue;
+    const info = memoOf(b);
     if (b.jt === null || b.jf === null || !info.keyed) continue;
     // Facts learned from each outcome: learnBoth() for the two at once, each
     // key's newest fact looked up once for both. Nothing is learned for an
@@ -132,7 +145,7 @@ export function thread(root: Block, all: readonly Block[]): Threaded {
       const wantFalse = b.jf.jt !== null;
       // keys(): the whole key, when there is one, is the test key; one fact per edge.
       const { op, k, test } = info;
-      if (test !== null) {
+      if (test !== null && (wantTrue || wantFalse)) {
         const same = newest(f, test);
         if (wantTrue) ft = fact(test, op, k, true, f, same);
         if (wantFalse) ff = fact(test, op, k, false, f, same);
@@ -147,8 +160,8 @@ export function thread(root: Block, all: readonly Block[]): Threaded {
       b.jt = jt;
       b.jf = jf;
     }
-    factsInto(jt, ft, walk);
-    factsInto(jf, ff, walk);
+    factsInto(into, jt, ft);
+    factsInto(into, jf, ff);
   }
   const last = memoOf(entry);
   if (entry.jt !== null && entry.jf !== null && entry.jt === entry.jf && last.keyed && last.whole !== null && last.isConst) {
