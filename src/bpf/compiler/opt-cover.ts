@@ -152,8 +152,19 @@ const sizeOf = (code: number): number => (bpfSize(code) === 0x10 ? 1 : bpfSize(c
 const SOME = 1;
 const INDEXED = 2;
 const OTHER = 4;
-/** Blocks with an indexed load nothing reads (deadLoads() finds them). */
+/**
+ * Blocks with an indexed load nothing reads (deadLoads() finds them): the
+ * first `deadCount`. Written over, never cut short: setting an array's
+ * length costs more than this pass's usual run.
+ */
 const indexedDead: Block[] = [];
+let deadCount = 0;
+
+function noteDead(b: Block): void {
+  if (deadCount < indexedDead.length) indexedDead[deadCount] = b;
+  else indexedDead.push(b);
+  deadCount++;
+}
 /** deadLoads() found a dead indexed load with another indexed load after it in its block. */
 let indexedThenIndexed = false;
 
@@ -171,7 +182,7 @@ let indexedThenIndexed = false;
 function deadLoads(blocks: readonly Block[]): number {
   let found = 0;
   let xRead: ((b: Block) => boolean) | null = null;
-  indexedDead.length = 0;
+  deadCount = 0;
   indexedThenIndexed = false;
   for (const b of blocks) {
     const st = b.stmts;
@@ -197,7 +208,7 @@ function deadLoads(blocks: readonly Block[]): number {
           if (pending === 2) pending = 0;
         }
         if (pending === 1 && indexed) {
-          if ((here & INDEXED) === 0) indexedDead.push(b);
+          if ((here & INDEXED) === 0) noteDead(b);
           here |= SOME | INDEXED;
           if (mode === BPF_IND) indexedThenIndexed = true;
         } else if (pending === 1) here |= SOME | OTHER;
@@ -218,7 +229,7 @@ function deadLoads(blocks: readonly Block[]): number {
     if (pending !== 0) {
       const end = b.jt === null ? isReject(b) : b.jt === b.jf && !idle;
       if (end && indexed && pending === 1) {
-        if ((here & INDEXED) === 0) indexedDead.push(b);
+        if ((here & INDEXED) === 0) noteDead(b);
         here |= SOME | INDEXED;
       } else if (end) here |= SOME | OTHER;
     }
@@ -257,7 +268,9 @@ function indexedMayBeCovered(blocks: readonly Block[]): boolean {
     else on = indexedIn[b.jt.id] === 1 && indexedIn[b.jf.id] === 1;
     indexedIn[b.id] = here || on ? 1 : 0;
   }
-  for (const b of indexedDead) {
+  for (let i = 0; i < deadCount; i++) {
+    const b = indexedDead[i];
+    if (b === undefined) continue;
     if (b.jt === null || b.jf === null) return true;
     if (indexedIn[b.jt.id] === 1 && indexedIn[b.jf.id] === 1) return true;
   }
