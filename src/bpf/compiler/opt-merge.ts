@@ -40,14 +40,56 @@ function memoOf(b: Block): MergeMemo {
 }
 
 /**
- * Same jump, same successors (by their canonical numbers), same
- * statements: mergeEqual's equality (the statements last, the dearest test).
+ * Same jump, same successors (by their canonical numbers): mergeEqual's
+ * equality but for the statements (sameStmts, the dearest test, last).
  */
-function sameBlock(a: Block, b: Block): boolean {
+function sameJumps(a: Block, b: Block): boolean {
   return a.s.code === b.s.code && a.s.k >>> 0 === b.s.k >>> 0 &&
     (a.jt === null ? b.jt === null : b.jt !== null && memoOf(a.jt).canon === memoOf(b.jt).canon) &&
-    (a.jf === null ? b.jf === null : b.jf !== null && memoOf(a.jf).canon === memoOf(b.jf).canon) &&
-    sameStmts(a.stmts, b.stmts);
+    (a.jf === null ? b.jf === null : b.jf !== null && memoOf(a.jf).canon === memoOf(b.jf).canon);
+}
+
+/**
+ * The pairs of blocks the last mergeEqual() found with the same jump and
+ * successors but other statements (alikeA[i], alikeB[i]). When it merged
+ * nothing, these are all the pairs that could be equal: every other
+ * block's (jump, jt, jf) is its own. Until an edge moves or a jump is
+ * rewritten, another call would merge two blocks only if some pair's
+ * statements have become the same (stillUnlike(); opt-passes.ts).
+ */
+const alikeA: (Block | null)[] = [];
+const alikeB: (Block | null)[] = [];
+/** How many pairs (the arrays are only written over: setting an array's length costs more than the pass saves). */
+let alike = 0;
+
+/** Do the last mergeEqual()'s alike pairs still differ in their statements? */
+export function stillUnlike(): boolean {
+  for (let i = 0; i < alike; i++) {
+    const a = alikeA[i] ?? null;
+    const b = alikeB[i] ?? null;
+    if (a === null || b === null || sameStmts(a.stmts, b.stmts)) return false;
+  }
+  return true;
+}
+
+/** Let go of the last graph's blocks (after an optimizer run). */
+export function mergeDone(): void {
+  for (let i = 0; i < alike; i++) {
+    alikeA[i] = null;
+    alikeB[i] = null;
+  }
+  alike = 0;
+}
+
+function noteAlike(a: Block, b: Block): void {
+  if (alike < alikeA.length) {
+    alikeA[alike] = a;
+    alikeB[alike] = b;
+  } else {
+    alikeA.push(a);
+    alikeB.push(b);
+  }
+  alike++;
 }
 
 /** The same (code, k) sequence (k as 32 bits)? */
@@ -94,6 +136,7 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
   const slots = size - 1;
   let next = 0;
   let changed = false;
+  alike = 0;
   for (let i = blocks.length - 1; i >= 0; i--) {
     const b = blocks[i];
     if (b === undefined) continue;
@@ -121,7 +164,11 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
     m.hash = h;
     let at = h & slots;
     let c = slotsOf[at] ?? null;
-    while (c !== null && !(memoOf(c).hash === h && sameBlock(c, b))) {
+    while (c !== null) {
+      if (memoOf(c).hash === h && sameJumps(c, b)) {
+        if (sameStmts(c.stmts, b.stmts)) break;
+        noteAlike(c, b);
+      }
       at = (at + 1) & slots;
       c = slotsOf[at] ?? null;
     }

@@ -8,7 +8,7 @@ import { coverStart, dropCovered } from './opt-cover.js';
 import type { OptGraph, Pass } from './opt-graph.js';
 import { emptyIdle, idleStart } from './opt-idle.js';
 import { readsOnSomeWay } from './opt-live.js';
-import { foldRejects, mergeEqual, mergeStart } from './opt-merge.js';
+import { foldRejects, mergeDone, mergeEqual, mergeStart, stillUnlike } from './opt-merge.js';
 import { peephole, peepStart } from './opt-peep.js';
 import { dropRedundant, entryWordBound, entryXBound, redundantStart } from './opt-redundant.js';
 import { threadRejecting } from './opt-reject-ways.js';
@@ -17,13 +17,22 @@ import { mergeStraight, skipEmpty, straightStart } from './opt-straight.js';
 import { thread } from './opt-thread.js';
 import { threadStart } from './opt-thread-memo.js';
 
+/**
+ * How many fold runs replaced statements or a jump: the only passes that
+ * rewrite a block's jump without moving an edge (mergeUnlike below).
+ */
+let foldTouches = 0;
+
 /** Constant folding and dead statements (fold.ts). */
 export const foldPass: Pass = {
   name: 'fold',
   start: foldStart,
   run(g) {
     const moved = foldBlocks(g.blocks(), readsOnEntry);
-    if (foldTouched) g.touched();
+    if (foldTouched) {
+      g.touched();
+      foldTouches++;
+    }
     if (moved) g.moved();
     return moved;
   },
@@ -83,6 +92,15 @@ const threadIdle = new NothingToDo();
 const mergeIdle = new NothingToDo();
 const redundantIdle = new NothingToDo();
 
+// Merging's other note: the graph on which it last changed nothing, with
+// its edge count and foldTouches then. While those stand, only statements
+// have changed since (no pass but folding rewrites a jump without moving an
+// edge): merging would change nothing unless two blocks with the same jump
+// and successors now have the same statements (opt-merge.ts stillUnlike()).
+let unlikeGraph: OptGraph | null = null;
+let unlikeEdges = -1;
+let unlikeFolds = -1;
+
 /** Jump threading (opt-thread.ts). */
 export const threadPass: Pass = {
   name: 'thread',
@@ -102,9 +120,17 @@ export const mergePass: Pass = {
   start: mergeStart,
   run(g) {
     if (mergeIdle.holds(g)) return false;
+    if (unlikeGraph === g && unlikeEdges === g.edges && unlikeFolds === foldTouches && stillUnlike()) return false;
     const m = mergeEqual(g.root, g.blocks());
-    if (m.changed) g.moved(m.root);
-    else mergeIdle.note(g);
+    if (m.changed) {
+      g.moved(m.root);
+      unlikeGraph = null;
+    } else {
+      mergeIdle.note(g);
+      unlikeGraph = g;
+      unlikeEdges = g.edges;
+      unlikeFolds = foldTouches;
+    }
     return m.changed;
   },
 };
@@ -230,7 +256,10 @@ export const lastFoldPass: Pass = {
   start: foldStart,
   run(g) {
     const moved = foldBlocks(g.blocks(), readsOnSomeWay());
-    if (foldTouched) g.touched();
+    if (foldTouched) {
+      g.touched();
+      foldTouches++;
+    }
     if (moved) g.moved();
     return moved;
   },
@@ -240,6 +269,8 @@ export const lastFoldPass: Pass = {
 export function passesDone(): void {
   threadRejecting(false);
   rejectsGraph = null;
+  unlikeGraph = null;
+  mergeDone();
   threadIdle.forget();
   mergeIdle.forget();
   redundantIdle.forget();
