@@ -106,9 +106,12 @@ function sameStmts(x: readonly Stmt[], y: readonly Stmt[]): boolean {
 
 /**
  * mergeEqual's hash table of canonical blocks, open addressing with linear
- * probing, kept between calls (all null outside one): no map per call.
+ * probing, kept between calls (all 0 outside one): no map per call. A slot
+ * holds a block's place in the call's order plus one: numbers, not the
+ * blocks (a store of a new object into this long-lived table costs V8 a
+ * write barrier's slow path).
  */
-let table: (Block | null)[] = new Array<Block | null>(64).fill(null);
+let table = new Int32Array(64);
 /** The slots of `table` taken in one call, to empty just those after it (the table may be far larger than the graph). */
 let taken = new Int32Array(32);
 
@@ -128,7 +131,7 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
   // (sameStmts, which mostly stops at the length or the first statement).
   let size = 16;
   while (size < 2 * blocks.length) size *= 2;
-  if (table.length < size) table = new Array<Block | null>(size).fill(null);
+  if (table.length < size) table = new Int32Array(size);
   if (taken.length < blocks.length) taken = new Int32Array(size);
   // In locals: module bindings are re-read on every use.
   const slotsOf = table;
@@ -163,18 +166,21 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
     h = (h ^ canonF) | 0;
     m.hash = h;
     let at = h & slots;
-    let c = slotsOf[at] ?? null;
-    while (c !== null) {
-      if (memoOf(c).hash === h && sameJumps(c, b)) {
-        if (sameStmts(c.stmts, b.stmts)) break;
-        noteAlike(c, b);
+    let c: Block | null = null;
+    for (let slot = slotsOf[at] ?? 0; slot !== 0; slot = slotsOf[at] ?? 0) {
+      const d = blocks[slot - 1];
+      if (d !== undefined && memoOf(d).hash === h && sameJumps(d, b)) {
+        if (sameStmts(d.stmts, b.stmts)) {
+          c = d;
+          break;
+        }
+        noteAlike(d, b);
       }
       at = (at + 1) & slots;
-      c = slotsOf[at] ?? null;
     }
     if (c === null) {
       m.repl = null;
-      slotsOf[at] = b;
+      slotsOf[at] = i + 1;
       takenAt[next] = at;
       m.canon = next++;
     } else {
@@ -183,7 +189,7 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
       changed = true;
     }
   }
-  for (let j = 0; j < next; j++) slotsOf[takenAt[j] ?? 0] = null;
+  for (let j = 0; j < next; j++) slotsOf[takenAt[j] ?? 0] = 0;
   return { root: memoOf(root).repl ?? root, changed };
 }
 
