@@ -51,44 +51,46 @@ function sameJumps(a: Block, b: Block): boolean {
 
 /**
  * The pairs of blocks the last mergeEqual() found with the same jump and
- * successors but other statements (alikeA[i], alikeB[i]). When it merged
+ * successors but other statements, by their places in the order it was
+ * given (alikeA[i], alikeB[i]; numbers, not the blocks: a new block stored
+ * in these long-lived arrays would cost V8 a write barrier). When it merged
  * nothing, these are all the pairs that could be equal: every other
  * block's (jump, jt, jf) is its own. Until an edge moves or a jump is
- * rewritten, another call would merge two blocks only if some pair's
- * statements have become the same (stillUnlike(); opt-passes.ts).
+ * rewritten (and so while the order is the same), another call would merge
+ * two blocks only if some pair's statements have become the same
+ * (stillUnlike(); opt-passes.ts).
  */
-const alikeA: (Block | null)[] = [];
-const alikeB: (Block | null)[] = [];
-/** How many pairs (the arrays are only written over: setting an array's length costs more than the pass saves). */
+let alikeA = new Int32Array(16);
+let alikeB = new Int32Array(16);
+/** How many pairs. */
 let alike = 0;
 
-/** Do the last mergeEqual()'s alike pairs still differ in their statements? */
-export function stillUnlike(): boolean {
+/** Do the last mergeEqual()'s alike pairs still differ in their statements? `blocks`: the order it was given. */
+export function stillUnlike(blocks: readonly Block[]): boolean {
   for (let i = 0; i < alike; i++) {
-    const a = alikeA[i] ?? null;
-    const b = alikeB[i] ?? null;
-    if (a === null || b === null || sameStmts(a.stmts, b.stmts)) return false;
+    const a = blocks[alikeA[i] ?? -1];
+    const b = blocks[alikeB[i] ?? -1];
+    if (a === undefined || b === undefined || sameStmts(a.stmts, b.stmts)) return false;
   }
   return true;
 }
 
-/** Let go of the last graph's blocks (after an optimizer run). */
+/** After an optimizer run: no pairs. */
 export function mergeDone(): void {
-  for (let i = 0; i < alike; i++) {
-    alikeA[i] = null;
-    alikeB[i] = null;
-  }
   alike = 0;
 }
 
-function noteAlike(a: Block, b: Block): void {
-  if (alike < alikeA.length) {
-    alikeA[alike] = a;
-    alikeB[alike] = b;
-  } else {
-    alikeA.push(a);
-    alikeB.push(b);
+function noteAlike(a: number, b: number): void {
+  if (alike === alikeA.length) {
+    const moreA = new Int32Array(2 * alike);
+    const moreB = new Int32Array(2 * alike);
+    moreA.set(alikeA);
+    moreB.set(alikeB);
+    alikeA = moreA;
+    alikeB = moreB;
   }
+  alikeA[alike] = a;
+  alikeB[alike] = b;
   alike++;
 }
 
@@ -174,7 +176,7 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
           c = d;
           break;
         }
-        noteAlike(d, b);
+        noteAlike(slot - 1, i);
       }
       at = (at + 1) & slots;
     }
