@@ -68,19 +68,20 @@ export function decideByBits(op: number, k: number, bits: number): boolean | nul
 /**
  * decidedByBits() for a block whose one statement is the packet load of
  * opcode `load` (fold-inert.ts's commonest block, `ldh [12]; jeq #0x800`):
- * A has the load's bits, without a walk.
+ * A has the load's bits, without a walk. `note`: a decision is noted as
+ * reasoning beyond libpcap's (false: only asked, nothing decided yet).
  */
-export function decidedAfterLoad(code: number, k: number, load: number): boolean | null {
+export function decidedAfterLoad(code: number, k: number, load: number, note = true): boolean | null {
   if (!beyondOn()) return null;
   const d = decideByBits(bpfOp(code), k >>> 0, loadBits(load));
-  if (d !== null) usedBeyond();
+  if (d !== null && note) usedBeyond();
   return d;
 }
 
-/** A test on k that the bits of A at the end of `stmts` decide (JMP K only), or null. */
-export function decidedByBits(code: number, k: number, stmts: readonly Stmt[]): boolean | null {
+/** A test on k that the bits of A at the end of `stmts` decide (JMP K only), or null; `note` as decidedAfterLoad's. */
+export function decidedByBits(code: number, k: number, stmts: readonly Stmt[], note = true): boolean | null {
   if (!beyondOn() || bpfClass(code) !== BPF_JMP || bpfSrc(code) !== BPF_K || stmts.length === 0) return null;
   const d = decideByBits(bpfOp(code), k >>> 0, aBits(stmts));
-  if (d !== null) usedBeyond();
+  if (d !== null && note) usedBeyond();
   return d;
 }

@@ -19,10 +19,10 @@ import { covered } from './fold-sweep.js';
  * A, so the load stays, and A is never known; only the tests that
  * propagate() decides by their constant alone, or by the load's bits, are left.
  */
-function loadTestInert(c: number, k: number, load: number): boolean {
+function loadTestInert(c: number, k: number, load: number, note: boolean): boolean {
   const op = bpfOp(c);
   if ((op === BPF_JSET && k === 0) || (op === BPF_JGE && k === 0) || (op === BPF_JGT && k === 0xffffffff)) return false;
-  return decidedAfterLoad(c, k, load) === null;
+  return decidedAfterLoad(c, k, load, note) === null;
 }
 
 /** ALU K operations that leave A unchanged. */
@@ -36,14 +36,16 @@ export function identity(op: number, k: number): boolean {
  * Would propagate() and sweep() leave this block as it is, whatever is live
  * after it and whichever scratch words are read? Asked of a block with two
  * distinct successors, or a return (fold-memo.ts memoizes it for the
- * block's statements and jump).
+ * block's statements and jump). A test the bits of A decide is noted as
+ * reasoning beyond libpcap's (fold-bits.ts), unless `note` is false; only
+ * a false answer ever notes it.
  */
-export function inert(b: Block): boolean {
+export function inert(b: Block, note = true): boolean {
   const c = b.s.code;
   const stmts = b.stmts;
   if (stmts.length === 1 && bpfClass(c) === BPF_JMP && bpfSrc(c) === BPF_K) {
     const load = stmts[0]?.code ?? -1;
-    if (bpfClass(load) === BPF_LD && (bpfMode(load) === BPF_ABS || bpfMode(load) === BPF_IND)) return loadTestInert(c, b.s.k >>> 0, load);
+    if (bpfClass(load) === BPF_LD && (bpfMode(load) === BPF_ABS || bpfMode(load) === BPF_IND)) return loadTestInert(c, b.s.k >>> 0, load, note);
   }
   const cls = bpfClass(c);
   if (cls === BPF_JMP && bpfSrc(c) === BPF_K) {
@@ -54,7 +56,7 @@ export function inert(b: Block): boolean {
     // (The last statement read only when there is one: an index of -1 is a slow property lookup.)
     const last = op === BPF_JEQ && k === 0 && stmts.length > 0 ? stmts[stmts.length - 1] : undefined;
     if (last !== undefined && bpfClass(last.code) === BPF_ALU && bpfOp(last.code) === BPF_SUB) return false;
-    if (decidedByBits(c, k, stmts) !== null) return false;
+    if (decidedByBits(c, k, stmts, note) !== null) return false;
   } else if (cls !== BPF_JMP && cls !== BPF_RET) {
     return false;
   }

@@ -62,6 +62,20 @@ export function inertOf(b: Block, m: FoldMemo): boolean {
   return m.inert;
 }
 
+/**
+ * inertOf() without noting anything: a block found inert is memoized as
+ * inertOf() would (an inert answer notes nothing, fold-inert.ts); one that
+ * is not is left for inertOf() to find again, and note.
+ */
+export function inertQuietly(b: Block, m: FoldMemo): boolean {
+  if (m.inertStmts === b.stmts && m.inertS === b.s) return m.inert;
+  if (!inert(b, false)) return false;
+  m.inert = true;
+  m.inertStmts = b.stmts;
+  m.inertS = b.s;
+  return true;
+}
+
 /** The scratch words a block reads before it writes them (a mask), memoized for its statement array. */
 export function readsMemory(b: Block, m: FoldMemo): number {
   if (m.rmStmts === b.stmts) return m.rmMask;

@@ -13,7 +13,7 @@ import {
 import type { Block, Stmt } from './block.js';
 import { decidedByBits } from './fold-bits.js';
 import { identity } from './fold-inert.js';
-import { inertOf, memoOf, readsMemory, type FoldMemo } from './fold-memo.js';
+import { inertOf, inertQuietly, memoOf, readsMemory, type FoldMemo } from './fold-memo.js';
 import { bit, mask, setStmts, sweep } from './fold-sweep.js';
 
 type Val = number | null;
@@ -319,6 +319,19 @@ function shape(b: Block): number {
 function skips(b: Block, m: FoldMemo): boolean {
   const form = shape(b);
   return (form === 3 || (form === 0 && bpfClass(b.s.code) === BPF_RET)) && inertOf(b, m);
+}
+
+/**
+ * Does a folding leave this block as it is, and give andToJset() nothing
+ * to look at (no `jeq #0`)? When every block of a graph does, foldBlocks()
+ * changes nothing there: its one round skips them all. Notes nothing
+ * (opt-quiet.ts asks it before a fold that may not run).
+ */
+export function foldLeaves(b: Block): boolean {
+  const s = b.s;
+  if (s.code === (BPF_JMP | BPF_JEQ | BPF_K) && s.k === 0) return false;
+  const form = shape(b);
+  return (form === 3 || (form === 0 && bpfClass(s.code) === BPF_RET)) && inertQuietly(b, memoOf(b));
 }
 
 /** foldOnce()'s graph size before its round, when asked to measure it (a second result, without an object). */

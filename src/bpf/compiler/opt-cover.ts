@@ -152,8 +152,19 @@ const sizeOf = (code: number): number => (bpfSize(code) === 0x10 ? 1 : bpfSize(c
 const SOME = 1;
 const INDEXED = 2;
 const OTHER = 4;
-/** Blocks with an indexed load nothing reads (deadLoads() finds them). */
+/**
+ * Blocks with an indexed load nothing reads (deadLoads() finds them): the
+ * first `deadCount`. Written over, never cut short: setting an array's
+ * length costs more than this pass's usual run.
+ */
 const indexedDead: Block[] = [];
+let deadCount = 0;
+
+function noteDead(b: Block): void {
+  if (deadCount < indexedDead.length) indexedDead[deadCount] = b;
+  else indexedDead.push(b);
+  deadCount++;
+}
 /** deadLoads() found a dead indexed load with another indexed load after it in its block. */
 let indexedThenIndexed = false;
 
@@ -169,66 +180,77 @@ let indexedThenIndexed = false;
  * a return that may accept (nothing covers them there).
  */
 function deadLoads(blocks: readonly Block[]): number {
+  startDeadScan();
   let found = 0;
-  let xRead: ((b: Block) => boolean) | null = null;
-  indexedDead.length = 0;
-  indexedThenIndexed = false;
-  for (const b of blocks) {
-    const st = b.stmts;
-    if (st.length === 0) continue;
-    // Most blocks: one load that a test reads (`ldh [12]; jeq …`).
-    if (st.length === 1 && b.jt !== b.jf && bpfClass(st[0]?.code ?? 0) === BPF_LD) continue;
-    // The register a failing load last wrote that nothing has read yet (1 A, 2 X), and whether it was indexed.
-    let pending = 0;
-    let indexed = false;
-    let here = 0;
-    // Only absolute loads and constant arithmetic that cannot fail (what opt-idle.ts idle() takes)?
-    let idle = true;
-    // X set (ldx, tax) and not read since.
-    let xSet = false;
-    for (const s of st) {
-      const c = s.code;
-      const cls = bpfClass(c);
-      if (cls === BPF_LD) {
-        const mode = bpfMode(c);
-        if (mode === BPF_IND) {
-          idle = false;
-          xSet = false;
-          if (pending === 2) pending = 0;
-        }
-        if (pending === 1 && indexed) {
-          if ((here & INDEXED) === 0) indexedDead.push(b);
-          here |= SOME | INDEXED;
-          if (mode === BPF_IND) indexedThenIndexed = true;
-        } else if (pending === 1) here |= SOME | OTHER;
-        pending = mode === BPF_ABS || mode === BPF_IND ? 1 : 0;
-        indexed = mode === BPF_IND;
-      } else {
-        if (cls !== BPF_ALU || bpfSrc(c) === BPF_X || canFail(s)) idle = false;
-        if (cls === BPF_LDX || c === (BPF_MISC | BPF_TAX)) xSet = true;
-        else if (((cls === BPF_ALU || cls === BPF_JMP) && bpfSrc(c) === BPF_X) || cls === BPF_STX || c === (BPF_MISC | BPF_TXA)) xSet = false;
-        if (cls === BPF_LDX) {
-          if (pending === 2) here |= SOME | OTHER;
-          if (bpfMode(c) === BPF_MSH) pending = 2;
-          else if (pending === 2) pending = 0;
-        } else pending = 0;
-      }
-    }
-    // At the end: dead if the block is decided, or returns 0 (straight joins decided blocks to returns).
-    if (pending !== 0) {
-      const end = b.jt === null ? isReject(b) : b.jt === b.jf && !idle;
-      if (end && indexed && pending === 1) {
-        if ((here & INDEXED) === 0) indexedDead.push(b);
-        here |= SOME | INDEXED;
-      } else if (end) here |= SOME | OTHER;
-    }
-    if (here === 0 && xSet && b.jt !== null && b.jf !== null && bpfSrc(b.s.code) !== BPF_X) {
-      xRead ??= readsXOnSomeWay();
-      if (!xRead(b.jt) && !xRead(b.jf)) here = SOME | OTHER;
-    }
-    found |= here;
-  }
+  for (const b of blocks) found |= deadIn(b);
   return found;
+}
+
+/** Where X may be read on some way on (opt-live.ts), made at the first question of a scan (null: none yet). */
+let xRead: ((b: Block) => boolean) | null = null;
+
+/** Start a scan of a graph with deadIn(). */
+export function startDeadScan(): void {
+  xRead = null;
+  deadCount = 0;
+  indexedThenIndexed = false;
+}
+
+/** deadLoads()'s answer for one block of the graph scanned (startDeadScan()): 0 if it has no such load. */
+export function deadIn(b: Block): number {
+  const st = b.stmts;
+  if (st.length === 0) return 0;
+  // Most blocks: one load that a test reads (`ldh [12]; jeq …`).
+  if (st.length === 1 && b.jt !== b.jf && bpfClass(st[0]?.code ?? 0) === BPF_LD) return 0;
+  // The register a failing load last wrote that nothing has read yet (1 A, 2 X), and whether it was indexed.
+  let pending = 0;
+  let indexed = false;
+  let here = 0;
+  // Only absolute loads and constant arithmetic that cannot fail (what opt-idle.ts idle() takes)?
+  let idle = true;
+  // X set (ldx, tax) and not read since.
+  let xSet = false;
+  for (const s of st) {
+    const c = s.code;
+    const cls = bpfClass(c);
+    if (cls === BPF_LD) {
+      const mode = bpfMode(c);
+      if (mode === BPF_IND) {
+        idle = false;
+        xSet = false;
+        if (pending === 2) pending = 0;
+      }
+      if (pending === 1 && indexed) {
+        if ((here & INDEXED) === 0) noteDead(b);
+        here |= SOME | INDEXED;
+        if (mode === BPF_IND) indexedThenIndexed = true;
+      } else if (pending === 1) here |= SOME | OTHER;
+      pending = mode === BPF_ABS || mode === BPF_IND ? 1 : 0;
+      indexed = mode === BPF_IND;
+    } else {
+      if (cls !== BPF_ALU || bpfSrc(c) === BPF_X || canFail(s)) idle = false;
+      if (cls === BPF_LDX || c === (BPF_MISC | BPF_TAX)) xSet = true;
+      else if (((cls === BPF_ALU || cls === BPF_JMP) && bpfSrc(c) === BPF_X) || cls === BPF_STX || c === (BPF_MISC | BPF_TXA)) xSet = false;
+      if (cls === BPF_LDX) {
+        if (pending === 2) here |= SOME | OTHER;
+        if (bpfMode(c) === BPF_MSH) pending = 2;
+        else if (pending === 2) pending = 0;
+      } else pending = 0;
+    }
+  }
+  // At the end: dead if the block is decided, or returns 0 (straight joins decided blocks to returns).
+  if (pending !== 0) {
+    const end = b.jt === null ? isReject(b) : b.jt === b.jf && !idle;
+    if (end && indexed && pending === 1) {
+      if ((here & INDEXED) === 0) noteDead(b);
+      here |= SOME | INDEXED;
+    } else if (end) here |= SOME | OTHER;
+  }
+  if (here === 0 && xSet && b.jt !== null && b.jf !== null && bpfSrc(b.s.code) !== BPF_X) {
+    xRead ??= readsXOnSomeWay();
+    if (!xRead(b.jt) && !xRead(b.jf)) here = SOME | OTHER;
+  }
+  return here;
 }
 
 /** Per block id: does every way on from its entry that can accept make an indexed load? */
@@ -257,7 +279,9 @@ function indexedMayBeCovered(blocks: readonly Block[]): boolean {
     else on = indexedIn[b.jt.id] === 1 && indexedIn[b.jf.id] === 1;
     indexedIn[b.id] = here || on ? 1 : 0;
   }
-  for (const b of indexedDead) {
+  for (let i = 0; i < deadCount; i++) {
+    const b = indexedDead[i];
+    if (b === undefined) continue;
     if (b.jt === null || b.jf === null) return true;
     if (indexedIn[b.jt.id] === 1 && indexedIn[b.jf.id] === 1) return true;
   }

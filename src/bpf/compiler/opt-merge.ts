@@ -40,14 +40,58 @@ function memoOf(b: Block): MergeMemo {
 }
 
 /**
- * Same jump, same successors (by their canonical numbers), same
- * statements: mergeEqual's equality (the statements last, the dearest test).
+ * Same jump, same successors (by their canonical numbers): mergeEqual's
+ * equality but for the statements (sameStmts, the dearest test, last).
  */
-function sameBlock(a: Block, b: Block): boolean {
+function sameJumps(a: Block, b: Block): boolean {
   return a.s.code === b.s.code && a.s.k >>> 0 === b.s.k >>> 0 &&
     (a.jt === null ? b.jt === null : b.jt !== null && memoOf(a.jt).canon === memoOf(b.jt).canon) &&
-    (a.jf === null ? b.jf === null : b.jf !== null && memoOf(a.jf).canon === memoOf(b.jf).canon) &&
-    sameStmts(a.stmts, b.stmts);
+    (a.jf === null ? b.jf === null : b.jf !== null && memoOf(a.jf).canon === memoOf(b.jf).canon);
+}
+
+/**
+ * The pairs of blocks the last mergeEqual() found with the same jump and
+ * successors but other statements, by their places in the order it was
+ * given (alikeA[i], alikeB[i]; numbers, not the blocks: a new block stored
+ * in these long-lived arrays would cost V8 a write barrier). When it merged
+ * nothing, these are all the pairs that could be equal: every other
+ * block's (jump, jt, jf) is its own. Until an edge moves or a jump is
+ * rewritten (and so while the order is the same), another call would merge
+ * two blocks only if some pair's statements have become the same
+ * (stillUnlike(); opt-passes.ts).
+ */
+let alikeA = new Int32Array(16);
+let alikeB = new Int32Array(16);
+/** How many pairs. */
+let alike = 0;
+
+/** Do the last mergeEqual()'s alike pairs still differ in their statements? `blocks`: the order it was given. */
+export function stillUnlike(blocks: readonly Block[]): boolean {
+  for (let i = 0; i < alike; i++) {
+    const a = blocks[alikeA[i] ?? -1];
+    const b = blocks[alikeB[i] ?? -1];
+    if (a === undefined || b === undefined || sameStmts(a.stmts, b.stmts)) return false;
+  }
+  return true;
+}
+
+/** After an optimizer run: no pairs. */
+export function mergeDone(): void {
+  alike = 0;
+}
+
+function noteAlike(a: number, b: number): void {
+  if (alike === alikeA.length) {
+    const moreA = new Int32Array(2 * alike);
+    const moreB = new Int32Array(2 * alike);
+    moreA.set(alikeA);
+    moreB.set(alikeB);
+    alikeA = moreA;
+    alikeB = moreB;
+  }
+  alikeA[alike] = a;
+  alikeB[alike] = b;
+  alike++;
 }
 
 /** The same (code, k) sequence (k as 32 bits)? */
@@ -64,9 +108,12 @@ function sameStmts(x: readonly Stmt[], y: readonly Stmt[]): boolean {
 
 /**
  * mergeEqual's hash table of canonical blocks, open addressing with linear
- * probing, kept between calls (all null outside one): no map per call.
+ * probing, kept between calls (all 0 outside one): no map per call. A slot
+ * holds a block's place in the call's order plus one: numbers, not the
+ * blocks (a store of a new object into this long-lived table costs V8 a
+ * write barrier's slow path).
  */
-let table: (Block | null)[] = new Array<Block | null>(64).fill(null);
+let table = new Int32Array(64);
 /** The slots of `table` taken in one call, to empty just those after it (the table may be far larger than the graph). */
 let taken = new Int32Array(32);
 
@@ -86,7 +133,7 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
   // (sameStmts, which mostly stops at the length or the first statement).
   let size = 16;
   while (size < 2 * blocks.length) size *= 2;
-  if (table.length < size) table = new Array<Block | null>(size).fill(null);
+  if (table.length < size) table = new Int32Array(size);
   if (taken.length < blocks.length) taken = new Int32Array(size);
   // In locals: module bindings are re-read on every use.
   const slotsOf = table;
@@ -94,6 +141,7 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
   const slots = size - 1;
   let next = 0;
   let changed = false;
+  alike = 0;
   for (let i = blocks.length - 1; i >= 0; i--) {
     const b = blocks[i];
     if (b === undefined) continue;
@@ -120,14 +168,21 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
     h = (h ^ canonF) | 0;
     m.hash = h;
     let at = h & slots;
-    let c = slotsOf[at] ?? null;
-    while (c !== null && !(memoOf(c).hash === h && sameBlock(c, b))) {
+    let c: Block | null = null;
+    for (let slot = slotsOf[at] ?? 0; slot !== 0; slot = slotsOf[at] ?? 0) {
+      const d = blocks[slot - 1];
+      if (d !== undefined && memoOf(d).hash === h && sameJumps(d, b)) {
+        if (sameStmts(d.stmts, b.stmts)) {
+          c = d;
+          break;
+        }
+        noteAlike(slot - 1, i);
+      }
       at = (at + 1) & slots;
-      c = slotsOf[at] ?? null;
     }
     if (c === null) {
       m.repl = null;
-      slotsOf[at] = b;
+      slotsOf[at] = i + 1;
       takenAt[next] = at;
       m.canon = next++;
     } else {
@@ -136,7 +191,7 @@ export function mergeEqual(root: Block, blocks: readonly Block[]): { root: Block
       changed = true;
     }
   }
-  for (let j = 0; j < next; j++) slotsOf[takenAt[j] ?? 0] = null;
+  for (let j = 0; j < next; j++) slotsOf[takenAt[j] ?? 0] = 0;
   return { root: memoOf(root).repl ?? root, changed };
 }
 

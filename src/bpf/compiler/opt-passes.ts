@@ -8,7 +8,7 @@ import { coverStart, dropCovered } from './opt-cover.js';
 import type { OptGraph, Pass } from './opt-graph.js';
 import { emptyIdle, idleStart } from './opt-idle.js';
 import { readsOnSomeWay } from './opt-live.js';
-import { foldRejects, mergeEqual, mergeStart } from './opt-merge.js';
+import { foldRejects, mergeDone, mergeEqual, mergeStart, stillUnlike } from './opt-merge.js';
 import { peephole, peepStart } from './opt-peep.js';
 import { dropRedundant, entryWordBound, entryXBound, redundantStart } from './opt-redundant.js';
 import { threadRejecting } from './opt-reject-ways.js';
@@ -17,23 +17,40 @@ import { mergeStraight, skipEmpty, straightStart } from './opt-straight.js';
 import { thread } from './opt-thread.js';
 import { threadStart } from './opt-thread-memo.js';
 
+/**
+ * How many fold runs replaced statements or a jump: the only passes that
+ * rewrite a block's jump without moving an edge (mergeUnlike below).
+ */
+let foldTouches = 0;
+
 /** Constant folding and dead statements (fold.ts). */
 export const foldPass: Pass = {
   name: 'fold',
   start: foldStart,
   run(g) {
     const moved = foldBlocks(g.blocks(), readsOnEntry);
-    if (foldTouched) g.touched();
+    if (foldTouched) {
+      g.touched();
+      foldTouches++;
+    }
     if (moved) g.moved();
     return moved;
   },
 };
 
-// The pass's own state: the graph it last ran on, and that graph's edge count
+/**
+ * The optimizer run under way (passesDone() starts the next one). A run
+ * works on one graph (runPipeline()'s): a pass's note of the graph it last
+ * ran on is the run's number, not the graph (a number stored in these
+ * long-lived notes costs no write barrier; a new graph would, every time).
+ */
+let run = 1;
+
+// The pass's own state: the run it last ran in, and its graph's edge count
 // then. Rejects depend on the edges and on which blocks return 0, not on
 // statements, so with no edge moved since, the pass would change nothing.
 // (Not a WeakMap: two lookups of one would cost ~3% of a compile.)
-let rejectsGraph: OptGraph | null = null;
+let rejectsRun = 0;
 let rejectsEdges = -1;
 
 /** Blocks that can only reject become the one `ret #0` (opt-merge.ts). */
@@ -41,47 +58,53 @@ export const rejectsPass: Pass = {
   name: 'rejects',
   start: mergeStart,
   run(g) {
-    if (rejectsGraph === g && rejectsEdges === g.edges) return false;
+    if (rejectsRun === run && rejectsEdges === g.edges) return false;
     const before = g.blocks();
     const r = foldRejects(g.root, before);
     const changed = r.root !== g.root || r.blocks !== before;
     if (changed) g.reordered(r.root, r.blocks);
-    rejectsGraph = g;
+    rejectsRun = run;
     rejectsEdges = g.edges;
     return changed;
   },
 };
 
 /**
- * A pass's own state: the graph on which it last changed nothing, and that
- * graph's edge and statement counts then. A pass that depends on nothing
+ * A pass's own state: the run (its graph) in which it last changed nothing,
+ * and the graph's edge and statement counts then. A pass that depends on nothing
  * but the edges, the statements and the jumps (threading, merging) would
  * change nothing again while those counts stand: the fixed-point loop's
  * last round, which only confirms that nothing changes, mostly finds them so.
  */
 class NothingToDo {
-  private graph: OptGraph | null = null;
+  /** The run (`run`) it was noted in. */
+  private run = 0;
   private edges = -1;
   private stmts = -1;
 
   holds(g: OptGraph): boolean {
-    return this.graph === g && this.edges === g.edges && this.stmts === g.stmts;
+    return this.run === run && this.edges === g.edges && this.stmts === g.stmts;
   }
 
   note(g: OptGraph): void {
-    this.graph = g;
+    this.run = run;
     this.edges = g.edges;
     this.stmts = g.stmts;
-  }
-
-  forget(): void {
-    this.graph = null;
   }
 }
 
 const threadIdle = new NothingToDo();
 const mergeIdle = new NothingToDo();
 const redundantIdle = new NothingToDo();
+
+// Merging's other note: the run (its graph) in which it last changed
+// nothing, with the edge count and foldTouches then. While those stand, only statements
+// have changed since (no pass but folding rewrites a jump without moving an
+// edge): merging would change nothing unless two blocks with the same jump
+// and successors now have the same statements (opt-merge.ts stillUnlike()).
+let unlikeRun = 0;
+let unlikeEdges = -1;
+let unlikeFolds = -1;
 
 /** Jump threading (opt-thread.ts). */
 export const threadPass: Pass = {
@@ -102,9 +125,17 @@ export const mergePass: Pass = {
   start: mergeStart,
   run(g) {
     if (mergeIdle.holds(g)) return false;
+    if (unlikeRun === run && unlikeEdges === g.edges && unlikeFolds === foldTouches && stillUnlike(g.blocks())) return false;
     const m = mergeEqual(g.root, g.blocks());
-    if (m.changed) g.moved(m.root);
-    else mergeIdle.note(g);
+    if (m.changed) {
+      g.moved(m.root);
+      unlikeRun = 0;
+    } else {
+      mergeIdle.note(g);
+      unlikeRun = run;
+      unlikeEdges = g.edges;
+      unlikeFolds = foldTouches;
+    }
     return m.changed;
   },
 };
@@ -230,17 +261,18 @@ export const lastFoldPass: Pass = {
   start: foldStart,
   run(g) {
     const moved = foldBlocks(g.blocks(), readsOnSomeWay());
-    if (foldTouched) g.touched();
+    if (foldTouched) {
+      g.touched();
+      foldTouches++;
+    }
     if (moved) g.moved();
     return moved;
   },
 };
 
-/** After an optimizer run: the passes' notes of the graph they last ran on, and the threading switch, forgotten. */
+/** After an optimizer run: the passes' notes of its graph (by the run's number), and the threading switch, forgotten. */
 export function passesDone(): void {
   threadRejecting(false);
-  rejectsGraph = null;
-  threadIdle.forget();
-  mergeIdle.forget();
-  redundantIdle.forget();
+  run++;
+  mergeDone();
 }

@@ -163,6 +163,12 @@ function setsX(b: Block): boolean {
   return false;
 }
 
+/** Is there an `add x; tax` among the statements (else the peephole leaves their block as it is)? */
+export function addsToX(list: readonly Stmt[]): boolean {
+  for (let i = 0; i + 1 < list.length; i++) if (list[i]?.code === ADD_X && list[i + 1]?.code === TAX) return true;
+  return false;
+}
+
 /**
  * The peephole over the graph whose order is `blocks`, with X's bound on
  * entry to each from `xEntry`
@@ -174,9 +180,10 @@ export function peephole(blocks: readonly Block[], xEntry: (b: Block) => number,
   // Most graphs have no `add x; tax` at all: look before working out liveness.
   let any = false;
   for (const b of blocks) {
-    const list = b.stmts;
-    for (let i = 0; i + 1 < list.length && !any; i++) if (list[i]?.code === ADD_X && list[i + 1]?.code === TAX) any = true;
-    if (any) break;
+    if (addsToX(b.stmts)) {
+      any = true;
+      break;
+    }
   }
   if (!any) return false;
   for (let i = blocks.length - 1; i >= 0; i--) {

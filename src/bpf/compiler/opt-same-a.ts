@@ -97,6 +97,38 @@ function endsAt(from: Block, to: Block): boolean {
   return cur === to;
 }
 
+/** sameWay()'s answers: no edge to move; jt to go where jf goes; jf to go where jt goes. */
+const NONE = 0;
+const JT = 1;
+const JF = 2;
+
+/** Which edge of b settleSameA() points at the other's block (NONE, JT, JF). */
+function sameWay(b: Block): number {
+  const { jt, jf } = b;
+  if (jt === null || jf === null || jt === jf) return NONE;
+  // A first look: one way must start at a block with no statements that tests A.
+  const viaF = jf.stmts.length === 0 && jf.jt !== null;
+  const viaT = jt.stmts.length === 0 && jt.jt !== null;
+  if (!viaF && !viaT) return NONE;
+  const op = testOf(b);
+  if (op < 0) return NONE;
+  const k = b.s.k >>> 0;
+  if (viaF) {
+    learn(op, k, true);
+    if (endsAt(jf, jt)) return JT;
+  }
+  if (viaT) {
+    learn(op, k, false);
+    if (endsAt(jt, jf)) return JF;
+  }
+  return NONE;
+}
+
+/** Would settleSameA() move an edge of this block (opt-quiet.ts)? Where it would move none, it moves nothing. */
+export function mayRedirect(b: Block): boolean {
+  return sameWay(b) !== NONE;
+}
+
 /**
  * Point both ways of such tests at the same block, in the graph whose
  * order is `blocks`. True if an edge moved.
@@ -105,30 +137,11 @@ export function settleSameA(blocks: readonly Block[]): boolean {
   if (!beyondOn()) return false;
   let moved = false;
   for (const b of blocks) {
-    const { jt, jf } = b;
-    if (jt === null || jf === null || jt === jf) continue;
-    // A first look: one way must start at a block with no statements that tests A.
-    const viaF = jf.stmts.length === 0 && jf.jt !== null;
-    const viaT = jt.stmts.length === 0 && jt.jt !== null;
-    if (!viaF && !viaT) continue;
-    const op = testOf(b);
-    if (op < 0) continue;
-    const k = b.s.k >>> 0;
-    if (viaF) {
-      learn(op, k, true);
-      if (endsAt(jf, jt)) {
-        b.jt = jf;
-        moved = true;
-        continue;
-      }
-    }
-    if (viaT) {
-      learn(op, k, false);
-      if (endsAt(jt, jf)) {
-        b.jf = jt;
-        moved = true;
-      }
-    }
+    const way = sameWay(b);
+    if (way === JT) b.jt = b.jf;
+    else if (way === JF) b.jf = b.jt;
+    else continue;
+    moved = true;
   }
   return moved;
 }

@@ -43,6 +43,9 @@
 // redundant pass once more: that fold drops the dead stores that kept a
 // block which recomputes what the registers hold from being seen to be one
 // (`ldh [2]; st M[3]; …; ld M[3]; sub x` again after the same comparison).
+// In the last stage, peephole, same-a, straight, fold-last and cover are
+// skipped together where one walk shows each would change nothing
+// (opt-quiet.ts; PIPELINE.quiet): most graphs give them nothing to do.
 // A test is only skipped when an identical load already succeeded on the
 // path, so a load that would fall off the packet still rejects; and only
 // when the block it skips to does not read A or X before setting them.
@@ -57,6 +60,7 @@ import {
 } from './opt-passes.js';
 import { threadRejecting } from './opt-reject-ways.js';
 import { setStableValues } from './opt-keys.js';
+import { tailQuiet } from './opt-quiet.js';
 import { setWordsUsed } from './opt-redundant.js';
 import { stableMemoryOf, stableStorers, wordsStored } from './opt-stable.js';
 import { vnReset } from './opt-values.js';
@@ -70,20 +74,48 @@ import { vnReset } from './opt-values.js';
  * old fixed number, left 196 of 7,600 random expressions longer than the
  * fixed point does, and 17 contradictions unproven.
  */
-export const PIPELINE: { readonly first: readonly Pass[]; readonly loop: readonly Pass[]; readonly last: readonly Pass[] } = {
+export const PIPELINE: Pipeline = {
   first: [foldPass],
   loop: [rejectsPass, idlePass, threadPass, mergePass],
   last: [rejectsPass, redundantPass, peepholePass, sameAPass, straightPass, lastFoldPass, coverPass, rejectsPass, mergePass, redundantPass],
+  quiet: { passes: [peepholePass, sameAPass, straightPass, lastFoldPass, coverPass], holds: tailQuiet },
 };
+
+export interface Pipeline {
+  readonly first: readonly Pass[];
+  readonly loop: readonly Pass[];
+  readonly last: readonly Pass[];
+  /**
+   * Passes that follow one another in `last` and that one walk (`holds`,
+   * on the graph's order) can show would each change nothing: where it
+   * does, they are skipped together (opt-quiet.ts).
+   */
+  readonly quiet?: { readonly passes: readonly Pass[]; readonly holds: (blocks: readonly Block[]) => boolean };
+}
 
 const MAX_ROUNDS = 10;
 
 /** The pipeline whose passes' tables were last made ready (Pass.start), and for how many block ids. */
-let readyFor: typeof PIPELINE | null = null;
+let readyFor: Pipeline | null = null;
 let readyIds = 0;
+/** Where that pipeline's quiet passes start in its `last` (-1: it has none there). */
+let quietAt = -1;
+
+/** Where `quiet`'s passes follow one another in `last`, or -1. */
+function quietIndex(pipeline: Pipeline): number {
+  const q = pipeline.quiet?.passes;
+  if (q === undefined || q.length === 0) return -1;
+  const last = pipeline.last;
+  for (let i = 0; i + q.length <= last.length; i++) {
+    let j = 0;
+    while (j < q.length && last[i + j] === q[j]) j++;
+    if (j === q.length) return i;
+  }
+  return -1;
+}
 
 /** Run the pipeline on the graph in place. */
-export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
+export function runPipeline(g: OptGraph, pipeline: Pipeline = PIPELINE): void {
   vnReset();
   const initial = g.blocks();
   // Every pass's tables made ready for this graph's ids.
@@ -97,6 +129,7 @@ export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
     for (const p of pipeline.last) p.start(ids);
     readyFor = pipeline;
     readyIds = ids;
+    quietAt = quietIndex(pipeline);
   }
   try {
     runStages(g, pipeline, initial);
@@ -105,7 +138,7 @@ export function runPipeline(g: OptGraph, pipeline = PIPELINE): void {
   }
 }
 
-function runStages(g: OptGraph, pipeline: typeof PIPELINE, initial: readonly Block[]): void {
+function runStages(g: OptGraph, pipeline: Pipeline, initial: readonly Block[]): void {
   for (const p of pipeline.first) p.run(g);
   // The scratch words stable across the graph, found after the first fold
   // (which reads none of this): folding has dropped the stores nothing
@@ -127,7 +160,15 @@ function runStages(g: OptGraph, pipeline: typeof PIPELINE, initial: readonly Blo
     if (!changed) break;
   }
   threadRejecting(false);
-  for (const p of pipeline.last) p.run(g);
+  const last = pipeline.last;
+  const quiet = pipeline.quiet;
+  for (let i = 0; i < last.length; i++) {
+    if (i === quietAt && quiet?.holds(g.blocks()) === true) {
+      i += quiet.passes.length - 1;
+      continue;
+    }
+    last[i]?.run(g);
+  }
 }
 
 /**
