@@ -9,7 +9,7 @@ import { WLAN_DIRS, checkDir80211, genDnhost, genEther, genGateway, genHost, gen
 import { IPPROTO, genProto } from './gen-link.js';
 import { genPortBoth, genPortrangeBoth, type PortProto } from './gen-port.js';
 import { genProtochain } from './gen-protochain.js';
-import { parseIPv6 } from './lexer.js';
+import { parseIPv6 } from './ipv6-text.js';
 import { DLT } from './linktypes.js';
 import { is80211 } from './gen-80211-prologue.js';
 import { parseMac } from './names.js';

@@ -4,7 +4,7 @@
 // (ethers(5)). No DNS: a filter must compile the same way offline. Files are
 // read once, bounded in size, and never followed through symlinks we create.
 import { readFileSync } from 'node:fs';
-import { parseIPv6 } from './lexer.js';
+import { parseIPv6 } from './ipv6-text.js';
 
 const MAX_FILE = 4 * 1024 * 1024;
 

@@ -1,42 +1,8 @@
-// parseIPv6 (lexer.ts): the text forms of RFC 4291 §2.2, and what is not
-// one. The code generator parses every IPv6 host and net with it, and the
-// lexer every IPv6-shaped word without `::`.
+// tokenize (lexer.ts): words that are MAC addresses, and those that only
+// start like one, scanned as libpcap's scanner.l scans them.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseIPv6, tokenize } from '../../../src/bpf/compiler/lexer.js';
-
-/** The 16 bytes of eight 16-bit words. */
-const bytes = (...words: number[]): number[] => words.flatMap((w) => [w >> 8, w & 0xff]);
-
-describe('parseIPv6', () => {
-  it('reads the preferred form, eight groups of one to four hex digits in either case', () => {
-    assert.deepEqual(parseIPv6('1:2:3:4:5:6:7:8'), bytes(1, 2, 3, 4, 5, 6, 7, 8));
-    assert.deepEqual(parseIPv6('ABCD:ef01:2345:6789:aBcD:EF01:0:ffff'), bytes(0xabcd, 0xef01, 0x2345, 0x6789, 0xabcd, 0xef01, 0, 0xffff));
-  });
-
-  it('fills `::` with zero groups, wherever it stands (RFC 4291 §2.2 form 2)', () => {
-    assert.deepEqual(parseIPv6('::'), bytes(0, 0, 0, 0, 0, 0, 0, 0));
-    assert.deepEqual(parseIPv6('::1'), bytes(0, 0, 0, 0, 0, 0, 0, 1));
-    assert.deepEqual(parseIPv6('fe80::'), bytes(0xfe80, 0, 0, 0, 0, 0, 0, 0));
-    assert.deepEqual(parseIPv6('2001:db8::8:800:200c:417a'), bytes(0x2001, 0xdb8, 0, 0, 0x8, 0x800, 0x200c, 0x417a));
-    assert.deepEqual(parseIPv6('1:2:3::5:6:7:8'), bytes(1, 2, 3, 0, 5, 6, 7, 8));
-  });
-
-  it('reads a trailing dotted quad as the last two groups (form 3)', () => {
-    assert.deepEqual(parseIPv6('::ffff:192.0.2.1'), bytes(0, 0, 0, 0, 0, 0xffff, 0xc000, 0x0201));
-    assert.deepEqual(parseIPv6('1:2:3:4:5:6:10.0.0.255'), bytes(1, 2, 3, 4, 5, 6, 0x0a00, 0x00ff));
-  });
-
-  it('refuses what is not an address', () => {
-    for (const text of [
-      '', '1.2.3.4', ':', '1:2', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '12345::', 'g::1', '1::2::3', '1:::2',
-      ':1::2', '1::2:', ':1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:', '1:2:3:4::5:6:7:8', '::1.2.3', '::1.2.3.256', '::1.2.3.4.5',
-      '1.2::3', '::1:2:3:4:5:6:7:8',
-    ]) {
-      assert.equal(parseIPv6(text), null, text);
-    }
-  });
-});
+import { tokenize } from '../../../src/bpf/compiler/lexer.js';
 
 describe('tokenize: MAC addresses and what only starts like one', () => {
   const kinds = (src: string): string[] => tokenize(src).slice(0, -1).map((t) => `${t.kind}:${t.text}`);
@@ -51,6 +17,24 @@ describe('tokenize: MAC addresses and what only starts like one', () => {
   it('leaves shorter runs of hex digits and separators to the other rules', () => {
     assert.deepEqual(kinds('10.0.0.1 1-1023 1:2:3:4:5 ab.cd'), [
       'HID:10.0.0.1', 'ID:1-1023', 'NUM:1', 'OP::', 'NUM:2', 'OP::', 'NUM:3', 'OP::', 'NUM:4', 'OP::', 'NUM:5', 'ID:ab.cd',
+    ]);
+  });
+});
+
+describe('tokenize: numbers next to what could extend them', () => {
+  const kinds = (src: string): string[] => tokenize(src).slice(0, -1).map((t) => `${t.kind}:${t.text}:${String(t.value)}`);
+
+  it('takes a 0x number before an operator or the end, and an id where a letter past f follows', () => {
+    assert.deepEqual(kinds('ip[6:2] & 0x1fff != 0x0'), [
+      'KW:IP:0', 'OP:[:0', 'NUM:6:6', 'OP:::0', 'NUM:2:2', 'OP:]:0', 'OP:&:0', 'NUM:0x1fff:8191', 'OP:NEQ:0', 'NUM:0x0:0',
+    ]);
+    // scanner.l: the id is the longer match (a bare `0x`: two characters against the number `0`).
+    assert.deepEqual(kinds('0x1fffg 0x'), ['ID:0x1fffg:0', 'ID:0x:0']);
+  });
+
+  it('takes digits before one colon as a number, and two colons as an IPv6 address', () => {
+    assert.deepEqual(kinds('udp[8:4] 1::2 fe80::1'), [
+      'KW:UDP:0', 'OP:[:0', 'NUM:8:8', 'OP:::0', 'NUM:4:4', 'OP:]:0', 'HID6:1::2:0', 'HID6:fe80::1:0',
     ]);
   });
 });
