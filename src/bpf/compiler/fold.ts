@@ -6,44 +6,18 @@
 // Then, backwards, statements whose result nobody reads are removed
 // (fold-sweep.ts).
 import {
-  BPF_ABS, BPF_ADD, BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_IND, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD,
-  BPF_LDX, BPF_LSH, BPF_MEM, BPF_MISC, BPF_MOD, BPF_MUL, BPF_NEG, BPF_OR, BPF_RSH, BPF_ST, BPF_STX,
-  BPF_RET, BPF_SUB, BPF_TAX, BPF_TXA, BPF_X, BPF_XOR, bpfClass, bpfMode, bpfOp, bpfSrc,
+  BPF_ABS, BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_IND, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD,
+  BPF_LDX, BPF_LSH, BPF_MEM, BPF_MISC, BPF_MOD, BPF_MUL, BPF_NEG, BPF_RSH, BPF_ST, BPF_STX,
+  BPF_RET, BPF_SUB, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfOp, bpfSrc,
 } from '../insn.js';
 import type { Block, Stmt } from './block.js';
 import { decidedByBits } from './fold-bits.js';
 import { identity } from './fold-inert.js';
 import { inertOf, inertQuietly, memoOf, readsMemory, type FoldMemo } from './fold-memo.js';
 import { bit, mask, setStmts, sweep } from './fold-sweep.js';
+import { alu, decideJump } from './bpf-eval.js';
 
 type Val = number | null;
-
-/** The ALU operation op on unsigned a and b, as the BPF machine does it (null: division by zero or no such operation). */
-export function alu(op: number, a: number, b: number): number | null {
-  switch (op) {
-    case BPF_ADD: return (a + b) >>> 0;
-    case BPF_SUB: return (a - b) >>> 0;
-    case BPF_MUL: return Math.imul(a, b) >>> 0;
-    case BPF_DIV: return b === 0 ? null : Math.floor(a / b) >>> 0;
-    case BPF_MOD: return b === 0 ? null : (a % b) >>> 0;
-    case BPF_AND: return (a & b) >>> 0;
-    case BPF_OR: return (a | b) >>> 0;
-    case BPF_XOR: return (a ^ b) >>> 0;
-    case BPF_LSH: return b >= 32 ? 0 : (a << b) >>> 0;
-    case BPF_RSH: return b >= 32 ? 0 : a >>> b;
-    default: return null;
-  }
-}
-
-function decideJump(op: number, a: number, k: number): boolean | null {
-  switch (op) {
-    case BPF_JEQ: return a === k;
-    case BPF_JGT: return a > k;
-    case BPF_JGE: return a >= k;
-    case BPF_JSET: return (a & k) !== 0;
-    default: return null;
-  }
-}
 
 /**
  * A statement rewritten by folding, for the same clause. Only loads, ALU

@@ -9,7 +9,7 @@
 // back with `>>> 0`), and the bounds lo and hi shifted down by 2^31.
 import { BPF_ALU, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JSET, BPF_NEG } from '../insn.js';
 import { beyondOn, usedBeyond } from './beyond-libpcap.js';
-import { alu } from './fold.js';
+import { alu } from './bpf-eval.js';
 import { constantOf, opOfValue, operandOf } from './opt-values.js';
 
 /** The shift of the stored bounds (lo and hi): 0 and 0xffffffff become -2^31 and 2^31 - 1. */

@@ -20,7 +20,7 @@ import {
   bpfOp, bpfSize, bpfSrc,
 } from '../insn.js';
 import type { Block, Stmt } from './block.js';
-import { alu } from './fold.js';
+import { alu } from './bpf-eval.js';
 import { constantOf, fresh, konst, madeOf, upper, value } from './opt-values.js';
 
 /** Registers: A, X, then the scratch words the graph uses (most use none), as slots. */

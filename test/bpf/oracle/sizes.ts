@@ -7,7 +7,7 @@
 import type { Insn } from '../../../src/bpf/insn.js';
 import { compileFilter, linktypeByName } from '../../../src/bpf/compiler/index.js';
 import { interpret } from '../../../src/bpf/runtime/index.js';
-import { alu } from '../../../src/bpf/compiler/fold.js';
+import { alu } from '../../../src/bpf/compiler/bpf-eval.js';
 import { randomPacket } from '../compiler/packets.js';
 import { rng } from '../../helpers/rng.js';
 import { oraclePrograms } from './oracle.js';
