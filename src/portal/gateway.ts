@@ -78,6 +78,12 @@ export class Gateway {
 
   private async loginNow(client: ClientKey, credentials: Credentials, kind: SessionKind): Promise<LoginResult> {
     const existing = this.o.store.byMacAddress(client.mac);
+    // MAC authentication is asked in the background for a device seen
+    // without a session; one that waited behind the user's own login (a
+    // redirected request that came in just before it) finds the device
+    // online and leaves it so: ending the user's session for the device's
+    // MAC account would log out the person who just typed a password.
+    if (existing !== undefined && kind === 'mac') return { ok: true, session: existing };
     if (existing !== undefined) {
       const same = existing.client.ipv4 === client.ipv4 && existing.client.ifname === client.ifname;
       if (same && existing.userName === credentials.userName) return { ok: true, session: existing };

@@ -266,3 +266,20 @@ test('a login while another for the same MAC is under way waits its turn, and th
   const burst = await Promise.all(Array.from({ length: 6 }, () => a.gw.login(alice, { kind: 'mac', userName: 'x', password: 'x' }, 'mac')));
   assert.equal(burst.filter((r) => !r.ok && r.replyMessage === 'a login for this device is under way').length, 2);
 });
+
+test("MAC authentication that waited behind a user's login leaves the user's session as it is", async (t) => {
+  const dir = tempDir(t);
+  // The device's MAC account is accepted too: only the order decides.
+  const radius = new RecordingRadius((r) => ({ accepted: r.credentials.kind === 'mac' || (r.credentials.kind === 'pap' && r.credentials.password === 'right'), policy: {} }));
+  const fw = new MemoryFirewall();
+  const a = setup(dir, fw, radius, { t: 1_700_000_000_000 });
+  const user = a.gw.login(alice, { kind: 'pap', userName: 'alice', password: 'right' });
+  const mac = a.gw.login(alice, { kind: 'mac', userName: '02-00-00-00-00-01', password: '02-00-00-00-00-01' }, 'mac');
+  const [u, m] = await Promise.all([user, mac]);
+  assert.ok(u.ok && m.ok);
+  assert.equal(m.session, u.session);
+  assert.equal(a.store.byMacAddress(alice.mac)?.userName, 'alice');
+  await new Promise((res) => setImmediate(res));
+  assert.deepEqual(radius.acct.map((x) => x.statusType), ['start']);
+  assert.deepEqual(radius.auth.map((r) => r.credentials.kind), ['pap']);
+});
