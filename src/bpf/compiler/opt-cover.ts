@@ -31,25 +31,18 @@
 //
 // Under the beyond-libpcap switch (beyond-libpcap.ts), but never noted as
 // used: dropping a load decides no test, so it cannot make a program
-// `ret #0`. The value numbers are in opt-cover-numbers.ts.
+// `ret #0`. The value numbers are in opt-cover-numbers.ts, the needs per
+// block in opt-cover-need.ts.
 import { BPF_A, BPF_ABS, BPF_ALU, BPF_IND, BPF_JMP, BPF_LD, BPF_LDX, BPF_MISC, BPF_MSH, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_X, bpfClass, bpfMode, bpfRval, bpfSize, bpfSrc } from '../insn.js';
 import { beyondOn } from './beyond-libpcap.js';
 import { isReject, type Block, type Stmt } from './block.js';
 import { canFail, hasJump } from './opt-blocks.js';
+import { addNeed, coveredBy, meetWith, needFrom, needInto, needNothing, needsStart } from './opt-cover-need.js';
 import { numberAll, numbersStart, split, splitBase, splitOff, xBefore } from './opt-cover-numbers.js';
 import { readsXOnSomeWay } from './opt-live.js';
 import { upper } from './opt-values.js';
 
 const MAX = 0xffffffff;
-/** How many (base, end) needs a block keeps: a way with more is rare, and forgetting one only keeps a load. */
-const CAP = 6;
-
-/** Per block id, on entry: what every way on that can accept needs (see Need). */
-let top = new Uint8Array(64);
-let absNeed = new Float64Array(64);
-let count = new Uint8Array(64);
-let bases = new Int32Array(64 * CAP);
-let ends = new Float64Array(64 * CAP);
 /** Per block id: may A / X be read from entry before they are set? */
 let aIn = new Uint8Array(64);
 let xIn = new Uint8Array(64);
@@ -57,90 +50,11 @@ let xIn = new Uint8Array(64);
 /** Make room for an optimizer run on a graph whose block ids are below `ids`. */
 export function coverStart(ids: number): void {
   numbersStart(ids);
-  if (top.length >= ids) return;
-  const n = Math.max(ids, 2 * top.length);
-  top = new Uint8Array(n);
-  absNeed = new Float64Array(n);
-  count = new Uint8Array(n);
-  bases = new Int32Array(n * CAP);
-  ends = new Float64Array(n * CAP);
+  needsStart(ids);
+  if (aIn.length >= ids) return;
+  const n = Math.max(ids, 2 * aIn.length);
   aIn = new Uint8Array(n);
   xIn = new Uint8Array(n);
-}
-
-/**
- * What every way on from a point that can accept needs, as the walk goes
- * back through a block: `all` (every way rejects), else a packet at least
- * `abs` bytes long, and for each base value bases[i], at least its value
- * plus ends[i] bytes. Met at a block's end from its successors' entries.
- */
-const need = { all: false, abs: 0, n: 0, bases: new Int32Array(CAP), ends: new Float64Array(CAP) };
-
-function needFrom(id: number): void {
-  need.all = top[id] === 1;
-  need.abs = absNeed[id] ?? 0;
-  need.n = count[id] ?? 0;
-  for (let i = 0; i < need.n; i++) {
-    need.bases[i] = bases[id * CAP + i] ?? 0;
-    need.ends[i] = ends[id * CAP + i] ?? 0;
-  }
-}
-
-/** Meet `need` with the entry of block id: what both ways need. */
-function meetWith(id: number): void {
-  if (top[id] === 1) return;
-  if (need.all) {
-    needFrom(id);
-    return;
-  }
-  need.abs = Math.min(need.abs, absNeed[id] ?? 0);
-  let kept = 0;
-  for (let i = 0; i < need.n; i++) {
-    const b = need.bases[i] ?? 0;
-    for (let j = 0; j < (count[id] ?? 0); j++) {
-      if (bases[id * CAP + j] !== b) continue;
-      need.bases[kept] = b;
-      need.ends[kept++] = Math.min(need.ends[i] ?? 0, ends[id * CAP + j] ?? 0);
-      break;
-    }
-  }
-  need.n = kept;
-}
-
-function needInto(id: number): void {
-  top[id] = need.all ? 1 : 0;
-  absNeed[id] = need.abs;
-  count[id] = need.n;
-  for (let i = 0; i < need.n; i++) {
-    bases[id * CAP + i] = need.bases[i] ?? 0;
-    ends[id * CAP + i] = need.ends[i] ?? 0;
-  }
-}
-
-/** A load needing base's value plus `end` bytes (base 0: `end` bytes) is made on every way on. */
-function addNeed(base: number, end: number): void {
-  if (need.all) return;
-  if (base === 0) {
-    need.abs = Math.max(need.abs, end);
-    return;
-  }
-  for (let i = 0; i < need.n; i++) {
-    if (need.bases[i] !== base) continue;
-    need.ends[i] = Math.max(need.ends[i] ?? 0, end);
-    return;
-  }
-  if (need.n < CAP) {
-    need.bases[need.n] = base;
-    need.ends[need.n++] = end;
-  }
-}
-
-/** Would a packet too short for a load needing base's value plus `end` bytes be rejected on every way on? */
-function coveredBy(base: number, end: number): boolean {
-  if (need.all) return true;
-  if (base === 0) return need.abs >= end;
-  for (let i = 0; i < need.n; i++) if (need.bases[i] === base) return (need.ends[i] ?? 0) >= end;
-  return false;
 }
 
 const sizeOf = (code: number): number => (bpfSize(code) === 0x10 ? 1 : bpfSize(code) === 0x08 ? 2 : 4);
@@ -421,9 +335,7 @@ export function dropCovered(blocks: readonly Block[]): boolean {
     if (b === undefined) continue;
     if (b.jt === null || b.jf === null) {
       // A return needs nothing where it may accept (`ret a` too); `ret #0` rejects whatever a load does.
-      need.all = isReject(b);
-      need.abs = 0;
-      need.n = 0;
+      needNothing(isReject(b));
     } else {
       needFrom(b.jt.id);
       if (b.jf !== b.jt) meetWith(b.jf.id);
