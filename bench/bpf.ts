@@ -57,7 +57,8 @@ function makeDriver(): Driver {
 
 /**
  * Untimed passes over the expression set before the compile figure is taken.
- * Per-pass times in one process (c1ad495 and today alike) fall from ~250 µs
+ * Per-pass times in one process (scripts/bpf-compile-warmup.mjs; c1ad495 and
+ * today alike) fall from ~250 µs
  * to ~20 µs in 5 passes, spike again around passes 9-13 and 31-32 while V8
  * optimizes the rarer paths (code generation for less common keywords, the
  * later optimizer passes), and settle within 2% from about pass 50: with 8
