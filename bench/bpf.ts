@@ -57,13 +57,12 @@ function makeDriver(): Driver {
 
 /**
  * Untimed passes over the expression set before the compile figure is taken.
- * Per-pass times in one process (scripts/bpf-compile-warmup.mjs; c1ad495 and
- * today alike) fall from ~250 µs
- * to ~20 µs in 5 passes, spike again around passes 9-13 and 31-32 while V8
- * optimizes the rarer paths (code generation for less common keywords, the
- * later optimizer passes), and settle within 2% from about pass 50: with 8
- * passes the timed ones landed in that spiky stretch and the figure moved by
- * 10-20% between runs of one build.
+ * Per-pass times in one process (scripts/bpf-compile-warmup.mjs; c1ad495
+ * and today alike) fall from ~250 µs to ~20 µs in 5 passes, spike again
+ * around passes 9-13 and 31-32 while V8 optimizes the rarer paths (code
+ * generation for less common keywords, the later optimizer passes), and
+ * settle within 2% from about pass 50: with 8 passes the timed ones landed in
+ * that spiky stretch and the figure moved by 10-20% between runs of one build.
  */
 const COMPILE_WARMUP_PASSES = 60;
 /** Timed passes per round; the figure is their mean. */
