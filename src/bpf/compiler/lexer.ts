@@ -333,12 +333,12 @@ export function tokenize(src: string): Token[] {
         }
       }
       // Digits and a colon that starts no IPv6 or MAC address (`ip[6:2]`):
-      // the IPv6 shape from here has fewer than two colons and the MAC forms
-      // need 11 characters of hex digits and separators; an id stops at the
-      // colon as the number does, and the number wins the tie.
+      // both need two colons or more in the run of hex digits, colons and
+      // dots from here (a MAC address that starts with digits and a colon
+      // has colons for all its separators); an id stops at the colon as the
+      // number does, and the number wins the tie.
       if (after === COLON && digits > i) {
-        const v6End = scanV6(src, i);
-        if (v6End - i < 11 && colons(src, i, v6End) < 2) {
+        if (colons(src, i, scanV6(src, i)) < 2) {
           const text = src.slice(i, digits);
           out.push({ kind: 'NUM', text, value: parseNumber(text, src, i), start: i, end: digits });
           i = digits;
