@@ -289,10 +289,15 @@ function shape(b: Block): number {
   return b.jt === b.jf ? 2 : 3;
 }
 
+/** Is the block of a shape folding may leave as it is (two distinct successors, or a return)? */
+function leavableShape(b: Block): boolean {
+  const form = shape(b);
+  return form === 3 || (form === 0 && bpfClass(b.s.code) === BPF_RET);
+}
+
 /** Does folding leave this block as it is, by its shape and statements alone (fold-inert.ts)? `m`: its record. */
 function skips(b: Block, m: FoldMemo): boolean {
-  const form = shape(b);
-  return (form === 3 || (form === 0 && bpfClass(b.s.code) === BPF_RET)) && inertOf(b, m);
+  return leavableShape(b) && inertOf(b, m);
 }
 
 /**
@@ -304,8 +309,7 @@ function skips(b: Block, m: FoldMemo): boolean {
 export function foldLeaves(b: Block): boolean {
   const s = b.s;
   if (s.code === (BPF_JMP | BPF_JEQ | BPF_K) && s.k === 0) return false;
-  const form = shape(b);
-  return (form === 3 || (form === 0 && bpfClass(s.code) === BPF_RET)) && inertQuietly(b, memoOf(b));
+  return leavableShape(b) && inertQuietly(b, memoOf(b));
 }
 
 /** foldOnce()'s graph size before its round, when asked to measure it (a second result, without an object). */

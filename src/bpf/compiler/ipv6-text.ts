@@ -2,8 +2,8 @@
 // shape, and the 16 bytes for `host`/`net` (gen-id.ts) and for /etc/hosts
 // (names.ts).
 
-/** The value of a hex digit's character code, or -1 if it is none. */
-function hexValue(c: number): number {
+/** The value of a hex digit's character code, or -1 if it is none (the lexer's numbers use it too). */
+export function hexValue(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   const l = c | 0x20;
   return l >= 0x61 && l <= 0x66 ? l - 0x57 : -1;

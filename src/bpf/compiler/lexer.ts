@@ -4,7 +4,7 @@
 // Longest match wins and, on a tie, the earlier rule (keywords before ID),
 // as flex does.
 import { syntaxError } from './errors.js';
-import { parseIPv6 } from './ipv6-text.js';
+import { hexValue, parseIPv6 } from './ipv6-text.js';
 import { ownTable } from './own-table.js';
 import { WordTable } from './word-table.js';
 
@@ -88,8 +88,6 @@ function match(re: RegExp, s: string, at: number): string {
   return m === null ? '' : m[0];
 }
 
-/** The value of a hex digit's character code (the caller checked it is one). */
-const digitValue = (c: number): number => (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
 
 /** libpcap's stoulen(): decimal, 0x hex or leading-0 octal, 32 bits, digit by digit. */
 function parseNumber(text: string, src: string, at: number): number {
@@ -107,7 +105,7 @@ function parseNumber(text: string, src: string, at: number): number {
   }
   let v = 0;
   for (let i = from; i < text.length; i++) {
-    const d = digitValue(text.charCodeAt(i));
+    const d = hexValue(text.charCodeAt(i));
     if (d >= base) throw syntaxError(`number ${text} contains non-octal digit`, src, at, text.length);
     v = v * base + d;
     if (v > 0xffffffff) throw syntaxError(`${kind} number ${text} overflows 32 bits`, src, at, text.length);
